@@ -1,0 +1,94 @@
+import { Router } from 'express';
+import type { EventCatalog } from '@herald/catalog';
+import { EventBatchSchema } from '@herald/contracts';
+import type { AcceptedEvent, Priority } from '@herald/contracts';
+import { HeraldError } from '@herald/errors';
+import type { ErrorBody } from '@herald/errors';
+import { jsonBody, parseInput } from '@herald/http';
+import type { AppendResult, PriorityStreams } from '@herald/priority-streams';
+import { validateEvent } from '../accept.js';
+import type { IngestMetrics } from '../ingest-metrics.js';
+
+/** A single event is ≤ 8 KiB of payload plus its fields; a batch is ≤ 1000 of them. */
+const EVENT_BODY_LIMIT = '64kb';
+const BATCH_BODY_LIMIT = '10mb';
+
+type BatchItemResult =
+  | { index: number; id: string; status: 'accepted' | 'duplicate'; priority: Priority }
+  | { index: number; error: ErrorBody['error'] & { retryAfterSeconds?: number } };
+
+export interface EventsRouterDeps {
+  catalog: EventCatalog;
+  streams: PriorityStreams;
+  metrics: IngestMetrics;
+  now?: () => number;
+}
+
+export function eventsRouter({ catalog, streams, metrics, now = Date.now }: EventsRouterDeps): Router {
+  const router = Router();
+
+  const count = (event: AcceptedEvent, result: AppendResult) => {
+    if (result.status === 'accepted') metrics.accepted.inc({ priority: event.priority });
+    else if (result.status === 'duplicate') metrics.duplicates.inc({ priority: event.priority });
+    else metrics.rejected.inc({ reason: 'backlog_exceeded' });
+  };
+
+  router.post('/v1/events', ...jsonBody(EVENT_BODY_LIMIT), async (req, res) => {
+    const validated = validateEvent(req.body, catalog, now());
+    if (!validated.ok) throw new HeraldError('invalid_request', 'The event is invalid.', { details: validated.details });
+    const { event } = validated;
+    const [result] = await streams.append([event]);
+    if (result === undefined) throw new Error('no append result');
+    count(event, result);
+    if (result.status === 'backlog_exceeded') {
+      throw new HeraldError('backlog_exceeded', `Too much backlog on priority ${event.priority}; retry later.`, {
+        retryAfterSeconds: result.retryAfterSeconds,
+      });
+    }
+    res.status(202).json({ id: event.id, status: result.status, priority: event.priority });
+  });
+
+  router.post('/v1/events/batch', ...jsonBody(BATCH_BODY_LIMIT), async (req, res) => {
+    const { events: items } = parseInput(EventBatchSchema, req.body, 'The batch is invalid.');
+    const acceptedAt = now();
+    const results = new Array<BatchItemResult>(items.length);
+    const valid: { index: number; event: AcceptedEvent }[] = [];
+    items.forEach((item, index) => {
+      const validated = validateEvent(item, catalog, acceptedAt, ['events', index]);
+      if (validated.ok) {
+        valid.push({ index, event: validated.event });
+      } else {
+        metrics.rejected.inc({ reason: 'invalid_request' });
+        results[index] = { index, error: { code: 'invalid_request', message: 'The event is invalid.', details: validated.details } };
+      }
+    });
+
+    const appended = valid.length > 0 ? await streams.append(valid.map((v) => v.event)) : [];
+    let refused = 0;
+    let retryAfterSeconds = 0;
+    valid.forEach(({ index, event }, i) => {
+      const result = appended[i]!;
+      count(event, result);
+      if (result.status === 'backlog_exceeded') {
+        refused++;
+        retryAfterSeconds = Math.max(retryAfterSeconds, result.retryAfterSeconds);
+        results[index] = {
+          index,
+          error: { code: 'backlog_exceeded', message: `Too much backlog on priority ${event.priority}; retry later.`, retryAfterSeconds: result.retryAfterSeconds },
+        };
+      } else {
+        results[index] = { index, id: event.id, status: result.status, priority: event.priority };
+      }
+    });
+    if (refused > 0) res.setHeader('Retry-After', String(retryAfterSeconds));
+    res.status(refused === items.length ? 429 : 202).json({ results });
+  });
+
+  router.get('/v1/event-types', (_req, res) => {
+    res.json({
+      eventTypes: catalog.names().map((type) => ({ type, ...catalog.get(type), platforms: catalog.platformsOf(type) })),
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,26 @@
+import { loadCatalog } from '@herald/catalog';
+import type { HeraldConfig } from '@herald/config';
+import { DeviceRegistry, DeviceTokens } from '@herald/devices';
+import { createLogger, createMetricsRegistry } from '@herald/observability';
+import { PriorityStreams } from '@herald/priority-streams';
+import { createKeys } from '@herald/redis';
+import type { RedisClient } from '@herald/redis';
+import type { IngestDeps } from './app.js';
+
+/** Everything the ingest app needs, built from the config and a Redis connection. */
+export function createIngestDeps(config: HeraldConfig, redis: RedisClient): IngestDeps {
+  const keys = createKeys(config.keyPrefix);
+  return {
+    redis,
+    catalog: loadCatalog(config.catalogPath),
+    streams: new PriorityStreams({ redis, keys, priorities: config.priorities, dedupWindowMs: config.dedupWindowMs }),
+    devices: new DeviceRegistry({
+      redis,
+      keys,
+      tokens: new DeviceTokens({ secret: config.deviceSecret, ttlSeconds: config.deviceTokenTtlSeconds }),
+    }),
+    serviceKeys: config.serviceKeys,
+    logger: createLogger({ app: 'ingest', level: config.logLevel }),
+    metrics: createMetricsRegistry('ingest'),
+  };
+}

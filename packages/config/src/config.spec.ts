@@ -1,0 +1,40 @@
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from './index.js';
+
+describe('config', () => {
+  it('falls back on documented development defaults and lists them', () => {
+    const config = loadConfig({}, 'ingest');
+    expect(config.production).to.equal(false);
+    expect(config.ports).to.deep.equal({ ingest: 3100, gateway: 3200, dashboard: 3300 });
+    expect(config.serviceKeys).to.deep.equal([{ name: 'dev', key: 'dev-service-key' }]);
+    expect(config.developmentDefaults).to.include('HERALD_SERVICE_KEYS=dev:dev-service-key');
+    expect(config.priorities.high.partitions).to.equal(4);
+  });
+
+  it('refuses to start in production without the secrets the app needs', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' }, 'ingest')).to.throw(
+      ConfigError,
+      /HERALD_SERVICE_KEYS, HERALD_DEVICE_SECRET/,
+    );
+    expect(() => loadConfig({ NODE_ENV: 'production' }, 'dashboard')).to.throw(ConfigError, /HERALD_ADMIN_USER/);
+    const config = loadConfig(
+      { NODE_ENV: 'production', HERALD_SERVICE_KEYS: 'billing:0123456789', HERALD_DEVICE_SECRET: 'x'.repeat(32) },
+      'ingest',
+    );
+    expect(config.developmentDefaults).to.deep.equal([]);
+  });
+
+  it('names every bad variable at once', () => {
+    const load = () => loadConfig({ INGEST_PORT: 'abc', REDIS_URL: 'http://x', HERALD_PARTITIONS_LOW: '0' }, 'ingest');
+    expect(load).to.throw(ConfigError, /INGEST_PORT/);
+    expect(load).to.throw(/REDIS_URL: must be a redis/);
+    expect(load).to.throw(/HERALD_PARTITIONS_LOW/);
+    expect(() => loadConfig({ HERALD_SERVICE_KEYS: 'nokey' }, 'ingest')).to.throw(/name:key/);
+    expect(() => loadConfig({ HERALD_SERVICE_KEYS: 'a:short' }, 'ingest')).to.throw(/8 or more/);
+  });
+
+  it('parses several service keys', () => {
+    const config = loadConfig({ HERALD_SERVICE_KEYS: 'billing:aaaaaaaa, playback:bbbbbbbb' }, 'ingest');
+    expect(config.serviceKeys.map((k) => k.name)).to.deep.equal(['billing', 'playback']);
+  });
+});

@@ -1,0 +1,159 @@
+import { z } from 'zod';
+
+import type { Priority } from '@herald/contracts';
+
+/** The apps whose secrets differ; each asks only for what it uses. */
+export type AppName = 'ingest' | 'worker' | 'gateway' | 'dashboard' | 'launcher';
+
+/** Development defaults of the secrets, printed at start-up; refused in production. */
+export const DEVELOPMENT_SECRETS = {
+  serviceKeys: 'dev:dev-service-key',
+  deviceSecret: 'dev-device-secret-not-for-production',
+  adminUser: 'admin',
+  adminPassword: 'admin',
+} as const;
+
+const SECRET_VARS = {
+  serviceKeys: 'HERALD_SERVICE_KEYS',
+  deviceSecret: 'HERALD_DEVICE_SECRET',
+  adminUser: 'HERALD_ADMIN_USER',
+  adminPassword: 'HERALD_ADMIN_PASSWORD',
+} as const;
+type Secret = keyof typeof SECRET_VARS;
+
+const SECRETS_BY_APP: Record<AppName, readonly Secret[]> = {
+  ingest: ['serviceKeys', 'deviceSecret'],
+  worker: [],
+  gateway: ['deviceSecret'],
+  dashboard: ['adminUser', 'adminPassword'],
+  launcher: [],
+};
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const EnvSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  HERALD_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,32}$/, 'must be 1..32 letters, digits, _ . or -')
+    .default('herald'),
+  INGEST_PORT: port(3100),
+  GATEWAY_PORT: port(3200),
+  DASHBOARD_PORT: port(3300),
+  HERALD_SERVICE_KEYS: z.string().optional(),
+  HERALD_DEVICE_SECRET: z.string().optional(),
+  HERALD_DEVICE_TOKEN_TTL_SECONDS: positiveInt(30 * 24 * 3600),
+  HERALD_ADMIN_USER: z.string().min(1).optional(),
+  HERALD_ADMIN_PASSWORD: z.string().min(1).optional(),
+  HERALD_CATALOG: z.string().min(1).optional(),
+  HERALD_PARTITIONS_HIGH: positiveInt(4),
+  HERALD_PARTITIONS_MEDIUM: positiveInt(4),
+  HERALD_PARTITIONS_LOW: positiveInt(4),
+  HERALD_BACKLOG_LIMIT_HIGH: positiveInt(100_000),
+  HERALD_BACKLOG_LIMIT_MEDIUM: positiveInt(200_000),
+  HERALD_BACKLOG_LIMIT_LOW: positiveInt(500_000),
+  HERALD_DEDUP_WINDOW_MS: positiveInt(3_600_000),
+  HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface ServiceKey {
+  name: string;
+  key: string;
+}
+
+export interface PriorityConfig {
+  /** Stream partitions of this priority. Changing it re-maps accounts: drain first. */
+  partitions: number;
+  /** Entries in one partition past which ingest answers 429 for this priority. */
+  backlogLimit: number;
+}
+
+export interface HeraldConfig {
+  production: boolean;
+  /** Absent: the launcher's embedded Redis provides it. */
+  redisUrl: string | undefined;
+  keyPrefix: string;
+  ports: { ingest: number; gateway: number; dashboard: number };
+  serviceKeys: ServiceKey[];
+  deviceSecret: string;
+  deviceTokenTtlSeconds: number;
+  admin: { user: string; password: string };
+  catalogPath: string | undefined;
+  priorities: Record<Priority, PriorityConfig>;
+  dedupWindowMs: number;
+  logLevel: z.infer<typeof EnvSchema>['HERALD_LOG_LEVEL'];
+  /** The development defaults this process fell back on, for the start-up banner. */
+  developmentDefaults: string[];
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function parseServiceKeys(raw: string): ServiceKey[] {
+  const pairs = raw.split(',').map((pair) => pair.trim()).filter((pair) => pair.length > 0);
+  if (pairs.length === 0) throw new ConfigError('HERALD_SERVICE_KEYS: must name at least one name:key pair');
+  return pairs.map((pair) => {
+    const colon = pair.indexOf(':');
+    const name = pair.slice(0, colon);
+    const key = pair.slice(colon + 1);
+    if (colon <= 0 || key.length < 8) {
+      throw new ConfigError(`HERALD_SERVICE_KEYS: "${name || pair}" must be name:key with a key of 8 or more characters`);
+    }
+    return { name, key };
+  });
+}
+
+/**
+ * Parses the environment once, at boot, into a typed config. Throws a ConfigError naming every
+ * bad variable; in production also every missing secret the app needs.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
+  const result = EnvSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  }
+  const vars = result.data;
+  const production = vars.NODE_ENV === 'production';
+
+  const given: Record<Secret, string | undefined> = {
+    serviceKeys: vars.HERALD_SERVICE_KEYS,
+    deviceSecret: vars.HERALD_DEVICE_SECRET,
+    adminUser: vars.HERALD_ADMIN_USER,
+    adminPassword: vars.HERALD_ADMIN_PASSWORD,
+  };
+  const needed = SECRETS_BY_APP[app];
+  const missing = needed.filter((secret) => given[secret] === undefined);
+  if (production && missing.length > 0) {
+    const names = missing.map((secret) => SECRET_VARS[secret]).join(', ');
+    throw new ConfigError(`Missing secrets for production (NODE_ENV=production): set ${names}.`);
+  }
+  const secret = (name: Secret): string => given[name] ?? DEVELOPMENT_SECRETS[name];
+  const deviceSecret = secret('deviceSecret');
+  if (production && needed.includes('deviceSecret') && deviceSecret.length < 32) {
+    throw new ConfigError('HERALD_DEVICE_SECRET: must be at least 32 characters in production.');
+  }
+
+  return {
+    production,
+    redisUrl: vars.REDIS_URL,
+    keyPrefix: vars.HERALD_KEY_PREFIX,
+    ports: { ingest: vars.INGEST_PORT, gateway: vars.GATEWAY_PORT, dashboard: vars.DASHBOARD_PORT },
+    serviceKeys: parseServiceKeys(secret('serviceKeys')),
+    deviceSecret,
+    deviceTokenTtlSeconds: vars.HERALD_DEVICE_TOKEN_TTL_SECONDS,
+    admin: { user: secret('adminUser'), password: secret('adminPassword') },
+    catalogPath: vars.HERALD_CATALOG,
+    priorities: {
+      high: { partitions: vars.HERALD_PARTITIONS_HIGH, backlogLimit: vars.HERALD_BACKLOG_LIMIT_HIGH },
+      medium: { partitions: vars.HERALD_PARTITIONS_MEDIUM, backlogLimit: vars.HERALD_BACKLOG_LIMIT_MEDIUM },
+      low: { partitions: vars.HERALD_PARTITIONS_LOW, backlogLimit: vars.HERALD_BACKLOG_LIMIT_LOW },
+    },
+    dedupWindowMs: vars.HERALD_DEDUP_WINDOW_MS,
+    logLevel: vars.HERALD_LOG_LEVEL,
+    developmentDefaults: missing.map((name) => `${SECRET_VARS[name]}=${DEVELOPMENT_SECRETS[name]}`),
+  };
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { AccountIdSchema, DeviceIdSchema, EventIdSchema, ProfileIdSchema } from './identifiers.js';
+import { PlatformSchema, PrioritySchema } from './platform.js';
+
+/** The largest serialized `payload` an event may carry. */
+export const MAX_PAYLOAD_BYTES = 8 * 1024;
+/** How many events one `POST /v1/events/batch` may carry. */
+export const MAX_BATCH_EVENTS = 1000;
+
+const TargetsSchema = z
+  .object({
+    platforms: z.array(PlatformSchema).min(1).max(4).optional(),
+    deviceIds: z.array(DeviceIdSchema).min(1).max(1000).optional(),
+    profileIds: z.array(ProfileIdSchema).min(1).max(100).optional(),
+    excludeDeviceIds: z.array(DeviceIdSchema).min(1).max(1000).optional(),
+  })
+  .strict();
+export type Targets = z.infer<typeof TargetsSchema>;
+
+const PayloadSchema = z
+  .record(z.string(), z.unknown())
+  .refine((payload) => Buffer.byteLength(JSON.stringify(payload)) <= MAX_PAYLOAD_BYTES, {
+    message: `must be at most ${MAX_PAYLOAD_BYTES} bytes when serialized`,
+  });
+
+/** ISO-8601 date-time or epoch milliseconds, parsed to epoch milliseconds. */
+const TimestampSchema = z.union([
+  z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso)),
+  z.number().int().nonnegative().max(8.64e15),
+]);
+
+/** An event as a service submits it (`POST /v1/events`). */
+export const EventInputSchema = z
+  .object({
+    id: EventIdSchema.optional(),
+    type: z.string().min(1).max(128),
+    accountId: AccountIdSchema,
+    profileId: ProfileIdSchema.optional(),
+    payload: PayloadSchema.optional(),
+    createdAt: TimestampSchema.optional(),
+    collapseKey: z.string().min(1).max(256).optional(),
+    targets: TargetsSchema.optional(),
+  })
+  .strict();
+export type EventInput = z.input<typeof EventInputSchema>;
+export type ParsedEventInput = z.output<typeof EventInputSchema>;
+
+/** `POST /v1/events/batch`: the envelope only; each item is validated on its own. */
+export const EventBatchSchema = z
+  .object({ events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS) })
+  .strict();
+
+/**
+ * An accepted event as it travels through the priority streams to the worker: everything the
+ * worker needs, with defaults resolved. Times are epoch milliseconds.
+ */
+export const AcceptedEventSchema = z.object({
+  id: EventIdSchema,
+  type: z.string(),
+  priority: PrioritySchema,
+  accountId: AccountIdSchema,
+  profileId: ProfileIdSchema.optional(),
+  targets: TargetsSchema.optional(),
+  collapseKey: z.string().optional(),
+  createdAt: z.number(),
+  acceptedAt: z.number(),
+  payload: z.record(z.string(), z.unknown()),
+});
+export type AcceptedEvent = z.infer<typeof AcceptedEventSchema>;
+
+export const AcceptStatusSchema = z.enum(['accepted', 'duplicate']);
+export type AcceptStatus = z.infer<typeof AcceptStatusSchema>;

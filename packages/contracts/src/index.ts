@@ -1,0 +1,14 @@
+export { PLATFORMS, PRIORITIES, PlatformSchema, PrioritySchema } from './platform.js';
+export type { Platform, Priority } from './platform.js';
+export { AccountIdSchema, DeviceIdSchema, EventIdSchema, ProfileIdSchema } from './identifiers.js';
+export {
+  AcceptedEventSchema,
+  AcceptStatusSchema,
+  EventBatchSchema,
+  EventInputSchema,
+  MAX_BATCH_EVENTS,
+  MAX_PAYLOAD_BYTES,
+} from './event.js';
+export type { AcceptedEvent, AcceptStatus, EventInput, ParsedEventInput, Targets } from './event.js';
+export { DeviceRecordSchema, RegisterDeviceSchema } from './device.js';
+export type { DeviceIdentity, DeviceRecord, RegisterDevice } from './device.js';

@@ -1,0 +1,104 @@
+import { expect } from 'chai';
+import { SignJWT } from 'jose';
+import { createKeys } from '@herald/redis';
+import { useTestRedis } from '@herald/testing';
+import { DeviceRegistry, DeviceTokens } from './index.js';
+
+const SECRET = 'test-secret-test-secret-test-secret';
+
+describe('device registry and tokens', () => {
+  const redis = useTestRedis();
+  const registry = (ttlSeconds = 3600, maxDevicesPerAccount = 100) =>
+    new DeviceRegistry({
+      redis: redis.client,
+      keys: createKeys(redis.prefix),
+      tokens: new DeviceTokens({ secret: SECRET, ttlSeconds }),
+      maxDevicesPerAccount,
+    });
+
+  it('registers a device and authenticates its token', async () => {
+    const devices = registry();
+    const { device, token } = await devices.register({ accountId: 'acct', platform: 'tv', profileId: 'kids' });
+    expect(device.deviceId).to.be.a('string').with.length.above(0);
+    const identity = await devices.authenticate(token);
+    expect(identity).to.include({ accountId: 'acct', deviceId: device.deviceId, platform: 'tv', profileId: 'kids' });
+    expect(identity.expiresAt).to.be.above(Date.now());
+  });
+
+  it('keeps the credential when a known device registers again, so its older tokens still work', async () => {
+    const devices = registry();
+    const first = await devices.register({ accountId: 'acct', platform: 'web', deviceId: 'd1' });
+    const second = await devices.register({ accountId: 'acct', platform: 'web', deviceId: 'd1', profileId: 'p2' });
+    expect(second.device.credentialId).to.equal(first.device.credentialId);
+    expect(second.device.registeredAt).to.equal(first.device.registeredAt);
+    expect((await devices.authenticate(first.token)).profileId).to.equal('p2');
+    expect(await devices.list('acct')).to.have.length(1);
+  });
+
+  it('revokes tokens at once when the device is deleted, also after it is registered anew', async () => {
+    const devices = registry();
+    const { token } = await devices.register({ accountId: 'acct', platform: 'web', deviceId: 'd1' });
+    expect(await devices.remove('acct', 'd1')).to.equal(true);
+    expect(await devices.remove('acct', 'd1')).to.equal(false);
+    await expectUnauthorized(devices.authenticate(token), /revoked/);
+    await devices.register({ accountId: 'acct', platform: 'web', deviceId: 'd1' });
+    await expectUnauthorized(devices.authenticate(token), /revoked/);
+  });
+
+  it('refuses expired, tampered, foreign and malformed tokens', async () => {
+    const devices = registry(1);
+    const { token } = await devices.register({ accountId: 'acct', platform: 'ios' });
+    const [header, body, signature] = token.split('.');
+    await expectUnauthorized(devices.authenticate(`${header}.${body}.${signature!.slice(0, -2)}xx`), /invalid/);
+    await expectUnauthorized(devices.authenticate('not-a-jwt'), /invalid/);
+    const foreign = await new SignJWT({ acc: 'acct', plt: 'ios' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('x')
+      .setJti('y')
+      .setIssuer('herald')
+      .setAudience('herald-device')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode('another-secret-another-secret-xx'));
+    await expectUnauthorized(devices.authenticate(foreign), /invalid/);
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    await expectUnauthorized(devices.authenticate(token), /expired/);
+  }).timeout(5000);
+
+  it('shows presence kept by the gateways as online', async () => {
+    const devices = registry();
+    await devices.register({ accountId: 'acct', platform: 'tv', deviceId: 'tv1' });
+    await devices.register({ accountId: 'acct', platform: 'web', deviceId: 'web1' });
+    const presence = createKeys(redis.prefix).presence('acct');
+    await redis.client.hset(presence, 'tv1', Date.now() + 30_000, 'web1', Date.now() - 1);
+    const view = await devices.view('acct');
+    expect(view.map((d) => [d.deviceId, d.online])).to.deep.equal([
+      ['tv1', true],
+      ['web1', false],
+    ]);
+    expect(view[0]?.profileId).to.equal(null);
+  });
+
+  it('refuses one device more than the per-account limit', async () => {
+    const devices = registry(3600, 2);
+    await devices.register({ accountId: 'acct', platform: 'tv', deviceId: 'a' });
+    await devices.register({ accountId: 'acct', platform: 'tv', deviceId: 'b' });
+    await devices.register({ accountId: 'acct', platform: 'web', deviceId: 'b' });
+    try {
+      await devices.register({ accountId: 'acct', platform: 'tv', deviceId: 'c' });
+      expect.fail('expected a conflict');
+    } catch (error) {
+      expect(error).to.have.property('code', 'conflict');
+    }
+  });
+});
+
+async function expectUnauthorized(promise: Promise<unknown>, message: RegExp): Promise<void> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).to.have.property('code', 'unauthorized');
+    expect((error as Error).message).to.match(message);
+    return;
+  }
+  expect.fail('expected the token to be refused');
+}

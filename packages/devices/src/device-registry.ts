@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import { DeviceRecordSchema } from '@herald/contracts';
+import type { DeviceIdentity, DeviceRecord, RegisterDevice } from '@herald/contracts';
+import { HeraldError } from '@herald/errors';
+import type { KeyBuilder, RedisClient } from '@herald/redis';
+import type { DeviceTokens } from './device-tokens.js';
+
+export interface DeviceRegistryOptions {
+  redis: RedisClient;
+  keys: KeyBuilder;
+  tokens: DeviceTokens;
+  /** Registrations one account may hold (default 100); one more is refused with 409. */
+  maxDevicesPerAccount?: number;
+  now?: () => number;
+}
+
+export interface DeviceView {
+  deviceId: string;
+  platform: DeviceRecord['platform'];
+  profileId: string | null;
+  online: boolean;
+  lastSeenAt: string;
+}
+
+/**
+ * The registry of devices, one Redis hash per account (deviceId → record). Every token check
+ * reads it, so deleting a device revokes its tokens at once.
+ */
+export class DeviceRegistry {
+  private readonly maxDevices: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: DeviceRegistryOptions) {
+    this.maxDevices = options.maxDevicesPerAccount ?? 100;
+    if (!Number.isInteger(this.maxDevices) || this.maxDevices < 1) throw new RangeError('maxDevicesPerAccount must be a positive integer');
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Registers a device, or updates it when the id is known (keeping its credential, so tokens
+   * issued before stay valid). Returns the record and a fresh token.
+   */
+  async register(input: RegisterDevice): Promise<{ device: DeviceRecord; token: string }> {
+    const { redis, keys, tokens } = this.options;
+    const key = keys.devices(input.accountId);
+    const deviceId = input.deviceId ?? randomUUID();
+    const existing = await this.get(input.accountId, deviceId);
+    if (existing === undefined && (await redis.hlen(key)) >= this.maxDevices) {
+      throw new HeraldError('conflict', `Account ${input.accountId} already has ${this.maxDevices} devices; delete one first.`);
+    }
+    const now = this.now();
+    const device: DeviceRecord = {
+      deviceId,
+      accountId: input.accountId,
+      platform: input.platform,
+      ...(input.profileId === undefined ? {} : { profileId: input.profileId }),
+      ...(input.pushToken === undefined ? {} : { pushToken: input.pushToken }),
+      credentialId: existing?.credentialId ?? randomUUID(),
+      registeredAt: existing?.registeredAt ?? now,
+      lastSeenAt: now,
+    };
+    await redis.hset(key, deviceId, JSON.stringify(device));
+    return { device, token: await tokens.sign(device, device.credentialId) };
+  }
+
+  async get(accountId: string, deviceId: string): Promise<DeviceRecord | undefined> {
+    const raw = await this.options.redis.hget(this.options.keys.devices(accountId), deviceId);
+    return raw === null ? undefined : DeviceRecordSchema.parse(JSON.parse(raw));
+  }
+
+  async list(accountId: string): Promise<DeviceRecord[]> {
+    const all = await this.options.redis.hgetall(this.options.keys.devices(accountId));
+    return Object.values(all)
+      .map((raw) => DeviceRecordSchema.parse(JSON.parse(raw)))
+      .sort((a, b) => a.registeredAt - b.registeredAt || a.deviceId.localeCompare(b.deviceId));
+  }
+
+  /** The account's devices as the API shows them, with presence from the gateways. */
+  async view(accountId: string): Promise<DeviceView[]> {
+    const { redis, keys } = this.options;
+    const [devices, presence] = await Promise.all([this.list(accountId), redis.hgetall(keys.presence(accountId))]);
+    const now = this.now();
+    return devices.map((device) => ({
+      deviceId: device.deviceId,
+      platform: device.platform,
+      profileId: device.profileId ?? null,
+      online: Number(presence[device.deviceId] ?? 0) > now,
+      lastSeenAt: new Date(device.lastSeenAt).toISOString(),
+    }));
+  }
+
+  /** Deletes a device; its tokens stop working at once. False when it was not registered. */
+  async remove(accountId: string, deviceId: string): Promise<boolean> {
+    const { redis, keys } = this.options;
+    const [[, removed]] = (await redis.multi().hdel(keys.devices(accountId), deviceId).hdel(keys.presence(accountId), deviceId).exec()) as [
+      [Error | null, number],
+      [Error | null, number],
+    ];
+    return removed === 1;
+  }
+
+  /**
+   * Verifies a device token and that its registration still stands: the check every gateway
+   * and pull request makes. Throws `unauthorized` saying why not.
+   */
+  async authenticate(token: string): Promise<DeviceIdentity & { expiresAt: number }> {
+    const verified = await this.options.tokens.verify(token);
+    const device = await this.get(verified.accountId, verified.deviceId);
+    if (device === undefined || device.credentialId !== verified.credentialId) {
+      throw new HeraldError('unauthorized', 'The device token has been revoked.');
+    }
+    // The registry, not the token, is authoritative for platform and profile (they may change).
+    return {
+      accountId: device.accountId,
+      deviceId: device.deviceId,
+      platform: device.platform,
+      ...(device.profileId === undefined ? {} : { profileId: device.profileId }),
+      expiresAt: verified.expiresAt,
+    };
+  }
+}

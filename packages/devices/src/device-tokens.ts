@@ -1,0 +1,79 @@
+import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { z } from 'zod';
+import { PlatformSchema } from '@herald/contracts';
+import type { DeviceIdentity } from '@herald/contracts';
+import { HeraldError } from '@herald/errors';
+
+const ISSUER = 'herald';
+const AUDIENCE = 'herald-device';
+
+const ClaimsSchema = z.object({
+  sub: z.string().min(1),
+  jti: z.string().min(1),
+  acc: z.string().min(1),
+  plt: PlatformSchema,
+  prf: z.string().min(1).optional(),
+});
+
+/** A verified token: who the device is, and which registration (credential) it was issued for. */
+export interface VerifiedDeviceToken extends DeviceIdentity {
+  credentialId: string;
+  expiresAt: number;
+}
+
+export interface DeviceTokensOptions {
+  secret: string;
+  ttlSeconds: number;
+}
+
+/** Signs and verifies device tokens: HS256 JWTs carrying account, device, platform and profile. */
+export class DeviceTokens {
+  private readonly key: Uint8Array;
+
+  constructor(private readonly options: DeviceTokensOptions) {
+    if (options.secret.length === 0) throw new RangeError('the device token secret must not be empty');
+    if (!(options.ttlSeconds > 0)) throw new RangeError('ttlSeconds must be positive');
+    this.key = new TextEncoder().encode(options.secret);
+  }
+
+  async sign(identity: DeviceIdentity, credentialId: string): Promise<string> {
+    return new SignJWT({
+      acc: identity.accountId,
+      plt: identity.platform,
+      ...(identity.profileId === undefined ? {} : { prf: identity.profileId }),
+    })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(identity.deviceId)
+      .setJti(credentialId)
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(`${Math.floor(this.options.ttlSeconds)}s`)
+      .sign(this.key);
+  }
+
+  /** Checks signature, issuer, audience and expiry; throws `unauthorized` saying which failed. */
+  async verify(token: string): Promise<VerifiedDeviceToken> {
+    let payload: unknown;
+    let exp: number | undefined;
+    try {
+      const verified = await jwtVerify(token, this.key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
+      payload = verified.payload;
+      exp = verified.payload.exp;
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw new HeraldError('unauthorized', 'The device token has expired.');
+      throw new HeraldError('unauthorized', 'The device token is invalid.');
+    }
+    const claims = ClaimsSchema.safeParse(payload);
+    if (!claims.success || exp === undefined) throw new HeraldError('unauthorized', 'The device token is invalid.');
+    const { sub, jti, acc, plt, prf } = claims.data;
+    return {
+      accountId: acc,
+      deviceId: sub,
+      platform: plt,
+      ...(prf === undefined ? {} : { profileId: prf }),
+      credentialId: jti,
+      expiresAt: exp * 1000,
+    };
+  }
+}

@@ -1,0 +1,50 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { HeraldError, toHeraldError } from '@herald/errors';
+import type { Logger } from '@herald/observability';
+
+/** What body-parser sets on the errors it throws. */
+interface BodyParserError {
+  type: string;
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError {
+  return typeof error === 'object' && error !== null && typeof (error as { type?: unknown }).type === 'string';
+}
+
+function fromBodyParser(error: BodyParserError): HeraldError | undefined {
+  switch (error.type) {
+    case 'entity.parse.failed':
+      return new HeraldError('invalid_request', 'The body is not valid JSON.', { details: [{ path: '', message: 'malformed JSON' }] });
+    case 'entity.too.large':
+      return new HeraldError('payload_too_large', 'The body is too large.');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new HeraldError('unsupported_media_type', 'The body must be UTF-8 JSON.');
+    case 'request.aborted':
+    case 'request.size.invalid':
+      return new HeraldError('invalid_request', 'The body was cut short.');
+    default:
+      return undefined;
+  }
+}
+
+/** Any throw, including body-parser's, as the HeraldError the client will see. */
+export function normalizeError(thrown: unknown): HeraldError {
+  return (isBodyParserError(thrown) ? fromBodyParser(thrown) : undefined) ?? toHeraldError(thrown);
+}
+
+/** The last middleware: every error leaves as the contract's JSON shape with its status. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (thrown: unknown, req, res, _next) => {
+    const error = normalizeError(thrown);
+    if (error.status >= 500) logger.error({ err: error.cause ?? error, method: req.method, path: req.path }, 'request failed');
+    if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+    if (res.headersSent) return;
+    res.status(error.status).json(error.toJSON());
+  };
+}
+
+/** For any route no router served. */
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(new HeraldError('not_found', `No route for ${req.method} ${req.path}.`));
+};

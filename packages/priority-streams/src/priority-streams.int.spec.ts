@@ -1,0 +1,86 @@
+import { expect } from 'chai';
+import { AcceptedEventSchema } from '@herald/contracts';
+import type { AcceptedEvent, Priority } from '@herald/contracts';
+import { createKeys } from '@herald/redis';
+import { useTestRedis } from '@herald/testing';
+import { PriorityStreams } from './index.js';
+import type { PriorityStreamsOptions } from './index.js';
+
+function event(id: string, accountId: string, priority: Priority = 'high'): AcceptedEvent {
+  return { id, type: 'plan.changed', priority, accountId, createdAt: 1, acceptedAt: 2, payload: { n: id } };
+}
+
+describe('priority streams', () => {
+  const redis = useTestRedis();
+  const streams = (overrides: Partial<PriorityStreamsOptions> = {}) =>
+    new PriorityStreams({
+      redis: redis.client,
+      keys: createKeys(redis.prefix),
+      priorities: {
+        high: { partitions: 4, backlogLimit: 1000 },
+        medium: { partitions: 2, backlogLimit: 1000 },
+        low: { partitions: 1, backlogLimit: 3 },
+      },
+      dedupWindowMs: 60_000,
+      ...overrides,
+    });
+
+  it("appends each event to its priority's partition for its account, readable back as an AcceptedEvent", async () => {
+    const s = streams();
+    const results = await s.append([event('e1', 'acct-1'), event('e2', 'acct-1', 'medium'), event('e3', 'acct-1')]);
+    expect(results.map((r) => r.status)).to.deep.equal(['accepted', 'accepted', 'accepted']);
+    const key = createKeys(redis.prefix).stream('high', s.partitionOf('high', 'acct-1'));
+    const entries = await redis.client.xrange(key, '-', '+');
+    const decoded = entries.map(([, fields]) => AcceptedEventSchema.parse(JSON.parse(fields[1]!)));
+    expect(decoded.map((e) => e.id)).to.deep.equal(['e1', 'e3']);
+    expect(decoded[0]).to.deep.equal(event('e1', 'acct-1'));
+  });
+
+  it('spreads accounts over the partitions', () => {
+    const s = streams();
+    const used = new Set(Array.from({ length: 200 }, (_, i) => s.partitionOf('high', `acct-${i}`)));
+    expect([...used].sort()).to.deep.equal([0, 1, 2, 3]);
+  });
+
+  it('appends an id once, also when two calls race with it', async () => {
+    const s = streams();
+    const raced = await Promise.all(Array.from({ length: 10 }, () => s.append([event('same', 'acct-1')])));
+    expect(raced.flat().filter((r) => r.status === 'accepted')).to.have.length(1);
+    expect(raced.flat().filter((r) => r.status === 'duplicate')).to.have.length(9);
+    const again = await s.append([event('same', 'acct-1'), event('same', 'acct-1')]);
+    expect(again.map((r) => r.status)).to.deep.equal(['duplicate', 'duplicate']);
+    expect((await s.backlog('high')).reduce((a, b) => a + b)).to.equal(1);
+  });
+
+  it('refuses a priority over its backlog limit, writing nothing, while the others go on', async () => {
+    const s = streams();
+    await s.append([event('l1', 'a', 'low'), event('l2', 'a', 'low'), event('l3', 'a', 'low')]);
+    const results = await s.append([event('l4', 'a', 'low'), event('h1', 'a', 'high')]);
+    expect(results[0]).to.deep.equal({ status: 'backlog_exceeded', retryAfterSeconds: 1 });
+    expect(results[1]?.status).to.equal('accepted');
+    expect(await s.backlog('low')).to.deep.equal([3]);
+    // the refused id was not marked: once there is room, it is accepted
+    await redis.client.del(createKeys(redis.prefix).stream('low', 0));
+    expect((await s.append([event('l4', 'a', 'low')]))[0]?.status).to.equal('accepted');
+  });
+
+  it('rejects nonsense settings when built', () => {
+    expect(() => streams({ dedupWindowMs: 0 })).to.throw(RangeError);
+    expect(() =>
+      streams({
+        priorities: {
+          high: { partitions: 0, backlogLimit: 1 },
+          medium: { partitions: 1, backlogLimit: 1 },
+          low: { partitions: 1, backlogLimit: 1 },
+        },
+      }),
+    ).to.throw(/partitions of high/);
+  });
+
+  it('marks an id for the idempotency window only', async () => {
+    const s = streams({ dedupWindowMs: 50 });
+    await s.append([event('short', 'acct-1')]);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect((await s.append([event('short', 'acct-1')]))[0]?.status).to.equal('accepted');
+  });
+});

@@ -1,0 +1,42 @@
+import { Redis } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+
+/**
+ * The client type every Herald module takes. Today a standalone connection; a Cluster client
+ * fits the same commands, so adding cluster support changes this factory, not its callers.
+ */
+export type RedisClient = Redis;
+
+export interface RedisConnectionOptions {
+  url: string;
+  /** Shown in CLIENT LIST, which helps when reading a busy server. */
+  name?: string;
+  /** Batch commands issued in the same tick into one round trip (hot paths). */
+  autoPipelining?: boolean;
+  /**
+   * For blocking readers (XREADGROUP BLOCK, BullMQ workers): no retry limit per request,
+   * because a blocked command must wait out a reconnect rather than fail.
+   */
+  blocking?: boolean;
+}
+
+export function createRedis(options: RedisConnectionOptions): RedisClient {
+  const redisOptions: RedisOptions = {
+    lazyConnect: false,
+    enableAutoPipelining: options.autoPipelining ?? false,
+    maxRetriesPerRequest: options.blocking === true ? null : 3,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+  };
+  if (options.name !== undefined) redisOptions.connectionName = options.name;
+  return new Redis(options.url, redisOptions);
+}
+
+/** Closes a client, waiting for replies in flight; falls back to disconnect if that fails. */
+export async function closeRedis(client: RedisClient): Promise<void> {
+  if (client.status === 'end') return;
+  try {
+    await client.quit();
+  } catch {
+    client.disconnect();
+  }
+}

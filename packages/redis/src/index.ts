@@ -1,0 +1,5 @@
+export { closeRedis, createRedis } from './connection.js';
+export type { RedisClient, RedisConnectionOptions } from './connection.js';
+export { createKeys, escapeId } from './keys.js';
+export type { KeyBuilder } from './keys.js';
+export { RedisScript } from './script.js';

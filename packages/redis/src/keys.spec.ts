@@ -1,0 +1,33 @@
+import { expect } from 'chai';
+import { createKeys, escapeId } from './index.js';
+
+/** The hash tag Redis Cluster hashes: the text between the first `{` and the next `}`. */
+function hashTag(key: string): string {
+  const open = key.indexOf('{');
+  const close = key.indexOf('}', open + 1);
+  return open >= 0 && close > open + 1 ? key.slice(open + 1, close) : key;
+}
+
+describe('key builder', () => {
+  const keys = createKeys('herald');
+
+  it('puts a partition stream and its idempotency marks on one slot', () => {
+    expect(hashTag(keys.stream('high', 2))).to.equal(hashTag(keys.seen('high', 2, 'evt-1')));
+    expect(hashTag(keys.stream('high', 2))).not.to.equal(hashTag(keys.stream('high', 3)));
+    expect(hashTag(keys.stream('high', 2))).not.to.equal(hashTag(keys.stream('low', 2)));
+  });
+
+  it('cannot be moved to another slot or collide by braces in an account id', () => {
+    expect(hashTag(keys.devices('a}b'))).to.equal('a:a%7Db');
+    expect(keys.devices('a{b')).not.to.equal(keys.devices('a%7Bb'));
+    expect(escapeId('%{}')).to.equal('%25%7B%7D');
+  });
+
+  it('gives BullMQ a hash-tagged prefix', () => {
+    expect(keys.bullPrefix).to.equal('{herald:bull}');
+  });
+
+  it('rejects a prefix that could break key parsing', () => {
+    expect(() => createKeys('a:b')).to.throw(/Invalid key prefix/);
+  });
+});
