@@ -40,7 +40,7 @@ describe('ingest API', () => {
   async function streamed(): Promise<AcceptedEvent[]> {
     const keys = await redis.client.keys(`${redis.prefix}:{p:*}:events`);
     const entries = await Promise.all(keys.map((key) => redis.client.xrange(key, '-', '+')));
-    return entries.flat().map(([, fields]) => AcceptedEventSchema.parse(JSON.parse(fields[1]!)));
+    return entries.flat().flatMap(([, fields]) => AcceptedEventSchema.array().parse(JSON.parse(fields[3]!)));
   }
 
   describe('POST /v1/events', () => {

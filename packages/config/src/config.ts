@@ -35,6 +35,7 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 const EnvSchema = z.object({
   NODE_ENV: z.string().default('development'),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  HERALD_DATA_DIR: z.string().min(1).optional(),
   HERALD_KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,32}$/, 'must be 1..32 letters, digits, _ . or -')
@@ -74,6 +75,8 @@ export interface HeraldConfig {
   production: boolean;
   /** Absent: the launcher's embedded Redis provides it. */
   redisUrl: string | undefined;
+  /** Where `npm start` keeps the embedded Redis's data; absent: `.herald/` in the repository. */
+  dataDir: string | undefined;
   keyPrefix: string;
   ports: { ingest: number; gateway: number; dashboard: number };
   serviceKeys: ServiceKey[];
@@ -140,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
   return {
     production,
     redisUrl: vars.REDIS_URL,
+    dataDir: vars.HERALD_DATA_DIR,
     keyPrefix: vars.HERALD_KEY_PREFIX,
     ports: { ingest: vars.INGEST_PORT, gateway: vars.GATEWAY_PORT, dashboard: vars.DASHBOARD_PORT },
     serviceKeys: parseServiceKeys(secret('serviceKeys')),

@@ -13,6 +13,11 @@ export interface RedisServerOptions {
   appendOnly?: boolean;
   /** Where to report installing redis-server. */
   log?: (line: string) => void;
+  /**
+   * Run in its own process group, so a Ctrl-C at the terminal reaches only the owner, which
+   * stops Redis last, after the apps that use it (default false).
+   */
+  detached?: boolean;
 }
 
 export interface RunningRedisServer {
@@ -82,7 +87,7 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Run
       '--daemonize', 'no',
       '--loglevel', 'notice',
     ];
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached === true });
     try {
       await waitForReady(child, 15_000);
     } catch (error) {

@@ -1,30 +1,56 @@
 --[[
-  Appends accepted events to one priority-stream partition, each event id at most once within
-  the idempotency window. Atomic: two requests racing with the same id cannot both append.
+  Appends accepted events to one priority-stream partition as ONE stream entry, each event id at
+  most once within the idempotency window. Atomic: two requests racing with the same id cannot
+  both append it, and a refused call writes nothing.
 
-  KEYS[1]       the partition stream
-  KEYS[2..N+1]  the idempotency mark of each event, in event order (all on the stream's slot)
+  Ids are remembered in sets, one per time bucket as wide as the window: an id is a duplicate
+  when it is in the current or the previous bucket, so it is remembered for at least one
+  window and at most two. Buckets are numbered by Redis's clock, not the caller's.
 
-  ARGV[1]       backlog limit: when the stream holds this many entries or more, nothing is written
-  ARGV[2]       stream cap for XADD MAXLEN ~ (a safety net above the limit, never reached while it holds)
-  ARGV[3]       idempotency window in milliseconds (the marks' TTL)
-  ARGV[4..N+3]  the serialized events, in event order
+  KEYS[1]  the partition stream
+  KEYS[2]  the partition's backlog counter: events appended and not yet acknowledged
+  KEYS[3]  the id set of bucket B (the current one)
+  KEYS[4]  the id set of bucket B - 1
 
-  Returns one entry per event: its stream id when appended, 0 when its id was already seen.
-  Error "BACKLOG <length>" when the stream is at or over the limit; then nothing was written.
+  ARGV[1]  backlog limit: when the counter is at or over it, nothing is written
+  ARGV[2]  stream cap for XADD MAXLEN ~ (a safety net far above what the limit lets in)
+  ARGV[3]  window (bucket width) in milliseconds
+  ARGV[4]  B, the bucket the caller computed KEYS[3] and KEYS[4] for
+  ARGV[5..4+2N]  per event: its id, then its serialized JSON, in event order
+
+  The entry has fields n (event count) and e (a JSON array of the accepted events, in order).
+  Returns { entry id or "", flag per event: 1 appended, 0 already seen }.
+  Errors: "BUCKET <b>" when Redis's clock puts now in bucket b, not B (call again with b);
+          "BACKLOG <count>" when the backlog is at or over the limit.
 ]]
-local stream = KEYS[1]
-local length = redis.call('XLEN', stream)
-if length >= tonumber(ARGV[1]) then
-  return redis.error_reply('BACKLOG ' .. length)
+local window = tonumber(ARGV[3])
+local time = redis.call('TIME')
+local bucket = math.floor((tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)) / window)
+if bucket ~= tonumber(ARGV[4]) then
+  return redis.error_reply('BUCKET ' .. string.format('%d', bucket))
 end
 
-local results = {}
-for i = 2, #KEYS do
-  if redis.call('SET', KEYS[i], '1', 'NX', 'PX', ARGV[3]) then
-    results[i - 1] = redis.call('XADD', stream, 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[i + 2])
+local backlog = tonumber(redis.call('GET', KEYS[2]) or '0')
+if backlog >= tonumber(ARGV[1]) then
+  return redis.error_reply('BACKLOG ' .. backlog)
+end
+
+local accepted = {}
+local reply = { '' }
+for i = 5, #ARGV, 2 do
+  local id = ARGV[i]
+  if redis.call('SISMEMBER', KEYS[4], id) == 0 and redis.call('SADD', KEYS[3], id) == 1 then
+    accepted[#accepted + 1] = ARGV[i + 1]
+    reply[#reply + 1] = 1
   else
-    results[i - 1] = 0
+    reply[#reply + 1] = 0
   end
 end
-return results
+
+if #accepted > 0 then
+  redis.call('PEXPIRE', KEYS[3], 2 * window + 60000)
+  reply[1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*',
+    'n', #accepted, 'e', '[' .. table.concat(accepted, ',') .. ']')
+  redis.call('INCRBY', KEYS[2], #accepted)
+end
+return reply

@@ -29,9 +29,13 @@ describe('priority streams', () => {
     const s = streams();
     const results = await s.append([event('e1', 'acct-1'), event('e2', 'acct-1', 'medium'), event('e3', 'acct-1')]);
     expect(results.map((r) => r.status)).to.deep.equal(['accepted', 'accepted', 'accepted']);
+    expect(await s.backlog('high')).to.satisfy((counts: number[]) => counts.reduce((a, b) => a + b) === 2);
     const key = createKeys(redis.prefix).stream('high', s.partitionOf('high', 'acct-1'));
     const entries = await redis.client.xrange(key, '-', '+');
-    const decoded = entries.map(([, fields]) => AcceptedEventSchema.parse(JSON.parse(fields[1]!)));
+    expect(entries).to.have.length(1);
+    const [, fields] = entries[0]!;
+    expect(fields.slice(0, 2)).to.deep.equal(['n', '2']);
+    const decoded = AcceptedEventSchema.array().parse(JSON.parse(fields[3]!));
     expect(decoded.map((e) => e.id)).to.deep.equal(['e1', 'e3']);
     expect(decoded[0]).to.deep.equal(event('e1', 'acct-1'));
   });
@@ -60,7 +64,7 @@ describe('priority streams', () => {
     expect(results[1]?.status).to.equal('accepted');
     expect(await s.backlog('low')).to.deep.equal([3]);
     // the refused id was not marked: once there is room, it is accepted
-    await redis.client.del(createKeys(redis.prefix).stream('low', 0));
+    await redis.client.decrby(createKeys(redis.prefix).backlog('low', 0), 3);
     expect((await s.append([event('l4', 'a', 'low')]))[0]?.status).to.equal('accepted');
   });
 
@@ -77,10 +81,50 @@ describe('priority streams', () => {
     ).to.throw(/partitions of high/);
   });
 
-  it('marks an id for the idempotency window only', async () => {
-    const s = streams({ dedupWindowMs: 50 });
+  it('coalesces appends made in the same tick into one entry per partition, keeping their order', async () => {
+    const s = streams();
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => s.append([event(`c${i}`, 'acct-1')])));
+    const entryIds = new Set(results.flat().map((r) => (r.status === 'accepted' ? r.entryId : r.status)));
+    expect(entryIds.size).to.equal(1);
+    const key = createKeys(redis.prefix).stream('high', s.partitionOf('high', 'acct-1'));
+    const [[, fields]] = (await redis.client.xrange(key, '-', '+')) as [[string, string[]]];
+    expect(AcceptedEventSchema.array().parse(JSON.parse(fields[3]!)).map((e) => e.id)).to.deep.equal(
+      Array.from({ length: 50 }, (_, i) => `c${i}`),
+    );
+  });
+
+  it('splits a large append over entries of at most maxEventsPerEntry events', async () => {
+    const s = streams({ maxEventsPerEntry: 10 });
+    await s.append(Array.from({ length: 5 }, (_, i) => event(`a${i}`, 'acct-1')));
+    await Promise.all([s.append(Array.from({ length: 8 }, (_, i) => event(`b${i}`, 'acct-1'))), s.append([event('c', 'acct-1')])]);
+    const key = createKeys(redis.prefix).stream('high', s.partitionOf('high', 'acct-1'));
+    const counts = (await redis.client.xrange(key, '-', '+')).map(([, fields]) => Number(fields[1]));
+    expect(counts).to.deep.equal([5, 9]);
+  });
+
+  it('remembers an id for at least the idempotency window and at most two', async () => {
+    const s = streams({ dedupWindowMs: 100 });
     await s.append([event('short', 'acct-1')]);
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect((await s.append([event('short', 'acct-1')]))[0]?.status).to.equal('duplicate');
+    await new Promise((resolve) => setTimeout(resolve, 160));
     expect((await s.append([event('short', 'acct-1')]))[0]?.status).to.equal('accepted');
+  });
+
+  it('numbers idempotency buckets by the Redis clock even when ours is off', async () => {
+    const s = streams({ dedupWindowMs: 1000 });
+    const realNow = Date.now;
+    Date.now = () => realNow() + 3_600_000;
+    try {
+      expect((await s.append([event('skewed', 'acct-1')]))[0]?.status).to.equal('accepted');
+    } finally {
+      Date.now = realNow;
+    }
+    expect((await s.append([event('skewed', 'acct-1')]))[0]?.status).to.equal('duplicate');
+    const buckets = await redis.client.keys(`${redis.prefix}:{p:high:*}:seen:*`);
+    const redisBucket = Math.floor(Number((await redis.client.time())[0]) / 1);
+    expect(buckets.map((key) => Number(key.split(':').pop()))).to.satisfy((numbers: number[]) =>
+      numbers.every((n) => Math.abs(n - redisBucket) <= 2),
+    );
   });
 });

@@ -8,7 +8,7 @@ const acceptEvents = RedisScript.fromFile(new URL('../lua/', import.meta.url), '
 
 export interface PriorityStreamSettings {
   partitions: number;
-  /** Entries in one partition past which appends to it are refused. */
+  /** Events in one partition, appended and not yet acknowledged, past which appends are refused. */
   backlogLimit: number;
 }
 
@@ -20,19 +20,40 @@ export interface PriorityStreamsOptions {
   dedupWindowMs: number;
   /** `Retry-After` given when a priority is over its backlog limit (default 1 s). */
   retryAfterSeconds?: number;
+  /** Most events one script call (and so one stream entry) takes (default 1000). */
+  maxEventsPerEntry?: number;
 }
 
 export type AppendResult =
-  | { status: 'accepted'; streamId: string }
+  | { status: 'accepted'; entryId: string }
   | { status: 'duplicate' }
   | { status: 'backlog_exceeded'; retryAfterSeconds: number };
 
+/** Events of one append call bound for one partition, waiting for the next flush. */
+interface PendingAppend {
+  events: AcceptedEvent[];
+  settle: (results: AppendResult[] | Error) => void;
+}
+
+interface PartitionQueue {
+  priority: Priority;
+  partition: number;
+  appends: PendingAppend[];
+}
+
 /**
- * The write side of the priority streams: the only code that appends to them. Events are
- * grouped per partition and appended with one atomic script call per partition.
+ * The write side of the priority streams: the only code that appends to them.
+ *
+ * Appends made in the same tick are coalesced per partition, so many concurrent single-event
+ * requests cost one script call, and each call writes one stream entry holding its events in
+ * acceptance order. The script checks the backlog, marks ids and appends atomically.
  */
 export class PriorityStreams {
   private readonly options: Required<PriorityStreamsOptions>;
+  private readonly queues = new Map<string, PartitionQueue>();
+  private flushScheduled = false;
+  /** Added to our clock when numbering idempotency buckets; learnt from Redis when they differ. */
+  private clockSkewMs = 0;
 
   constructor(options: PriorityStreamsOptions) {
     for (const priority of PRIORITIES) {
@@ -45,7 +66,9 @@ export class PriorityStreams {
       }
     }
     if (!(options.dedupWindowMs > 0)) throw new RangeError('dedupWindowMs must be positive');
-    this.options = { retryAfterSeconds: 1, ...options };
+    const maxEventsPerEntry = options.maxEventsPerEntry ?? 1000;
+    if (!Number.isInteger(maxEventsPerEntry) || maxEventsPerEntry < 1) throw new RangeError('maxEventsPerEntry must be a positive integer');
+    this.options = { retryAfterSeconds: 1, ...options, maxEventsPerEntry };
   }
 
   partitionOf(priority: Priority, accountId: string): number {
@@ -54,60 +77,127 @@ export class PriorityStreams {
 
   /** The stream keys of a priority, one per partition. */
   streamKeys(priority: Priority): string[] {
-    const { partitions } = this.options.priorities[priority];
-    return Array.from({ length: partitions }, (_, partition) => this.options.keys.stream(priority, partition));
+    return this.partitions(priority).map((partition) => this.options.keys.stream(priority, partition));
   }
 
   /** Appends events; results come back in the order of the events. */
   async append(events: readonly AcceptedEvent[]): Promise<AppendResult[]> {
-    const groups = new Map<string, { priority: Priority; partition: number; indexes: number[] }>();
+    const byPartition = new Map<string, { queue: PartitionQueue; indexes: number[] }>();
     events.forEach((event, index) => {
       const partition = this.partitionOf(event.priority, event.accountId);
       const stream = this.options.keys.stream(event.priority, partition);
-      let group = groups.get(stream);
+      let group = byPartition.get(stream);
       if (group === undefined) {
-        group = { priority: event.priority, partition, indexes: [] };
-        groups.set(stream, group);
+        let queue = this.queues.get(stream);
+        if (queue === undefined) {
+          queue = { priority: event.priority, partition, appends: [] };
+          this.queues.set(stream, queue);
+        }
+        group = { queue, indexes: [] };
+        byPartition.set(stream, group);
       }
       group.indexes.push(index);
     });
 
     const results = new Array<AppendResult>(events.length);
-    await Promise.all(
-      [...groups].map(async ([stream, { priority, partition, indexes }]) => {
-        const { keys, dedupWindowMs, retryAfterSeconds } = this.options;
-        const { backlogLimit } = this.options.priorities[priority];
-        const marks = indexes.map((index) => keys.seen(priority, partition, events[index]!.id));
-        const args: (string | number)[] = [backlogLimit, backlogLimit * 2, dedupWindowMs];
-        for (const index of indexes) args.push(JSON.stringify(events[index]));
-        let reply: unknown;
-        try {
-          reply = await acceptEvents.run(this.options.redis, [stream, ...marks], args);
-        } catch (error) {
-          if (error instanceof Error && error.message.startsWith('BACKLOG')) {
-            for (const index of indexes) results[index] = { status: 'backlog_exceeded', retryAfterSeconds };
-            return;
-          }
-          throw error;
-        }
-        const ids = reply as (string | number)[];
-        indexes.forEach((index, i) => {
-          const id = ids[i];
-          results[index] = typeof id === 'string' ? { status: 'accepted', streamId: id } : { status: 'duplicate' };
-        });
-      }),
+    const settled = [...byPartition.values()].map(
+      ({ queue, indexes }) =>
+        new Promise<void>((resolve, reject) => {
+          queue.appends.push({
+            events: indexes.map((index) => events[index]!),
+            settle: (outcome) => {
+              if (outcome instanceof Error) return reject(outcome);
+              indexes.forEach((index, i) => (results[index] = outcome[i]!));
+              resolve();
+            },
+          });
+        }),
     );
+    this.scheduleFlush();
+    await Promise.all(settled);
     return results;
   }
 
-  /** Entries held per partition of a priority (XLEN), the measure the backlog limit applies to. */
+  /** Events appended and not yet acknowledged, per partition of a priority. */
   async backlog(priority: Priority): Promise<number[]> {
-    const pipeline = this.options.redis.pipeline();
-    for (const key of this.streamKeys(priority)) pipeline.xlen(key);
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.map(([error, length]) => {
-      if (error) throw error;
-      return Number(length);
+    const counters = this.partitions(priority).map((partition) => this.options.keys.backlog(priority, partition));
+    const values = await this.options.redis.mget(...counters);
+    return values.map((value) => Number(value ?? 0));
+  }
+
+  private partitions(priority: Priority): number[] {
+    return Array.from({ length: this.options.priorities[priority].partitions }, (_, partition) => partition);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      for (const [stream, queue] of this.queues) {
+        this.queues.delete(stream);
+        for (const call of this.splitIntoCalls(queue.appends)) void this.write(stream, queue, call);
+      }
     });
+  }
+
+  /** Groups waiting appends into script calls of at most maxEventsPerEntry events (an append is never split). */
+  private splitIntoCalls(appends: PendingAppend[]): PendingAppend[][] {
+    const calls: PendingAppend[][] = [];
+    let current: PendingAppend[] = [];
+    let size = 0;
+    for (const append of appends) {
+      if (size > 0 && size + append.events.length > this.options.maxEventsPerEntry) {
+        calls.push(current);
+        current = [];
+        size = 0;
+      }
+      current.push(append);
+      size += append.events.length;
+    }
+    if (current.length > 0) calls.push(current);
+    return calls;
+  }
+
+  private async write(stream: string, { priority, partition }: PartitionQueue, appends: PendingAppend[]): Promise<void> {
+    const { keys, redis, dedupWindowMs, retryAfterSeconds } = this.options;
+    const { backlogLimit } = this.options.priorities[priority];
+    const eventArgs: string[] = [];
+    for (const { events } of appends) {
+      for (const event of events) eventArgs.push(event.id, JSON.stringify(event));
+    }
+    const settleAll = (outcome: (event: AcceptedEvent) => AppendResult) => {
+      for (const { events, settle } of appends) settle(events.map(outcome));
+    };
+    let reply: (string | number)[] | undefined;
+    try {
+      // Redis numbers the idempotency buckets by its own clock; when ours disagrees (at a bucket
+      // edge, or with skew) the script names the right bucket and we call again with it.
+      for (let attempt = 0; reply === undefined; attempt++) {
+        const bucket = Math.floor((Date.now() + this.clockSkewMs) / dedupWindowMs);
+        try {
+          reply = (await acceptEvents.run(
+            redis,
+            [stream, keys.backlog(priority, partition), keys.seen(priority, partition, bucket), keys.seen(priority, partition, bucket - 1)],
+            [backlogLimit, Math.max(2 * backlogLimit, backlogLimit + 100_000), dedupWindowMs, bucket, ...eventArgs],
+          )) as (string | number)[];
+        } catch (error) {
+          const redisBucket = error instanceof Error ? /^BUCKET (-?\d+)/.exec(error.message)?.[1] : undefined;
+          if (redisBucket === undefined || attempt >= 2) throw error;
+          this.clockSkewMs = Number(redisBucket) * dedupWindowMs - Date.now() + dedupWindowMs / 2;
+        }
+      }
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('BACKLOG')) {
+        settleAll(() => ({ status: 'backlog_exceeded', retryAfterSeconds }));
+      } else {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        for (const { settle } of appends) settle(failure);
+      }
+      return;
+    }
+    const entryId = String(reply[0]);
+    let flag = 1;
+    settleAll(() => (reply[flag++] === 1 ? { status: 'accepted', entryId } : { status: 'duplicate' }));
   }
 }

@@ -12,7 +12,8 @@ describe('key builder', () => {
   const keys = createKeys('herald');
 
   it('puts a partition stream and its idempotency marks on one slot', () => {
-    expect(hashTag(keys.stream('high', 2))).to.equal(hashTag(keys.seen('high', 2, 'evt-1')));
+    expect(hashTag(keys.stream('high', 2))).to.equal(hashTag(keys.seen('high', 2, 123)));
+    expect(hashTag(keys.stream('high', 2))).to.equal(hashTag(keys.backlog('high', 2)));
     expect(hashTag(keys.stream('high', 2))).not.to.equal(hashTag(keys.stream('high', 3)));
     expect(hashTag(keys.stream('high', 2))).not.to.equal(hashTag(keys.stream('low', 2)));
   });

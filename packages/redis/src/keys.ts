@@ -15,10 +15,12 @@ import type { Priority } from '@herald/contracts';
  */
 export interface KeyBuilder {
   readonly prefix: string;
-  /** Stream of accepted events for one partition of one priority. */
+  /** Stream of accepted events for one partition of one priority (entries hold event batches). */
   stream(priority: Priority, partition: number): string;
-  /** Idempotency mark of one event id, on its partition's slot; expires after the window. */
-  seen(priority: Priority, partition: number, eventId: string): string;
+  /** Counter of a partition's events appended and not yet acknowledged: its backlog. */
+  backlog(priority: Priority, partition: number): string;
+  /** Set of the event ids a partition accepted in one idempotency time bucket; expires. */
+  seen(priority: Priority, partition: number, bucket: number): string;
   /** Consumer group that routes a priority's partitions (not a key: a group name). */
   readonly routerGroup: string;
   /** Hash of an account's registered devices: deviceId → DeviceRecord JSON. */
@@ -43,7 +45,8 @@ export function createKeys(prefix: string): KeyBuilder {
   return {
     prefix,
     stream: (priority, partition) => `${partitionTag(priority, partition)}:events`,
-    seen: (priority, partition, eventId) => `${partitionTag(priority, partition)}:seen:${escapeId(eventId)}`,
+    backlog: (priority, partition) => `${partitionTag(priority, partition)}:backlog`,
+    seen: (priority, partition, bucket) => `${partitionTag(priority, partition)}:seen:${bucket}`,
     routerGroup: 'router',
     devices: (accountId) => `${accountTag(accountId)}:devices`,
     presence: (accountId) => `${accountTag(accountId)}:presence`,

@@ -1,0 +1,92 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { HeraldConfig } from '@herald/config';
+import type { RunningRedisServer } from '@herald/embedded-redis';
+import { APPS } from './apps.js';
+import { startEmbeddedRedis } from './embedded-redis.js';
+
+export interface LauncherOptions {
+  config: HeraldConfig;
+  /** The repository root: apps are found and the embedded Redis keeps its data under it. */
+  root: string;
+  env: NodeJS.ProcessEnv;
+  log?: (line: string) => void;
+}
+
+export interface RunningHerald {
+  redisUrl: string;
+  /** Stops the apps (SIGTERM, they finish in-flight work), then the embedded Redis. */
+  stop(): Promise<void>;
+  /** Resolves when an app exits on its own; the launcher then stops the rest. */
+  exited: Promise<{ app: string; code: number | null }>;
+}
+
+async function waitUntilReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode} before it was ready`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`not ready after ${timeoutMs} ms`);
+}
+
+/** Runs the embedded Redis (unless REDIS_URL is set) and every app, each in its own process. */
+export async function launch({ config, root, env, log = console.log }: LauncherOptions): Promise<RunningHerald> {
+  let redis: RunningRedisServer | undefined;
+  let redisUrl = config.redisUrl;
+  if (redisUrl === undefined) {
+    redis = await startEmbeddedRedis(join(config.dataDir ?? join(root, '.herald'), 'redis'), log);
+    redisUrl = redis.url;
+  }
+
+  const children: { name: string; child: ChildProcess }[] = [];
+  let resolveExit: (value: { app: string; code: number | null }) => void = () => undefined;
+  const exited = new Promise<{ app: string; code: number | null }>((resolve) => (resolveExit = resolve));
+  let stopping = false;
+
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await Promise.all(
+      children.map(
+        ({ child }) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
+          }),
+      ),
+    );
+    await redis?.stop();
+  };
+
+  try {
+    for (const app of APPS) {
+      const child = spawn(process.execPath, [...app.nodeFlags, '--conditions=development', '--import', 'tsx', join(root, app.main)], {
+        cwd: root,
+        env: { ...env, REDIS_URL: redisUrl },
+        stdio: ['ignore', 'inherit', 'inherit'],
+        detached: true,
+      });
+      children.push({ name: app.name, child });
+      child.once('exit', (code) => {
+        if (!stopping) resolveExit({ app: app.name, code });
+      });
+      const port = app.portOf(config.ports);
+      if (port !== undefined) await waitUntilReady(`http://127.0.0.1:${port}/readyz`, child, 60_000).catch((error: Error) => {
+        throw new Error(`${app.name} did not start: ${error.message}`);
+      });
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { redisUrl, stop, exited };
+}

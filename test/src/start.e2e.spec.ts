@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs `npm start`'s entry point and resolves with the Redis URL from its banner. */
+function start(env: NodeJS.ProcessEnv): { child: ChildProcess; ready: Promise<string>; output: () => string } {
+  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', 'packages/launcher/src/main.ts'], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const ready = new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /redis\s+(redis:\/\/\S+)/.exec(output);
+      if (output.includes('Herald is running.') && match) resolve(match[1]!);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`launcher exited with ${code}:\n${output}`)));
+  });
+  return { child, ready, output: () => output };
+}
+
+function stopped(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGINT');
+  });
+}
+
+describe('npm start', function () {
+  this.timeout(120_000);
+  let dataDir: string;
+  before(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'herald-start-'));
+  });
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('runs an embedded Redis and the apps, stops cleanly on Ctrl-C, and keeps its data across restarts', async () => {
+    const port = await freePort();
+    const env = { HERALD_DATA_DIR: dataDir, INGEST_PORT: String(port), HERALD_LOG_LEVEL: 'warn' };
+    const first = start(env);
+    const redisUrl = await first.ready;
+    expect(first.output()).to.contain('dev-service-key');
+    const res = await fetch(`http://127.0.0.1:${port}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer dev-service-key', 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'kept-across-restarts', type: 'plan.changed', accountId: 'acct-1' }),
+    });
+    expect(res.status).to.equal(202);
+    const redis = new Redis(redisUrl);
+    expect(await redis.config('GET', 'appendonly')).to.deep.equal(['appendonly', 'yes']);
+    expect(await redis.config('GET', 'maxmemory-policy')).to.deep.equal(['maxmemory-policy', 'noeviction']);
+    redis.disconnect();
+    expect(await stopped(first.child)).to.equal(0);
+    expect(first.output()).to.contain('Herald stopped.');
+
+    const second = start(env);
+    const again = new Redis(await second.ready);
+    const keys = await again.keys('herald:{p:high:*}:events');
+    const entries = (await Promise.all(keys.map((key) => again.xrange(key, '-', '+')))).flat();
+    expect(entries).to.have.length(1);
+    expect(entries[0]![1].join(' ')).to.contain('kept-across-restarts');
+    again.disconnect();
+    expect(await stopped(second.child)).to.equal(0);
+  });
+});
