@@ -8,7 +8,7 @@
  * app as its own process, and autocannon as the load generator in this process.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,9 +61,21 @@ async function baseline(redis: Redis): Promise<number> {
     }
   };
   await Promise.all([writer(), writer(), writer(), writer()]);
-  const rate = written / ((Date.now() - started) / 1000);
-  await redis.del(stream);
-  return rate;
+  return written / ((Date.now() - started) / 1000);
+}
+
+/** CPU seconds used so far by ingest (from /proc), Redis (INFO, children included) and this process. */
+async function cpuSeconds(redis: Redis, ingestPid: number): Promise<{ ingest: number; redis: number; loadgen: number }> {
+  const ticks = 100; // USER_HZ on Linux
+  const fields = readFileSync(`/proc/${ingestPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const info = await redis.info('cpu');
+  const stat = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  const own = process.cpuUsage();
+  return {
+    ingest: (Number(fields[11]) + Number(fields[12])) / ticks,
+    redis: stat('used_cpu_user') + stat('used_cpu_sys') + stat('used_cpu_user_children') + stat('used_cpu_sys_children'),
+    loadgen: (own.user + own.system) / 1e6,
+  };
 }
 
 async function run(opts: autocannon.Options): Promise<autocannon.Result> {
@@ -74,7 +86,7 @@ async function run(opts: autocannon.Options): Promise<autocannon.Result> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
-  const server = await startRedisServer({ dir, appendOnly: true });
+  const server = await startRedisServer({ dir, appendOnly: process.env['HERALD_BENCH_AOF'] !== '0' });
   const redis = new Redis(server.url);
   const profile = process.env['HERALD_BENCH_CPU_PROF'] === '1' ? ['--cpu-prof', '--cpu-prof-dir', join(root, 'bench/results')] : [];
   const ingestApp = APPS.find((app) => app.name === 'ingest')!;
@@ -103,18 +115,33 @@ async function main(): Promise<void> {
     const summary: string[] = [];
     let baselineRate: number | undefined;
 
+    /** Each run starts on an empty Redis with no AOF rewrite in flight, so runs don't tax each other. */
+    const resetRedis = async () => {
+      await redis.flushall();
+      await redis.bgrewriteaof().catch(() => undefined);
+      while (/aof_rewrite_in_progress:1|aof_rewrite_scheduled:1/.test(await redis.info('persistence'))) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+
     if (wanted('baseline')) {
+      await resetRedis();
       console.log(`baseline: raw pipelined XADD (4 pipelines of 1000 in flight) for ${duration}s ...`);
       baselineRate = await baseline(redis);
-      rows.push(`| baseline: pipelined XADD | ${Math.round(baselineRate).toLocaleString('en')} | - | - | - |`);
+      rows.push(`| baseline: pipelined XADD | ${Math.round(baselineRate).toLocaleString('en')} | - | - | - | - |`);
     }
-    const row = (name: string, result: autocannon.Result, accepted: number) =>
-      `| ${name} | ${Math.round(accepted / duration).toLocaleString('en')} | ${result.non2xx} | ${result.latency.p50} | ${result.latency.p99} |`;
+    const row = async (name: string, result: autocannon.Result, accepted: number, cpuBefore: Awaited<ReturnType<typeof cpuSeconds>>) => {
+      const cpu = await cpuSeconds(redis, ingest.pid!);
+      const per1000 = (key: keyof typeof cpu) => (((cpu[key] - cpuBefore[key]) / accepted) * 1e6).toFixed(0);
+      return `| ${name} | ${Math.round(accepted / duration).toLocaleString('en')} | ${result.non2xx} | ${result.latency.p50} | ${result.latency.p99} | ${per1000('ingest')} / ${per1000('redis')} / ${per1000('loadgen')} |`;
+    };
 
     if (wanted('single')) {
+      await resetRedis();
       console.log(`single: POST /v1/events, ${values.connections} connections, ${duration}s ...`);
       let single = 0;
       const before = await totalStreamed(redis);
+      const cpuBefore = await cpuSeconds(redis, ingest.pid!);
       const result = await run({
         url: `http://127.0.0.1:${PORT}/v1/events`,
         method: 'POST',
@@ -123,11 +150,12 @@ async function main(): Promise<void> {
         duration,
         requests: [{ setupRequest: (req) => ({ ...req, body: eventJson(`s-${single++}`, single % 10_000) }) }],
       });
-      rows.push(row('POST /v1/events (single)', result, (await totalStreamed(redis)) - before));
+      rows.push(await row('POST /v1/events (single)', result, (await totalStreamed(redis)) - before, cpuBefore));
       summary.push(`single: ${result.requests.average.toFixed(0)} requests/s`);
     }
 
     if (wanted('batch')) {
+      await resetRedis();
       console.log(`batch: POST /v1/events/batch (1000 events), ${values['batch-connections']} connections, ${duration}s ...`);
       // Bodies are made up front so the load generator spends its CPU on sending, not on JSON.
       const bodies = Array.from({ length: Math.ceil(duration * 250) }, (_, n) => {
@@ -136,6 +164,7 @@ async function main(): Promise<void> {
       });
       let batch = 0;
       const before = await totalStreamed(redis);
+      const cpuBefore = await cpuSeconds(redis, ingest.pid!);
       const result = await run({
         url: `http://127.0.0.1:${PORT}/v1/events/batch`,
         method: 'POST',
@@ -150,13 +179,13 @@ async function main(): Promise<void> {
         ],
       });
       const accepted = (await totalStreamed(redis)) - before;
-      rows.push(row('POST /v1/events/batch (1000 each)', result, accepted));
+      rows.push(await row('POST /v1/events/batch (1000 each)', result, accepted, cpuBefore));
       if (baselineRate !== undefined) summary.push(`batch: ${(accepted / duration / baselineRate).toFixed(2)}x the XADD baseline`);
     }
 
     console.log(`\nIngest benchmark, ${duration}s per run, node ${process.version}, ${new Date().toISOString()}\n`);
-    console.log('| run | accepted events/s | non-2xx responses | p50 ms | p99 ms |');
-    console.log('| --- | ---: | ---: | ---: | ---: |');
+    console.log('| run | accepted events/s | non-2xx responses | p50 ms | p99 ms | CPU µs per event: ingest / redis / load generator |');
+    console.log('| --- | ---: | ---: | ---: | ---: | --- |');
     for (const line of rows) console.log(line);
     console.log(`\n${summary.join('; ')}`);
     const cpu = await redis.info('cpu');

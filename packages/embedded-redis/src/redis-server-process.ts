@@ -84,6 +84,8 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Run
       '--appendfsync', 'everysec',
       '--save', '',
       '--maxmemory-policy', 'noeviction',
+      // Idempotency id sets expire whole; free them off the main thread.
+      '--lazyfree-lazy-expire', 'yes',
       '--daemonize', 'no',
       '--loglevel', 'notice',
     ];
