@@ -35,7 +35,7 @@ describe('docker-compose.yml', () => {
   it('runs Redis with AOF and noeviction, and every service with a health check', () => {
     const redis = compose.services['redis'];
     expect(redis?.command?.join(' ')).to.contain('--appendonly yes').and.to.contain('--maxmemory-policy noeviction');
-    for (const [name, service] of Object.entries(compose.services)) expect(service.healthcheck.test, name).to.not.be.empty;
+    for (const [name, service] of Object.entries(compose.services)) expect(service.healthcheck.test, name).to.have.length.above(0);
   });
 
   it('points each app at the compose Redis and in production mode', () => {
