@@ -12,3 +12,13 @@ export {
 export type { AcceptedEvent, AcceptStatus, EventInput, ParsedEventInput, Targets } from './event.js';
 export { DeviceRecordSchema, RegisterDeviceSchema } from './device.js';
 export type { DeviceIdentity, DeviceRecord, RegisterDevice } from './device.js';
+export {
+  AckSchema,
+  CursorSchema,
+  DeviceIdListSchema,
+  HandshakeAuthSchema,
+  NotificationSchema,
+  SyncedSchema,
+  deviceRoom,
+} from './notification.js';
+export type { Ack, ClientToServerEvents, Cursor, HandshakeAuth, Notification, ServerToClientEvents, Synced } from './notification.js';

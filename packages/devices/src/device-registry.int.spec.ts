@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { SignJWT } from 'jose';
 import { createKeys } from '@herald/redis';
 import { useTestRedis } from '@herald/testing';
-import { DeviceRegistry, DeviceTokens } from './index.js';
+import { DeviceRegistry, DeviceTokens, Presence } from './index.js';
 
 const SECRET = 'test-secret-test-secret-test-secret';
 
@@ -68,8 +68,9 @@ describe('device registry and tokens', () => {
     const devices = registry();
     await devices.register({ accountId: 'acct', platform: 'tv', deviceId: 'tv1' });
     await devices.register({ accountId: 'acct', platform: 'web', deviceId: 'web1' });
-    const presence = createKeys(redis.prefix).presence('acct');
-    await redis.client.hset(presence, 'tv1', Date.now() + 30_000, 'web1', Date.now() - 1);
+    const presence = new Presence({ redis: redis.client, keys: createKeys(redis.prefix) });
+    await presence.markOnline('acct', 'tv1', 'gw-1', 30_000);
+    await presence.markOnline('acct', 'web1', 'gw-1', -1);
     const view = await devices.view('acct');
     expect(view.map((d) => [d.deviceId, d.online])).to.deep.equal([
       ['tv1', true],
@@ -102,3 +103,36 @@ async function expectUnauthorized(promise: Promise<unknown>, message: RegExp): P
   }
   expect.fail('expected the token to be refused');
 }
+
+describe('presence', () => {
+  const redis = useTestRedis();
+  const presence = () => new Presence({ redis: redis.client, keys: createKeys(redis.prefix) });
+
+  it('keeps a device online while any gateway node holds it', async () => {
+    const p = presence();
+    await p.markOnline('acct', 'tv', 'node-a', 30_000);
+    await p.markOnline('acct', 'tv', 'node-b', 30_000);
+    await p.markOffline('acct', 'tv', 'node-a');
+    expect([...(await p.onlineDevices('acct'))]).to.deep.equal(['tv']);
+    await p.markOffline('acct', 'tv', 'node-b');
+    expect((await p.onlineDevices('acct')).size).to.equal(0);
+  });
+
+  it('lets a crashed node\'s devices fall offline when their expiry passes, and cleans them up', async () => {
+    const p = presence();
+    await p.markOnline('acct', 'tv', 'crashed', 50);
+    expect((await p.onlineDevices('acct')).has('tv')).to.equal(true);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect((await p.onlineDevices('acct')).has('tv')).to.equal(false);
+    expect(await redis.client.hlen(createKeys(redis.prefix).presence('acct'))).to.equal(0);
+  });
+
+  it('forgets every connection of a deleted device', async () => {
+    const p = presence();
+    await p.markOnline('acct', 'tv', 'a', 30_000);
+    await p.markOnline('acct', 'tv', 'b', 30_000);
+    await p.markOnline('acct', 'web', 'a', 30_000);
+    await p.forget('acct', 'tv');
+    expect([...(await p.onlineDevices('acct'))]).to.deep.equal(['web']);
+  });
+});

@@ -4,6 +4,7 @@ import type { DeviceIdentity, DeviceRecord, RegisterDevice } from '@herald/contr
 import { HeraldError } from '@herald/errors';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { DeviceTokens } from './device-tokens.js';
+import { Presence } from './presence.js';
 
 export interface DeviceRegistryOptions {
   redis: RedisClient;
@@ -29,11 +30,13 @@ export interface DeviceView {
 export class DeviceRegistry {
   private readonly maxDevices: number;
   private readonly now: () => number;
+  private readonly presence: Presence;
 
   constructor(private readonly options: DeviceRegistryOptions) {
     this.maxDevices = options.maxDevicesPerAccount ?? 100;
     if (!Number.isInteger(this.maxDevices) || this.maxDevices < 1) throw new RangeError('maxDevicesPerAccount must be a positive integer');
     this.now = options.now ?? Date.now;
+    this.presence = new Presence({ redis: options.redis, keys: options.keys, now: this.now });
   }
 
   /**
@@ -77,14 +80,12 @@ export class DeviceRegistry {
 
   /** The account's devices as the API shows them, with presence from the gateways. */
   async view(accountId: string): Promise<DeviceView[]> {
-    const { redis, keys } = this.options;
-    const [devices, presence] = await Promise.all([this.list(accountId), redis.hgetall(keys.presence(accountId))]);
-    const now = this.now();
+    const [devices, online] = await Promise.all([this.list(accountId), this.presence.onlineDevices(accountId)]);
     return devices.map((device) => ({
       deviceId: device.deviceId,
       platform: device.platform,
       profileId: device.profileId ?? null,
-      online: Number(presence[device.deviceId] ?? 0) > now,
+      online: online.has(device.deviceId),
       lastSeenAt: new Date(device.lastSeenAt).toISOString(),
     }));
   }
@@ -92,10 +93,8 @@ export class DeviceRegistry {
   /** Deletes a device; its tokens stop working at once. False when it was not registered. */
   async remove(accountId: string, deviceId: string): Promise<boolean> {
     const { redis, keys } = this.options;
-    const [[, removed]] = (await redis.multi().hdel(keys.devices(accountId), deviceId).hdel(keys.presence(accountId), deviceId).exec()) as [
-      [Error | null, number],
-      [Error | null, number],
-    ];
+    const removed = await redis.hdel(keys.devices(accountId), deviceId);
+    await this.presence.forget(accountId, deviceId);
     return removed === 1;
   }
 

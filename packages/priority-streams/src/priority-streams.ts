@@ -1,6 +1,6 @@
 import { PRIORITIES } from '@herald/contracts';
 import type { AcceptedEvent, Priority } from '@herald/contracts';
-import { RedisScript } from '@herald/redis';
+import { RedisScript, RedisTimeBuckets } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import { partitionOf } from './partition.js';
 
@@ -52,8 +52,7 @@ export class PriorityStreams {
   private readonly options: Required<PriorityStreamsOptions>;
   private readonly queues = new Map<string, PartitionQueue>();
   private flushScheduled = false;
-  /** Added to our clock when numbering idempotency buckets; learnt from Redis when they differ. */
-  private clockSkewMs = 0;
+  private readonly buckets: RedisTimeBuckets;
 
   constructor(options: PriorityStreamsOptions) {
     for (const priority of PRIORITIES) {
@@ -69,6 +68,7 @@ export class PriorityStreams {
     const maxEventsPerEntry = options.maxEventsPerEntry ?? 1000;
     if (!Number.isInteger(maxEventsPerEntry) || maxEventsPerEntry < 1) throw new RangeError('maxEventsPerEntry must be a positive integer');
     this.options = { retryAfterSeconds: 1, ...options, maxEventsPerEntry };
+    this.buckets = new RedisTimeBuckets(options.dedupWindowMs);
   }
 
   partitionOf(priority: Priority, accountId: string): number {
@@ -169,24 +169,16 @@ export class PriorityStreams {
     const settleAll = (outcome: (event: AcceptedEvent) => AppendResult) => {
       for (const { events, settle } of appends) settle(events.map(outcome));
     };
-    let reply: (string | number)[] | undefined;
+    let reply: (string | number)[];
     try {
-      // Redis numbers the idempotency buckets by its own clock; when ours disagrees (at a bucket
-      // edge, or with skew) the script names the right bucket and we call again with it.
-      for (let attempt = 0; reply === undefined; attempt++) {
-        const bucket = Math.floor((Date.now() + this.clockSkewMs) / dedupWindowMs);
-        try {
-          reply = (await acceptEvents.run(
+      reply = await this.buckets.run(
+        async (bucket) =>
+          (await acceptEvents.run(
             redis,
             [stream, keys.backlog(priority, partition), keys.seen(priority, partition, bucket), keys.seen(priority, partition, bucket - 1)],
             [backlogLimit, Math.max(2 * backlogLimit, backlogLimit + 100_000), dedupWindowMs, bucket, ...eventArgs],
-          )) as (string | number)[];
-        } catch (error) {
-          const redisBucket = error instanceof Error ? /^BUCKET (-?\d+)/.exec(error.message)?.[1] : undefined;
-          if (redisBucket === undefined || attempt >= 2) throw error;
-          this.clockSkewMs = Number(redisBucket) * dedupWindowMs - Date.now() + dedupWindowMs / 2;
-        }
-      }
+          )) as (string | number)[],
+      );
     } catch (error) {
       if (error instanceof Error && error.message.startsWith('BACKLOG')) {
         settleAll(() => ({ status: 'backlog_exceeded', retryAfterSeconds }));

@@ -3,3 +3,4 @@ export type { RedisClient, RedisConnectionOptions } from './connection.js';
 export { createKeys, escapeId } from './keys.js';
 export type { KeyBuilder } from './keys.js';
 export { RedisScript } from './script.js';
+export { RedisTimeBuckets } from './time-buckets.js';

@@ -26,10 +26,28 @@ export interface KeyBuilder {
   /** Hash of an account's registered devices: deviceId → DeviceRecord JSON. */
   devices(accountId: string): string;
   /**
-   * Hash of an account's live devices: deviceId → epoch ms until which the device counts as
-   * online. Gateways refresh it with heartbeats; an entry past its time is offline.
+   * Hash of an account's live connections: field `[deviceId, gatewayNodeId]` (JSON) → epoch ms
+   * until which it counts. Gateways refresh it with heartbeats; a device is online while any
+   * of its fields is in the future.
    */
   presence(accountId: string): string;
+  /**
+   * An account's notification history: one entry per notification (field `e`, a
+   * HistoryEntry JSON). Its entry ids are the cursors devices see.
+   */
+  history(accountId: string): string;
+  /** The newest cursor trimmed from an account's history (older cursors cannot be caught up). */
+  historyTrimmed(accountId: string): string;
+  /** Hash eventId → history cursor of the events an account's history took in one time bucket. */
+  historyIds(accountId: string, bucket: number): string;
+  /** Hash deviceId → last cursor the device acknowledged. */
+  deviceAcks(accountId: string): string;
+  /** Hash of one event's trace (verdicts, deliveries, acknowledgements); expires. */
+  trace(eventId: string): string;
+  /** Pub/sub channel on which the worker announces accounts whose history grew (long-poll wake-ups). */
+  readonly historyChannel: string;
+  /** Key prefix of the Socket.IO Redis adapter and emitter (must match on both sides). */
+  readonly socketIoPrefix: string;
   /** BullMQ `prefix` option. */
   readonly bullPrefix: string;
 }
@@ -50,6 +68,13 @@ export function createKeys(prefix: string): KeyBuilder {
     routerGroup: 'router',
     devices: (accountId) => `${accountTag(accountId)}:devices`,
     presence: (accountId) => `${accountTag(accountId)}:presence`,
+    history: (accountId) => `${accountTag(accountId)}:history`,
+    historyTrimmed: (accountId) => `${accountTag(accountId)}:history-trimmed`,
+    historyIds: (accountId, bucket) => `${accountTag(accountId)}:history-ids:${bucket}`,
+    deviceAcks: (accountId) => `${accountTag(accountId)}:acks`,
+    trace: (eventId) => `${prefix}:{e:${escapeId(eventId)}}:trace`,
+    historyChannel: `${prefix}:history-appended`,
+    socketIoPrefix: `${prefix}:socket.io`,
     bullPrefix: `{${prefix}:bull}`,
   };
 }

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { AccountIdSchema, DeviceIdSchema, EventIdSchema, ProfileIdSchema } from './identifiers.js';
+import { PrioritySchema } from './platform.js';
+
+/** A history cursor: the id of an entry in the account's history stream (`<ms>-<seq>`). */
+export const CursorSchema = z.string().regex(/^\d{1,20}-\d{1,20}$/, 'must be a cursor from Herald (<ms>-<seq>)');
+export type Cursor = z.infer<typeof CursorSchema>;
+
+/** server → client `notification`, and an item of `GET /v1/notifications`. */
+export const NotificationSchema = z.object({
+  id: EventIdSchema,
+  cursor: CursorSchema,
+  type: z.string(),
+  accountId: AccountIdSchema,
+  profileId: ProfileIdSchema.optional(),
+  payload: z.record(z.string(), z.unknown()),
+  /** ISO-8601. */
+  createdAt: z.string(),
+  priority: PrioritySchema,
+  collapseKey: z.string().optional(),
+});
+export type Notification = z.infer<typeof NotificationSchema>;
+
+/** server → client `synced`, after the replay that follows a reconnect. */
+export const SyncedSchema = z.object({
+  cursor: CursorSchema.nullable(),
+  replayed: z.number().int().nonnegative(),
+  /** The cursor is older than the retained history: refresh state in full. */
+  reset: z.boolean(),
+});
+export type Synced = z.infer<typeof SyncedSchema>;
+
+/** client → server `ack`. */
+export const AckSchema = z.object({ cursor: CursorSchema }).strict();
+export type Ack = z.infer<typeof AckSchema>;
+
+/** The Socket.IO handshake's `auth`. */
+export const HandshakeAuthSchema = z.object({
+  token: z.string().min(1).max(4096),
+  cursor: CursorSchema.optional(),
+});
+export type HandshakeAuth = z.infer<typeof HandshakeAuthSchema>;
+
+/** Typed Socket.IO event maps, shared by the gateway, the worker's emitter and the client SDK. */
+export interface ServerToClientEvents {
+  notification: (notification: Notification, ack?: (reply?: unknown) => void) => void;
+  synced: (synced: Synced) => void;
+  /** The server asks the client to reconnect (connection lifetime reached). */
+  reconnect_requested: (info: { reason: string }) => void;
+  error: (error: { code: string; message: string }) => void;
+}
+
+export interface ClientToServerEvents {
+  ack: (ack: Ack, callback?: (reply: { ok: boolean; error?: { code: string; message: string } }) => void) => void;
+}
+
+/** The Socket.IO room of one device; the worker's emitter and the gateway must agree on it. */
+export function deviceRoom(accountId: string, deviceId: string): string {
+  return `d:${JSON.stringify([accountId, deviceId])}`;
+}
+
+export const DeviceIdListSchema = z.array(DeviceIdSchema);

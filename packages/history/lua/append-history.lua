@@ -1,0 +1,87 @@
+--[[
+  Appends notifications to one account's history, each event id at most once: an event the
+  history already took (within the idempotency window) is not appended again, and its
+  existing cursor is returned. So a worker that crashed after appending and retries the same
+  stream entry neither loses nor duplicates anything.
+
+  KEYS[1]  the account's history stream
+  KEYS[2]  hash eventId -> cursor for idempotency bucket B (the current one)
+  KEYS[3]  the same for bucket B - 1
+  KEYS[4]  the newest cursor trimmed from the history (so readers can tell a gap); a history
+           that starts anew sets it to just before now
+
+  ARGV[1]  window (bucket width) in milliseconds
+  ARGV[2]  B, the bucket the caller computed KEYS[2] and KEYS[3] for
+  ARGV[3]  most entries the history keeps (exact MAXLEN)
+  ARGV[4]  retention in milliseconds: older entries are trimmed, an idle history expires
+  ARGV[5]  pub/sub channel announcing accounts whose history grew
+  ARGV[6]  the account id (the message published)
+  ARGV[7..6+2N]  per notification: its event id, then its HistoryEntry JSON, in order
+
+  Returns { cursor, flag, cursor, flag, ... }: flag 1 appended now, 0 appended before.
+  Error "BUCKET <b>" when Redis's clock puts now in bucket b, not B (call again with b).
+]]
+local window = tonumber(ARGV[1])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local bucket = math.floor(now / window)
+if bucket ~= tonumber(ARGV[2]) then
+  return redis.error_reply('BUCKET ' .. string.format('%d', bucket))
+end
+
+-- Whether stream id a is after stream id b.
+local function newer(a, b)
+  local a_ms, a_seq = string.match(a, '(%d+)-(%d+)')
+  local b_ms, b_seq = string.match(b, '(%d+)-(%d+)')
+  if a_ms ~= b_ms then return tonumber(a_ms) > tonumber(b_ms) end
+  return tonumber(a_seq) > tonumber(b_seq)
+end
+
+-- A history that starts anew (first ever, or after expiring while idle) cannot vouch for
+-- anything before now: mark everything older as trimmed.
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('SET', KEYS[4], string.format('%d', now - 1) .. '-0')
+end
+
+local reply = {}
+local appended = 0
+for i = 7, #ARGV, 2 do
+  local id = ARGV[i]
+  local cursor = redis.call('HGET', KEYS[2], id) or redis.call('HGET', KEYS[3], id)
+  if cursor then
+    reply[#reply + 1] = cursor
+    reply[#reply + 1] = 0
+  else
+    cursor = redis.call('XADD', KEYS[1], '*', 'e', ARGV[i + 1])
+    redis.call('HSET', KEYS[2], id, cursor)
+    reply[#reply + 1] = cursor
+    reply[#reply + 1] = 1
+    appended = appended + 1
+  end
+end
+
+if appended > 0 then
+  local retention = tonumber(ARGV[4])
+  redis.call('PEXPIRE', KEYS[2], 2 * window + 60000)
+
+  -- Trim by length and by age, remembering the newest id removed.
+  local last = false
+  local excess = redis.call('XLEN', KEYS[1]) - tonumber(ARGV[3])
+  if excess > 0 then
+    local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess)
+    last = oldest[#oldest][1]
+  end
+  local expired = redis.call('XREVRANGE', KEYS[1], '(' .. string.format('%d', now - retention), '-', 'COUNT', 1)
+  if #expired > 0 and (not last or newer(expired[1][1], last)) then
+    last = expired[1][1]
+  end
+  if last then
+    local ms, seq = string.match(last, '(%d+)-(%d+)')
+    redis.call('XTRIM', KEYS[1], 'MINID', ms .. '-' .. string.format('%d', tonumber(seq) + 1))
+    redis.call('SET', KEYS[4], last)
+  end
+  redis.call('PEXPIRE', KEYS[1], retention)
+  if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('PEXPIRE', KEYS[4], retention) end
+  redis.call('PUBLISH', ARGV[5], ARGV[6])
+end
+return reply

@@ -1,0 +1,114 @@
+import { expect } from 'chai';
+import { NotificationSchema } from '@herald/contracts';
+import { closeRedis, createKeys, createRedis } from '@herald/redis';
+import { useTestRedis } from '@herald/testing';
+import { History, compareCursors, toNotification } from './index.js';
+import type { HistoryEntry, HistoryOptions } from './index.js';
+
+function entry(id: string, devices: string[] = ['tv'], accountId = 'acct'): HistoryEntry {
+  return { id, type: 'plan.changed', priority: 'high', accountId, createdAt: 1_000, acceptedAt: 2_000, payload: { id }, devices };
+}
+
+describe('history', () => {
+  const redis = useTestRedis();
+  const history = (options: Partial<HistoryOptions> = {}) => new History({ redis: redis.client, keys: createKeys(redis.prefix), ...options });
+
+  it('appends in order and reads back after a cursor', async () => {
+    const h = history();
+    const outcomes = await h.append('acct', [entry('a'), entry('b'), entry('c')]);
+    expect(outcomes.map((o) => o.appended)).to.deep.equal([true, true, true]);
+    expect(compareCursors(outcomes[0]!.cursor, outcomes[1]!.cursor)).to.equal(-1);
+    const all = await h.range('acct', undefined, 10);
+    expect(all.map((r) => r.entry.id)).to.deep.equal(['a', 'b', 'c']);
+    expect((await h.range('acct', outcomes[0]!.cursor, 10)).map((r) => r.entry.id)).to.deep.equal(['b', 'c']);
+    expect(await h.latestCursor('acct')).to.equal(outcomes[2]!.cursor);
+  });
+
+  it('takes an event once: a retry gets the first cursor back and writes nothing', async () => {
+    const h = history();
+    const [first] = await h.append('acct', [entry('a')]);
+    const again = await h.append('acct', [entry('a'), entry('b')]);
+    expect(again[0]).to.deep.equal({ cursor: first!.cursor, appended: false });
+    expect(again[1]!.appended).to.equal(true);
+    expect((await h.range('acct', undefined, 10)).map((r) => r.entry.id)).to.deep.equal(['a', 'b']);
+  });
+
+  it('keeps at most maxLength entries and says when a cursor was trimmed past', async () => {
+    const h = history({ maxLength: 3 });
+    const outcomes = await h.append('acct', ['a', 'b', 'c', 'd', 'e'].map((id) => entry(id)));
+    expect((await h.range('acct', undefined, 10)).map((r) => r.entry.id)).to.deep.equal(['c', 'd', 'e']);
+    expect(await h.isTrimmedPast('acct', outcomes[0]!.cursor)).to.equal(true);
+    expect(await h.isTrimmedPast('acct', outcomes[1]!.cursor)).to.equal(false);
+    expect(await h.isTrimmedPast('acct', outcomes[4]!.cursor)).to.equal(false);
+  });
+
+  it('trims entries older than the retention and remembers the newest trimmed', async () => {
+    const h = history({ retentionMs: 100 });
+    const [old] = await h.append('acct', [entry('old')]);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await h.append('acct', [entry('mid')]);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const [fresh] = await h.append('acct', [entry('fresh')]);
+    expect((await h.range('acct', undefined, 10)).map((r) => r.entry.id)).to.deep.equal(['mid', 'fresh']);
+    expect(await h.isTrimmedPast('acct', `${Number(old!.cursor.split('-')[0]) - 1}-0`)).to.equal(true);
+    expect(await h.isTrimmedPast('acct', old!.cursor)).to.equal(false);
+    expect(await h.isTrimmedPast('acct', fresh!.cursor)).to.equal(false);
+  });
+
+  it('cannot vouch for cursors from before a history that expired and started anew', async () => {
+    const h = history({ retentionMs: 50 });
+    const [old] = await h.append('acct', [entry('old')]);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    const [fresh] = await h.append('acct', [entry('fresh')]);
+    expect(await h.isTrimmedPast('acct', old!.cursor)).to.equal(true);
+    expect(await h.isTrimmedPast('acct', fresh!.cursor)).to.equal(false);
+  });
+
+  it('treats a cursor older than the retention of an expired history as trimmed', async () => {
+    const h = history({ retentionMs: 60_000 });
+    expect(await h.isTrimmedPast('nobody', `${Date.now() - 120_000}-0`)).to.equal(true);
+    expect(await h.isTrimmedPast('nobody', `${Date.now() - 1_000}-0`)).to.equal(false);
+  });
+
+  it('expires an idle history after its retention', async () => {
+    const h = history({ retentionMs: 5_000 });
+    await h.append('acct', [entry('a')]);
+    const ttl = await redis.client.pttl(createKeys(redis.prefix).history('acct'));
+    expect(ttl).to.be.within(1, 5_000);
+  });
+
+  it('announces the account on the history channel when it grows', async () => {
+    const subscriber = createRedis({ url: redis.url });
+    const received: string[] = [];
+    subscriber.on('message', (_channel: string, message: string) => received.push(message));
+    await subscriber.subscribe(createKeys(redis.prefix).historyChannel);
+    await history().append('acct-9', [entry('a', ['tv'], 'acct-9')]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(received).to.deep.equal(['acct-9']);
+    await closeRedis(subscriber);
+  });
+
+  it('refuses an entry of another account', async () => {
+    try {
+      await history().append('acct', [entry('a', ['tv'], 'other')]);
+      expect.fail('expected a refusal');
+    } catch (error) {
+      expect((error as Error).message).to.match(/cannot take an event of other/);
+    }
+  });
+
+  it('turns an entry into the contract notification shape', () => {
+    const notification = toNotification('5-0', { ...entry('a'), profileId: 'p', collapseKey: 'k' });
+    expect(NotificationSchema.parse(notification)).to.deep.equal({
+      id: 'a',
+      cursor: '5-0',
+      type: 'plan.changed',
+      accountId: 'acct',
+      profileId: 'p',
+      payload: { id: 'a' },
+      createdAt: new Date(1_000).toISOString(),
+      priority: 'high',
+      collapseKey: 'k',
+    });
+  });
+});
