@@ -56,12 +56,19 @@ describe('npm start', function () {
   });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('runs an embedded Redis and the apps, stops cleanly on Ctrl-C, and keeps its data across restarts', async () => {
+  it('runs an embedded Redis and the apps end to end, stops cleanly on Ctrl-C, and keeps its data across restarts', async () => {
     const port = await freePort();
-    const env = { HERALD_DATA_DIR: dataDir, INGEST_PORT: String(port), HERALD_LOG_LEVEL: 'warn' };
+    const env = { HERALD_DATA_DIR: dataDir, INGEST_PORT: String(port), WORKER_PORT: String(await freePort()), HERALD_LOG_LEVEL: 'warn' };
     const first = start(env);
     const redisUrl = await first.ready;
     expect(first.output()).to.contain('dev-service-key');
+    const headers = { authorization: 'Bearer dev-service-key', 'content-type': 'application/json' };
+    const device = await fetch(`http://127.0.0.1:${port}/v1/devices`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ accountId: 'acct-1', platform: 'web', deviceId: 'web-1' }),
+    });
+    expect(device.status).to.equal(201);
     const res = await fetch(`http://127.0.0.1:${port}/v1/events`, {
       method: 'POST',
       headers: { authorization: 'Bearer dev-service-key', 'content-type': 'application/json' },
@@ -69,6 +76,9 @@ describe('npm start', function () {
     });
     expect(res.status).to.equal(202);
     const redis = new Redis(redisUrl);
+    const history = 'herald:{a:acct-1}:history';
+    for (let i = 0; i < 100 && (await redis.xlen(history)) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await redis.xlen(history), 'the worker routed the event to the history').to.equal(1);
     expect(await redis.config('GET', 'appendonly')).to.deep.equal(['appendonly', 'yes']);
     expect(await redis.config('GET', 'maxmemory-policy')).to.deep.equal(['maxmemory-policy', 'noeviction']);
     redis.disconnect();
@@ -77,8 +87,7 @@ describe('npm start', function () {
 
     const second = start(env);
     const again = new Redis(await second.ready);
-    const keys = await again.keys('herald:{p:high:*}:events');
-    const entries = (await Promise.all(keys.map((key) => again.xrange(key, '-', '+')))).flat();
+    const entries = await again.xrange('herald:{a:acct-1}:history', '-', '+');
     expect(entries).to.have.length(1);
     expect(entries[0]![1].join(' ')).to.contain('kept-across-restarts');
     again.disconnect();

@@ -5,7 +5,8 @@ describe('config', () => {
   it('falls back on documented development defaults and lists them', () => {
     const config = loadConfig({}, 'ingest');
     expect(config.production).to.equal(false);
-    expect(config.ports).to.deep.equal({ ingest: 3100, gateway: 3200, dashboard: 3300 });
+    expect(config.ports).to.deep.equal({ ingest: 3100, gateway: 3200, dashboard: 3300, worker: 3400 });
+    expect(config.worker.priorities).to.deep.equal(['high', 'medium', 'low']);
     expect(config.serviceKeys).to.deep.equal([{ name: 'dev', key: 'dev-service-key' }]);
     expect(config.developmentDefaults).to.include('HERALD_SERVICE_KEYS=dev:dev-service-key');
     expect(config.priorities.high.partitions).to.equal(4);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { PRIORITIES } from '@herald/contracts';
 import type { Priority } from '@herald/contracts';
 
 /** The apps whose secrets differ; each asks only for what it uses. */
@@ -23,7 +24,7 @@ type Secret = keyof typeof SECRET_VARS;
 
 const SECRETS_BY_APP: Record<AppName, readonly Secret[]> = {
   ingest: ['serviceKeys', 'deviceSecret'],
-  worker: [],
+  worker: ['serviceKeys'],
   gateway: ['deviceSecret'],
   dashboard: ['adminUser', 'adminPassword'],
   launcher: [],
@@ -56,6 +57,33 @@ const EnvSchema = z.object({
   HERALD_BACKLOG_LIMIT_MEDIUM: positiveInt(200_000),
   HERALD_BACKLOG_LIMIT_LOW: positiveInt(500_000),
   HERALD_DEDUP_WINDOW_MS: positiveInt(3_600_000),
+  WORKER_PORT: port(3400),
+  HERALD_WORKER_PRIORITIES: z
+    .string()
+    .default('high,medium,low')
+    .transform((value) => value.split(',').map((p) => p.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(PRIORITIES)).min(1)),
+  HERALD_WORKER_ROLES: z
+    .string()
+    .default('router,delivery')
+    .transform((value) => value.split(',').map((p) => p.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(['router', 'delivery'])).min(1)),
+  HERALD_WORKER_BATCH_HIGH: positiveInt(100),
+  HERALD_WORKER_BATCH_MEDIUM: positiveInt(200),
+  HERALD_WORKER_BATCH_LOW: positiveInt(500),
+  HERALD_WORKER_CONCURRENCY_HIGH: positiveInt(4),
+  HERALD_WORKER_CONCURRENCY_MEDIUM: positiveInt(4),
+  HERALD_WORKER_CONCURRENCY_LOW: positiveInt(2),
+  HERALD_WORKER_LEASE_MS: positiveInt(10_000),
+  HERALD_WORKER_RECLAIM_IDLE_MS: positiveInt(30_000),
+  HERALD_WORKER_MAX_DELIVERIES: positiveInt(5),
+  HERALD_DELIVERY_CONCURRENCY: positiveInt(8),
+  HERALD_DELIVERY_ATTEMPTS: positiveInt(5),
+  HERALD_PUSH_PROVIDER: z.enum(['log', 'webhook']).default('log'),
+  HERALD_PUSH_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  HERALD_PUSH_WEBHOOK_TIMEOUT_MS: positiveInt(5_000),
+  HERALD_HISTORY_MAX_LENGTH: positiveInt(1000),
+  HERALD_HISTORY_RETENTION_MS: positiveInt(7 * 24 * 3600 * 1000),
   HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -78,7 +106,7 @@ export interface HeraldConfig {
   /** Where `npm start` keeps the embedded Redis's data; absent: `.herald/` in the repository. */
   dataDir: string | undefined;
   keyPrefix: string;
-  ports: { ingest: number; gateway: number; dashboard: number };
+  ports: { ingest: number; gateway: number; dashboard: number; worker: number };
   serviceKeys: ServiceKey[];
   deviceSecret: string;
   deviceTokenTtlSeconds: number;
@@ -86,9 +114,30 @@ export interface HeraldConfig {
   catalogPath: string | undefined;
   priorities: Record<Priority, PriorityConfig>;
   dedupWindowMs: number;
+  history: { maxLength: number; retentionMs: number };
+  worker: WorkerConfig;
   logLevel: z.infer<typeof EnvSchema>['HERALD_LOG_LEVEL'];
   /** The development defaults this process fell back on, for the start-up banner. */
   developmentDefaults: string[];
+}
+
+export interface WorkerConfig {
+  /** The priorities whose partitions this process routes. */
+  priorities: Priority[];
+  roles: ('router' | 'delivery')[];
+  /** Stream entries read at once, per priority. */
+  batchSize: Record<Priority, number>;
+  /** Partitions of a priority this process routes at once (at most). */
+  concurrency: Record<Priority, number>;
+  /** A partition whose router stops renewing its lease is taken over after this. */
+  leaseMs: number;
+  /** Entries pending this long are reclaimed and retried. */
+  reclaimIdleMs: number;
+  /** Deliveries of a stream entry after which it goes to the dead letters. */
+  maxDeliveries: number;
+  deliveryConcurrency: number;
+  deliveryAttempts: number;
+  push: { provider: 'log' | 'webhook'; webhookUrl: string | undefined; webhookTimeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -145,7 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
     redisUrl: vars.REDIS_URL,
     dataDir: vars.HERALD_DATA_DIR,
     keyPrefix: vars.HERALD_KEY_PREFIX,
-    ports: { ingest: vars.INGEST_PORT, gateway: vars.GATEWAY_PORT, dashboard: vars.DASHBOARD_PORT },
+    ports: { ingest: vars.INGEST_PORT, gateway: vars.GATEWAY_PORT, dashboard: vars.DASHBOARD_PORT, worker: vars.WORKER_PORT },
     serviceKeys: parseServiceKeys(secret('serviceKeys')),
     deviceSecret,
     deviceTokenTtlSeconds: vars.HERALD_DEVICE_TOKEN_TTL_SECONDS,
@@ -157,6 +206,27 @@ export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
       low: { partitions: vars.HERALD_PARTITIONS_LOW, backlogLimit: vars.HERALD_BACKLOG_LIMIT_LOW },
     },
     dedupWindowMs: vars.HERALD_DEDUP_WINDOW_MS,
+    history: { maxLength: vars.HERALD_HISTORY_MAX_LENGTH, retentionMs: vars.HERALD_HISTORY_RETENTION_MS },
+    worker: {
+      priorities: vars.HERALD_WORKER_PRIORITIES,
+      roles: vars.HERALD_WORKER_ROLES,
+      batchSize: { high: vars.HERALD_WORKER_BATCH_HIGH, medium: vars.HERALD_WORKER_BATCH_MEDIUM, low: vars.HERALD_WORKER_BATCH_LOW },
+      concurrency: {
+        high: vars.HERALD_WORKER_CONCURRENCY_HIGH,
+        medium: vars.HERALD_WORKER_CONCURRENCY_MEDIUM,
+        low: vars.HERALD_WORKER_CONCURRENCY_LOW,
+      },
+      leaseMs: vars.HERALD_WORKER_LEASE_MS,
+      reclaimIdleMs: vars.HERALD_WORKER_RECLAIM_IDLE_MS,
+      maxDeliveries: vars.HERALD_WORKER_MAX_DELIVERIES,
+      deliveryConcurrency: vars.HERALD_DELIVERY_CONCURRENCY,
+      deliveryAttempts: vars.HERALD_DELIVERY_ATTEMPTS,
+      push: {
+        provider: vars.HERALD_PUSH_PROVIDER,
+        webhookUrl: vars.HERALD_PUSH_WEBHOOK_URL,
+        webhookTimeoutMs: vars.HERALD_PUSH_WEBHOOK_TIMEOUT_MS,
+      },
+    },
     logLevel: vars.HERALD_LOG_LEVEL,
     developmentDefaults: missing.map((name) => `${SECRET_VARS[name]}=${DEVELOPMENT_SECRETS[name]}`),
   };

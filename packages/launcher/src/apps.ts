@@ -9,9 +9,10 @@ export interface AppProcess {
    */
   nodeFlags: string[];
   /** The config field holding its port, for the ready check and the banner. */
-  portOf: (ports: { ingest: number; gateway: number; dashboard: number }) => number | undefined;
+  portOf: (ports: { ingest: number; gateway: number; dashboard: number; worker: number }) => number | undefined;
 }
 
 export const APPS: readonly AppProcess[] = [
   { name: 'ingest', main: 'apps/ingest/src/main.ts', nodeFlags: ['--max-semi-space-size=64'], portOf: (ports) => ports.ingest },
+  { name: 'worker', main: 'apps/worker/src/main.ts', nodeFlags: ['--max-semi-space-size=64'], portOf: (ports) => ports.worker },
 ];

@@ -19,6 +19,7 @@ async function main(): Promise<void> {
       '',
       'Herald is running.',
       `  ingest     http://localhost:${config.ports.ingest}   (POST /v1/events, GET /v1/event-types)`,
+      `  worker     http://localhost:${config.ports.worker}   (routes events; GET /v1/dead-letters)`,
       `  redis      ${herald.redisUrl}${config.redisUrl === undefined ? `   (embedded, data in ${config.dataDir ?? '.herald'}/redis, AOF on)` : ''}`,
       ...(dev
         ? [

@@ -1,4 +1,4 @@
-import type { Priority } from '@herald/contracts';
+import type { Platform, Priority } from '@herald/contracts';
 
 /**
  * Every Redis key and queue name Herald uses is built here, and nowhere else.
@@ -23,6 +23,16 @@ export interface KeyBuilder {
   seen(priority: Priority, partition: number, bucket: number): string;
   /** Consumer group that routes a priority's partitions (not a key: a group name). */
   readonly routerGroup: string;
+  /** Which worker routes a partition now: the worker id, with an expiry (the lease). */
+  lease(priority: Priority, partition: number): string;
+  /** Sorted set of live router workers of a priority: worker id → expiry (epoch ms). */
+  routers(priority: Priority): string;
+  /** Set of the event ids a partition finished routing in one time bucket; expires. */
+  routed(priority: Priority, partition: number, bucket: number): string;
+  /** Dead-letter stream of a partition: entries that failed too often, with the reason. */
+  deadLetters(priority: Priority, partition: number): string;
+  /** BullMQ queue name of a platform's deliveries. */
+  deliveryQueue(platform: Platform): string;
   /** Hash of an account's registered devices: deviceId → DeviceRecord JSON. */
   devices(accountId: string): string;
   /**
@@ -66,6 +76,11 @@ export function createKeys(prefix: string): KeyBuilder {
     backlog: (priority, partition) => `${partitionTag(priority, partition)}:backlog`,
     seen: (priority, partition, bucket) => `${partitionTag(priority, partition)}:seen:${bucket}`,
     routerGroup: 'router',
+    lease: (priority, partition) => `${partitionTag(priority, partition)}:lease`,
+    routers: (priority) => `${prefix}:routers:${priority}`,
+    routed: (priority, partition, bucket) => `${partitionTag(priority, partition)}:routed:${bucket}`,
+    deadLetters: (priority, partition) => `${partitionTag(priority, partition)}:dead`,
+    deliveryQueue: (platform) => `deliver-${platform}`,
     devices: (accountId) => `${accountTag(accountId)}:devices`,
     presence: (accountId) => `${accountTag(accountId)}:presence`,
     history: (accountId) => `${accountTag(accountId)}:history`,

@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Queue } from 'bullmq';
+import { Emitter } from '@socket.io/redis-emitter';
+import { loadCatalog } from '@herald/catalog';
+import { ConfigError } from '@herald/config';
+import type { HeraldConfig } from '@herald/config';
+import { PLATFORMS } from '@herald/contracts';
+import type { Platform, Priority } from '@herald/contracts';
+import { DeviceRegistry, DeviceTokens, Presence } from '@herald/devices';
+import { History } from '@herald/history';
+import { createLogger, createMetricsRegistry } from '@herald/observability';
+import type { Logger } from '@herald/observability';
+import { DeadLetters } from '@herald/priority-streams';
+import { closeRedis, createKeys, createRedis } from '@herald/redis';
+import type { RedisClient } from '@herald/redis';
+import type { WorkerDeps } from './app.js';
+import { createDeliveryWorkers } from './delivery/delivery-workers.js';
+import { LogPushProvider, WebhookPushProvider } from './delivery/push-providers.js';
+import type { PushProvider } from './delivery/push-providers.js';
+import { BatchRouter } from './router/batch-router.js';
+import { Router } from './router/router.js';
+import { createWorkerMetrics } from './worker-metrics.js';
+
+export interface WorkerWiringOverrides {
+  /** Replaces the configured push provider (tests). */
+  push?: PushProvider;
+  workerId?: string;
+  logger?: Logger;
+  /** XREADGROUP BLOCK time (default 1000 ms). */
+  blockMs?: number;
+}
+
+function pushProvider(config: HeraldConfig, logger: Logger): PushProvider {
+  const { provider, webhookUrl, webhookTimeoutMs } = config.worker.push;
+  if (provider === 'log') return new LogPushProvider(logger);
+  if (webhookUrl === undefined) throw new ConfigError('HERALD_PUSH_PROVIDER=webhook needs HERALD_PUSH_WEBHOOK_URL.');
+  return new WebhookPushProvider({ url: webhookUrl, timeoutMs: webhookTimeoutMs });
+}
+
+/** Everything the worker needs, built from the config and a Redis URL. */
+export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrides: WorkerWiringOverrides = {}): WorkerDeps {
+  const keys = createKeys(config.keyPrefix);
+  const logger = overrides.logger ?? createLogger({ app: 'worker', level: config.logLevel });
+  const registry = createMetricsRegistry('worker');
+  const metrics = createWorkerMetrics(registry);
+  const workerId = overrides.workerId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const connections: RedisClient[] = [];
+  const connect = (name: string, blocking = false) => {
+    const client = createRedis({ url: redisUrl, name, blocking, autoPipelining: !blocking });
+    client.on('error', (error) => logger.warn({ err: error, connection: name }, 'redis connection error'));
+    connections.push(client);
+    return client;
+  };
+  const redis = connect('herald-worker');
+  const bullConnection = connect('herald-worker-bullmq', true);
+  const partitions = Object.fromEntries(
+    Object.entries(config.priorities).map(([priority, settings]) => [priority, settings.partitions]),
+  ) as Record<Priority, number>;
+
+  const queues = Object.fromEntries(
+    PLATFORMS.map((platform) => [platform, new Queue(keys.deliveryQueue(platform), { connection: bullConnection, prefix: keys.bullPrefix })]),
+  ) as Record<Platform, Queue>;
+
+  const roles = new Set(config.worker.roles);
+  const router = roles.has('router')
+    ? new Router({
+        redis,
+        connect: (name) => connect(name, true),
+        keys,
+        workerId,
+        priorities: config.worker.priorities,
+        partitions,
+        batchSize: config.worker.batchSize,
+        concurrency: config.worker.concurrency,
+        leaseMs: config.worker.leaseMs,
+        reclaimIdleMs: config.worker.reclaimIdleMs,
+        maxDeliveries: config.worker.maxDeliveries,
+        ...(overrides.blockMs === undefined ? {} : { blockMs: overrides.blockMs }),
+        router: new BatchRouter({
+          redis,
+          keys,
+          catalog: loadCatalog(config.catalogPath),
+          devices: new DeviceRegistry({ redis, keys, tokens: new DeviceTokens({ secret: config.deviceSecret, ttlSeconds: config.deviceTokenTtlSeconds }) }),
+          presence: new Presence({ redis, keys }),
+          history: new History({ redis, keys, maxLength: config.history.maxLength, retentionMs: config.history.retentionMs, dedupWindowMs: config.dedupWindowMs }),
+          queues,
+          metrics,
+          logger,
+          dedupWindowMs: config.dedupWindowMs,
+          deliveryAttempts: config.worker.deliveryAttempts,
+        }),
+        metrics,
+        logger,
+      })
+    : undefined;
+
+  const deliveryWorkers = roles.has('delivery')
+    ? createDeliveryWorkers({
+        connection: bullConnection,
+        keys,
+        emitter: new Emitter(redis, { key: keys.socketIoPrefix }),
+        push: overrides.push ?? pushProvider(config, logger),
+        concurrency: config.worker.deliveryConcurrency,
+        metrics,
+        logger,
+      })
+    : [];
+
+  return {
+    redis,
+    router,
+    deliveryWorkers,
+    deadLetters: new DeadLetters({ redis, keys, partitions }),
+    serviceKeys: config.serviceKeys,
+    logger,
+    metrics: registry,
+    close: async () => {
+      await Promise.all(Object.values(queues).map((queue) => queue.close()));
+      await Promise.all(connections.map((connection) => closeRedis(connection)));
+    },
+  };
+}

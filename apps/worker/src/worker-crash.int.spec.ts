@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import type { Notification } from '@herald/contracts';
+import { useTestRedis } from '@herald/testing';
+import { WorkerFixture, eventually } from './worker.fixture.js';
+
+const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+
+describe('worker crash safety', function () {
+  this.timeout(90_000);
+  const redis = useTestRedis();
+  let fixture: WorkerFixture;
+  const children: ChildProcess[] = [];
+
+  const env = () => ({
+    ...process.env,
+    REDIS_URL: redis.url,
+    HERALD_KEY_PREFIX: redis.prefix,
+    HERALD_LOG_LEVEL: 'silent',
+    WORKER_PORT: '0',
+    HERALD_PARTITIONS_HIGH: '2',
+    HERALD_WORKER_PRIORITIES: 'high',
+    HERALD_WORKER_BATCH_HIGH: '20',
+    HERALD_WORKER_LEASE_MS: '1000',
+    HERALD_WORKER_RECLAIM_IDLE_MS: '1000',
+  });
+
+  function startWorkerProcess(): ChildProcess {
+    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', main], { env: env(), stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(child);
+    return child;
+  }
+
+  afterEach(async () => {
+    for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+    await fixture.close();
+  });
+
+  it('loses and duplicates nothing when a worker is SIGKILLed with a backlog in flight', async () => {
+    fixture = new WorkerFixture(redis, { HERALD_PARTITIONS_HIGH: '2' });
+    await fixture.startSockets();
+    const accounts = Array.from({ length: 20 }, (_, i) => `acct-${i}`);
+    const received = new Map<string, Notification[]>();
+    for (const account of accounts) received.set(account, await fixture.device(account, `web-${account}`, 'web', { online: true }));
+
+    const expected = new Map(accounts.map((account) => [account, [] as string[]]));
+    const batch = [];
+    for (let i = 0; i < 3000; i++) {
+      const accountId = accounts[i % accounts.length]!;
+      batch.push({ id: `evt-${i}`, accountId });
+      expected.get(accountId)!.push(`evt-${i}`);
+    }
+    for (let i = 0; i < batch.length; i += 100) await fixture.accept(batch.slice(i, i + 100));
+
+    const first = startWorkerProcess();
+    const historyCount = async () => {
+      let total = 0;
+      for (const account of accounts) total += (await fixture.history.range(account, undefined, 10_000)).length;
+      return total;
+    };
+    await eventually(async () => expect(await historyCount()).to.be.above(300), 30_000);
+    first.kill('SIGKILL');
+    await new Promise((resolve) => first.once('exit', resolve));
+    const routedBeforeCrash = await historyCount();
+    expect(routedBeforeCrash).to.be.below(3000, 'the crash should land with a backlog in flight');
+
+    startWorkerProcess();
+    await eventually(async () => {
+      const backlogs = await redis.client.mget(fixture.keys.backlog('high', 0), fixture.keys.backlog('high', 1));
+      expect(backlogs).to.deep.equal(['0', '0']);
+    }, 60_000);
+
+    for (const account of accounts) {
+      const ids = (await fixture.history.range(account, undefined, 10_000)).map((r) => r.entry.id);
+      expect(ids, `history of ${account}`).to.deep.equal(expected.get(account));
+    }
+    await eventually(() => {
+      for (const account of accounts) {
+        const got = new Set(received.get(account)!.map((n) => n.id));
+        expect(got.size, `pushed to ${account}`).to.equal(expected.get(account)!.length);
+      }
+    }, 40_000);
+  });
+});

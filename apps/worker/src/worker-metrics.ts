@@ -1,0 +1,53 @@
+import { Counter, Histogram } from '@herald/observability';
+import type { Registry } from '@herald/observability';
+
+export interface WorkerMetrics {
+  gateOutcomes: Counter<'priority' | 'verdict'>;
+  entriesRouted: Counter<'priority'>;
+  routeFailures: Counter<'priority'>;
+  deadLettered: Counter<'priority' | 'reason'>;
+  deliveries: Counter<'platform' | 'outcome'>;
+  deliveryLatency: Histogram<'priority' | 'platform'>;
+}
+
+export function createWorkerMetrics(registry: Registry): WorkerMetrics {
+  return {
+    gateOutcomes: new Counter({
+      name: 'herald_gate_outcomes_total',
+      help: 'Events through the router gates, by priority and verdict (stale, duplicate, no_targets, routed)',
+      labelNames: ['priority', 'verdict'],
+      registers: [registry],
+    }),
+    entriesRouted: new Counter({
+      name: 'herald_router_entries_total',
+      help: 'Priority stream entries routed and acknowledged',
+      labelNames: ['priority'],
+      registers: [registry],
+    }),
+    routeFailures: new Counter({
+      name: 'herald_router_failures_total',
+      help: 'Router batches that failed and were left pending for retry',
+      labelNames: ['priority'],
+      registers: [registry],
+    }),
+    deadLettered: new Counter({
+      name: 'herald_dead_letters_total',
+      help: 'Stream entries moved to the dead letters, by reason',
+      labelNames: ['priority', 'reason'],
+      registers: [registry],
+    }),
+    deliveries: new Counter({
+      name: 'herald_deliveries_total',
+      help: 'Notifications emitted (web, tv) or signals sent (ios, android), by outcome',
+      labelNames: ['platform', 'outcome'],
+      registers: [registry],
+    }),
+    deliveryLatency: new Histogram({
+      name: 'herald_delivery_latency_seconds',
+      help: 'From acceptance by ingest to emit (web, tv) or push signal (ios, android)',
+      labelNames: ['priority', 'platform'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,135 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Server } from 'socket.io';
+import { io as connectClient } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
+import { loadConfig } from '@herald/config';
+import type { HeraldConfig } from '@herald/config';
+import { deviceRoom } from '@herald/contracts';
+import type { AcceptedEvent, Notification, Platform } from '@herald/contracts';
+import { DeviceRegistry, DeviceTokens, Presence } from '@herald/devices';
+import { History } from '@herald/history';
+import { PriorityStreams } from '@herald/priority-streams';
+import { closeRedis, createKeys, createRedis } from '@herald/redis';
+import type { KeyBuilder, RedisClient } from '@herald/redis';
+import type { TestRedis } from '@herald/testing';
+
+/** The config of a worker in a test: the test's prefix, 2 partitions, short leases, no logs. */
+export function workerConfig(redis: TestRedis, env: Record<string, string> = {}): HeraldConfig {
+  return loadConfig(
+    {
+      HERALD_KEY_PREFIX: redis.prefix,
+      HERALD_LOG_LEVEL: 'silent',
+      HERALD_PARTITIONS_HIGH: '2',
+      HERALD_PARTITIONS_MEDIUM: '2',
+      HERALD_PARTITIONS_LOW: '2',
+      HERALD_WORKER_LEASE_MS: '600',
+      HERALD_WORKER_RECLAIM_IDLE_MS: '400',
+      ...env,
+    },
+    'worker',
+  );
+}
+
+/**
+ * What the worker tests stand on: the real write side (PriorityStreams, as ingest uses it),
+ * the device registry and presence, and a Socket.IO server with the Redis adapter standing in
+ * for the gateway, with real socket.io-client devices joined to their rooms.
+ */
+export class WorkerFixture {
+  readonly config: HeraldConfig;
+  readonly keys: KeyBuilder;
+  readonly streams: PriorityStreams;
+  readonly devices: DeviceRegistry;
+  readonly presence: Presence;
+  readonly history: History;
+  private readonly clients: Socket[] = [];
+  private readonly extraConnections: RedisClient[] = [];
+  private io: Server | undefined;
+  private port = 0;
+
+  constructor(
+    private readonly redis: TestRedis,
+    env: Record<string, string> = {},
+  ) {
+    this.config = workerConfig(redis, env);
+    this.keys = createKeys(redis.prefix);
+    const { client } = redis;
+    this.streams = new PriorityStreams({ redis: client, keys: this.keys, priorities: this.config.priorities, dedupWindowMs: this.config.dedupWindowMs });
+    this.devices = new DeviceRegistry({ redis: client, keys: this.keys, tokens: new DeviceTokens({ secret: 'x'.repeat(32), ttlSeconds: 60 }) });
+    this.presence = new Presence({ redis: client, keys: this.keys });
+    this.history = new History({ redis: client, keys: this.keys });
+  }
+
+  /** Appends events to the priority streams as ingest would. */
+  async accept(events: (Partial<AcceptedEvent> & { id: string; accountId: string })[]): Promise<void> {
+    const now = Date.now();
+    const results = await this.streams.append(
+      events.map((e) => ({ type: 'plan.changed', priority: 'high', createdAt: now, acceptedAt: now, payload: {}, ...e })),
+    );
+    if (results.some((r) => r.status !== 'accepted')) throw new Error(`not accepted: ${JSON.stringify(results)}`);
+  }
+
+  /** Starts the stand-in gateway. */
+  async startSockets(): Promise<void> {
+    const pub = this.connection();
+    const sub = this.connection();
+    const http = createServer();
+    this.io = new Server(http, { adapter: createAdapter(pub, sub, { key: this.keys.socketIoPrefix }) });
+    this.io.on('connection', (socket) => {
+      const { accountId, deviceId } = socket.handshake.auth as { accountId: string; deviceId: string };
+      void socket.join(deviceRoom(accountId, deviceId));
+      socket.emit('joined' as never);
+    });
+    http.listen(0);
+    await new Promise((resolve) => http.once('listening', resolve));
+    this.port = (http.address() as AddressInfo).port;
+  }
+
+  /** Registers a device; when online, connects it and marks it present. Collects what it receives. */
+  async device(accountId: string, deviceId: string, platform: Platform, options: { online?: boolean; profileId?: string; pushToken?: string } = {}) {
+    await this.devices.register({
+      accountId,
+      deviceId,
+      platform,
+      ...(options.profileId === undefined ? {} : { profileId: options.profileId }),
+      ...(options.pushToken === undefined ? {} : { pushToken: options.pushToken }),
+    });
+    const received: Notification[] = [];
+    if (options.online === true) {
+      const client = connectClient(`http://127.0.0.1:${this.port}`, { auth: { accountId, deviceId }, transports: ['websocket'] });
+      this.clients.push(client);
+      client.on('notification', (notification: Notification) => received.push(notification));
+      await new Promise<void>((resolve) => client.once('joined', () => resolve()));
+      await this.presence.markOnline(accountId, deviceId, 'test-gateway', 60_000);
+    }
+    return received;
+  }
+
+  connection(): RedisClient {
+    const client = createRedis({ url: this.redis.url });
+    this.extraConnections.push(client);
+    return client;
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.clients) client.disconnect();
+    await new Promise((resolve) => (this.io === undefined ? resolve(undefined) : this.io.close(() => resolve(undefined))));
+    await Promise.all(this.extraConnections.map((c) => closeRedis(c)));
+  }
+}
+
+/** Polls until `check` passes or `timeoutMs` runs out, then runs it one last time (so it throws). */
+export async function eventually(check: () => unknown, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}

@@ -1,0 +1,229 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Queue } from 'bullmq';
+import { expect } from 'chai';
+import type { Platform } from '@herald/contracts';
+import { useTestRedis } from '@herald/testing';
+import { createWorker, createWorkerDeps } from './index.js';
+import type { HeraldWorker, PushProvider, PushSignal, WorkerWiringOverrides } from './index.js';
+import { WorkerFixture, eventually, workerConfig } from './worker.fixture.js';
+
+class RecordingPush implements PushProvider {
+  readonly name = 'recording';
+  readonly sent: { platform: string; signal: PushSignal }[] = [];
+  async send(platform: 'ios' | 'android', signals: readonly PushSignal[]): Promise<void> {
+    for (const signal of signals) this.sent.push({ platform, signal });
+  }
+}
+
+describe('worker', function () {
+  this.timeout(20_000);
+  const redis = useTestRedis();
+  let fixture: WorkerFixture;
+  const workers: HeraldWorker[] = [];
+
+  async function startWorker(env: Record<string, string> = {}, overrides: WorkerWiringOverrides = {}): Promise<HeraldWorker> {
+    const worker = createWorker(createWorkerDeps(workerConfig(redis, env), redis.url, { blockMs: 100, ...overrides }));
+    workers.push(worker);
+    await worker.start();
+    return worker;
+  }
+
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((worker) => worker.stop()));
+    await fixture.close();
+  });
+
+  async function history(accountId: string) {
+    return (await fixture.history.range(accountId, undefined, 10_000)).map((r) => r.entry);
+  }
+
+  async function metricValue(worker: HeraldWorker, pattern: RegExp): Promise<number> {
+    const server = worker.http.listen(0);
+    await new Promise((resolve) => server.once('listening', resolve));
+    const text = await (await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`)).text();
+    server.close();
+    const line = text.split('\n').find((l) => pattern.test(l));
+    return line === undefined ? 0 : Number(line.split(' ').pop());
+  }
+
+  it('routes an event to history, pushes it to the online web and tv devices and signals the mobile ones', async () => {
+    const push = new RecordingPush();
+    fixture = new WorkerFixture(redis);
+    await fixture.startSockets();
+    const tv = await fixture.device('acct', 'tv1', 'tv', { online: true });
+    const web = await fixture.device('acct', 'web1', 'web', { online: true });
+    await fixture.device('acct', 'ios1', 'ios', { pushToken: 'apns-token' });
+    await fixture.device('other', 'tv9', 'tv', { online: true });
+    await startWorker({}, { push });
+    await fixture.accept([{ id: 'evt-1', accountId: 'acct', payload: { plan: 'premium' }, profileId: 'p1' }]);
+
+    await eventually(() => {
+      expect(tv.map((n) => n.id)).to.deep.equal(['evt-1']);
+      expect(web.map((n) => n.id)).to.deep.equal(['evt-1']);
+      expect(push.sent).to.have.length(1);
+    });
+    const [entry] = await history('acct');
+    expect(entry).to.deep.include({ id: 'evt-1', devices: ['tv1', 'web1', 'ios1'], profileId: 'p1' });
+    const cursor = (await fixture.history.latestCursor('acct'))!;
+    expect(tv[0]).to.deep.include({ id: 'evt-1', cursor, type: 'plan.changed', accountId: 'acct', profileId: 'p1', priority: 'high', payload: { plan: 'premium' } });
+    expect(push.sent[0]).to.deep.include({ platform: 'ios' });
+    expect(push.sent[0]!.signal).to.deep.include({ accountId: 'acct', deviceId: 'ios1', pushToken: 'apns-token', cursor, eventIds: ['evt-1'] });
+    expect(await history('other')).to.deep.equal([]);
+    await eventually(async () => expect(await redis.client.get(fixture.keys.backlog('high', fixture.streams.partitionOf('high', 'acct')))).to.equal('0'));
+  });
+
+  it('drops stale events, already-routed events and events for nobody, counting each verdict', async () => {
+    fixture = new WorkerFixture(redis);
+    await fixture.device('acct', 'tv1', 'tv');
+    const worker = await startWorker();
+    await fixture.accept([
+      { id: 'stale', accountId: 'acct', type: 'recommendations.updated', priority: 'low', createdAt: Date.now() - 3_600_000 },
+      { id: 'nobody', accountId: 'no-devices' },
+      { id: 'ok', accountId: 'acct' },
+    ]);
+    await eventually(async () => expect((await history('acct')).map((e) => e.id)).to.deep.equal(['ok']));
+    // The same id accepted again (e.g. after ingest's window) is dropped by the router.
+    await redis.client.del(...(await redis.client.keys(`${redis.prefix}:{p:high:*}:seen:*`)));
+    await fixture.accept([{ id: 'ok', accountId: 'acct' }]);
+    await eventually(async () => expect(await metricValue(worker, /herald_gate_outcomes_total\{priority="high",verdict="duplicate"/)).to.equal(1));
+    expect(await metricValue(worker, /verdict="stale"/)).to.equal(1);
+    expect(await metricValue(worker, /verdict="no_targets"/)).to.equal(1);
+    expect(await metricValue(worker, /priority="high",verdict="routed"/)).to.equal(1);
+    expect((await history('acct')).map((e) => e.id)).to.deep.equal(['ok']);
+  });
+
+  it("keeps an account's events in acceptance order, and pushes only to devices online now", async () => {
+    fixture = new WorkerFixture(redis);
+    await fixture.startSockets();
+    const online = await fixture.device('acct', 'web1', 'web', { online: true });
+    await fixture.device('acct', 'tv-off', 'tv');
+    await startWorker();
+    const ids = Array.from({ length: 60 }, (_, i) => `e${i}`);
+    for (const id of ids.slice(0, 30)) await fixture.accept([{ id, accountId: 'acct', type: 'mylist.updated', priority: 'medium' }]);
+    await fixture.accept(ids.slice(30).map((id) => ({ id, accountId: 'acct', type: 'mylist.updated', priority: 'medium' })));
+    await eventually(() => expect(online.map((n) => n.id)).to.deep.equal(ids));
+    const entries = await history('acct');
+    expect(entries.map((e) => e.id)).to.deep.equal(ids);
+    expect(entries.every((e) => e.devices.includes('tv-off'))).to.equal(true);
+  });
+
+  it('never lets a failing push provider block web and tv: ios jobs are retried, then kept as failed', async () => {
+    let calls = 0;
+    const webhook = createServer((_req, res) => {
+      calls++;
+      res.writeHead(503).end();
+    }).listen(0);
+    await new Promise((resolve) => webhook.once('listening', resolve));
+    const url = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/push`;
+    const env = { HERALD_PUSH_PROVIDER: 'webhook', HERALD_PUSH_WEBHOOK_URL: url, HERALD_DELIVERY_ATTEMPTS: '2' };
+    fixture = new WorkerFixture(redis, env);
+    await fixture.startSockets();
+    const tv = await fixture.device('acct', 'tv1', 'tv', { online: true });
+    const web = await fixture.device('acct', 'web1', 'web', { online: true });
+    await fixture.device('acct', 'ios1', 'ios');
+    await startWorker(env);
+    await fixture.accept([{ id: 'e1', accountId: 'acct' }]);
+    await eventually(() => {
+      expect(tv).to.have.length(1);
+      expect(web).to.have.length(1);
+    });
+    const ios = new Queue(fixture.keys.deliveryQueue('ios' satisfies Platform), { connection: fixture.connection(), prefix: fixture.keys.bullPrefix });
+    await eventually(async () => expect(await ios.getFailedCount()).to.equal(1), 10_000);
+    const [failed] = await ios.getFailed();
+    expect(failed?.attemptsMade).to.equal(2);
+    expect(failed?.failedReason).to.match(/503/);
+    expect(calls).to.equal(2);
+    await ios.close();
+    webhook.close();
+  });
+
+  it('dead-letters an entry that keeps failing, and re-drives it once fixed', async () => {
+    fixture = new WorkerFixture(redis, { HERALD_WORKER_MAX_DELIVERIES: '2' });
+    const env = { HERALD_WORKER_MAX_DELIVERIES: '2' };
+    // A corrupt device record makes routing this account throw.
+    await redis.client.hset(fixture.keys.devices('broken'), 'd1', '{not json');
+    await fixture.device('fine', 'tv1', 'tv');
+    const worker = await startWorker(env);
+    await fixture.accept([{ id: 'poison', accountId: 'broken' }]);
+    await fixture.accept([{ id: 'fine-1', accountId: 'fine' }]);
+    await eventually(async () => expect((await history('fine')).map((e) => e.id)).to.deep.equal(['fine-1']));
+
+    const server = worker.http.listen(0);
+    await new Promise((resolve) => server.once('listening', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const auth = { authorization: 'Bearer dev-service-key' };
+    type Listed = { deadLetters: { priority: string; partition: number; id: string; reason: string; events: { id: string }[] }[] };
+    let listed: Listed = { deadLetters: [] };
+    await eventually(async () => {
+      listed = (await (await fetch(`${base}/v1/dead-letters?priority=high`, { headers: auth })).json()) as Listed;
+      expect(listed.deadLetters).to.have.length(1);
+    }, 8000);
+    const [dead] = listed.deadLetters;
+    expect(dead!.reason).to.match(/delivered 2 times/);
+    expect(dead!.events.map((e) => e.id)).to.deep.equal(['poison']);
+    expect(await redis.client.get(fixture.keys.backlog('high', dead!.partition))).to.equal('0');
+
+    await redis.client.del(fixture.keys.devices('broken'));
+    await fixture.device('broken', 'web1', 'web');
+    const redrive = `${base}/v1/dead-letters/high/${dead!.partition}/${dead!.id}/redrive`;
+    expect((await fetch(redrive, { method: 'POST', headers: auth })).status).to.equal(202);
+    expect((await fetch(redrive, { method: 'POST', headers: auth })).status).to.equal(404);
+    expect((await fetch(`${base}/v1/dead-letters`, {})).status).to.equal(401);
+    expect((await fetch(`${base}/v1/dead-letters?priority=urgent`, { headers: auth })).status).to.equal(400);
+    await eventually(async () => expect((await history('broken')).map((e) => e.id)).to.deep.equal(['poison']));
+    server.close();
+  });
+
+  it('dead-letters an entry it cannot decode', async () => {
+    fixture = new WorkerFixture(redis);
+    await startWorker();
+    await redis.client.xadd(fixture.keys.stream('low', 0), '*', 'n', '1', 'e', 'not json');
+    await redis.client.incrby(fixture.keys.backlog('low', 0), 1);
+    await eventually(async () => expect(await redis.client.xlen(fixture.keys.deadLetters('low', 0))).to.equal(1));
+    const [[, fields]] = (await redis.client.xrange(fixture.keys.deadLetters('low', 0), '-', '+')) as [[string, string[]]];
+    expect(fields[fields.indexOf('reason') + 1]).to.match(/malformed/);
+    expect(await redis.client.get(fixture.keys.backlog('low', 0))).to.equal('0');
+  });
+
+  it('reclaims entries left pending by a consumer that died', async () => {
+    fixture = new WorkerFixture(redis, { HERALD_PARTITIONS_HIGH: '1' });
+    await fixture.device('acct', 'tv1', 'tv');
+    await fixture.accept([{ id: 'orphan', accountId: 'acct' }]);
+    const stream = fixture.keys.stream('high', 0);
+    await redis.client.xgroup('CREATE', stream, 'router', '0', 'MKSTREAM');
+    await redis.client.xreadgroup('GROUP', 'router', 'dead-consumer', 'COUNT', 10, 'STREAMS', stream, '>');
+    await startWorker({ HERALD_PARTITIONS_HIGH: '1' });
+    await eventually(async () => expect((await history('acct')).map((e) => e.id)).to.deep.equal(['orphan']));
+    const [pending] = (await redis.client.xpending(stream, 'router')) as [number];
+    expect(pending).to.equal(0);
+  });
+
+  it('shares the partitions between workers and takes over those of a worker that stops', async () => {
+    const env = { HERALD_PARTITIONS_HIGH: '4', HERALD_WORKER_PRIORITIES: 'high' };
+    fixture = new WorkerFixture(redis, env);
+    const leases = async () =>
+      Promise.all([0, 1, 2, 3].map(async (p) => (await redis.client.get(fixture.keys.lease('high', p))) ?? 'none'));
+    const a = await startWorker(env, { workerId: 'worker-a' });
+    await eventually(async () => expect(new Set(await leases())).to.deep.equal(new Set(['worker-a'])));
+    await startWorker(env, { workerId: 'worker-b' });
+    await eventually(async () => {
+      const holders = await leases();
+      expect(holders.filter((h) => h === 'worker-a')).to.have.length(2);
+      expect(holders.filter((h) => h === 'worker-b')).to.have.length(2);
+    });
+    await a.stop();
+    workers.splice(workers.indexOf(a), 1);
+    await eventually(async () => expect(await leases()).to.deep.equal(['worker-b', 'worker-b', 'worker-b', 'worker-b']));
+  });
+
+  it('stops gracefully: gives its leases back and leaves the live set', async () => {
+    fixture = new WorkerFixture(redis);
+    const worker = await startWorker({}, { workerId: 'leaving' });
+    await eventually(async () => expect(await redis.client.get(fixture.keys.lease('high', 0))).to.equal('leaving'));
+    await worker.stop();
+    workers.splice(workers.indexOf(worker), 1);
+    expect(await redis.client.get(fixture.keys.lease('high', 0))).to.equal(null);
+    expect(await redis.client.zscore(fixture.keys.routers('high'), 'leaving')).to.equal(null);
+  });
+});
