@@ -43,21 +43,33 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('SET', KEYS[4], string.format('%d', now - 1) .. '-0')
 end
 
+-- One look-up per bucket for the whole call, not one per event.
+local ids = {}
+for i = 7, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
+local inCurrent = redis.call('HMGET', KEYS[2], unpack(ids))
+local inPrevious = redis.call('HMGET', KEYS[3], unpack(ids))
+
 local reply = {}
 local appended = 0
-for i = 7, #ARGV, 2 do
-  local id = ARGV[i]
-  local cursor = redis.call('HGET', KEYS[2], id) or redis.call('HGET', KEYS[3], id)
+local written = {}
+local newPairs = {}
+for j, id in ipairs(ids) do
+  local cursor = inCurrent[j] or inPrevious[j] or written[id]
   if cursor then
     reply[#reply + 1] = cursor
     reply[#reply + 1] = 0
   else
-    cursor = redis.call('XADD', KEYS[1], '*', 'e', ARGV[i + 1])
-    redis.call('HSET', KEYS[2], id, cursor)
+    cursor = redis.call('XADD', KEYS[1], '*', 'e', ARGV[6 + 2 * j])
+    written[id] = cursor
+    newPairs[#newPairs + 1] = id
+    newPairs[#newPairs + 1] = cursor
     reply[#reply + 1] = cursor
     reply[#reply + 1] = 1
     appended = appended + 1
   end
+end
+for i = 1, #newPairs, 500 do
+  redis.call('HSET', KEYS[2], unpack(newPairs, i, math.min(i + 499, #newPairs)))
 end
 
 if appended > 0 then
@@ -71,9 +83,13 @@ if appended > 0 then
     local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess)
     last = oldest[#oldest][1]
   end
-  local expired = redis.call('XREVRANGE', KEYS[1], '(' .. string.format('%d', now - retention), '-', 'COUNT', 1)
-  if #expired > 0 and (not last or newer(expired[1][1], last)) then
-    last = expired[1][1]
+  local minid = string.format('%d', now - retention)
+  local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+  if #first > 0 and newer(minid .. '-0', first[1][1]) then
+    local expired = redis.call('XREVRANGE', KEYS[1], '(' .. minid .. '-0', '-', 'COUNT', 1)
+    if #expired > 0 and (not last or newer(expired[1][1], last)) then
+      last = expired[1][1]
+    end
   end
   if last then
     local ms, seq = string.match(last, '(%d+)-(%d+)')

@@ -35,16 +35,29 @@ if backlog >= tonumber(ARGV[1]) then
   return redis.error_reply('BACKLOG ' .. backlog)
 end
 
+-- One look-up per bucket for the whole call, not one per event.
+local ids = {}
+for i = 5, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
+local inCurrent = redis.call('SMISMEMBER', KEYS[3], unpack(ids))
+local inPrevious = redis.call('SMISMEMBER', KEYS[4], unpack(ids))
+
 local accepted = {}
+local fresh = {}
+local seenHere = {}
 local reply = { '' }
-for i = 5, #ARGV, 2 do
-  local id = ARGV[i]
-  if redis.call('SISMEMBER', KEYS[4], id) == 0 and redis.call('SADD', KEYS[3], id) == 1 then
-    accepted[#accepted + 1] = ARGV[i + 1]
-    reply[#reply + 1] = 1
+for j, id in ipairs(ids) do
+  if inCurrent[j] == 1 or inPrevious[j] == 1 or seenHere[id] then
+    reply[j + 1] = 0
   else
-    reply[#reply + 1] = 0
+    seenHere[id] = true
+    fresh[#fresh + 1] = id
+    accepted[#accepted + 1] = ARGV[4 + 2 * j]
+    reply[j + 1] = 1
   end
+end
+
+for i = 1, #fresh, 500 do
+  redis.call('SADD', KEYS[3], unpack(fresh, i, math.min(i + 499, #fresh)))
 end
 
 if #accepted > 0 then

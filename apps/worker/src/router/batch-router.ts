@@ -17,6 +17,9 @@ const ackEntries = RedisScript.fromFile(new URL('../../lua/', import.meta.url), 
 
 export type DeliveryQueues = Record<Platform, Queue>;
 
+/** BullMQ job priority per event priority (lower runs first). */
+const JOB_PRIORITY: Record<Priority, number> = { high: 1, medium: 5, low: 10 };
+
 export interface BatchRouterDeps {
   redis: RedisClient;
   keys: KeyBuilder;
@@ -165,6 +168,9 @@ export class BatchRouter {
     const jobId = (platform: Platform) => `${priority}.${partition}.${first}.${last}.${entries.length}.${platform}`;
     const options = (platform: Platform) => ({
       jobId: jobId(platform),
+      // One queue per platform serves every priority: a low-priority flood must not delay
+      // high-priority deliveries queued behind it.
+      priority: JOB_PRIORITY[priority],
       attempts: this.deps.deliveryAttempts,
       backoff: { type: 'exponential', delay: 500 },
       removeOnComplete: { age: 3600, count: 10_000 },

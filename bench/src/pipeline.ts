@@ -1,0 +1,222 @@
+/**
+ * bench/pipeline: end to end, events posted to ingest in batches → routed by the worker →
+ * emitted through the Socket.IO Redis adapter → received by connected socket.io-client
+ * devices. Reports notifications/s and submit→receive latency per priority, next to a
+ * same-run baseline (bare @socket.io/redis-emitter → the same clients), and priority
+ * isolation: high-priority p99 while a low-priority flood saturates the system.
+ *
+ *   npm run bench:pipeline [-- --duration 10 --devices 200]
+ *
+ * Runs on this machine only: a fresh redis-server, ingest, one worker process per priority
+ * group (high | medium,low, as RENO scales them apart), a Socket.IO node with the Redis
+ * adapter, and the devices and load generator in this process.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Emitter } from '@socket.io/redis-emitter';
+import { Redis } from 'ioredis';
+import { io as connect } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
+import { deviceRoom } from '@herald/contracts';
+import type { Notification } from '@herald/contracts';
+import { DeviceRegistry, DeviceTokens, Presence } from '@herald/devices';
+import { startRedisServer } from '@herald/embedded-redis';
+import { createKeys } from '@herald/redis';
+import { percentile, root, runTs, stopAll, waitForLine, waitUntilReady } from './processes.js';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    devices: { type: 'string', default: '200' },
+    'high-rate': { type: 'string', default: '50' },
+  },
+});
+const duration = Number(values.duration) * 1000;
+const deviceCount = Number(values.devices);
+const KEY = 'dev-service-key';
+const INGEST = 3191;
+const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Received {
+  count: number;
+  latencies: Map<string, number[]>;
+}
+
+function fresh(): Received {
+  return { count: 0, latencies: new Map() };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-bench-pipeline-'));
+  const server = await startRedisServer({ dir, appendOnly: true });
+  const redis = new Redis(server.url);
+  if (process.env['HERALD_BENCH_SLOWLOG'] === '1') await redis.config('SET', 'slowlog-log-slower-than', '200', 'slowlog-max-len', '100000');
+  const keys = createKeys('herald');
+  const env = {
+    REDIS_URL: server.url,
+    HERALD_LOG_LEVEL: 'error',
+    INGEST_PORT: String(INGEST),
+    HERALD_BACKLOG_LIMIT_LOW: '50000000',
+    HERALD_BACKLOG_LIMIT_MEDIUM: '50000000',
+  };
+  const children = [];
+  try {
+    const gateway = runTs('bench/src/stand-in-gateway.ts', env);
+    children.push(gateway);
+    const gatewayPort = Number((await waitForLine(gateway, /ready (\d+)/))[1]);
+    children.push(runTs('apps/ingest/src/main.ts', env, ['--max-semi-space-size=64']));
+    children.push(runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: '3401', HERALD_WORKER_PRIORITIES: 'high' }, ['--max-semi-space-size=64']));
+    const profile = process.env['HERALD_BENCH_CPU_PROF'] === '1' ? ['--cpu-prof', '--cpu-prof-dir', `${root}bench/results`] : [];
+    children.push(runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: '3402', HERALD_WORKER_PRIORITIES: 'medium,low' }, [...profile, '--max-semi-space-size=64']));
+    await Promise.all([INGEST, 3401, 3402].map((port) => waitUntilReady(`http://127.0.0.1:${port}/readyz`)));
+
+    // Devices: one web device per account, registered, present, and connected.
+    const registry = new DeviceRegistry({ redis, keys, tokens: new DeviceTokens({ secret: 'bench'.repeat(8), ttlSeconds: 3600 }) });
+    const presence = new Presence({ redis, keys });
+    let received = fresh();
+    const sockets: Socket[] = [];
+    const accounts = Array.from({ length: deviceCount }, (_, i) => `acct-${i}`);
+    for (const accountId of accounts) {
+      await registry.register({ accountId, platform: 'web', deviceId: `web-${accountId}` });
+      await presence.markOnline(accountId, `web-${accountId}`, 'bench', 3_600_000);
+      const socket = connect(`http://127.0.0.1:${gatewayPort}`, { auth: { accountId, deviceId: `web-${accountId}` }, transports: ['websocket'] });
+      socket.on('notification', (n: Notification) => {
+        received.count++;
+        const sentAt = n.payload['t'];
+        if (typeof sentAt === 'number') {
+          const list = received.latencies.get(n.priority) ?? [];
+          list.push(Date.now() - sentAt);
+          received.latencies.set(n.priority, list);
+        }
+      });
+      await new Promise<void>((resolve) => socket.once('joined', () => resolve()));
+      sockets.push(socket);
+    }
+
+    let sequence = 0;
+    const batchBody = (type: string, size: number) =>
+      JSON.stringify({
+        events: Array.from({ length: size }, () => {
+          const n = sequence++;
+          return { id: `e${n}`, type, accountId: accounts[n % accounts.length], payload: { t: Date.now(), n } };
+        }),
+      });
+    const postBatch = (type: string, size = 1000) => fetch(`http://127.0.0.1:${INGEST}/v1/events/batch`, { method: 'POST', headers, body: batchBody(type, size) });
+    const flood = async (type: string, until: number, concurrency: number) => {
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (Date.now() < until) await (await postBatch(type)).arrayBuffer();
+        }),
+      );
+    };
+    const highTrickle = async (until: number) => {
+      const interval = 1000 / Number(values['high-rate']);
+      while (Date.now() < until) {
+        const n = sequence++;
+        void fetch(`http://127.0.0.1:${INGEST}/v1/events`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ id: `h${n}`, type: 'plan.changed', accountId: accounts[n % accounts.length], payload: { t: Date.now() } }),
+        }).then((res) => res.arrayBuffer());
+        await sleep(interval);
+      }
+    };
+    const drain = async () => {
+      for (let last = -1; last !== received.count; ) {
+        last = received.count;
+        await sleep(1000);
+      }
+    };
+
+    // 1. Baseline: the bare emitter to the same devices.
+    console.log(`baseline: bare @socket.io/redis-emitter → ${deviceCount} devices, ${duration / 1000}s ...`);
+    const emitter = new Emitter(new Redis(server.url), { key: keys.socketIoPrefix });
+    received = fresh();
+    let end = Date.now() + duration;
+    let emitted = 0;
+    while (Date.now() < end) {
+      for (let i = 0; i < 500; i++, emitted++) {
+        const accountId = accounts[emitted % accounts.length]!;
+        emitter.to(deviceRoom(accountId, `web-${accountId}`)).emit('notification', {
+          id: `b${emitted}`, cursor: '1-0', type: 'mylist.updated', accountId, payload: { t: Date.now() }, createdAt: new Date().toISOString(), priority: 'medium',
+        });
+      }
+      await sleep(0);
+    }
+    const baselineWindow = received.count;
+    await drain();
+    const baselineRate = baselineWindow / (duration / 1000);
+
+    // 2. Throughput: medium-priority batches through the whole pipeline.
+    console.log(`pipeline: batches of 1000 into ingest, ${duration / 1000}s ...`);
+    received = fresh();
+    const started = Date.now();
+    await flood('mylist.updated', started + duration, 4);
+    const sent = sequence;
+    await drain();
+    const pipelineRate = received.count / ((Date.now() - started) / 1000);
+    const mediumLatency = received.latencies.get('medium') ?? [];
+
+    // 3. Isolation: high-priority trickle alone, then under a low-priority flood.
+    console.log(`isolation: high-priority events at ${values['high-rate']}/s, idle then under a low-priority flood ...`);
+    received = fresh();
+    await highTrickle(Date.now() + duration);
+    await sleep(2000);
+    const idleHigh = received.latencies.get('high') ?? [];
+    received = fresh();
+    end = Date.now() + duration;
+    await Promise.all([highTrickle(end), flood('recommendations.updated', end, 2)]);
+    await sleep(2000);
+    const floodHigh = received.latencies.get('high') ?? [];
+    const floodLow = received.latencies.get('low') ?? [];
+    await drain();
+
+    const ms = (list: number[], p: number) => (list.length === 0 ? '-' : String(percentile(list, p)));
+    console.log(`\nPipeline benchmark, ${duration / 1000}s per run, ${deviceCount} devices, node ${process.version}, ${new Date().toISOString()}\n`);
+    console.log('| run | notifications/s delivered | p50 ms | p99 ms |');
+    console.log('| --- | ---: | ---: | ---: |');
+    console.log(`| baseline: bare redis-emitter → clients | ${Math.round(baselineRate).toLocaleString('en')} | - | - |`);
+    console.log(`| pipeline: ingest batches → worker → clients (medium) | ${Math.round(pipelineRate).toLocaleString('en')} | ${ms(mediumLatency, 50)} | ${ms(mediumLatency, 99)} |`);
+    console.log(`| high priority alone (${values['high-rate']}/s) | - | ${ms(idleHigh, 50)} | ${ms(idleHigh, 99)} |`);
+    console.log(`| high priority under a low flood | - | ${ms(floodHigh, 50)} | ${ms(floodHigh, 99)} |`);
+    console.log(`| low-priority flood itself | ${Math.round(floodLow.length / (duration / 1000)).toLocaleString('en')} | ${ms(floodLow, 50)} | ${ms(floodLow, 99)} |`);
+    console.log(`\npipeline: ${(pipelineRate / baselineRate).toFixed(2)}x the emitter baseline (${sent.toLocaleString('en')} events sent); high p99 under flood: ${(percentile(floodHigh, 99) / percentile(idleHigh, 99)).toFixed(2)}x idle`);
+    if (process.env['HERALD_BENCH_SLOWLOG'] === '1') {
+      const slow = (await redis.call('SLOWLOG', 'GET', '2000')) as [number, number, number, string[]][];
+      const byScript = new Map<string, { count: number; usec: number }>();
+      for (const [, , usec, args] of slow) {
+        const name = `${args[0]} ${String(args[1]).slice(0, 12)} keys=${args[2]} ${String(args[3]).slice(0, 40)}`;
+        const entry = byScript.get(name) ?? { count: 0, usec: 0 };
+        entry.count++;
+        entry.usec += usec;
+        byScript.set(name, entry);
+      }
+      console.log([...byScript].sort((a, b) => b[1].usec - a[1].usec).slice(0, 15).map(([n, e]) => `${(e.usec / 1e6).toFixed(2)}s ${e.count}x ${n}`).join('\n'));
+    }
+    const stats = (await redis.info('commandstats'))
+      .split('\n')
+      .map((line) => /^cmdstat_(\S+?):calls=(\d+),usec=(\d+)/.exec(line))
+      .filter((match): match is RegExpExecArray => match !== null)
+      .map(([, name, calls, usec]) => ({ name: name!, calls: Number(calls), usec: Number(usec) }))
+      .sort((a, b) => b.usec - a.usec)
+      .slice(0, 10);
+    console.log(`redis time by command: ${stats.map((s) => `${s.name} ${(s.usec / 1e6).toFixed(1)}s/${s.calls}`).join(', ')}`);
+    for (const socket of sockets) socket.disconnect();
+  } finally {
+    await stopAll(children);
+    redis.disconnect();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
