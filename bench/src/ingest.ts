@@ -7,18 +7,16 @@
  * Everything runs on this machine: a fresh redis-server (AOF on, as in production), the ingest
  * app as its own process, and autocannon as the load generator in this process.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { startRedisServer } from '@herald/embedded-redis';
 import { APPS } from '@herald/launcher';
+import { root, runTs, stopAll, waitUntilReady } from './processes.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
@@ -90,25 +88,13 @@ async function main(): Promise<void> {
   const redis = new Redis(server.url);
   const profile = process.env['HERALD_BENCH_CPU_PROF'] === '1' ? ['--cpu-prof', '--cpu-prof-dir', join(root, 'bench/results')] : [];
   const ingestApp = APPS.find((app) => app.name === 'ingest')!;
-  const ingest = spawn(process.execPath, [...profile, ...ingestApp.nodeFlags, '--conditions=development', '--import', 'tsx', join(root, ingestApp.main)], {
-    env: {
-      ...process.env,
-      REDIS_URL: server.url,
-      INGEST_PORT: String(PORT),
-      HERALD_LOG_LEVEL: 'error',
-      HERALD_BACKLOG_LIMIT_MEDIUM: '100000000',
-    },
-    stdio: 'inherit',
-  });
+  const ingest = runTs(
+    ingestApp.main,
+    { REDIS_URL: server.url, INGEST_PORT: String(PORT), HERALD_LOG_LEVEL: 'error', HERALD_BACKLOG_LIMIT_MEDIUM: '100000000' },
+    [...profile, ...ingestApp.nodeFlags],
+  );
   try {
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${PORT}/readyz`)).ok) break;
-      } catch {
-        if (i > 100) throw new Error('ingest did not start');
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    }
+    await waitUntilReady(`http://127.0.0.1:${PORT}/readyz`);
     const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
     const wanted = (name: string) => values.only === undefined || values.only.split(',').includes(name);
     const rows: string[] = [];
@@ -192,8 +178,7 @@ async function main(): Promise<void> {
     const stats = (await redis.info('commandstats')).split('\n').filter((line) => /cmdstat_(evalsha|xadd)/.test(line));
     console.log(`redis: ${/used_cpu_user:([\d.]+)/.exec(cpu)?.[1]}s user CPU; ${stats.join(' ')}`);
   } finally {
-    ingest.kill('SIGTERM');
-    await new Promise((resolve) => ingest.once('exit', resolve));
+    await stopAll([ingest]);
     redis.disconnect();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -6,10 +6,13 @@ export const root = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Runs a TypeScript entry point of this repository as a child process, the way npm start does. */
 export function runTs(entry: string, env: NodeJS.ProcessEnv, nodeFlags: string[] = []): ChildProcess {
-  return spawn(process.execPath, [...nodeFlags, '--conditions=development', '--import', 'tsx', `${root}${entry}`], {
+  const child = spawn(process.execPath, [...nodeFlags, '--conditions=development', '--import', 'tsx', `${root}${entry}`], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // Keep the pipe flowing (a full pipe would block the child); waitForLine listens to it.
+  child.stdout?.resume();
+  return child;
 }
 
 /** Resolves with the first stdout line matching `pattern`. */
