@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-bench-pipeline-'));
   const server = await startRedisServer({ dir, appendOnly: true });
   const redis = new Redis(server.url);
-  if (process.env['HERALD_BENCH_SLOWLOG'] === '1') await redis.config('SET', 'slowlog-log-slower-than', '200', 'slowlog-max-len', '100000');
+  if (process.env['HERALD_BENCH_SLOWLOG'] === '1') await redis.config('SET', 'slowlog-log-slower-than', '0', 'slowlog-max-len', '1000000');
   const keys = createKeys('herald');
   const env = {
     REDIS_URL: server.url,
@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     INGEST_PORT: String(INGEST),
     HERALD_BACKLOG_LIMIT_LOW: '50000000',
     HERALD_BACKLOG_LIMIT_MEDIUM: '50000000',
+    HERALD_HISTORY_MAX_LENGTH: process.env['HISTORY_MAX'] ?? '1000',
   };
   const children = [];
   try {
@@ -124,7 +125,10 @@ async function main(): Promise<void> {
         await sleep(interval);
       }
     };
+    /** Waits until the streams are empty (backlog counters at 0), then until deliveries stop. */
     const drain = async () => {
+      const counters = await redis.keys('herald:{p:*}:backlog');
+      while (counters.length > 0 && (await redis.mget(...counters)).some((value) => Number(value) > 0)) await sleep(200);
       for (let last = -1; last !== received.count; ) {
         last = received.count;
         await sleep(1000);
@@ -185,10 +189,10 @@ async function main(): Promise<void> {
     console.log(`| low-priority flood itself | ${Math.round(floodLow.length / (duration / 1000)).toLocaleString('en')} | ${ms(floodLow, 50)} | ${ms(floodLow, 99)} |`);
     console.log(`\npipeline: ${(pipelineRate / baselineRate).toFixed(2)}x the emitter baseline (${sent.toLocaleString('en')} events sent); high p99 under flood: ${(percentile(floodHigh, 99) / percentile(idleHigh, 99)).toFixed(2)}x idle`);
     if (process.env['HERALD_BENCH_SLOWLOG'] === '1') {
-      const slow = (await redis.call('SLOWLOG', 'GET', '2000')) as [number, number, number, string[]][];
+      const slow = (await redis.call('SLOWLOG', 'GET', '-1')) as [number, number, number, string[]][];
       const byScript = new Map<string, { count: number; usec: number }>();
       for (const [, , usec, args] of slow) {
-        const name = `${args[0]} ${String(args[1]).slice(0, 12)} keys=${args[2]} ${String(args[3]).slice(0, 40)}`;
+        const name = `${args[0]} ${String(args[1]).slice(0, 12)} keys=${args[2]} ${String(args[3]).replace(/acct-\d+|\d+$/g, '*').slice(0, 40)}`;
         const entry = byScript.get(name) ?? { count: 0, usec: 0 };
         entry.count++;
         entry.usec += usec;

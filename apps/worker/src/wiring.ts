@@ -5,8 +5,8 @@ import { Emitter } from '@socket.io/redis-emitter';
 import { loadCatalog } from '@herald/catalog';
 import { ConfigError } from '@herald/config';
 import type { HeraldConfig } from '@herald/config';
-import { PLATFORMS } from '@herald/contracts';
-import type { Platform, Priority } from '@herald/contracts';
+import { PLATFORMS, PRIORITIES } from '@herald/contracts';
+import type { Priority } from '@herald/contracts';
 import { DeviceRegistry, DeviceTokens, Presence } from '@herald/devices';
 import { History } from '@herald/history';
 import { createLogger, createMetricsRegistry } from '@herald/observability';
@@ -19,6 +19,7 @@ import { createDeliveryWorkers } from './delivery/delivery-workers.js';
 import { LogPushProvider, WebhookPushProvider } from './delivery/push-providers.js';
 import type { PushProvider } from './delivery/push-providers.js';
 import { BatchRouter } from './router/batch-router.js';
+import type { DeliveryQueues } from './router/batch-router.js';
 import { Router } from './router/router.js';
 import { createWorkerMetrics } from './worker-metrics.js';
 
@@ -59,8 +60,13 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
   ) as Record<Priority, number>;
 
   const queues = Object.fromEntries(
-    PLATFORMS.map((platform) => [platform, new Queue(keys.deliveryQueue(platform), { connection: bullConnection, prefix: keys.bullPrefix })]),
-  ) as Record<Platform, Queue>;
+    PRIORITIES.map((priority) => [
+      priority,
+      Object.fromEntries(
+        PLATFORMS.map((platform) => [platform, new Queue(keys.deliveryQueue(platform, priority), { connection: bullConnection, prefix: keys.bullPrefix })]),
+      ),
+    ]),
+  ) as DeliveryQueues;
 
   const roles = new Set(config.worker.roles);
   const router = roles.has('router')
@@ -99,6 +105,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
     ? createDeliveryWorkers({
         connection: bullConnection,
         keys,
+        priorities: config.worker.priorities,
         emitter: new Emitter(redis, { key: keys.socketIoPrefix }),
         push: overrides.push ?? pushProvider(config, logger),
         concurrency: config.worker.deliveryConcurrency,
@@ -116,7 +123,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
     logger,
     metrics: registry,
     close: async () => {
-      await Promise.all(Object.values(queues).map((queue) => queue.close()));
+      await Promise.all(Object.values(queues).flatMap((byPlatform) => Object.values(byPlatform).map((queue) => queue.close())));
       await Promise.all(connections.map((connection) => closeRedis(connection)));
     },
   };

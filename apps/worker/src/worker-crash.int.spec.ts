@@ -10,9 +10,14 @@ const main = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 describe('worker crash safety', function () {
   this.timeout(90_000);
-  const redis = useTestRedis();
   let fixture: WorkerFixture;
   const children: ChildProcess[] = [];
+  // Registered before useTestRedis, so the workers die before the test's keys are deleted.
+  afterEach(async () => {
+    for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+    await fixture.close();
+  });
+  const redis = useTestRedis();
 
   const env = () => ({
     ...process.env,
@@ -32,11 +37,6 @@ describe('worker crash safety', function () {
     children.push(child);
     return child;
   }
-
-  afterEach(async () => {
-    for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
-    await fixture.close();
-  });
 
   it('loses and duplicates nothing when a worker is SIGKILLed with a backlog in flight', async () => {
     fixture = new WorkerFixture(redis, { HERALD_PARTITIONS_HIGH: '2' });

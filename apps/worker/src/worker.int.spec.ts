@@ -18,9 +18,14 @@ class RecordingPush implements PushProvider {
 
 describe('worker', function () {
   this.timeout(20_000);
-  const redis = useTestRedis();
   let fixture: WorkerFixture;
   const workers: HeraldWorker[] = [];
+  // Registered before useTestRedis, so workers stop before the test's keys are deleted.
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((worker) => worker.stop()));
+    await fixture.close();
+  });
+  const redis = useTestRedis();
 
   async function startWorker(env: Record<string, string> = {}, overrides: WorkerWiringOverrides = {}): Promise<HeraldWorker> {
     const worker = createWorker(createWorkerDeps(workerConfig(redis, env), redis.url, { blockMs: 100, ...overrides }));
@@ -28,11 +33,6 @@ describe('worker', function () {
     await worker.start();
     return worker;
   }
-
-  afterEach(async () => {
-    await Promise.all(workers.splice(0).map((worker) => worker.stop()));
-    await fixture.close();
-  });
 
   async function history(accountId: string) {
     return (await fixture.history.range(accountId, undefined, 10_000)).map((r) => r.entry);
@@ -128,7 +128,7 @@ describe('worker', function () {
       expect(tv).to.have.length(1);
       expect(web).to.have.length(1);
     });
-    const ios = new Queue(fixture.keys.deliveryQueue('ios' satisfies Platform), { connection: fixture.connection(), prefix: fixture.keys.bullPrefix });
+    const ios = new Queue(fixture.keys.deliveryQueue('ios' satisfies Platform, 'high'), { connection: fixture.connection(), prefix: fixture.keys.bullPrefix });
     await eventually(async () => expect(await ios.getFailedCount()).to.equal(1), 10_000);
     const [failed] = await ios.getFailed();
     expect(failed?.attemptsMade).to.equal(2);
@@ -195,8 +195,7 @@ describe('worker', function () {
     await redis.client.xreadgroup('GROUP', 'router', 'dead-consumer', 'COUNT', 10, 'STREAMS', stream, '>');
     await startWorker({ HERALD_PARTITIONS_HIGH: '1' });
     await eventually(async () => expect((await history('acct')).map((e) => e.id)).to.deep.equal(['orphan']));
-    const [pending] = (await redis.client.xpending(stream, 'router')) as [number];
-    expect(pending).to.equal(0);
+    await eventually(async () => expect(((await redis.client.xpending(stream, 'router')) as [number])[0]).to.equal(0));
   });
 
   it('shares the partitions between workers and takes over those of a worker that stops', async () => {

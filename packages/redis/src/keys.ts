@@ -31,8 +31,11 @@ export interface KeyBuilder {
   routed(priority: Priority, partition: number, bucket: number): string;
   /** Dead-letter stream of a partition: entries that failed too often, with the reason. */
   deadLetters(priority: Priority, partition: number): string;
-  /** BullMQ queue name of a platform's deliveries. */
-  deliveryQueue(platform: Platform): string;
+  /**
+   * BullMQ queue name of one platform's deliveries of one priority: a priority's deliveries
+   * never wait behind another's (RENO's per-priority clusters, carried through delivery).
+   */
+  deliveryQueue(platform: Platform, priority: Priority): string;
   /** Hash of an account's registered devices: deviceId → DeviceRecord JSON. */
   devices(accountId: string): string;
   /**
@@ -80,7 +83,7 @@ export function createKeys(prefix: string): KeyBuilder {
     routers: (priority) => `${prefix}:routers:${priority}`,
     routed: (priority, partition, bucket) => `${partitionTag(priority, partition)}:routed:${bucket}`,
     deadLetters: (priority, partition) => `${partitionTag(priority, partition)}:dead`,
-    deliveryQueue: (platform) => `deliver-${platform}`,
+    deliveryQueue: (platform, priority) => `deliver-${platform}-${priority}`,
     devices: (accountId) => `${accountTag(accountId)}:devices`,
     presence: (accountId) => `${accountTag(accountId)}:presence`,
     history: (accountId) => `${accountTag(accountId)}:history`,

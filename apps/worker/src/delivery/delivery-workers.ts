@@ -2,7 +2,7 @@ import { Worker } from 'bullmq';
 import type { ConnectionOptions, Job } from 'bullmq';
 import type { Emitter } from '@socket.io/redis-emitter';
 import { PLATFORMS, deviceRoom } from '@herald/contracts';
-import type { Platform } from '@herald/contracts';
+import type { Platform, Priority } from '@herald/contracts';
 import type { Logger } from '@herald/observability';
 import type { KeyBuilder } from '@herald/redis';
 import type { WorkerMetrics } from '../worker-metrics.js';
@@ -12,6 +12,8 @@ import type { PushProvider } from './push-providers.js';
 export interface DeliveryWorkersOptions {
   connection: ConnectionOptions;
   keys: KeyBuilder;
+  /** The priorities whose delivery queues this process works. */
+  priorities: readonly Priority[];
   emitter: Emitter;
   push: PushProvider;
   concurrency: number;
@@ -21,8 +23,9 @@ export interface DeliveryWorkersOptions {
 }
 
 /**
- * The delivery role: one BullMQ worker per platform queue, so a failing push provider or a
- * slow platform never holds up another. `web` and `tv` emit each notification to its devices'
+ * The delivery role: one BullMQ worker per (priority, platform) queue, so a failing push
+ * provider or a slow platform never holds up another, and a low-priority flood never queues
+ * ahead of high-priority deliveries. `web` and `tv` emit each notification to its devices'
  * rooms through the Socket.IO Redis emitter; `ios` and `android` send "pull now" signals
  * through the push provider. A job that throws is retried with exponential backoff and, after
  * its last attempt, kept in the queue's failed set: the delivery dead letters.
@@ -52,9 +55,9 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
     for (const signal of signals) metrics.deliveryLatency.observe({ priority: signal.priority, platform }, (now() - signal.acceptedAt) / 1000);
   };
 
-  return PLATFORMS.map((platform) => {
+  return options.priorities.flatMap((priority) => PLATFORMS.map((platform) => {
     const worker = new Worker(
-      options.keys.deliveryQueue(platform),
+      options.keys.deliveryQueue(platform, priority),
       (job) => (platform === 'web' || platform === 'tv' ? deliverToSockets(platform, job) : deliverToPush(platform, job)),
       {
         connection: options.connection,
@@ -73,5 +76,5 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
     });
     worker.on('error', (error) => logger.error({ platform, err: error }, 'delivery worker error'));
     return worker;
-  });
+  }));
 }

@@ -15,10 +15,8 @@ import type { StreamEntry } from './stream-entry.js';
 
 const ackEntries = RedisScript.fromFile(new URL('../../lua/', import.meta.url), 'ack-entries-3');
 
-export type DeliveryQueues = Record<Platform, Queue>;
-
-/** BullMQ job priority per event priority (lower runs first). */
-const JOB_PRIORITY: Record<Priority, number> = { high: 1, medium: 5, low: 10 };
+/** The delivery queues, per priority and platform. */
+export type DeliveryQueues = Record<Priority, Record<Platform, Queue>>;
 
 export interface BatchRouterDeps {
   redis: RedisClient;
@@ -168,20 +166,18 @@ export class BatchRouter {
     const jobId = (platform: Platform) => `${priority}.${partition}.${first}.${last}.${entries.length}.${platform}`;
     const options = (platform: Platform) => ({
       jobId: jobId(platform),
-      // One queue per platform serves every priority: a low-priority flood must not delay
-      // high-priority deliveries queued behind it.
-      priority: JOB_PRIORITY[priority],
       attempts: this.deps.deliveryAttempts,
       backoff: { type: 'exponential', delay: 500 },
       removeOnComplete: { age: 3600, count: 10_000 },
       removeOnFail: { age: 7 * 24 * 3600 },
     });
+    const queues = this.deps.queues[priority];
     const adds: Promise<unknown>[] = [];
     for (const platform of ['web', 'tv'] as const) {
-      if (socketItems[platform].length > 0) adds.push(this.deps.queues[platform].add(platform, { items: socketItems[platform] }, options(platform)));
+      if (socketItems[platform].length > 0) adds.push(queues[platform].add(platform, { items: socketItems[platform] }, options(platform)));
     }
     for (const platform of ['ios', 'android'] as const) {
-      if (signals[platform].size > 0) adds.push(this.deps.queues[platform].add(platform, { signals: [...signals[platform].values()] }, options(platform)));
+      if (signals[platform].size > 0) adds.push(queues[platform].add(platform, { signals: [...signals[platform].values()] }, options(platform)));
     }
     await Promise.all(adds);
   }

@@ -58,10 +58,15 @@ export class PartitionConsumer {
 
   private async run(): Promise<void> {
     const { logger, priority, partition } = this.options;
-    await this.ensureGroup();
-    await this.reclaim(0);
+    let started = false;
     while (!this.stopping) {
       try {
+        if (!started) {
+          // First everything earlier holders left pending, whatever its idle time.
+          await this.ensureGroup();
+          await this.reclaim(0);
+          started = true;
+        }
         const now = Date.now();
         if (now - this.lastReclaim >= this.options.reclaimIdleMs / 2) await this.reclaim(this.options.reclaimIdleMs);
         if (now - this.lastTrim >= 5_000) await this.trimAcknowledged();
