@@ -34,6 +34,10 @@ describe('config', () => {
     expect(() => loadConfig({ HERALD_SERVICE_KEYS: 'a:short' }, 'ingest')).to.throw(/8 or more/);
   });
 
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ REDIS_URL: '', HERALD_PUSH_WEBHOOK_URL: '', INGEST_PORT: '' }, 'ingest').ports.ingest).to.equal(3100);
+  });
+
   it('parses several service keys', () => {
     const config = loadConfig({ HERALD_SERVICE_KEYS: 'billing:aaaaaaaa, playback:bbbbbbbb' }, 'ingest');
     expect(config.serviceKeys.map((k) => k.name)).to.deep.equal(['billing', 'playback']);

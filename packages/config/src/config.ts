@@ -68,9 +68,10 @@ const EnvSchema = z.object({
     .default('router,delivery')
     .transform((value) => value.split(',').map((p) => p.trim()).filter(Boolean))
     .pipe(z.array(z.enum(['router', 'delivery'])).min(1)),
-  HERALD_WORKER_BATCH_HIGH: positiveInt(100),
-  HERALD_WORKER_BATCH_MEDIUM: positiveInt(200),
-  HERALD_WORKER_BATCH_LOW: positiveInt(500),
+  // Stream entries per read; an entry holds up to 1000 events (ingest coalesces them).
+  HERALD_WORKER_BATCH_HIGH: positiveInt(2),
+  HERALD_WORKER_BATCH_MEDIUM: positiveInt(4),
+  HERALD_WORKER_BATCH_LOW: positiveInt(4),
   HERALD_WORKER_CONCURRENCY_HIGH: positiveInt(4),
   HERALD_WORKER_CONCURRENCY_MEDIUM: positiveInt(4),
   HERALD_WORKER_CONCURRENCY_LOW: positiveInt(2),
@@ -84,6 +85,14 @@ const EnvSchema = z.object({
   HERALD_PUSH_WEBHOOK_TIMEOUT_MS: positiveInt(5_000),
   HERALD_HISTORY_MAX_LENGTH: positiveInt(1000),
   HERALD_HISTORY_RETENTION_MS: positiveInt(7 * 24 * 3600 * 1000),
+  HERALD_GATEWAY_NODE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1..64 letters, digits, _ . : or -')
+    .optional(),
+  HERALD_PRESENCE_TTL_MS: z.coerce.number().int().min(1000).max(30_000).default(30_000),
+  HERALD_CONNECTION_MAX_LIFETIME_MS: z.coerce.number().int().min(10_000).default(30 * 60 * 1000),
+  HERALD_CONNECTION_LIFETIME_DITHER_MS: z.coerce.number().int().nonnegative().default(3 * 60 * 1000),
+  HERALD_ALLOWED_ORIGINS: z.string().min(1).optional(),
   HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -116,6 +125,7 @@ export interface HeraldConfig {
   dedupWindowMs: number;
   history: { maxLength: number; retentionMs: number };
   worker: WorkerConfig;
+  gateway: GatewayConfig;
   logLevel: z.infer<typeof EnvSchema>['HERALD_LOG_LEVEL'];
   /** The development defaults this process fell back on, for the start-up banner. */
   developmentDefaults: string[];
@@ -140,6 +150,18 @@ export interface WorkerConfig {
   push: { provider: 'log' | 'webhook'; webhookUrl: string | undefined; webhookTimeoutMs: number };
 }
 
+export interface GatewayConfig {
+  /** This process's presence id; absent: a random one per process. */
+  nodeId: string | undefined;
+  /** A device counts as online this long after its gateway's last heartbeat (refreshed every ttl/3). */
+  presenceTtlMs: number;
+  /** A connection is asked to reconnect after this, minus a random dither of up to `lifetimeDitherMs`. */
+  connectionMaxLifetimeMs: number;
+  lifetimeDitherMs: number;
+  /** Browser origins allowed to connect and pull; undefined: any (clients without Origin always may). */
+  allowedOrigins: string[] | undefined;
+}
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -158,12 +180,22 @@ function parseServiceKeys(raw: string): ServiceKey[] {
   });
 }
 
+function parseOrigins(raw: string | undefined): string[] | undefined {
+  if (raw === undefined || raw.trim() === '*') return undefined;
+  const origins = raw.split(',').map((origin) => origin.trim()).filter((origin) => origin.length > 0);
+  for (const origin of origins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new ConfigError(`HERALD_ALLOWED_ORIGINS: "${origin}" must be an origin such as https://app.example.com (no path)`);
+  }
+  return origins;
+}
+
 /**
  * Parses the environment once, at boot, into a typed config. Throws a ConfigError naming every
  * bad variable; in production also every missing secret the app needs.
  */
 export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
-  const result = EnvSchema.safeParse(env);
+  // An empty variable counts as unset (compose's `${X:-}` and shells give empty strings).
+  const result = EnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
@@ -226,6 +258,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
         webhookUrl: vars.HERALD_PUSH_WEBHOOK_URL,
         webhookTimeoutMs: vars.HERALD_PUSH_WEBHOOK_TIMEOUT_MS,
       },
+    },
+    gateway: {
+      nodeId: vars.HERALD_GATEWAY_NODE_ID,
+      presenceTtlMs: vars.HERALD_PRESENCE_TTL_MS,
+      connectionMaxLifetimeMs: vars.HERALD_CONNECTION_MAX_LIFETIME_MS,
+      lifetimeDitherMs: Math.min(vars.HERALD_CONNECTION_LIFETIME_DITHER_MS, vars.HERALD_CONNECTION_MAX_LIFETIME_MS / 2),
+      allowedOrigins: parseOrigins(vars.HERALD_ALLOWED_ORIGINS),
     },
     logLevel: vars.HERALD_LOG_LEVEL,
     developmentDefaults: missing.map((name) => `${SECRET_VARS[name]}=${DEVELOPMENT_SECRETS[name]}`),

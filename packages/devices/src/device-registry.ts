@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { DeviceRecordSchema } from '@herald/contracts';
 import type { DeviceIdentity, DeviceRecord, RegisterDevice } from '@herald/contracts';
 import { HeraldError } from '@herald/errors';
+import { RedisScript } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { DeviceTokens } from './device-tokens.js';
 import { Presence } from './presence.js';
+
+const touchDevice = RedisScript.fromFile(new URL('../lua/', import.meta.url), 'touch-device-1');
 
 export interface DeviceRegistryOptions {
   redis: RedisClient;
@@ -90,6 +93,20 @@ export class DeviceRegistry {
     }));
   }
 
+  /**
+   * Records that the device was seen now (a gateway connection, a pull). Best effort: when the
+   * record changes in between (a registration, a delete) nothing is written, so a deleted
+   * device is never brought back.
+   */
+  async touch(accountId: string, deviceId: string): Promise<void> {
+    const { redis, keys } = this.options;
+    const key = keys.devices(accountId);
+    const raw = await redis.hget(key, deviceId);
+    if (raw === null) return;
+    const device = DeviceRecordSchema.parse(JSON.parse(raw));
+    await touchDevice.run(redis, [key], [deviceId, raw, JSON.stringify({ ...device, lastSeenAt: this.now() })]);
+  }
+
   /** Deletes a device; its tokens stop working at once. False when it was not registered. */
   async remove(accountId: string, deviceId: string): Promise<boolean> {
     const { redis, keys } = this.options;
@@ -100,9 +117,10 @@ export class DeviceRegistry {
 
   /**
    * Verifies a device token and that its registration still stands: the check every gateway
-   * and pull request makes. Throws `unauthorized` saying why not.
+   * and pull request makes. Throws `unauthorized` saying why not. `credentialId` lets a holder of
+   * a long-lived connection re-check the registration later without verifying the token again.
    */
-  async authenticate(token: string): Promise<DeviceIdentity & { expiresAt: number }> {
+  async authenticate(token: string): Promise<DeviceIdentity & { expiresAt: number; credentialId: string }> {
     const verified = await this.options.tokens.verify(token);
     const device = await this.get(verified.accountId, verified.deviceId);
     if (device === undefined || device.credentialId !== verified.credentialId) {
@@ -115,6 +133,7 @@ export class DeviceRegistry {
       platform: device.platform,
       ...(device.profileId === undefined ? {} : { profileId: device.profileId }),
       expiresAt: verified.expiresAt,
+      credentialId: device.credentialId,
     };
   }
 }

@@ -15,4 +15,5 @@ export interface AppProcess {
 export const APPS: readonly AppProcess[] = [
   { name: 'ingest', main: 'apps/ingest/src/main.ts', nodeFlags: ['--max-semi-space-size=64'], portOf: (ports) => ports.ingest },
   { name: 'worker', main: 'apps/worker/src/main.ts', nodeFlags: ['--max-semi-space-size=64'], portOf: (ports) => ports.worker },
+  { name: 'gateway', main: 'apps/gateway/src/main.ts', nodeFlags: [], portOf: (ports) => ports.gateway },
 ];

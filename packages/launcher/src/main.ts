@@ -20,6 +20,7 @@ async function main(): Promise<void> {
       'Herald is running.',
       `  ingest     http://localhost:${config.ports.ingest}   (POST /v1/events, GET /v1/event-types)`,
       `  worker     http://localhost:${config.ports.worker}   (routes events; GET /v1/dead-letters)`,
+      `  gateway    http://localhost:${config.ports.gateway}   (Socket.IO for web and TV; GET /v1/notifications)`,
       `  redis      ${herald.redisUrl}${config.redisUrl === undefined ? `   (embedded, data in ${config.dataDir ?? '.herald'}/redis, AOF on)` : ''}`,
       ...(dev
         ? [

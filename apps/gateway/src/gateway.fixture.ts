@@ -1,0 +1,171 @@
+import { Emitter } from '@socket.io/redis-emitter';
+import { io as connectClient } from 'socket.io-client';
+import type { Socket as ClientSocket } from 'socket.io-client';
+import type { ClientToServerEvents, Notification, Platform, ServerToClientEvents, Synced } from '@herald/contracts';
+import { DeviceRegistry, DeviceTokens, Presence } from '@herald/devices';
+import { History } from '@herald/history';
+import type { HistoryEntry, HistoryOptions } from '@herald/history';
+import { createLogger, createMetricsRegistry } from '@herald/observability';
+import { closeRedis, createKeys, createRedis } from '@herald/redis';
+import type { KeyBuilder, RedisClient } from '@herald/redis';
+import type { TestRedis } from '@herald/testing';
+import { createGateway } from './index.js';
+import type { Gateway, GatewayOptionsInput } from './index.js';
+
+export const SECRET = 'gateway-test-secret-gateway-test-secret';
+
+export type DeviceClient = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface TestNode {
+  gateway: Gateway;
+  url: string;
+  /** Closes the node gracefully (the test's afterEach does it too). */
+  close(): Promise<void>;
+}
+
+/** A connected (or refused) device socket and everything it received. */
+export interface Device {
+  socket: DeviceClient;
+  notifications: Notification[];
+  synced: Synced[];
+  errors: { code: string; message: string }[];
+  reconnectRequests: string[];
+}
+
+export interface ClientOptions {
+  extraHeaders?: Record<string, string>;
+  /** Answer each notification's ack callback. */
+  ackWith?: 'callback' | 'none';
+  transports?: ('websocket' | 'polling')[];
+}
+
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 3000, what = 'the condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export function entry(id: string, devices: string[], extra: Partial<HistoryEntry> = {}, accountId = 'acct'): HistoryEntry {
+  return { id, type: 'mylist.updated', priority: 'medium', accountId, createdAt: 1_700_000_000_000, acceptedAt: 1_700_000_000_000, payload: { id }, devices, ...extra };
+}
+
+/**
+ * Gateway nodes, devices and history against the test's Redis and prefix; everything opened is
+ * closed after each test. Read the fields inside tests.
+ */
+export function useGateways(redis: TestRedis, historyOptions: Partial<HistoryOptions> = {}) {
+  const opened: (() => Promise<void>)[] = [];
+  const clients: DeviceClient[] = [];
+  const context = {
+    keys: undefined as unknown as KeyBuilder,
+    registry: undefined as unknown as DeviceRegistry,
+    history: undefined as unknown as History,
+    presence: undefined as unknown as Presence,
+  };
+
+  beforeEach(() => {
+    context.keys = createKeys(redis.prefix);
+    context.registry = new DeviceRegistry({ redis: redis.client, keys: context.keys, tokens: new DeviceTokens({ secret: SECRET, ttlSeconds: 3600 }) });
+    context.history = new History({ redis: redis.client, keys: context.keys, ...historyOptions });
+    context.presence = new Presence({ redis: redis.client, keys: context.keys });
+  });
+
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.disconnect();
+    for (const close of opened.splice(0).reverse()) await close();
+  });
+
+  const connection = (name: string): RedisClient => {
+    const client = createRedis({ url: redis.url, name, autoPipelining: name.endsWith('cmd') });
+    opened.push(() => closeRedis(client));
+    return client;
+  };
+
+  return {
+    get keys() {
+      return context.keys;
+    },
+    get registry() {
+      return context.registry;
+    },
+    get history() {
+      return context.history;
+    },
+    get presence() {
+      return context.presence;
+    },
+
+    /** Starts a gateway node on a free port. */
+    async startNode(options: GatewayOptionsInput = {}): Promise<TestNode> {
+      const redisCmd = connection('gw-test-cmd');
+      const keys = context.keys;
+      const gateway = createGateway(
+        {
+          redis: redisCmd,
+          adapterSubscriber: connection('gw-test-adapter-sub'),
+          historySubscriber: connection('gw-test-history-sub'),
+          keys,
+          devices: new DeviceRegistry({ redis: redisCmd, keys, tokens: new DeviceTokens({ secret: SECRET, ttlSeconds: 3600 }) }),
+          presence: new Presence({ redis: redisCmd, keys }),
+          history: new History({ redis: redisCmd, keys, ...historyOptions }),
+          logger: createLogger({ app: 'gateway-test', level: 'silent' }),
+          metrics: createMetricsRegistry('gateway-test'),
+        },
+        options,
+      );
+      const port = await gateway.listen(0, '127.0.0.1');
+      const close = () => gateway.close();
+      opened.push(close);
+      return { gateway, url: `http://127.0.0.1:${port}`, close };
+    },
+
+    /** Registers a device and returns its token. */
+    async register(deviceId: string, accountId = 'acct', platform: Platform = 'tv'): Promise<string> {
+      return (await context.registry.register({ accountId, platform, deviceId })).token;
+    },
+
+    /** A socket.io-client socket with everything it receives recorded; no automatic reconnection. */
+    open(url: string, auth: Record<string, unknown>, options: ClientOptions = {}): Device {
+      const socket: DeviceClient = connectClient(url, {
+        transports: options.transports ?? ['websocket'],
+        auth,
+        reconnection: false,
+        forceNew: true,
+        ...(options.extraHeaders === undefined ? {} : { extraHeaders: options.extraHeaders }),
+      });
+      clients.push(socket);
+      const device: Device = { socket, notifications: [], synced: [], errors: [], reconnectRequests: [] };
+      socket.on('notification', (notification, ack) => {
+        device.notifications.push(notification);
+        if (options.ackWith === 'callback') ack?.();
+      });
+      socket.on('synced', (synced) => device.synced.push(synced));
+      socket.on('error', (error) => device.errors.push(error));
+      socket.on('reconnect_requested', ({ reason }) => device.reconnectRequests.push(reason));
+      return device;
+    },
+
+    /** Connects and waits for `synced`. */
+    async connect(url: string, auth: Record<string, unknown>, options: ClientOptions = {}): Promise<Device> {
+      const device = this.open(url, auth, options);
+      await waitUntil(() => device.synced.length > 0, 5000, 'synced');
+      return device;
+    },
+
+    /** Resolves with the connect_error a refused handshake gets. */
+    async refusal(url: string, auth: Record<string, unknown>, extraHeaders?: Record<string, string>): Promise<Error & { data?: { code: string; message: string; details?: unknown[] } }> {
+      const device = this.open(url, auth, extraHeaders === undefined ? {} : { extraHeaders });
+      return new Promise((resolve, reject) => {
+        device.socket.once('connect_error', resolve);
+        device.socket.once('connect', () => reject(new Error('the handshake was accepted')));
+      });
+    },
+
+    /** The worker's side: a Socket.IO Redis emitter on the test prefix. */
+    emitter(): Emitter<ServerToClientEvents> {
+      return new Emitter<ServerToClientEvents>(connection('gw-test-emitter'), { key: context.keys.socketIoPrefix });
+    },
+  };
+}

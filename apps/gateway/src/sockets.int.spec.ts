@@ -1,0 +1,145 @@
+import { expect } from 'chai';
+import { deviceRoom } from '@herald/contracts';
+import { toNotification } from '@herald/history';
+import { useTestRedis } from '@herald/testing';
+import { entry, useGateways, waitUntil } from './gateway.fixture.js';
+
+describe('gateway sockets', () => {
+  const redis = useTestRedis();
+  const gw = useGateways(redis);
+
+  it('delivers a notification emitted to the device room, whichever of two nodes holds the device', async () => {
+    const [a, b] = [await gw.startNode({ nodeId: 'a' }), await gw.startNode({ nodeId: 'b' })];
+    const onA = await gw.connect(a.url, { token: await gw.register('tv-a') });
+    const onB = await gw.connect(b.url, { token: await gw.register('tv-b') });
+    const emitter = gw.emitter();
+    const [first, second] = await gw.history.append('acct', [entry('e1', ['tv-a']), entry('e2', ['tv-b'])]);
+    emitter.to(deviceRoom('acct', 'tv-a')).emit('notification', toNotification(first!.cursor, entry('e1', ['tv-a'])));
+    emitter.to([deviceRoom('acct', 'tv-b')]).emit('notification', toNotification(second!.cursor, entry('e2', ['tv-b'])));
+    await waitUntil(() => onA.notifications.length === 1 && onB.notifications.length === 1, 3000, 'both pushes');
+    expect(onA.notifications[0]).to.include({ id: 'e1', cursor: first!.cursor, accountId: 'acct' });
+    expect(onB.notifications[0]).to.include({ id: 'e2', cursor: second!.cursor });
+  });
+
+  it('serves a long-polling client (no WebSocket) the same way', async () => {
+    const node = await gw.startNode();
+    const [seed] = await gw.history.append('acct', [entry('seed', ['tv'])]);
+    const device = await gw.connect(node.url, { token: await gw.register('tv') }, { transports: ['polling'] });
+    expect(device.synced[0]?.cursor).to.equal(seed!.cursor);
+    const [next] = await gw.history.append('acct', [entry('next', ['tv'])]);
+    gw.emitter().to(deviceRoom('acct', 'tv')).emit('notification', toNotification(next!.cursor, entry('next', ['tv'])));
+    await waitUntil(() => device.notifications.length === 1, 3000, 'the push over polling');
+  });
+
+  it('sends synced with the newest cursor and replays nothing to a device that connects without a cursor', async () => {
+    const node = await gw.startNode();
+    const [, latest] = await gw.history.append('acct', [entry('e1', ['tv']), entry('e2', ['tv'])]);
+    const device = await gw.connect(node.url, { token: await gw.register('tv') });
+    expect(device.synced).to.deep.equal([{ cursor: latest!.cursor, replayed: 0, reset: false }]);
+    expect(device.notifications).to.deep.equal([]);
+  });
+
+  it('keeps a device online while any of its sockets on a node is open, and offline after the last closes', async () => {
+    const node = await gw.startNode({ nodeId: 'n1' });
+    const token = await gw.register('tv');
+    const first = await gw.connect(node.url, { token });
+    const second = await gw.connect(node.url, { token });
+    expect([...(await gw.presence.onlineDevices('acct'))]).to.deep.equal(['tv']);
+    first.socket.disconnect();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect([...(await gw.presence.onlineDevices('acct'))]).to.deep.equal(['tv']);
+    second.socket.disconnect();
+    await waitUntil(async () => (await gw.presence.onlineDevices('acct')).size === 0, 2000, 'the device to go offline');
+  });
+
+  it('keeps presence fresh with heartbeats, so a device stays online past the presence ttl', async () => {
+    const node = await gw.startNode({ presenceTtlMs: 1000 });
+    await gw.connect(node.url, { token: await gw.register('tv') });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect([...(await gw.presence.onlineDevices('acct'))]).to.deep.equal(['tv']);
+  });
+
+  it('refreshes the device lastSeenAt when it connects', async () => {
+    const node = await gw.startNode();
+    const token = await gw.register('tv');
+    const before = (await gw.registry.get('acct', 'tv'))!.lastSeenAt;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await gw.connect(node.url, { token });
+    await waitUntil(async () => (await gw.registry.get('acct', 'tv'))!.lastSeenAt > before, 2000, 'lastSeenAt to move');
+  });
+
+  it('records acks by event and by emit callback, moving the device cursor only forward, and traces the event', async () => {
+    const node = await gw.startNode();
+    const token = await gw.register('tv');
+    const [c0, c1, c2] = await gw.history.append('acct', [entry('e0', ['tv']), entry('e1', ['tv']), entry('e2', ['tv'])]);
+    const device = await gw.connect(node.url, { token, cursor: c0!.cursor }, { ackWith: 'callback' });
+    expect(device.notifications.map((n) => n.id)).to.deep.equal(['e1', 'e2']);
+    const acks = gw.keys.deviceAcks('acct');
+    await waitUntil(async () => (await redis.client.hget(acks, 'tv')) === c2!.cursor, 2000, 'the callback acks');
+    const reply = await device.socket.emitWithAck('ack', { cursor: c1!.cursor });
+    expect(reply).to.deep.equal({ ok: true });
+    expect(await redis.client.hget(acks, 'tv')).to.equal(c2!.cursor);
+    const trace = await redis.client.hgetall(gw.keys.trace('e2'));
+    expect(Number(trace['ack:tv'])).to.be.closeTo(Date.now(), 5000);
+    expect(await redis.client.pttl(gw.keys.trace('e2'))).to.be.above(0);
+    expect(await redis.client.pttl(acks)).to.be.above(0);
+  });
+
+  it('answers an invalid ack with invalid_request', async () => {
+    const node = await gw.startNode();
+    const device = await gw.connect(node.url, { token: await gw.register('tv') });
+    const reply = (await device.socket.emitWithAck('ack', { cursor: 'yesterday' } as never)) as { ok: boolean; error?: { code: string } };
+    expect(reply.ok).to.equal(false);
+    expect(reply.error?.code).to.equal('invalid_request');
+  });
+
+  it('drops a live push it already sent (a retried delivery job)', async () => {
+    const node = await gw.startNode();
+    const device = await gw.connect(node.url, { token: await gw.register('tv') });
+    const [appended] = await gw.history.append('acct', [entry('e1', ['tv'])]);
+    const notification = toNotification(appended!.cursor, entry('e1', ['tv']));
+    const emitter = gw.emitter();
+    emitter.to(deviceRoom('acct', 'tv')).emit('notification', notification);
+    emitter.to(deviceRoom('acct', 'tv')).emit('notification', notification);
+    await waitUntil(() => device.notifications.length >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(device.notifications).to.have.length(1);
+  });
+
+  it('refuses messages over the rate limit with rate_limited, then disconnects a client that keeps going', async () => {
+    const node = await gw.startNode({ rateLimit: { burst: 3, perSecond: 1, maxRefusedInARow: 5 } });
+    const device = await gw.connect(node.url, { token: await gw.register('tv') });
+    const disconnected = new Promise<string>((resolve) => device.socket.once('disconnect', resolve));
+    for (let i = 0; i < 10; i++) device.socket.emit('ack', { cursor: '1-0' });
+    expect(await disconnected).to.equal('io server disconnect');
+    expect(device.errors.map((e) => e.code)).to.deep.equal(['rate_limited', 'rate_limited']);
+  });
+
+  it('asks the client to reconnect when the connection reaches its lifetime', async () => {
+    const node = await gw.startNode({ connectionMaxLifetimeMs: 300, lifetimeDitherMs: 100 });
+    const device = await gw.connect(node.url, { token: await gw.register('tv') });
+    const reason = await new Promise<string>((resolve) => device.socket.once('disconnect', resolve));
+    expect(device.reconnectRequests).to.deep.equal(['max_lifetime']);
+    // A transport close: socket.io-client reconnects by itself (with its backoff) when reconnection is on.
+    expect(reason).to.equal('transport close');
+  });
+
+  it('drops a broadcast notification that does not match the contract', async () => {
+    const node = await gw.startNode();
+    const device = await gw.connect(node.url, { token: await gw.register('tv') });
+    gw.emitter().to(deviceRoom('acct', 'tv')).emit('notification', { id: 'x' } as never);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(device.notifications).to.deep.equal([]);
+    const metrics = await (await fetch(`${node.url}/metrics`)).text();
+    expect(metrics).to.match(/herald_gateway_notifications_dropped_total\{reason="invalid"[^}]*\} 1/);
+  });
+
+  it('asks every client to reconnect and marks its devices offline when it closes', async () => {
+    const node = await gw.startNode();
+    const device = await gw.connect(node.url, { token: await gw.register('tv') });
+    await node.close();
+    await waitUntil(() => device.reconnectRequests.length > 0, 2000, 'reconnect_requested');
+    expect(device.reconnectRequests).to.deep.equal(['shutting_down']);
+    expect((await gw.presence.onlineDevices('acct')).size).to.equal(0);
+  });
+});

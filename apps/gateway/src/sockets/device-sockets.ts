@@ -1,0 +1,174 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import type { Notification } from '@herald/contracts';
+import type { DeviceRegistry, Presence } from '@herald/devices';
+import type { History } from '@herald/history';
+import type { Logger } from '@herald/observability';
+import type { KeyBuilder, RedisClient } from '@herald/redis';
+import type { GatewayMetrics } from '../gateway-metrics.js';
+import type { GatewayOptions } from '../options.js';
+import { AckRecorder } from './acks.js';
+import { DeviceConnection } from './device-connection.js';
+import type { ConnectionContext } from './device-connection.js';
+import { handshake } from './handshake.js';
+import { notificationAwareRedisAdapter } from './live-notifications.js';
+import type { LiveNotificationSink } from './live-notifications.js';
+import { LocalDevices } from './local-devices.js';
+import type { GatewayServer, GatewaySocket } from './types.js';
+
+export interface DeviceSocketsDeps {
+  redis: RedisClient;
+  adapterSubscriber: RedisClient;
+  keys: KeyBuilder;
+  devices: DeviceRegistry;
+  presence: Presence;
+  history: History;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  now: () => number;
+}
+
+/**
+ * Lets the handshake's HTTP request be garbage-collected (engine.io keeps it on the connection
+ * for its whole life; its headers stay in `socket.handshake`). It frees the request of polling
+ * sessions; for WebSocket upgrades engine.io holds it elsewhere too (engine.io 6.6).
+ * See https://socket.io/docs/v4/memory-usage/.
+ */
+function releaseHandshakeRequest(socket: GatewaySocket): void {
+  Reflect.set(socket.conn, 'request', null);
+}
+
+/** Largest message a client may send (acks are tiny). */
+const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
+
+/**
+ * The Socket.IO side of the gateway: handshake auth, one DeviceConnection per socket, the
+ * node's presence and heartbeats, and the hand-off of live pushes from the Redis adapter.
+ */
+export class DeviceSockets implements LiveNotificationSink {
+  readonly io: GatewayServer;
+  private readonly connections = new Map<string, DeviceConnection>();
+  private readonly local: LocalDevices;
+  private readonly context: ConnectionContext;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private lifetimeTimer: NodeJS.Timeout | undefined;
+  private heartbeating = false;
+  private accepting = true;
+
+  constructor(
+    httpServer: HttpServer,
+    private readonly deps: DeviceSocketsDeps,
+    private readonly options: GatewayOptions,
+  ) {
+    const { redis, keys, metrics, logger, now } = deps;
+    this.context = {
+      history: deps.history,
+      acks: new AckRecorder({ redis, keys, ackRetentionMs: options.ackRetentionMs, traceTtlMs: options.traceTtlMs, now }),
+      options,
+      metrics,
+      logger,
+      now,
+    };
+    this.local = new LocalDevices({
+      devices: deps.devices,
+      presence: deps.presence,
+      nodeId: options.nodeId,
+      presenceTtlMs: options.presenceTtlMs,
+      metrics,
+      logger,
+      now,
+    });
+    this.io = new Server(httpServer, {
+      adapter: notificationAwareRedisAdapter(redis, deps.adapterSubscriber, keys.socketIoPrefix, this),
+      transports: ['websocket', 'polling'],
+      cors: { origin: options.allowedOrigins === undefined ? '*' : [...options.allowedOrigins], methods: ['GET', 'POST'] },
+      connectTimeout: options.connectTimeoutMs,
+      maxHttpBufferSize: MAX_CLIENT_MESSAGE_BYTES,
+      serveClient: false,
+    });
+    this.io.use(
+      handshake({ devices: deps.devices, allowedOrigins: options.allowedOrigins, accepting: () => this.accepting, metrics, logger }),
+    );
+    this.io.on('connection', (socket) => this.onConnection(socket));
+  }
+
+  /**
+   * Starts the heartbeats (presence refresh and token re-check, every presence ttl / 3) and the
+   * lifetime sweep (one timer for all connections rather than one each: less memory per socket).
+   */
+  start(): void {
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), Math.max(1, Math.floor(this.options.presenceTtlMs / 3)));
+    this.heartbeatTimer.unref();
+    const sweepMs = Math.min(1000, Math.max(10, Math.floor(this.options.connectionMaxLifetimeMs / 10)));
+    this.lifetimeTimer = setInterval(() => this.endExpiredConnections(), sweepMs);
+    this.lifetimeTimer.unref();
+  }
+
+  handles(socketId: string): boolean {
+    return this.connections.has(socketId);
+  }
+
+  deliver(socketId: string, notification: Notification): void {
+    try {
+      this.connections.get(socketId)?.deliverLive(notification);
+    } catch (error) {
+      this.deps.logger.error({ err: error, cursor: notification.cursor }, 'delivering a live notification failed');
+    }
+  }
+
+  invalid(payload: unknown): void {
+    this.deps.metrics.dropped.inc({ reason: 'invalid' });
+    this.deps.logger.warn({ payload }, 'dropped a notification broadcast that does not match the contract');
+  }
+
+  /**
+   * Shutting down: refuse new handshakes, ask every client to reconnect (to another node),
+   * mark this node's devices offline, then close Socket.IO (which starts closing the HTTP server).
+   */
+  async close(): Promise<void> {
+    this.accepting = false;
+    clearInterval(this.heartbeatTimer);
+    clearInterval(this.lifetimeTimer);
+    for (const connection of this.connections.values()) connection.requestReconnect('shutting_down');
+    await this.local.clear().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'marking devices offline failed'));
+    // Closes the engine and the adapter, and starts closing the HTTP server (the caller awaits it).
+    await this.io.close();
+  }
+
+  private onConnection(socket: GatewaySocket): void {
+    const { metrics, logger, devices } = this.deps;
+    releaseHandshakeRequest(socket);
+    const connection = new DeviceConnection(socket, this.context);
+    const { accountId, deviceId } = connection.device;
+    this.connections.set(socket.id, connection);
+    metrics.connections.inc();
+    socket.once('disconnect', () => {
+      connection.close();
+      this.connections.delete(socket.id);
+      metrics.connections.dec();
+      this.local.remove(connection).catch((error: unknown) => logger.warn({ err: error, accountId, deviceId }, 'marking a device offline failed'));
+    });
+    this.local.add(connection).catch((error: unknown) => logger.warn({ err: error, accountId, deviceId }, 'marking a device online failed'));
+    devices.touch(accountId, deviceId).catch((error: unknown) => logger.warn({ err: error, accountId, deviceId }, 'refreshing lastSeenAt failed'));
+    void connection.open();
+  }
+
+  private endExpiredConnections(): void {
+    const now = this.deps.now();
+    for (const connection of this.connections.values()) {
+      if (connection.expiresAt <= now) connection.requestReconnect('max_lifetime');
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.heartbeating) return;
+    this.heartbeating = true;
+    try {
+      await this.local.heartbeat();
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'heartbeat failed');
+    } finally {
+      this.heartbeating = false;
+    }
+  }
+}

@@ -1,0 +1,117 @@
+import type { DeviceRegistry, Presence } from '@herald/devices';
+import { HeraldError } from '@herald/errors';
+import type { Logger } from '@herald/observability';
+import type { GatewayMetrics } from '../gateway-metrics.js';
+import type { DeviceConnection } from './device-connection.js';
+
+export interface LocalDevicesOptions {
+  devices: DeviceRegistry;
+  presence: Presence;
+  nodeId: string;
+  presenceTtlMs: number;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  now: () => number;
+}
+
+interface LocalDevice {
+  accountId: string;
+  deviceId: string;
+  /** Usually one; an array costs less than a Set per device. */
+  connections: DeviceConnection[];
+}
+
+/** Requests in flight at once during a heartbeat (they pipeline on one connection). */
+const HEARTBEAT_CONCURRENCY = 500;
+
+/**
+ * The devices this node holds, with their sockets. Presence has one field per (device, node),
+ * so several sockets of one device here are counted locally: the device is marked online with
+ * the first and offline with the last. Heartbeats refresh presence (a crashed node's devices
+ * fall offline when the ttl passes) and re-check each device's token, disconnecting a device
+ * that was deleted (or whose token expired) since it connected.
+ */
+export class LocalDevices {
+  private readonly byDevice = new Map<string, LocalDevice>();
+
+  constructor(private readonly options: LocalDevicesOptions) {}
+
+  get size(): number {
+    return this.byDevice.size;
+  }
+
+  async add(connection: DeviceConnection): Promise<void> {
+    const { accountId, deviceId } = connection.device;
+    const key = JSON.stringify([accountId, deviceId]);
+    let device = this.byDevice.get(key);
+    const first = device === undefined;
+    if (device === undefined) {
+      device = { accountId, deviceId, connections: [] };
+      this.byDevice.set(key, device);
+      this.options.metrics.devices.inc();
+    }
+    device.connections.push(connection);
+    if (first) await this.markOnline(device);
+  }
+
+  async remove(connection: DeviceConnection): Promise<void> {
+    const { accountId, deviceId } = connection.device;
+    const key = JSON.stringify([accountId, deviceId]);
+    const device = this.byDevice.get(key);
+    const index = device?.connections.indexOf(connection) ?? -1;
+    if (device === undefined || index < 0) return;
+    device.connections.splice(index, 1);
+    if (device.connections.length > 0) return;
+    this.byDevice.delete(key);
+    this.options.metrics.devices.dec();
+    await this.options.presence.markOffline(accountId, deviceId, this.options.nodeId);
+  }
+
+  /** Re-checks every device's registration and tokens, and refreshes its presence. */
+  async heartbeat(): Promise<void> {
+    const devices = [...this.byDevice.values()];
+    for (let i = 0; i < devices.length; i += HEARTBEAT_CONCURRENCY) {
+      await Promise.all(devices.slice(i, i + HEARTBEAT_CONCURRENCY).map((device) => this.refresh(device)));
+    }
+  }
+
+  /** Marks every device of this node offline (shutting down). */
+  async clear(): Promise<void> {
+    const devices = [...this.byDevice.values()];
+    this.byDevice.clear();
+    this.options.metrics.devices.set(0);
+    for (let i = 0; i < devices.length; i += HEARTBEAT_CONCURRENCY) {
+      const batch = devices.slice(i, i + HEARTBEAT_CONCURRENCY);
+      await Promise.all(batch.map((device) => this.options.presence.markOffline(device.accountId, device.deviceId, this.options.nodeId)));
+    }
+  }
+
+  /**
+   * The token of each socket was verified at its handshake; what can change since is the
+   * registration (deleted, or deleted and registered anew: another credential) and the clock.
+   * Checking those needs one HGET, not a signature check per socket.
+   */
+  private async refresh(device: LocalDevice): Promise<void> {
+    try {
+      const record = await this.options.devices.get(device.accountId, device.deviceId);
+      const now = this.options.now();
+      for (const connection of [...device.connections]) {
+        const { credentialId, expiresAt } = connection.socket.data;
+        if (record === undefined || record.credentialId !== credentialId) connection.refuse(new HeraldError('unauthorized', 'The device token has been revoked.'));
+        else if (expiresAt <= now) connection.refuse(new HeraldError('unauthorized', 'The device token has expired.'));
+      }
+    } catch (error) {
+      this.options.logger.warn({ err: error, accountId: device.accountId, deviceId: device.deviceId }, 'heartbeat: registration check failed');
+    }
+    // The device may have left meanwhile (or just been refused): then it was marked offline already.
+    if (this.byDevice.get(JSON.stringify([device.accountId, device.deviceId])) !== device) return;
+    await this.markOnline(device).catch((error: unknown) => {
+      this.options.logger.warn({ err: error, accountId: device.accountId, deviceId: device.deviceId }, 'heartbeat: presence refresh failed');
+    });
+  }
+
+  private markOnline(device: LocalDevice): Promise<void> {
+    const { presence, nodeId, presenceTtlMs } = this.options;
+    return presence.markOnline(device.accountId, device.deviceId, nodeId, presenceTtlMs);
+  }
+}

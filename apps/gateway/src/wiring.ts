@@ -1,0 +1,53 @@
+import type { HeraldConfig } from '@herald/config';
+import { DeviceRegistry, DeviceTokens, Presence } from '@herald/devices';
+import { History } from '@herald/history';
+import { createLogger, createMetricsRegistry } from '@herald/observability';
+import { closeRedis, createKeys, createRedis } from '@herald/redis';
+import type { GatewayDeps } from './gateway.js';
+import type { GatewayOptionsInput } from './options.js';
+
+export interface GatewayWiring {
+  deps: GatewayDeps;
+  options: GatewayOptionsInput;
+  /** Closes the Redis connections (after the gateway is closed). */
+  closeConnections(): Promise<void>;
+}
+
+/** Everything a gateway node needs, built from the config: three Redis connections, stores, logger, metrics. */
+export function createGatewayWiring(config: HeraldConfig, redisUrl: string): GatewayWiring {
+  const keys = createKeys(config.keyPrefix);
+  const redis = createRedis({ url: redisUrl, name: 'herald-gateway', autoPipelining: true });
+  const adapterSubscriber = createRedis({ url: redisUrl, name: 'herald-gateway-adapter-sub' });
+  const historySubscriber = createRedis({ url: redisUrl, name: 'herald-gateway-history-sub' });
+  const deps: GatewayDeps = {
+    redis,
+    adapterSubscriber,
+    historySubscriber,
+    keys,
+    devices: new DeviceRegistry({
+      redis,
+      keys,
+      tokens: new DeviceTokens({ secret: config.deviceSecret, ttlSeconds: config.deviceTokenTtlSeconds }),
+    }),
+    presence: new Presence({ redis, keys }),
+    history: new History({ redis, keys, maxLength: config.history.maxLength, retentionMs: config.history.retentionMs }),
+    logger: createLogger({ app: 'gateway', level: config.logLevel }),
+    metrics: createMetricsRegistry('gateway'),
+  };
+  const { nodeId, presenceTtlMs, connectionMaxLifetimeMs, lifetimeDitherMs, allowedOrigins } = config.gateway;
+  const options: GatewayOptionsInput = {
+    ...(nodeId === undefined ? {} : { nodeId }),
+    presenceTtlMs,
+    connectionMaxLifetimeMs,
+    lifetimeDitherMs,
+    allowedOrigins,
+    ackRetentionMs: config.history.retentionMs,
+  };
+  return {
+    deps,
+    options,
+    closeConnections: async () => {
+      await Promise.all([closeRedis(redis), closeRedis(adapterSubscriber), closeRedis(historySubscriber)]);
+    },
+  };
+}
