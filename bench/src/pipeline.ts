@@ -8,8 +8,8 @@
  *   npm run bench:pipeline [-- --duration 10 --devices 200]
  *
  * Runs on this machine only: a fresh redis-server, ingest, one worker process per priority
- * group (high | medium,low, as RENO scales them apart), a Socket.IO node with the Redis
- * adapter, and the devices and load generator in this process.
+ * group (high | medium,low, as RENO scales them apart), the gateway, and the devices and
+ * load generator in this process.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,10 +21,10 @@ import { io as connect } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
 import { deviceRoom } from '@herald/contracts';
 import type { Notification } from '@herald/contracts';
-import { DeviceRegistry, DeviceTokens, Presence } from '@herald/devices';
+import { DeviceRegistry, DeviceTokens } from '@herald/devices';
 import { startRedisServer } from '@herald/embedded-redis';
 import { createKeys } from '@herald/redis';
-import { percentile, root, runTs, stopAll, waitForLine, waitUntilReady } from './processes.js';
+import { percentile, root, runTs, stopAll, waitUntilReady } from './processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +38,7 @@ const deviceCount = Number(values.devices);
 const KEY = 'dev-service-key';
 const INGEST = 3191;
 const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+const DEVICE_SECRET = 'bench-device-secret-bench-device-secret';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Received {
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
   const keys = createKeys('herald');
   const env = {
     REDIS_URL: server.url,
+    HERALD_DEVICE_SECRET: DEVICE_SECRET,
     HERALD_LOG_LEVEL: 'error',
     INGEST_PORT: String(INGEST),
     HERALD_BACKLOG_LIMIT_LOW: '50000000',
@@ -65,25 +67,22 @@ async function main(): Promise<void> {
   };
   const children = [];
   try {
-    const gateway = runTs('bench/src/stand-in-gateway.ts', env);
-    children.push(gateway);
-    const gatewayPort = Number((await waitForLine(gateway, /ready (\d+)/))[1]);
+    const gatewayPort = 3291;
+    children.push(runTs('apps/gateway/src/main.ts', { ...env, GATEWAY_PORT: String(gatewayPort) }));
     children.push(runTs('apps/ingest/src/main.ts', env, ['--max-semi-space-size=64']));
     children.push(runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: '3401', HERALD_WORKER_PRIORITIES: 'high' }, ['--max-semi-space-size=64']));
     const profile = process.env['HERALD_BENCH_CPU_PROF'] === '1' ? ['--cpu-prof', '--cpu-prof-dir', `${root}bench/results`] : [];
     children.push(runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: '3402', HERALD_WORKER_PRIORITIES: 'medium,low' }, [...profile, '--max-semi-space-size=64']));
-    await Promise.all([INGEST, 3401, 3402].map((port) => waitUntilReady(`http://127.0.0.1:${port}/readyz`)));
+    await Promise.all([INGEST, 3401, 3402, gatewayPort].map((port) => waitUntilReady(`http://127.0.0.1:${port}/readyz`)));
 
-    // Devices: one web device per account, registered, present, and connected.
-    const registry = new DeviceRegistry({ redis, keys, tokens: new DeviceTokens({ secret: 'bench'.repeat(8), ttlSeconds: 3600 }) });
-    const presence = new Presence({ redis, keys });
+    // Devices: one web device per account, registered and connected to the gateway.
+    const registry = new DeviceRegistry({ redis, keys, tokens: new DeviceTokens({ secret: DEVICE_SECRET, ttlSeconds: 3600 }) });
     let received = fresh();
     const sockets: Socket[] = [];
     const accounts = Array.from({ length: deviceCount }, (_, i) => `acct-${i}`);
     for (const accountId of accounts) {
-      await registry.register({ accountId, platform: 'web', deviceId: `web-${accountId}` });
-      await presence.markOnline(accountId, `web-${accountId}`, 'bench', 3_600_000);
-      const socket = connect(`http://127.0.0.1:${gatewayPort}`, { auth: { accountId, deviceId: `web-${accountId}` }, transports: ['websocket'] });
+      const { token } = await registry.register({ accountId, platform: 'web', deviceId: `web-${accountId}` });
+      const socket = connect(`http://127.0.0.1:${gatewayPort}`, { auth: { token }, transports: ['websocket'] });
       socket.on('notification', (n: Notification) => {
         received.count++;
         const sentAt = n.payload['t'];
@@ -93,7 +92,7 @@ async function main(): Promise<void> {
           received.latencies.set(n.priority, list);
         }
       });
-      await new Promise<void>((resolve) => socket.once('joined', () => resolve()));
+      await new Promise<void>((resolve) => socket.once('synced', () => resolve()));
       sockets.push(socket);
     }
 

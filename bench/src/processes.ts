@@ -10,26 +10,9 @@ export function runTs(entry: string, env: NodeJS.ProcessEnv, nodeFlags: string[]
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  // Keep the pipe flowing (a full pipe would block the child); waitForLine listens to it.
+  // Keep the pipe flowing: a full pipe would block the child.
   child.stdout?.resume();
   return child;
-}
-
-/** Resolves with the first stdout line matching `pattern`. */
-export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms`)), timeoutMs);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const match = pattern.exec(buffer);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before printing ${pattern}`)));
-  });
 }
 
 /** Polls an HTTP URL until it answers 2xx. */

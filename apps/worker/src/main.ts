@@ -23,6 +23,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'worker stopping: finishing batches and jobs in flight');
+    // Work in flight is safe to abandon (it stays pending and is retried), so a stop that
+    // cannot finish, e.g. with Redis gone, ends the process rather than hanging.
+    setTimeout(() => {
+      logger.error('worker did not stop within 30 s; exiting');
+      process.exit(1);
+    }, 30_000).unref();
     await worker.stop();
     server.close();
     server.closeIdleConnections();

@@ -216,6 +216,19 @@ describe('worker', function () {
     await eventually(async () => expect(await leases()).to.deep.equal(['worker-b', 'worker-b', 'worker-b', 'worker-b']));
   });
 
+  it('routes every partition of a priority even when they outnumber its concurrency', async () => {
+    const env = { HERALD_PARTITIONS_LOW: '4', HERALD_WORKER_CONCURRENCY_LOW: '1' };
+    fixture = new WorkerFixture(redis, env);
+    const accounts = Array.from({ length: 40 }, (_, i) => `acct-${i}`);
+    for (const accountId of accounts) await fixture.device(accountId, 'tv', 'tv');
+    expect(new Set(accounts.map((a) => fixture.streams.partitionOf('low', a))).size).to.equal(4);
+    await startWorker(env);
+    await fixture.accept(accounts.map((accountId) => ({ id: `r-${accountId}`, accountId, type: 'recommendations.updated', priority: 'low' })));
+    await eventually(async () => {
+      for (const accountId of accounts) expect((await history(accountId)).map((e) => e.id), accountId).to.deep.equal([`r-${accountId}`]);
+    });
+  });
+
   it('stops gracefully: gives its leases back and leaves the live set', async () => {
     fixture = new WorkerFixture(redis);
     const worker = await startWorker({}, { workerId: 'leaving' });

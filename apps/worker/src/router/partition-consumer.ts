@@ -3,6 +3,7 @@ import type { Logger } from '@herald/observability';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { WorkerMetrics } from '../worker-metrics.js';
 import type { BatchRouter } from './batch-router.js';
+import type { Slots } from './slots.js';
 import { decodeEntry } from './stream-entry.js';
 import type { RawEntry, StreamEntry } from './stream-entry.js';
 
@@ -21,6 +22,8 @@ export interface PartitionConsumerOptions {
   reclaimIdleMs: number;
   maxDeliveries: number;
   router: BatchRouter;
+  /** Shared by the partitions of this priority: caps how many route a batch at once. */
+  slots: Slots;
   metrics: WorkerMetrics;
   logger: Logger;
 }
@@ -133,7 +136,7 @@ export class PartitionConsumer {
   }
 
   private async routeRaw(raw: RawEntry[], deliveries: Map<string, number>): Promise<void> {
-    const { router, priority, partition, metrics, logger } = this.options;
+    const { router, slots, priority, partition, metrics, logger } = this.options;
     const entries: StreamEntry[] = [];
     for (const entry of raw) {
       const decoded = decodeEntry(entry);
@@ -141,7 +144,7 @@ export class PartitionConsumer {
       else entries.push(decoded);
     }
     try {
-      await router.route(priority, partition, entries);
+      await slots.run(() => router.route(priority, partition, entries));
     } catch (error) {
       // Left pending: retried after reclaimIdleMs, dead-lettered after maxDeliveries.
       metrics.routeFailures.inc({ priority });

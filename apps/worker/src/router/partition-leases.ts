@@ -13,17 +13,15 @@ export interface PartitionLeasesOptions {
   partitions: number;
   workerId: string;
   leaseMs: number;
-  /** Most partitions this worker routes at once. */
-  concurrency: number;
   now?: () => number;
 }
 
 /**
  * Who routes which partition of one priority. Each partition has at most one holder at a time:
  * a lease with an expiry that its holder renews. Live workers register in a sorted set with
- * their own expiry; each aims at its fair share, ceil(partitions / live workers), capped by
- * its concurrency, taking free partitions and giving back extra ones, so partitions spread
- * out as workers come and go and a dead worker's partitions are taken over when its leases
+ * their own expiry; each aims at its fair share, ceil(partitions / live workers), taking free
+ * partitions and giving back extra ones, so every partition has a holder, partitions spread
+ * out as workers come and go, and a dead worker's partitions are taken over when its leases
  * expire.
  */
 export class PartitionLeases {
@@ -40,7 +38,7 @@ export class PartitionLeases {
 
   /** How many partitions this worker should hold now. */
   async fairShare(): Promise<number> {
-    const { redis, keys, priority, workerId, leaseMs, partitions, concurrency } = this.options;
+    const { redis, keys, priority, workerId, leaseMs, partitions } = this.options;
     const now = this.now();
     const routers = keys.routers(priority);
     const [, , [, live]] = (await redis
@@ -49,7 +47,7 @@ export class PartitionLeases {
       .zremrangebyscore(routers, '-inf', now)
       .zcard(routers)
       .exec()) as [unknown, unknown, [Error | null, number]];
-    return Math.min(concurrency, Math.ceil(partitions / Math.max(1, live)));
+    return Math.ceil(partitions / Math.max(1, live));
   }
 
   /**

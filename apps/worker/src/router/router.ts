@@ -6,6 +6,7 @@ import type { WorkerMetrics } from '../worker-metrics.js';
 import type { BatchRouter } from './batch-router.js';
 import { PartitionConsumer } from './partition-consumer.js';
 import { PartitionLeases } from './partition-leases.js';
+import { Slots } from './slots.js';
 
 export interface RouterOptions {
   redis: RedisClient;
@@ -37,6 +38,8 @@ interface Running {
  */
 export class Router {
   private readonly leases = new Map<Priority, PartitionLeases>();
+  /** Per priority: how many of its partitions may route a batch at the same time. */
+  private readonly slots = new Map<Priority, Slots>();
   private readonly running = new Map<string, Running>();
   private timer: NodeJS.Timeout | undefined;
   private rebalancing: Promise<void> = Promise.resolve();
@@ -53,9 +56,9 @@ export class Router {
           partitions: options.partitions[priority],
           workerId: options.workerId,
           leaseMs: options.leaseMs,
-          concurrency: options.concurrency[priority],
         }),
       );
+      this.slots.set(priority, new Slots(options.concurrency[priority]));
     }
   }
 
@@ -115,6 +118,7 @@ export class Router {
       reclaimIdleMs: options.reclaimIdleMs,
       maxDeliveries: options.maxDeliveries,
       router: options.router,
+      slots: this.slots.get(priority)!,
       metrics: options.metrics,
       logger: options.logger,
       ...(options.blockMs === undefined ? {} : { blockMs: options.blockMs }),
