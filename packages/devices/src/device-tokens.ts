@@ -1,3 +1,5 @@
+import { createSecretKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import { PlatformSchema } from '@herald/contracts';
@@ -28,12 +30,13 @@ export interface DeviceTokensOptions {
 
 /** Signs and verifies device tokens: HS256 JWTs carrying account, device, platform and profile. */
 export class DeviceTokens {
-  private readonly key: Uint8Array;
+  /** Imported once: jose would otherwise import raw key bytes on every sign and verify. */
+  private readonly key: KeyObject;
 
   constructor(private readonly options: DeviceTokensOptions) {
     if (options.secret.length === 0) throw new RangeError('the device token secret must not be empty');
     if (!(options.ttlSeconds > 0)) throw new RangeError('ttlSeconds must be positive');
-    this.key = new TextEncoder().encode(options.secret);
+    this.key = createSecretKey(Buffer.from(options.secret, 'utf8'));
   }
 
   async sign(identity: DeviceIdentity, credentialId: string): Promise<string> {

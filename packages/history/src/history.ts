@@ -4,7 +4,7 @@ import { compareCursors, cursorTime } from './cursor.js';
 import { HistoryEntrySchema } from './history-entry.js';
 import type { HistoryEntry } from './history-entry.js';
 
-const appendHistory = RedisScript.fromFile(new URL('../lua/', import.meta.url), 'append-history');
+const appendHistory = RedisScript.fromFile(new URL('../lua/', import.meta.url), 'append-history-4');
 
 export interface HistoryOptions {
   redis: RedisClient;

@@ -4,7 +4,7 @@ import { RedisScript, RedisTimeBuckets } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import { partitionOf } from './partition.js';
 
-const acceptEvents = RedisScript.fromFile(new URL('../lua/', import.meta.url), 'accept-events');
+const acceptEvents = RedisScript.fromFile(new URL('../lua/', import.meta.url), 'accept-events-4');
 
 export interface PriorityStreamSettings {
   partitions: number;
