@@ -1,12 +1,10 @@
-import { ConfigError, loadConfig } from '@herald/config';
+import { loadConfig, requireRedisUrl } from '@herald/config';
+import { runMain, stopOnSignals } from '@herald/lifecycle';
 import { createGateway, createGatewayWiring } from './index.js';
 
-async function main(): Promise<void> {
+runMain(async () => {
   const config = loadConfig(process.env, 'gateway');
-  if (config.redisUrl === undefined) {
-    throw new ConfigError('REDIS_URL is not set. Run `npm start` (it starts an embedded Redis) or point REDIS_URL at your Redis.');
-  }
-  const wiring = createGatewayWiring(config, config.redisUrl);
+  const wiring = createGatewayWiring(config, requireRedisUrl(config));
   const { logger } = wiring.deps;
   for (const line of config.developmentDefaults) logger.warn(`development default in use: ${line}`);
 
@@ -14,21 +12,13 @@ async function main(): Promise<void> {
   const port = await gateway.listen(config.ports.gateway);
   logger.info({ port, nodeId: gateway.options.nodeId }, `gateway listening on http://localhost:${port}`);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'gateway stopping: asking clients to reconnect elsewhere');
-    await gateway.close();
-    await wiring.closeConnections();
-    logger.info('gateway stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-}
-
-main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exit(1);
+  stopOnSignals({
+    app: 'gateway',
+    logger,
+    // Ask clients to reconnect elsewhere, answer waiting long-polls, mark this node's devices offline.
+    stop: async () => {
+      await gateway.close();
+      await wiring.closeConnections();
+    },
+  });
 });

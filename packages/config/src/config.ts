@@ -270,3 +270,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
     developmentDefaults: missing.map((name) => `${SECRET_VARS[name]}=${DEVELOPMENT_SECRETS[name]}`),
   };
 }
+
+/** The Redis URL an app needs when run on its own; a ConfigError saying what to do when unset. */
+export function requireRedisUrl(config: HeraldConfig): string {
+  if (config.redisUrl === undefined) {
+    throw new ConfigError('REDIS_URL is not set. Run `npm start` (it starts an embedded Redis) or point REDIS_URL at your Redis.');
+  }
+  return config.redisUrl;
+}

@@ -1,0 +1,2 @@
+export { runMain, stopOnSignals } from './lifecycle.js';
+export type { GracefulStopOptions } from './lifecycle.js';
