@@ -18,12 +18,10 @@
   a crash) counts 0 and its events are not taken off the backlog twice.
   Error "BUCKET <b>" when Redis's clock puts now in bucket b, not B.
 ]]
+--- @include "redis-time-bucket"
 local window = tonumber(ARGV[2])
-local time = redis.call('TIME')
-local bucket = math.floor((tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)) / window)
-if bucket ~= tonumber(ARGV[3]) then
-  return redis.error_reply('BUCKET ' .. string.format('%d', bucket))
-end
+local wrong = wrong_bucket(redis_now_ms(), window, ARGV[3])
+if wrong then return wrong end
 
 local entries = tonumber(ARGV[4])
 local acked = 0

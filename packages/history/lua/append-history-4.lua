@@ -21,13 +21,11 @@
   Returns { cursor, flag, cursor, flag, ... }: flag 1 appended now, 0 appended before.
   Error "BUCKET <b>" when Redis's clock puts now in bucket b, not B (call again with b).
 ]]
+--- @include "redis-time-bucket"
 local window = tonumber(ARGV[1])
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local bucket = math.floor(now / window)
-if bucket ~= tonumber(ARGV[2]) then
-  return redis.error_reply('BUCKET ' .. string.format('%d', bucket))
-end
+local now = redis_now_ms()
+local wrong = wrong_bucket(now, window, ARGV[2])
+if wrong then return wrong end
 
 -- Whether stream id a is after stream id b.
 local function newer(a, b)

@@ -23,12 +23,10 @@
   Errors: "BUCKET <b>" when Redis's clock puts now in bucket b, not B (call again with b);
           "BACKLOG <count>" when the backlog is at or over the limit.
 ]]
+--- @include "redis-time-bucket"
 local window = tonumber(ARGV[3])
-local time = redis.call('TIME')
-local bucket = math.floor((tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)) / window)
-if bucket ~= tonumber(ARGV[4]) then
-  return redis.error_reply('BUCKET ' .. string.format('%d', bucket))
-end
+local wrong = wrong_bucket(redis_now_ms(), window, ARGV[4])
+if wrong then return wrong end
 
 local backlog = tonumber(redis.call('GET', KEYS[2]) or '0')
 if backlog >= tonumber(ARGV[1]) then

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { RedisClient } from './connection.js';
 
+const INCLUDES = new URL('../lua/includes/', import.meta.url);
+
 /**
  * A Lua script, run by SHA with a fallback to loading it when the server does not know it
  * (after a restart or failover). Keys are passed as KEYS so Redis Cluster can route them.
@@ -16,9 +18,16 @@ export class RedisScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  /** Reads `<name>.lua` from a folder URL (e.g. `new URL('../lua/', import.meta.url)`). */
+  /**
+   * Reads `<name>.lua` from a folder URL (e.g. `new URL('../lua/', import.meta.url)`). A line
+   * `--- @include "<helper>"` is replaced by `packages/redis/lua/includes/<helper>.lua` (as
+   * BullMQ does), so scripts of several packages share Lua helpers.
+   */
   static fromFile(folder: URL, name: string): RedisScript {
-    return new RedisScript(name, readFileSync(new URL(`${name}.lua`, folder), 'utf8'));
+    const source = readFileSync(new URL(`${name}.lua`, folder), 'utf8').replace(/^--- @include "([\w-]+)"$/gm, (_, helper: string) =>
+      readFileSync(new URL(`${helper}.lua`, INCLUDES), 'utf8'),
+    );
+    return new RedisScript(name, source);
   }
 
   async run(client: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
