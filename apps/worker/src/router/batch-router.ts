@@ -60,18 +60,18 @@ export class BatchRouter {
   async route(priority: Priority, partition: number, entries: readonly StreamEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const events = entries.flatMap((entry) => entry.events);
-    const count = (_event: AcceptedEvent, verdict: Verdict) => this.deps.metrics.gateOutcomes.inc({ priority, verdict });
+    const count = (verdict: Verdict) => this.deps.metrics.gateOutcomes.inc({ priority, verdict });
 
     const now = this.now();
     const fresh: AcceptedEvent[] = [];
     for (const event of events) {
-      if (isStale(event, this.deps.catalog, now)) count(event, 'stale');
+      if (isStale(event, this.deps.catalog, now)) count('stale');
       else fresh.push(event);
     }
     const seen = await this.alreadyRouted(priority, partition, fresh.map((event) => event.id));
     const unseen: AcceptedEvent[] = [];
     for (const event of fresh) {
-      if (seen.has(event.id)) count(event, 'duplicate');
+      if (seen.has(event.id)) count('duplicate');
       else unseen.push(event);
     }
 
@@ -93,7 +93,7 @@ export class BatchRouter {
   }
 
   /** Targeting and history, per account (accounts in parallel, each account's events in order). */
-  private async targetAndRecord(events: AcceptedEvent[], count: (event: AcceptedEvent, verdict: Verdict) => void): Promise<Routed[]> {
+  private async targetAndRecord(events: AcceptedEvent[], count: (verdict: Verdict) => void): Promise<Routed[]> {
     const byAccount = new Map<string, AcceptedEvent[]>();
     for (const event of events) {
       const list = byAccount.get(event.accountId);
@@ -106,7 +106,7 @@ export class BatchRouter {
         const routed: Routed[] = [];
         for (const event of accountEvents) {
           const targets = resolveTargets(event, devices, this.deps.catalog);
-          if (targets.length === 0) count(event, 'no_targets');
+          if (targets.length === 0) count('no_targets');
           else routed.push({ event, targets });
         }
         if (routed.length === 0) return routed;
@@ -114,7 +114,7 @@ export class BatchRouter {
         const outcomes = await this.deps.history.append(accountId, entries);
         routed.forEach((r, i) => {
           r.cursor = outcomes[i]!.cursor;
-          count(r.event, 'routed');
+          count('routed');
         });
         return routed;
       }),
