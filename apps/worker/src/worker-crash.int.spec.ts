@@ -27,7 +27,8 @@ describe('worker crash safety', function () {
     WORKER_PORT: '0',
     HERALD_PARTITIONS_HIGH: '2',
     HERALD_WORKER_PRIORITIES: 'high',
-    HERALD_WORKER_BATCH_HIGH: '20',
+    // Small entries, read one at a time: the crash must find most of the backlog still queued.
+    HERALD_WORKER_BATCH_HIGH: '1',
     HERALD_WORKER_LEASE_MS: '1000',
     HERALD_WORKER_RECLAIM_IDLE_MS: '1000',
   });
@@ -52,7 +53,7 @@ describe('worker crash safety', function () {
       batch.push({ id: `evt-${i}`, accountId });
       expected.get(accountId)!.push(`evt-${i}`);
     }
-    for (let i = 0; i < batch.length; i += 100) await fixture.accept(batch.slice(i, i + 100));
+    for (let i = 0; i < batch.length; i += 10) await fixture.accept(batch.slice(i, i + 10));
 
     const first = startWorkerProcess();
     const historyCount = async () => {
