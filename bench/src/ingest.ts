@@ -14,8 +14,8 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { startRedisServer } from '@herald/embedded-redis';
-import { APPS } from '@herald/launcher';
-import { root, runTs, stopAll, waitUntilReady } from './processes.js';
+import { APPS, stopProcesses, waitUntilReady } from '@herald/launcher';
+import { root, runTs } from './processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     [...profile, ...ingestApp.nodeFlags],
   );
   try {
-    await waitUntilReady(`http://127.0.0.1:${PORT}/readyz`);
+    await waitUntilReady(`http://127.0.0.1:${PORT}/readyz`, { child: ingest });
     const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
     const wanted = (name: string) => values.only === undefined || values.only.split(',').includes(name);
     const rows: string[] = [];
@@ -178,7 +178,7 @@ async function main(): Promise<void> {
     const stats = (await redis.info('commandstats')).split('\n').filter((line) => /cmdstat_(evalsha|xadd)/.test(line));
     console.log(`redis: ${/used_cpu_user:([\d.]+)/.exec(cpu)?.[1]}s user CPU; ${stats.join(' ')}`);
   } finally {
-    await stopAll([ingest]);
+    await stopProcesses([ingest], 10_000);
     redis.disconnect();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });

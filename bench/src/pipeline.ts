@@ -24,7 +24,8 @@ import type { Notification } from '@herald/contracts';
 import { DeviceRegistry, DeviceTokens } from '@herald/devices';
 import { startRedisServer } from '@herald/embedded-redis';
 import { createKeys } from '@herald/redis';
-import { percentile, root, runTs, stopAll, waitUntilReady } from './processes.js';
+import { stopProcesses, waitUntilReady } from '@herald/launcher';
+import { percentile, root, runTs } from './processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -211,7 +212,7 @@ async function main(): Promise<void> {
     console.log(`redis time by command: ${stats.map((s) => `${s.name} ${(s.usec / 1e6).toFixed(1)}s/${s.calls}`).join(', ')}`);
     for (const socket of sockets) socket.disconnect();
   } finally {
-    await stopAll(children);
+    await stopProcesses(children, 10_000);
     redis.disconnect();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -15,34 +15,6 @@ export function runTs(entry: string, env: NodeJS.ProcessEnv, nodeFlags: string[]
   return child;
 }
 
-/** Polls an HTTP URL until it answers 2xx. */
-export async function waitUntilReady(url: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${url} not ready after ${timeoutMs} ms`);
-}
-
-export async function stopAll(children: ChildProcess[]): Promise<void> {
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once('exit', () => resolve());
-          child.kill('SIGTERM');
-          setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-        }),
-    ),
-  );
-}
-
 /** The p-th percentile (0..100) of a list of numbers. */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;

@@ -22,10 +22,14 @@ export interface RunningHerald {
   exited: Promise<{ app: string; code: number | null }>;
 }
 
-async function waitUntilReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+/**
+ * Polls an app's URL (its /readyz) until it answers 2xx; fails early when the app's process,
+ * if given, exits first.
+ */
+export async function waitUntilReady(url: string, { child, timeoutMs = 30_000 }: { child?: ChildProcess; timeoutMs?: number } = {}): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode} before it was ready`);
+    if (child !== undefined && child.exitCode !== null) throw new Error(`exited with code ${child.exitCode} before ${url} was ready`);
     try {
       if ((await fetch(url)).ok) return;
     } catch {
@@ -33,7 +37,22 @@ async function waitUntilReady(url: string, child: ChildProcess, timeoutMs: numbe
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`not ready after ${timeoutMs} ms`);
+  throw new Error(`${url} not ready after ${timeoutMs} ms`);
+}
+
+/** Sends SIGTERM to each process still running and waits for all to exit; SIGKILL after `killAfterMs`. */
+export async function stopProcesses(children: readonly ChildProcess[], killAfterMs = 15_000): Promise<void> {
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), killAfterMs).unref();
+        }),
+    ),
+  );
 }
 
 /** Runs the embedded Redis (unless REDIS_URL is set) and every app, each in its own process. */
@@ -53,17 +72,7 @@ export async function launch({ config, root, env, log = console.log }: LauncherO
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await Promise.all(
-      children.map(
-        ({ child }) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            child.once('exit', () => resolve());
-            child.kill('SIGTERM');
-            setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
-          }),
-      ),
-    );
+    await stopProcesses(children.map(({ child }) => child));
     await redis?.stop();
   };
 
@@ -80,7 +89,7 @@ export async function launch({ config, root, env, log = console.log }: LauncherO
         if (!stopping) resolveExit({ app: app.name, code });
       });
       const port = app.portOf(config.ports);
-      if (port !== undefined) await waitUntilReady(`http://127.0.0.1:${port}/readyz`, child, 60_000).catch((error: Error) => {
+      if (port !== undefined) await waitUntilReady(`http://127.0.0.1:${port}/readyz`, { child, timeoutMs: 60_000 }).catch((error: Error) => {
         throw new Error(`${app.name} did not start: ${error.message}`);
       });
     }
