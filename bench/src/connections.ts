@@ -37,8 +37,9 @@ import { DeviceRegistry, DeviceTokens } from '@herald/devices';
 import { startRedisServer } from '@herald/embedded-redis';
 import { History } from '@herald/history';
 import { createKeys } from '@herald/redis';
+import { cpuProfileFlags, root } from './processes.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+
 const PREFIX = 'herald';
 const SECRET = 'bench-device-secret-bench-device-secret';
 const PORT = 3290;
@@ -198,7 +199,6 @@ function spawnNode(args: string[], env: NodeJS.ProcessEnv, noFile: number): Chil
 }
 
 function startGateway(redisUrl: string, noFile: number): ChildProcess {
-  const profile = process.env['HERALD_BENCH_CPU_PROF'] === '1' ? ['--cpu-prof', '--cpu-prof-dir', join(root, 'bench/results')] : [];
   const env = {
     REDIS_URL: redisUrl,
     GATEWAY_PORT: String(PORT),
@@ -207,7 +207,7 @@ function startGateway(redisUrl: string, noFile: number): ChildProcess {
     HERALD_LOG_LEVEL: 'warn',
     HERALD_GATEWAY_NODE_ID: 'bench',
   };
-  return spawnNode([...profile, '--conditions=development', '--import', 'tsx', join(root, 'apps/gateway/src/main.ts')], env, noFile);
+  return spawnNode([...cpuProfileFlags(), '--conditions=development', '--import', 'tsx', join(root, 'apps/gateway/src/main.ts')], env, noFile);
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {

@@ -15,7 +15,7 @@ import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { startRedisServer } from '@herald/embedded-redis';
 import { APPS, stopProcesses, waitUntilReady } from '@herald/launcher';
-import { root, runTs } from './processes.js';
+import { cpuProfileFlags, runTs } from './processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -86,12 +86,11 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
   const server = await startRedisServer({ dir, appendOnly: process.env['HERALD_BENCH_AOF'] !== '0' });
   const redis = new Redis(server.url);
-  const profile = process.env['HERALD_BENCH_CPU_PROF'] === '1' ? ['--cpu-prof', '--cpu-prof-dir', join(root, 'bench/results')] : [];
   const ingestApp = APPS.find((app) => app.name === 'ingest')!;
   const ingest = runTs(
     ingestApp.main,
     { REDIS_URL: server.url, INGEST_PORT: String(PORT), HERALD_LOG_LEVEL: 'error', HERALD_BACKLOG_LIMIT_MEDIUM: '100000000' },
-    [...profile, ...ingestApp.nodeFlags],
+    [...cpuProfileFlags(), ...ingestApp.nodeFlags],
   );
   try {
     await waitUntilReady(`http://127.0.0.1:${PORT}/readyz`, { child: ingest });

@@ -25,7 +25,7 @@ import { DeviceRegistry, DeviceTokens } from '@herald/devices';
 import { startRedisServer } from '@herald/embedded-redis';
 import { createKeys } from '@herald/redis';
 import { stopProcesses, waitUntilReady } from '@herald/launcher';
-import { percentile, root, runTs } from './processes.js';
+import { cpuProfileFlags, percentile, runTs } from './processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -64,7 +64,6 @@ async function main(): Promise<void> {
     INGEST_PORT: String(INGEST),
     HERALD_BACKLOG_LIMIT_LOW: '50000000',
     HERALD_BACKLOG_LIMIT_MEDIUM: '50000000',
-    HERALD_HISTORY_MAX_LENGTH: process.env['HISTORY_MAX'] ?? '1000',
   };
   const children = [];
   try {
@@ -72,8 +71,7 @@ async function main(): Promise<void> {
     children.push(runTs('apps/gateway/src/main.ts', { ...env, GATEWAY_PORT: String(gatewayPort) }));
     children.push(runTs('apps/ingest/src/main.ts', env, ['--max-semi-space-size=64']));
     children.push(runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: '3401', HERALD_WORKER_PRIORITIES: 'high' }, ['--max-semi-space-size=64']));
-    const profile = process.env['HERALD_BENCH_CPU_PROF'] === '1' ? ['--cpu-prof', '--cpu-prof-dir', `${root}bench/results`] : [];
-    children.push(runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: '3402', HERALD_WORKER_PRIORITIES: 'medium,low' }, [...profile, '--max-semi-space-size=64']));
+    children.push(runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: '3402', HERALD_WORKER_PRIORITIES: 'medium,low' }, [...cpuProfileFlags(), '--max-semi-space-size=64']));
     await Promise.all([INGEST, 3401, 3402, gatewayPort].map((port) => waitUntilReady(`http://127.0.0.1:${port}/readyz`)));
 
     // Devices: one web device per account, registered and connected to the gateway.

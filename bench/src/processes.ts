@@ -15,6 +15,11 @@ export function runTs(entry: string, env: NodeJS.ProcessEnv, nodeFlags: string[]
   return child;
 }
 
+/** `--cpu-prof` into bench/results when HERALD_BENCH_CPU_PROF=1 (to profile a child process), else nothing. */
+export function cpuProfileFlags(): string[] {
+  return process.env['HERALD_BENCH_CPU_PROF'] === '1' ? ['--cpu-prof', '--cpu-prof-dir', `${root}bench/results`] : [];
+}
+
 /** The p-th percentile (0..100) of a list of numbers. */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
