@@ -5,6 +5,7 @@ import { createLogger, createMetricsRegistry } from '@herald/observability';
 import { PriorityStreams } from '@herald/priority-streams';
 import { createKeys } from '@herald/redis';
 import type { RedisClient } from '@herald/redis';
+import { EventTraces } from '@herald/trace';
 import type { IngestDeps } from './app.js';
 
 /** Everything the ingest app needs, built from the config and a Redis connection. */
@@ -13,11 +14,17 @@ export function createIngestDeps(config: HeraldConfig, redis: RedisClient): Inge
   return {
     redis,
     catalog: loadCatalog(config.catalogPath),
-    streams: new PriorityStreams({ redis, keys, priorities: config.priorities, dedupWindowMs: config.dedupWindowMs }),
+    streams: new PriorityStreams({ redis, keys, priorities: config.priorities, dedupWindowMs: config.dedupWindowMs, traceWindowMs: config.traceWindowMs }),
     devices: new DeviceRegistry({
       redis,
       keys,
       tokens: new DeviceTokens({ secret: config.deviceSecret, ttlSeconds: config.deviceTokenTtlSeconds }),
+    }),
+    traces: new EventTraces({
+      redis,
+      keys,
+      partitions: { high: config.priorities.high.partitions, medium: config.priorities.medium.partitions, low: config.priorities.low.partitions },
+      windowMs: config.traceWindowMs,
     }),
     serviceKeys: config.serviceKeys,
     logger: createLogger({ app: 'ingest', level: config.logLevel }),

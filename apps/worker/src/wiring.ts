@@ -14,6 +14,7 @@ import type { Logger } from '@herald/observability';
 import { DeadLetters } from '@herald/priority-streams';
 import { closeRedis, createKeys, createRedis } from '@herald/redis';
 import type { RedisClient } from '@herald/redis';
+import { TraceBuckets, TraceRecorder } from '@herald/trace';
 import type { WorkerDeps } from './app.js';
 import { createDeliveryWorkers } from './delivery/delivery-workers.js';
 import { LogPushProvider, WebhookPushProvider } from './delivery/push-providers.js';
@@ -68,6 +69,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
     ]),
   ) as DeliveryQueues;
 
+  const traces = new TraceRecorder(redis, keys, new TraceBuckets(keys, config.traceWindowMs));
   const roles = new Set(config.worker.roles);
   const router = roles.has('router')
     ? new Router({
@@ -93,6 +95,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
           queues,
           metrics,
           logger,
+          traces,
           dedupWindowMs: config.dedupWindowMs,
           deliveryAttempts: config.worker.deliveryAttempts,
         }),
@@ -111,6 +114,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
         concurrency: config.worker.deliveryConcurrency,
         metrics,
         logger,
+        traces,
       })
     : [];
 

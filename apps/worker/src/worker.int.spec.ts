@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import { expect } from 'chai';
 import type { Platform } from '@herald/contracts';
 import { useTestRedis } from '@herald/testing';
+import { EventTraces } from '@herald/trace';
 import { createWorker, createWorkerDeps } from './index.js';
 import type { HeraldWorker, PushProvider, PushSignal, WorkerWiringOverrides } from './index.js';
 import { WorkerFixture, eventually, workerConfig } from './worker.fixture.js';
@@ -134,6 +135,13 @@ describe('worker', function () {
     expect(failed?.attemptsMade).to.equal(2);
     expect(failed?.failedReason).to.match(/503/);
     expect(calls).to.equal(2);
+    // The event's trace shows what reached the sockets and what failed for good.
+    const traces = new EventTraces({ redis: redis.client, keys: fixture.keys, partitions: { high: 2, medium: 2, low: 2 }, windowMs: 3_600_000 });
+    const trace = await traces.read('e1');
+    expect(trace?.pushes.map((p) => p.deviceId)).to.have.members(['tv1', 'web1']);
+    expect(trace?.failures).to.have.length(1);
+    expect(trace?.failures[0]).to.include({ platform: 'ios' });
+    expect(trace?.failures[0]?.error).to.match(/503/);
     await ios.close();
     webhook.close();
   });

@@ -19,6 +19,23 @@ export interface KeyBuilder {
   stream(priority: Priority, partition: number): string;
   /** Counter of a partition's events appended and not yet acknowledged: its backlog. */
   backlog(priority: Priority, partition: number): string;
+  /** Counter of all events ever appended to a partition (never decremented): the in-rate. */
+  acceptedTotal(priority: Priority, partition: number): string;
+  /** Counter of all events a partition's router acknowledged (never decremented): the out-rate. */
+  routedTotal(priority: Priority, partition: number): string;
+  /**
+   * Hash of a partition's event traces accepted in one time bucket: field `<eventId>` → stream
+   * entry id (ingest), `<eventId>:r` → routing record (worker), `<eventId>:p:<platform>` →
+   * push record (delivery). Expires after the trace window.
+   */
+  traces(priority: Priority, partition: number, bucket: number): string;
+  /** Capped stream of routing records, newest last: the live tap. */
+  readonly tap: string;
+  /**
+   * Hash of live gateway nodes: nodeId → JSON `{ connections, devices, at }`, refreshed with
+   * each presence heartbeat; a node whose `at` is older than the presence TTL is gone.
+   */
+  readonly gatewayNodes: string;
   /** Set of the event ids a partition accepted in one idempotency time bucket; expires. */
   seen(priority: Priority, partition: number, bucket: number): string;
   /** Consumer group that routes a priority's partitions (not a key: a group name). */
@@ -77,6 +94,11 @@ export function createKeys(prefix: string): KeyBuilder {
     prefix,
     stream: (priority, partition) => `${partitionTag(priority, partition)}:events`,
     backlog: (priority, partition) => `${partitionTag(priority, partition)}:backlog`,
+    acceptedTotal: (priority, partition) => `${partitionTag(priority, partition)}:accepted-total`,
+    routedTotal: (priority, partition) => `${partitionTag(priority, partition)}:routed-total`,
+    traces: (priority, partition, bucket) => `${partitionTag(priority, partition)}:traces:${bucket}`,
+    tap: `${prefix}:tap`,
+    gatewayNodes: `${prefix}:gateway-nodes`,
     seen: (priority, partition, bucket) => `${partitionTag(priority, partition)}:seen:${bucket}`,
     routerGroup: 'router',
     lease: (priority, partition) => `${partitionTag(priority, partition)}:lease`,

@@ -1,11 +1,14 @@
 import { Router } from 'express';
+import { z } from 'zod';
 import type { EventCatalog } from '@herald/catalog';
-import { EventBatchSchema } from '@herald/contracts';
+import { EventBatchSchema, EventIdSchema } from '@herald/contracts';
 import type { AcceptedEvent, Priority } from '@herald/contracts';
 import { HeraldError } from '@herald/errors';
 import type { ErrorBody } from '@herald/errors';
 import { jsonBody, parseInput } from '@herald/http';
 import type { AppendResult, PriorityStreams } from '@herald/priority-streams';
+import type { EventTraces } from '@herald/trace';
+import type { Logger } from '@herald/observability';
 import { validateEvent } from '../accept.js';
 import type { IngestMetrics } from '../ingest-metrics.js';
 
@@ -17,20 +20,27 @@ type BatchItemResult =
   | { index: number; id: string; status: 'accepted' | 'duplicate'; priority: Priority }
   | { index: number; error: ErrorBody['error'] & { retryAfterSeconds?: number } };
 
+const TraceParamsSchema = z.object({ id: EventIdSchema });
+
 export interface EventsRouterDeps {
   catalog: EventCatalog;
   streams: PriorityStreams;
+  traces: EventTraces;
   metrics: IngestMetrics;
+  logger: Logger;
   now?: () => number;
 }
 
-export function eventsRouter({ catalog, streams, metrics, now = Date.now }: EventsRouterDeps): Router {
+export function eventsRouter({ catalog, streams, traces, metrics, logger, now = Date.now }: EventsRouterDeps): Router {
   const router = Router();
 
   const count = (event: AcceptedEvent, result: AppendResult) => {
     if (result.status === 'accepted') metrics.accepted.inc({ priority: event.priority });
     else if (result.status === 'duplicate') metrics.duplicates.inc({ priority: event.priority });
     else metrics.rejected.inc({ reason: 'backlog_exceeded' });
+    if (logger.isLevelEnabled('debug')) {
+      logger.debug({ eventId: event.id, accountId: event.accountId, priority: event.priority, status: result.status }, `event ${result.status}`);
+    }
   };
 
   router.post('/v1/events', ...jsonBody(EVENT_BODY_LIMIT), async (req, res) => {
@@ -82,6 +92,15 @@ export function eventsRouter({ catalog, streams, metrics, now = Date.now }: Even
     });
     if (refused > 0) res.setHeader('Retry-After', String(retryAfterSeconds));
     res.status(refused === items.length ? 429 : 202).json({ results });
+  });
+
+  router.get('/v1/events/:id', async (req, res) => {
+    const { id } = parseInput(TraceParamsSchema, req.params, 'The event id is invalid.');
+    const trace = await traces.read(id);
+    if (trace === undefined) {
+      throw new HeraldError('not_found', `No trace of event ${id}: it was not accepted, or longer ago than the trace window.`);
+    }
+    res.json(trace);
   });
 
   router.get('/v1/event-types', (_req, res) => {

@@ -5,6 +5,7 @@ import { PLATFORMS, deviceRoom } from '@herald/contracts';
 import type { Platform, Priority } from '@herald/contracts';
 import type { Logger } from '@herald/observability';
 import type { KeyBuilder } from '@herald/redis';
+import type { TraceRecorder } from '@herald/trace';
 import type { WorkerMetrics } from '../worker-metrics.js';
 import { PushDeliveryJobSchema, SocketDeliveryJobSchema } from './jobs.js';
 import type { PushProvider } from './push-providers.js';
@@ -19,7 +20,17 @@ export interface DeliveryWorkersOptions {
   concurrency: number;
   metrics: WorkerMetrics;
   logger: Logger;
+  /** Records each push (and each delivery that failed for good) in the events' traces. */
+  traces: TraceRecorder;
   now?: () => number;
+}
+
+/** The event ids of a job's data, whatever its platform (for failure traces and logs). */
+function eventIdsOf(data: unknown): string[] {
+  const socket = SocketDeliveryJobSchema.safeParse(data);
+  if (socket.success) return socket.data.items.map((item) => item.notification.id);
+  const push = PushDeliveryJobSchema.safeParse(data);
+  return push.success ? [...new Set(push.data.signals.flatMap((signal) => signal.eventIds))] : [];
 }
 
 /**
@@ -32,19 +43,28 @@ export interface DeliveryWorkersOptions {
  */
 export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[] {
   const now = options.now ?? Date.now;
-  const { metrics, logger } = options;
+  const { metrics, logger, traces } = options;
+  const debug = () => logger.isLevelEnabled('debug');
+
+  // A trace write that fails must not fail (and so repeat) a delivery that was made.
+  const tracePushes = (traceKey: string | undefined, platform: Platform, pushes: { eventId: string; deviceIds: string[] }[]) => {
+    if (traceKey === undefined) return Promise.resolve();
+    return traces.recordPushes(traceKey, platform, pushes, now()).catch((error: unknown) => logger.warn({ err: error, platform }, 'could not trace deliveries'));
+  };
 
   const deliverToSockets = async (platform: Platform, job: Job): Promise<void> => {
-    const { items } = SocketDeliveryJobSchema.parse(job.data);
+    const { items, traceKey } = SocketDeliveryJobSchema.parse(job.data);
     for (const { accountId, deviceIds, notification, acceptedAt } of items) {
       options.emitter.to(deviceIds.map((deviceId) => deviceRoom(accountId, deviceId))).emit('notification', notification);
       metrics.deliveries.inc({ platform, outcome: 'emitted' }, deviceIds.length);
       metrics.deliveryLatency.observe({ priority: notification.priority, platform }, (now() - acceptedAt) / 1000);
+      if (debug()) logger.debug({ eventId: notification.id, accountId, platform, deviceIds, cursor: notification.cursor }, 'notification emitted');
     }
+    await tracePushes(traceKey, platform, items.map((item) => ({ eventId: item.notification.id, deviceIds: item.deviceIds })));
   };
 
   const deliverToPush = async (platform: 'ios' | 'android', job: Job): Promise<void> => {
-    const { signals } = PushDeliveryJobSchema.parse(job.data);
+    const { signals, traceKey } = PushDeliveryJobSchema.parse(job.data);
     try {
       await options.push.send(platform, signals);
     } catch (error) {
@@ -52,7 +72,17 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
       throw error;
     }
     metrics.deliveries.inc({ platform, outcome: 'sent' }, signals.length);
-    for (const signal of signals) metrics.deliveryLatency.observe({ priority: signal.priority, platform }, (now() - signal.acceptedAt) / 1000);
+    const devicesByEvent = new Map<string, string[]>();
+    for (const signal of signals) {
+      metrics.deliveryLatency.observe({ priority: signal.priority, platform }, (now() - signal.acceptedAt) / 1000);
+      for (const eventId of signal.eventIds) {
+        const devices = devicesByEvent.get(eventId);
+        if (devices === undefined) devicesByEvent.set(eventId, [signal.deviceId]);
+        else devices.push(signal.deviceId);
+        if (debug()) logger.debug({ eventId, accountId: signal.accountId, platform, deviceId: signal.deviceId }, 'push signal sent');
+      }
+    }
+    await tracePushes(traceKey, platform, [...devicesByEvent].map(([eventId, deviceIds]) => ({ eventId, deviceIds })));
   };
 
   return options.priorities.flatMap((priority) => PLATFORMS.map((platform) => {
@@ -72,7 +102,15 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
     );
     worker.on('failed', (job, error) => {
       const final = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
-      logger[final ? 'error' : 'warn']({ platform, jobId: job?.id, attempt: job?.attemptsMade, err: error }, final ? 'delivery job failed for good' : 'delivery job failed; will retry');
+      const eventIds = job === undefined ? [] : eventIdsOf(job.data);
+      logger[final ? 'error' : 'warn'](
+        { platform, jobId: job?.id, attempt: job?.attemptsMade, eventIds, err: error },
+        final ? 'delivery job failed for good' : 'delivery job failed; will retry',
+      );
+      const traceKey = (job?.data as { traceKey?: unknown } | undefined)?.traceKey;
+      if (final && typeof traceKey === 'string') {
+        traces.recordFailure(traceKey, platform, eventIds, error.message, now()).catch((traceError: unknown) => logger.warn({ err: traceError, platform }, 'could not trace a failed delivery'));
+      }
     });
     worker.on('error', (error) => logger.error({ platform, err: error }, 'delivery worker error'));
     return worker;

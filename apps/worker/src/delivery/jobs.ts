@@ -11,6 +11,8 @@ export const SocketDeliveryJobSchema = z.object({
       acceptedAt: z.number(),
     }),
   ),
+  /** The trace hash the delivery records its pushes in (absent in jobs from before tracing). */
+  traceKey: z.string().optional(),
 });
 export type SocketDeliveryJob = z.infer<typeof SocketDeliveryJobSchema>;
 
@@ -28,5 +30,5 @@ export const PushSignalSchema = z.object({
 export type PushSignal = z.infer<typeof PushSignalSchema>;
 
 /** An `ios` or `android` delivery job: signals, at most one per device. */
-export const PushDeliveryJobSchema = z.object({ signals: z.array(PushSignalSchema) });
+export const PushDeliveryJobSchema = z.object({ signals: z.array(PushSignalSchema), traceKey: z.string().optional() });
 export type PushDeliveryJob = z.infer<typeof PushDeliveryJobSchema>;

@@ -1,19 +1,28 @@
 import type { Queue } from 'bullmq';
 import type { EventCatalog } from '@herald/catalog';
-import type { AcceptedEvent, DeviceRecord, Platform, Priority } from '@herald/contracts';
+import type { AcceptedEvent, DeviceRecord, Platform, Priority, RoutingVerdict, TapRecord } from '@herald/contracts';
 import type { DeviceRegistry, Presence } from '@herald/devices';
 import { toNotification } from '@herald/history';
 import type { History, HistoryEntry } from '@herald/history';
 import type { Logger } from '@herald/observability';
 import { RedisScript, RedisTimeBuckets } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
+import type { TraceRecorder } from '@herald/trace';
 import type { PushSignal, SocketDeliveryJob } from '../delivery/jobs.js';
 import type { WorkerMetrics } from '../worker-metrics.js';
 import { isStale, resolveTargets } from './gates.js';
 import type { Verdict } from './gates.js';
+import { Slots } from './slots.js';
 import type { StreamEntry } from './stream-entry.js';
 
-const ackEntries = RedisScript.fromFile(new URL('../../lua/', import.meta.url), 'ack-entries-3');
+/**
+ * Accounts of one batch whose Redis work (devices, history, presence) is in flight at once.
+ * Enough to pipeline well; few enough that a batch of a low priority never queues hundreds of
+ * scripts in Redis ahead of a high-priority command (Redis serves commands in arrival order).
+ */
+const ACCOUNTS_IN_FLIGHT = 16;
+
+const ackEntries = RedisScript.fromFile(new URL('../../lua/', import.meta.url), 'ack-entries-5');
 
 /** The delivery queues, per priority and platform. */
 export type DeliveryQueues = Record<Priority, Record<Platform, Queue>>;
@@ -28,6 +37,8 @@ export interface BatchRouterDeps {
   queues: DeliveryQueues;
   metrics: WorkerMetrics;
   logger: Logger;
+  /** Writes each event's verdicts to its trace and to the live tap. */
+  traces: TraceRecorder;
   /** How long a routed event id is remembered by the duplicate gate. */
   dedupWindowMs: number;
   /** BullMQ attempts of a delivery job (retries with exponential backoff). */
@@ -39,6 +50,45 @@ interface Routed {
   event: AcceptedEvent;
   targets: DeviceRecord[];
   cursor?: string;
+}
+
+/** What the router decided for each event of a batch, for traces, the tap and debug logs. */
+class BatchDecisions {
+  readonly records: TapRecord[] = [];
+  private readonly byId = new Map<string, TapRecord>();
+
+  constructor(
+    private readonly priority: Priority,
+    private readonly routedAt: number,
+  ) {}
+
+  add(event: AcceptedEvent, verdict: RoutingVerdict, targets: readonly DeviceRecord[] = [], cursor?: string): void {
+    const record: TapRecord = {
+      id: event.id,
+      type: event.type,
+      accountId: event.accountId,
+      ...(event.profileId === undefined ? {} : { profileId: event.profileId }),
+      priority: this.priority,
+      createdAt: event.createdAt,
+      acceptedAt: event.acceptedAt,
+      routedAt: this.routedAt,
+      verdict,
+      ...(cursor === undefined ? {} : { cursor }),
+      targeted: targets.map((device) => device.deviceId),
+      online: [],
+    };
+    this.records.push(record);
+    this.byId.set(event.id, record);
+  }
+
+  markOnline(eventId: string, deviceIds: readonly string[]): void {
+    this.byId.get(eventId)?.online.push(...deviceIds);
+  }
+
+  /** Records for the traces: a duplicate's trace is the one its first routing wrote. */
+  get traced(): TapRecord[] {
+    return this.records.filter((record) => record.verdict !== 'duplicate');
+  }
 }
 
 /**
@@ -60,25 +110,44 @@ export class BatchRouter {
   async route(priority: Priority, partition: number, entries: readonly StreamEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const events = entries.flatMap((entry) => entry.events);
-    const count = (verdict: Verdict) => this.deps.metrics.gateOutcomes.inc({ priority, verdict });
-
     const now = this.now();
+    const decisions = new BatchDecisions(priority, now);
+    const count = (event: AcceptedEvent, verdict: Verdict, targets?: readonly DeviceRecord[], cursor?: string) => {
+      this.deps.metrics.gateOutcomes.inc({ priority, verdict });
+      decisions.add(event, verdict, targets, cursor);
+    };
+
     const fresh: AcceptedEvent[] = [];
     for (const event of events) {
-      if (isStale(event, this.deps.catalog, now)) count('stale');
+      if (isStale(event, this.deps.catalog, now)) count(event, 'stale');
       else fresh.push(event);
     }
     const seen = await this.alreadyRouted(priority, partition, fresh.map((event) => event.id));
     const unseen: AcceptedEvent[] = [];
     for (const event of fresh) {
-      if (seen.has(event.id)) count('duplicate');
+      if (seen.has(event.id)) count(event, 'duplicate');
       else unseen.push(event);
     }
 
+    const traceKey = this.deps.traces.buckets.key(priority, partition, now);
     const routed = await this.targetAndRecord(unseen, count);
-    await this.fanOut(priority, partition, entries, routed);
-    await this.acknowledge(priority, partition, entries, events);
+    await this.fanOut(priority, partition, entries, routed, decisions, traceKey);
+    await this.acknowledge(priority, partition, entries, events, this.deps.traces.routingFields(decisions.traced), traceKey);
     this.deps.metrics.entriesRouted.inc({ priority }, entries.length);
+    this.log(decisions.records);
+    // The tap is for eyes: best effort, after the work is safely done.
+    this.deps.traces.publishTap(decisions.records).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not write the live tap'));
+  }
+
+  private log(records: readonly TapRecord[]): void {
+    const { logger } = this.deps;
+    if (!logger.isLevelEnabled('debug')) return;
+    for (const record of records) {
+      logger.debug(
+        { eventId: record.id, accountId: record.accountId, priority: record.priority, verdict: record.verdict, cursor: record.cursor, targeted: record.targeted, online: record.online },
+        `event ${record.verdict}`,
+      );
+    }
   }
 
   private async alreadyRouted(priority: Priority, partition: number, ids: string[]): Promise<Set<string>> {
@@ -93,20 +162,24 @@ export class BatchRouter {
   }
 
   /** Targeting and history, per account (accounts in parallel, each account's events in order). */
-  private async targetAndRecord(events: AcceptedEvent[], count: (verdict: Verdict) => void): Promise<Routed[]> {
+  private async targetAndRecord(
+    events: AcceptedEvent[],
+    count: (event: AcceptedEvent, verdict: Verdict, targets?: readonly DeviceRecord[], cursor?: string) => void,
+  ): Promise<Routed[]> {
     const byAccount = new Map<string, AcceptedEvent[]>();
     for (const event of events) {
       const list = byAccount.get(event.accountId);
       if (list === undefined) byAccount.set(event.accountId, [event]);
       else list.push(event);
     }
+    const slots = new Slots(ACCOUNTS_IN_FLIGHT);
     const perAccount = await Promise.all(
-      [...byAccount].map(async ([accountId, accountEvents]) => {
+      [...byAccount].map(([accountId, accountEvents]) => slots.run(async () => {
         const devices = await this.deps.devices.list(accountId);
         const routed: Routed[] = [];
         for (const event of accountEvents) {
           const targets = resolveTargets(event, devices, this.deps.catalog);
-          if (targets.length === 0) count('no_targets');
+          if (targets.length === 0) count(event, 'no_targets');
           else routed.push({ event, targets });
         }
         if (routed.length === 0) return routed;
@@ -114,22 +187,30 @@ export class BatchRouter {
         const outcomes = await this.deps.history.append(accountId, entries);
         routed.forEach((r, i) => {
           r.cursor = outcomes[i]!.cursor;
-          count('routed');
+          count(r.event, 'routed', r.targets, r.cursor);
         });
         return routed;
-      }),
+      })),
     );
     return perAccount.flat();
   }
 
   /** The online gate and one delivery job per platform with work, with a deterministic id. */
-  private async fanOut(priority: Priority, partition: number, entries: readonly StreamEntry[], routed: Routed[]): Promise<void> {
+  private async fanOut(
+    priority: Priority,
+    partition: number,
+    entries: readonly StreamEntry[],
+    routed: Routed[],
+    decisions: BatchDecisions,
+    traceKey: string,
+  ): Promise<void> {
     if (routed.length === 0) return;
     const socketItems: Record<'web' | 'tv', SocketDeliveryJob['items']> = { web: [], tv: [] };
     const signals: Record<'ios' | 'android', Map<string, PushSignal>> = { ios: new Map(), android: new Map() };
 
     const pushAccounts = [...new Set(routed.filter((r) => r.targets.some(isSocketDevice)).map((r) => r.event.accountId))];
-    const online = new Map(await Promise.all(pushAccounts.map(async (id) => [id, await this.deps.presence.onlineDevices(id)] as const)));
+    const slots = new Slots(ACCOUNTS_IN_FLIGHT);
+    const online = new Map(await Promise.all(pushAccounts.map((id) => slots.run(async () => [id, await this.deps.presence.onlineDevices(id)] as const))));
 
     for (const { event, targets, cursor } of routed) {
       if (cursor === undefined) continue;
@@ -138,7 +219,10 @@ export class BatchRouter {
         const deviceIds = targets
           .filter((d) => d.platform === platform && online.get(event.accountId)?.has(d.deviceId) === true)
           .map((d) => d.deviceId);
-        if (deviceIds.length > 0) socketItems[platform].push({ accountId: event.accountId, deviceIds, notification, acceptedAt: event.acceptedAt });
+        if (deviceIds.length > 0) {
+          socketItems[platform].push({ accountId: event.accountId, deviceIds, notification, acceptedAt: event.acceptedAt });
+          decisions.markOnline(event.id, deviceIds);
+        }
       }
       for (const device of targets) {
         if (device.platform !== 'ios' && device.platform !== 'android') continue;
@@ -174,22 +258,39 @@ export class BatchRouter {
     const queues = this.deps.queues[priority];
     const adds: Promise<unknown>[] = [];
     for (const platform of ['web', 'tv'] as const) {
-      if (socketItems[platform].length > 0) adds.push(queues[platform].add(platform, { items: socketItems[platform] }, options(platform)));
+      if (socketItems[platform].length > 0) adds.push(queues[platform].add(platform, { items: socketItems[platform], traceKey }, options(platform)));
     }
     for (const platform of ['ios', 'android'] as const) {
-      if (signals[platform].size > 0) adds.push(queues[platform].add(platform, { signals: [...signals[platform].values()] }, options(platform)));
+      if (signals[platform].size > 0) adds.push(queues[platform].add(platform, { signals: [...signals[platform].values()], traceKey }, options(platform)));
     }
     await Promise.all(adds);
   }
 
-  private async acknowledge(priority: Priority, partition: number, entries: readonly StreamEntry[], events: AcceptedEvent[]): Promise<void> {
-    const { redis, keys, dedupWindowMs } = this.deps;
+  private async acknowledge(
+    priority: Priority,
+    partition: number,
+    entries: readonly StreamEntry[],
+    events: AcceptedEvent[],
+    traceFields: string[],
+    traceKey: string,
+  ): Promise<void> {
+    const { redis, keys, dedupWindowMs, traces } = this.deps;
     const entryArgs = entries.flatMap((entry) => [entry.id, entry.events.length]);
     await this.buckets.run((bucket) =>
       ackEntries.run(
         redis,
-        [keys.stream(priority, partition), keys.backlog(priority, partition), keys.routed(priority, partition, bucket)],
-        [keys.routerGroup, dedupWindowMs, bucket, entries.length, ...entryArgs, ...events.map((event) => event.id)],
+        [keys.stream(priority, partition), keys.backlog(priority, partition), keys.routed(priority, partition, bucket), keys.routedTotal(priority, partition), traceKey],
+        [
+          keys.routerGroup,
+          dedupWindowMs,
+          bucket,
+          traces.buckets.enabled ? traces.buckets.ttlMs : 0,
+          entries.length,
+          events.length,
+          ...entryArgs,
+          ...events.map((event) => event.id),
+          ...traceFields,
+        ],
       ),
     );
   }

@@ -1,0 +1,168 @@
+import { expect } from 'chai';
+import { io } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
+import { EventTraceSchema } from '@herald/contracts';
+import type { EventTrace, Notification, TapRecord } from '@herald/contracts';
+import { createKeys, createRedis, closeRedis } from '@herald/redis';
+import { EventTraces } from '@herald/trace';
+import { useStack } from './stack.fixture.js';
+import type { Stack } from './stack.fixture.js';
+
+async function eventually<T>(attempt: () => Promise<T | undefined>, what: string, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await attempt();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+async function getTrace(stack: Stack, id: string, headers = stack.serviceHeaders): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`${stack.ingestUrl}/v1/events/${encodeURIComponent(id)}`, { headers });
+  return { status: response.status, body: await response.json() };
+}
+
+/** The trace once `done` holds for it (the trace fills in as the event moves on). */
+function traceWhen(stack: Stack, id: string, done: (trace: EventTrace) => boolean): Promise<EventTrace> {
+  return eventually(async () => {
+    const { status, body } = await getTrace(stack, id);
+    if (status !== 200) return undefined;
+    const trace = EventTraceSchema.parse(body);
+    return done(trace) ? trace : undefined;
+  }, `the trace of ${id}`);
+}
+
+describe('event trace: GET /v1/events/:id', function () {
+  this.timeout(20_000);
+  const stack = useStack();
+  const sockets: Socket[] = [];
+  afterEach(() => sockets.splice(0).forEach((socket) => socket.disconnect()));
+
+  async function online(token: string): Promise<Notification[]> {
+    const received: Notification[] = [];
+    const socket = io(stack.gatewayUrl, { auth: { token }, transports: ['websocket'] });
+    sockets.push(socket);
+    // Acknowledge through the emit's callback, as the SDK does.
+    socket.on('notification', (notification: Notification, ack?: () => void) => {
+      received.push(notification);
+      ack?.();
+    });
+    await new Promise((resolve) => socket.once('synced', resolve));
+    return received;
+  }
+
+  it('shows acceptance, each gate, the cursor, the devices pushed to and those that acknowledged', async () => {
+    const web = await stack.registerDevice({ accountId: 'acct-t', platform: 'web', deviceId: 'web-1' });
+    await stack.registerDevice({ accountId: 'acct-t', platform: 'tv', deviceId: 'tv-1' });
+    await stack.registerDevice({ accountId: 'acct-t', platform: 'ios', deviceId: 'ios-1' });
+    const received = await online(web.token);
+    const before = Date.now();
+    const { id } = await stack.send({ id: 'evt-trace-1', type: 'plan.changed', accountId: 'acct-t', payload: { plan: 'basic' } });
+    await eventually(async () => (received.length > 0 ? true : undefined), 'the notification');
+
+    const trace = await traceWhen(stack, id, (t) => t.acks.length > 0 && t.pushes.length >= 2);
+    expect(trace).to.include({ id, priority: 'high', status: 'routed', type: 'plan.changed', accountId: 'acct-t', cursor: received[0]!.cursor });
+    expect(Date.parse(trace.acceptedAt)).to.be.within(before - 1000, Date.now());
+    expect(Date.parse(trace.routedAt!)).to.be.at.least(Date.parse(trace.acceptedAt));
+    const [targeting, ...others] = trace.gates.splice(2, 1).concat(trace.gates);
+    expect(targeting).to.include({ gate: 'targeting', verdict: 'passed' });
+    expect(targeting!.devices).to.have.members(['web-1', 'tv-1', 'ios-1']);
+    expect(others).to.deep.equal([
+      { gate: 'stale', verdict: 'passed' },
+      { gate: 'duplicate', verdict: 'passed' },
+      { gate: 'history', verdict: 'passed', cursor: received[0]!.cursor },
+      { gate: 'online', verdict: 'passed', devices: ['web-1'] },
+    ]);
+    expect(trace.pushes.map(({ deviceId, platform }) => ({ deviceId, platform }))).to.have.deep.members([
+      { deviceId: 'web-1', platform: 'web' },
+      { deviceId: 'ios-1', platform: 'ios' },
+    ]);
+    expect(trace.acks.map((ack) => ack.deviceId)).to.deep.equal(['web-1']);
+    expect(trace.failures).to.deep.equal([]);
+  });
+
+  it('says which gate dropped an event: stale, then no targets', async () => {
+    await stack.registerDevice({ accountId: 'acct-d', platform: 'web', deviceId: 'web-1' });
+    const stale = await stack.send({ type: 'recommendations.updated', accountId: 'acct-d', createdAt: Date.now() - 3_600_000 });
+    const untargeted = await stack.send({ type: 'plan.changed', accountId: 'acct-d', targets: { deviceIds: ['no-such-device'] } });
+
+    const staleTrace = await traceWhen(stack, stale.id, (t) => t.status !== 'queued');
+    expect(staleTrace).to.include({ status: 'dropped', priority: 'low' });
+    expect(staleTrace.gates.map((g) => g.verdict)).to.deep.equal(['dropped', 'skipped', 'skipped', 'skipped', 'skipped']);
+    expect(staleTrace.cursor).to.equal(undefined);
+
+    const untargetedTrace = await traceWhen(stack, untargeted.id, (t) => t.status !== 'queued');
+    expect(untargetedTrace.status).to.equal('dropped');
+    expect(untargetedTrace.gates.map((g) => `${g.gate}:${g.verdict}`)).to.deep.equal(['stale:passed', 'duplicate:passed', 'targeting:dropped', 'history:skipped', 'online:skipped']);
+    expect(untargetedTrace.pushes).to.deep.equal([]);
+  });
+
+  it('answers 404 for an unknown id, 400 for an invalid one and 401 without a service key', async () => {
+    const unknown = await getTrace(stack, 'never-sent');
+    expect(unknown.status).to.equal(404);
+    expect(unknown.body).to.have.nested.property('error.code', 'not_found');
+
+    const invalid = await getTrace(stack, 'bad id with spaces');
+    expect(invalid.status).to.equal(400);
+    expect(invalid.body).to.have.nested.property('error.code', 'invalid_request');
+    expect(invalid.body).to.have.nested.property('error.details[0].path');
+
+    const anonymous = await getTrace(stack, 'never-sent', {});
+    expect(anonymous.status).to.equal(401);
+  });
+
+  it('streams routing verdicts on the live tap, filtered by account', async () => {
+    const { redis, config } = stack;
+    const traces = new EventTraces({ redis: redis.client, keys: createKeys(redis.prefix), partitions: { high: 2, medium: 2, low: 2 }, windowMs: config.traceWindowMs });
+    const tapConnection = createRedis({ url: redis.url });
+    const controller = new AbortController();
+    const seen: TapRecord[] = [];
+    const tapping = (async () => {
+      for await (const record of traces.tap({ redis: tapConnection, accountId: 'acct-tap', signal: controller.signal, blockMs: 100 })) seen.push(record);
+    })();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 150)); // the tap starts from "now"
+      await stack.registerDevice({ accountId: 'acct-tap', platform: 'web', deviceId: 'web-1' });
+      const other = await stack.send({ type: 'plan.changed', accountId: 'acct-other' });
+      const mine = await stack.send({ type: 'plan.changed', accountId: 'acct-tap' });
+      await eventually(async () => (seen.length > 0 ? true : undefined), 'a tap record');
+      expect(seen.map((r) => r.id)).to.deep.equal([mine.id]);
+      expect(seen[0]).to.include({ accountId: 'acct-tap', verdict: 'routed', priority: 'high', type: 'plan.changed' });
+      expect(seen[0]!.targeted).to.deep.equal(['web-1']);
+      expect(seen.some((r) => r.id === other.id)).to.equal(false);
+    } finally {
+      controller.abort();
+      await tapping;
+      await closeRedis(tapConnection);
+    }
+  });
+});
+
+describe('event trace of an event not routed yet', function () {
+  this.timeout(20_000);
+  // This stack's worker routes high priority only: low-priority events stay queued.
+  const stack = useStack({ HERALD_WORKER_PRIORITIES: 'high' });
+
+  it('shows it as queued, with the fields its stream entry holds', async () => {
+    const { id } = await stack.send({ type: 'recommendations.updated', accountId: 'acct-q', profileId: 'kid' });
+    const { status, body } = await getTrace(stack, id);
+    expect(status).to.equal(200);
+    const trace = EventTraceSchema.parse(body);
+    expect(trace).to.include({ id, status: 'queued', priority: 'low', type: 'recommendations.updated', accountId: 'acct-q', profileId: 'kid' });
+    expect(trace.gates).to.deep.equal([]);
+  });
+});
+
+describe('event trace with tracing off', function () {
+  this.timeout(20_000);
+  const stack = useStack({ HERALD_TRACE_WINDOW_MS: '0' });
+
+  it('keeps no traces: every id is unknown and no trace keys are written', async () => {
+    const { id } = await stack.send({ type: 'plan.changed', accountId: 'acct-off' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await getTrace(stack, id)).status).to.equal(404);
+    const keys = await stack.redis.client.keys(`${stack.redis.prefix}:*traces*`);
+    expect(keys).to.deep.equal([]);
+  });
+});
