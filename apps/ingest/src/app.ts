@@ -5,8 +5,10 @@ import type { DeviceRegistry } from '@herald/devices';
 import { errorHandler, healthRoutes, normalizeError, notFound, serviceAuth } from '@herald/http';
 import type { ServiceCredential } from '@herald/http';
 import type { Logger, Registry } from '@herald/observability';
+import { ingestOpenApiDocument, openApiRoute } from '@herald/openapi';
 import type { PriorityStreams } from '@herald/priority-streams';
 import type { RedisClient } from '@herald/redis';
+import type { EventTraces } from '@herald/trace';
 import { createIngestMetrics } from './ingest-metrics.js';
 import { devicesRouter } from './routes/devices.js';
 import { eventsRouter } from './routes/events.js';
@@ -16,6 +18,8 @@ export interface IngestDeps {
   catalog: EventCatalog;
   streams: PriorityStreams;
   devices: DeviceRegistry;
+  /** Reads event traces (`GET /v1/events/:id`). */
+  traces: EventTraces;
   serviceKeys: readonly ServiceCredential[];
   logger: Logger;
   metrics: Registry;
@@ -28,9 +32,19 @@ export function createIngestApp(deps: IngestDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(healthRoutes({ redis: deps.redis, metrics: deps.metrics }));
+  app.use(openApiRoute(ingestOpenApiDocument()));
   app.use('/v1', serviceAuth(deps.serviceKeys));
   const metrics = createIngestMetrics(deps.metrics);
-  app.use(eventsRouter({ catalog: deps.catalog, streams: deps.streams, metrics, ...(deps.now === undefined ? {} : { now: deps.now }) }));
+  app.use(
+    eventsRouter({
+      catalog: deps.catalog,
+      streams: deps.streams,
+      traces: deps.traces,
+      metrics,
+      logger: deps.logger,
+      ...(deps.now === undefined ? {} : { now: deps.now }),
+    }),
+  );
   app.use(devicesRouter({ devices: deps.devices }));
   app.use(notFound);
   // Whole requests to the event endpoints refused (bad JSON, bad envelope, auth, size), by reason.

@@ -22,3 +22,30 @@ export {
   deviceRoom,
 } from './notification.js';
 export type { Ack, ClientToServerEvents, Cursor, HandshakeAuth, Notification, ServerToClientEvents, Synced } from './notification.js';
+export { EventTraceSchema, GateNameSchema, GateVerdictSchema, RoutingVerdictSchema, TapRecordSchema } from './trace.js';
+export type { EventTrace, GateName, GateVerdict, RoutingVerdict, TapRecord } from './trace.js';
+export {
+  AcceptResultSchema,
+  AccountPathSchema,
+  ApiErrorSchema,
+  BatchItemAcceptedSchema,
+  BatchItemRefusedSchema,
+  BatchResultSchema,
+  DeviceListSchema,
+  DevicePathSchema,
+  DeviceViewSchema,
+  ErrorBodySchema,
+  ErrorCodeSchema,
+  ErrorDetailSchema,
+  EventPathSchema,
+  EventTypeInfoSchema,
+  EventTypeListSchema,
+  HealthSchema,
+  MAX_NOTIFICATIONS_LIMIT,
+  MAX_NOTIFICATIONS_WAIT_MS,
+  NotificationsPageSchema,
+  NotificationsQuerySchema,
+  ReadinessSchema,
+  RegisterDeviceResultSchema,
+} from './http-api.js';
+export type { AcceptResult, BatchResult, DeviceList, EventTypeList, NotificationsPage, RegisterDeviceResult } from './http-api.js';

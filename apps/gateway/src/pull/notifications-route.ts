@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { RequestHandler } from 'express';
-import type { DeviceIdentity } from '@herald/contracts';
+import type { DeviceIdentity, NotificationsPage } from '@herald/contracts';
 import type { DeviceRegistry } from '@herald/devices';
 import { HeraldError } from '@herald/errors';
 import { bearerToken, parseInput } from '@herald/http';
@@ -42,7 +42,7 @@ export function notificationsRouter(deps: NotificationsRouteDeps): Router {
     const result = await deps.puller.pull(device, query, clientGone(res));
     if (res.writableEnded || res.destroyed) return;
     res.setHeader('Cache-Control', 'no-store');
-    res.json(result);
+    res.json(result satisfies NotificationsPage);
   });
   return router;
 }

@@ -1,20 +1,14 @@
-import { z } from 'zod';
-import { CursorSchema } from '@herald/contracts';
+import type { z } from 'zod';
+import { MAX_NOTIFICATIONS_LIMIT, MAX_NOTIFICATIONS_WAIT_MS, NotificationsQuerySchema } from '@herald/contracts';
 import type { Notification } from '@herald/contracts';
 import type { HistoryRecord } from '@herald/history';
 import { toNotification } from '@herald/history';
 
-export const MAX_PULL_LIMIT = 500;
-export const MAX_WAIT_MS = 30_000;
+export const MAX_PULL_LIMIT = MAX_NOTIFICATIONS_LIMIT;
+export const MAX_WAIT_MS = MAX_NOTIFICATIONS_WAIT_MS;
 
-/** The query of `GET /v1/notifications`. */
-export const PullQuerySchema = z
-  .object({
-    after: CursorSchema.optional(),
-    limit: z.coerce.number().int().min(1).max(MAX_PULL_LIMIT).default(100),
-    waitMs: z.coerce.number().int().min(0).max(MAX_WAIT_MS).default(0),
-  })
-  .strict();
+/** The query of `GET /v1/notifications`: the public contract's, which the OpenAPI document shows. */
+export const PullQuerySchema = NotificationsQuerySchema;
 export type PullQuery = z.infer<typeof PullQuerySchema>;
 
 export interface PullResult {

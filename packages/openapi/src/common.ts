@@ -1,0 +1,187 @@
+import { z } from 'zod';
+import {
+  AcceptResultSchema,
+  AccountIdSchema,
+  ApiErrorSchema,
+  BatchItemAcceptedSchema,
+  BatchItemRefusedSchema,
+  BatchResultSchema,
+  CursorSchema,
+  DeviceIdSchema,
+  DeviceListSchema,
+  DeviceViewSchema,
+  ErrorBodySchema,
+  ErrorCodeSchema,
+  ErrorDetailSchema,
+  EventIdSchema,
+  EventInputSchema,
+  EventTraceSchema,
+  EventTypeInfoSchema,
+  EventTypeListSchema,
+  GateVerdictSchema,
+  HealthSchema,
+  NotificationSchema,
+  NotificationsPageSchema,
+  PlatformSchema,
+  PrioritySchema,
+  ProfileIdSchema,
+  ReadinessSchema,
+  RegisterDeviceResultSchema,
+  RegisterDeviceSchema,
+} from '@herald/contracts';
+import { ERROR_CODES } from '@herald/errors';
+import type { ErrorCode } from '@herald/errors';
+import type { NamedSchema, OperationSpec, ResponseSpec } from './api-spec.js';
+import type { JsonSchema } from './document.js';
+
+/** Where each app serves its document. */
+export const OPENAPI_PATH = '/openapi.json';
+
+/** The schemas both documents name (each document keeps only those it uses). */
+export const SHARED_COMPONENTS: readonly NamedSchema[] = [
+  { name: 'AccountId', schema: AccountIdSchema, description: 'An account id: opaque to Herald.' },
+  { name: 'DeviceId', schema: DeviceIdSchema, description: 'A device id: opaque to Herald, chosen by the service or generated at registration.' },
+  { name: 'ProfileId', schema: ProfileIdSchema, description: 'A profile id: opaque to Herald.' },
+  { name: 'EventId', schema: EventIdSchema, description: 'An event id, the idempotency key: the same id again within the dedup window answers `duplicate`.' },
+  {
+    name: 'Cursor',
+    schema: CursorSchema,
+    description: 'A position in the account history (`<ms>-<seq>`). Pass it back as `after` (pull) or `cursor` (socket handshake).',
+  },
+  { name: 'Platform', schema: PlatformSchema, description: 'Web and TV are pushed to over Socket.IO; iOS and Android pull.' },
+  { name: 'Priority', schema: PrioritySchema, description: 'Each priority has its own streams and workers, so a flood of one never delays another.' },
+  { name: 'ErrorCode', schema: ErrorCodeSchema, description: 'Clients branch on the code; codes are never renamed.' },
+  { name: 'ErrorDetail', schema: ErrorDetailSchema, description: 'One problem with the request; `path` is dotted (`events.3.targets.platforms.0`), empty for the whole body.' },
+  { name: 'ApiError', schema: ApiErrorSchema },
+  { name: 'ErrorBody', schema: ErrorBodySchema, description: 'The body of every error response.' },
+  {
+    name: 'EventInput',
+    schema: EventInputSchema,
+    description: 'An event as a service submits it. Unknown fields are refused.',
+    fields: {
+      id: 'Idempotency key; generated when absent.',
+      type: 'An event type of the catalog (`GET /v1/event-types`).',
+      payload: 'Any JSON object, at most 8 KiB serialized.',
+      createdAt: 'ISO-8601 date-time or epoch milliseconds; default now. Staleness counts from it.',
+      collapseKey: 'Later notifications with the same key supersede earlier ones on pull.',
+      targets: 'Narrows the devices of the account that get it; absent: every device of a platform the type goes to.',
+    },
+  },
+  { name: 'AcceptResult', schema: AcceptResultSchema },
+  { name: 'BatchItemAccepted', schema: BatchItemAcceptedSchema },
+  { name: 'BatchItemRefused', schema: BatchItemRefusedSchema },
+  { name: 'BatchResult', schema: BatchResultSchema, description: 'One result per item, in the order of the request.' },
+  { name: 'EventTrace', schema: EventTraceSchema, description: 'Where one event went and why. Times are ISO-8601.' },
+  { name: 'GateVerdict', schema: GateVerdictSchema },
+  { name: 'EventTypeInfo', schema: EventTypeInfoSchema },
+  { name: 'EventTypeList', schema: EventTypeListSchema },
+  { name: 'RegisterDevice', schema: RegisterDeviceSchema, description: 'Registers a device, or updates it when `deviceId` is known (its tokens stay valid).' },
+  { name: 'RegisterDeviceResult', schema: RegisterDeviceResultSchema },
+  { name: 'DeviceView', schema: DeviceViewSchema },
+  { name: 'DeviceList', schema: DeviceListSchema },
+  { name: 'Notification', schema: NotificationSchema, description: 'One notification, as pushed over Socket.IO and pulled over HTTP.' },
+  { name: 'NotificationsPage', schema: NotificationsPageSchema },
+  { name: 'Health', schema: HealthSchema },
+  { name: 'Readiness', schema: ReadinessSchema },
+];
+
+/** The event payload is checked with a zod custom check (a JSON object of at most 8 KiB) JSON Schema cannot express. */
+export const UNREPRESENTABLE: ReadonlyMap<z.ZodType, JsonSchema> = new Map<z.ZodType, JsonSchema>([
+  [EventInputSchema.shape.payload.unwrap(), { type: 'object' }],
+]);
+
+/** `Retry-After`, in seconds. */
+const retryAfter = (required: boolean, description: string) => ({
+  'Retry-After': { description, required, schema: z.int().nonnegative() },
+});
+
+const ERROR_RESPONSES = {
+  invalid_request: {
+    component: 'InvalidRequest',
+    description:
+      '`invalid_request`: malformed JSON, a body that is not an object, or a value the schema refuses; `details` has one item per problem.',
+  },
+  unauthorized: { component: 'Unauthorized', description: '`unauthorized`: the credential is missing, wrong, expired or revoked.' },
+  forbidden: { component: 'Forbidden', description: '`forbidden`: a browser origin that is not in `HERALD_ALLOWED_ORIGINS`.' },
+  not_found: { component: 'NotFound', description: '`not_found`: no such resource.' },
+  conflict: { component: 'Conflict', description: '`conflict`: the account already has as many devices as it may (100); delete one first.' },
+  payload_too_large: { component: 'PayloadTooLarge', description: '`payload_too_large`: the body is over the size limit of the endpoint.' },
+  unsupported_media_type: { component: 'UnsupportedMediaType', description: '`unsupported_media_type`: the body is not `application/json` (UTF-8).' },
+  backlog_exceeded: {
+    component: 'BacklogExceeded',
+    description: "`backlog_exceeded`: the event's priority is over its backlog limit (other priorities are unaffected); retry after `Retry-After` seconds.",
+    headers: retryAfter(true, 'Seconds to wait before sending events of this priority again.'),
+  },
+  internal: { component: 'InternalError', description: '`internal`: something failed on our side (Redis unreachable mid-request, a bug); the message reveals nothing.' },
+  unavailable: { component: 'Unavailable', description: '`unavailable`: not ready (Redis unreachable, or the node is shutting down).' },
+} satisfies Partial<Record<ErrorCode, Omit<ResponseSpec, 'json'>>>;
+
+type DocumentedError = keyof typeof ERROR_RESPONSES;
+
+/** The error responses of an operation, each under the status `@herald/errors` maps its code to, with the error body. */
+export function errors(...codes: DocumentedError[]): Record<number, ResponseSpec> {
+  const responses: Record<number, ResponseSpec> = {};
+  for (const code of codes) {
+    const status = ERROR_CODES[code];
+    if (responses[status] !== undefined) throw new Error(`two documented errors share status ${status}`);
+    responses[status] = errorResponse(code);
+  }
+  return responses;
+}
+
+const shared = new Map<DocumentedError, ResponseSpec>();
+/** One ResponseSpec per code, so the generator writes each shared response once. */
+function errorResponse(code: DocumentedError): ResponseSpec {
+  let spec = shared.get(code);
+  if (spec === undefined) {
+    spec = { ...ERROR_RESPONSES[code], json: ErrorBodySchema };
+    shared.set(code, spec);
+  }
+  return spec;
+}
+
+/** `GET /healthz`, `GET /readyz`, `GET /metrics` and the document itself: every app serves them, without credentials. */
+export function operationalOperations(app: string): OperationSpec[] {
+  return [
+    {
+      method: 'get',
+      path: '/healthz',
+      operationId: 'health',
+      summary: 'The process is up',
+      tag: 'operations',
+      auth: null,
+      responses: { 200: { description: 'Up.', json: HealthSchema } },
+    },
+    {
+      method: 'get',
+      path: '/readyz',
+      operationId: 'readiness',
+      summary: 'Ready for traffic',
+      description: `Redis answers a PING within a second${app === 'gateway' ? ', and the node is not shutting down' : ''}. Load balancers route by it.`,
+      tag: 'operations',
+      auth: null,
+      responses: { 200: { description: 'Ready.', json: ReadinessSchema }, ...errors('unavailable') },
+    },
+    {
+      method: 'get',
+      path: '/metrics',
+      operationId: 'metrics',
+      summary: 'Prometheus metrics',
+      tag: 'operations',
+      auth: null,
+      responses: { 200: { description: 'Prometheus text exposition format.', text: { mediaType: 'text/plain', schema: z.string() } } },
+    },
+    {
+      method: 'get',
+      path: OPENAPI_PATH,
+      operationId: 'openApiDocument',
+      summary: 'This document',
+      description: 'The OpenAPI 3.1 document of this app, generated from the zod schemas the code validates and answers with.',
+      tag: 'operations',
+      auth: null,
+      responses: { 200: { description: 'An OpenAPI 3.1 document.', json: z.looseObject({ openapi: z.literal('3.1.0') }) } },
+    },
+  ];
+}
+
+export const OPERATIONS_TAG = { name: 'operations', description: 'Health, metrics and this document; no credential needed.' };

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { AckSchema, HandshakeAuthSchema, NotificationsPageSchema, NotificationsQuerySchema, SyncedSchema } from '@herald/contracts';
+import type { ApiSpec } from './api-spec.js';
+import { OPERATIONS_TAG, SHARED_COMPONENTS, UNREPRESENTABLE, errors, operationalOperations } from './common.js';
+import type { OpenApiDocument } from './document.js';
+import { deepFreeze } from './freeze.js';
+import { generateDocument } from './generate-document.js';
+import { socketProtocolDescription } from './socket-protocol.js';
+
+function gatewayApiSpec(): ApiSpec {
+  return {
+    info: {
+      title: 'Herald gateway API',
+      version: '1.0.0',
+      description: [
+        'The device-facing API. Web and TV devices hold a Socket.IO connection and get each notification as it is routed;',
+        'mobile devices (and anything that cannot hold a socket) pull the same per-account history over HTTP, optionally long-polling.',
+        'Credentials are device tokens (JWT) from `POST /v1/devices` on the ingest API. Errors are `{ "error": { "code", "message", "details"? } }`.',
+        '',
+        socketProtocolDescription(),
+      ].join('\n'),
+    },
+    tags: [{ name: 'notifications', description: 'Pull notifications (mobile devices, and any client without a socket).' }, OPERATIONS_TAG],
+    securitySchemes: {
+      deviceToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A device token from `POST /v1/devices` (ingest API).' },
+    },
+    defaultAuth: 'deviceToken',
+    components: [
+      ...SHARED_COMPONENTS,
+      { name: 'HandshakeAuth', schema: HandshakeAuthSchema, description: 'Socket.IO handshake `auth`.', standalone: 'input' },
+      { name: 'Ack', schema: AckSchema, description: 'Socket.IO client → server `ack`.', standalone: 'input' },
+      { name: 'Synced', schema: SyncedSchema, description: 'Socket.IO server → client `synced`, after the replay that follows a reconnect.', standalone: 'output' },
+    ],
+    unrepresentable: UNREPRESENTABLE,
+    operations: [
+      {
+        method: 'get',
+        path: '/v1/notifications',
+        operationId: 'pullNotifications',
+        summary: "Pull the device's notifications",
+        description:
+          'Only notifications targeted to this device, oldest first; with a `collapseKey`, only the newest of each key. With `waitMs`, long-polls until something arrives or the time is up.',
+        tag: 'notifications',
+        query: NotificationsQuerySchema,
+        parameterDescriptions: {
+          after: 'The `cursor` of the previous answer (or of the last notification processed); absent: from the oldest retained.',
+          limit: 'At most this many notifications.',
+          waitMs: 'Long-poll: wait up to this long for a notification when there is none yet.',
+        },
+        responses: {
+          200: {
+            description: 'The notifications after `after`, and where to continue.',
+            json: NotificationsPageSchema,
+            headers: { 'Cache-Control': { description: 'Always `no-store`.', required: true, schema: z.literal('no-store') } },
+          },
+          ...errors('invalid_request', 'unauthorized', 'forbidden', 'internal'),
+        },
+      },
+      ...operationalOperations('gateway'),
+    ],
+  };
+}
+
+let document: OpenApiDocument | undefined;
+
+/** The gateway's OpenAPI 3.1 document: generated on first use, then the same frozen object. */
+export function gatewayOpenApiDocument(): OpenApiDocument {
+  return (document ??= deepFreeze(generateDocument(gatewayApiSpec())));
+}
