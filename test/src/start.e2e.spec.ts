@@ -49,7 +49,7 @@ describe('npm start', function () {
 
   it('runs an embedded Redis and the apps end to end, stops cleanly on Ctrl-C, and keeps its data across restarts', async () => {
     const port = await freePort();
-    const env = { HERALD_DATA_DIR: dataDir, INGEST_PORT: String(port), WORKER_PORT: String(await freePort()), GATEWAY_PORT: String(await freePort()), HERALD_LOG_LEVEL: 'warn' };
+    const env = { HERALD_DATA_DIR: dataDir, INGEST_PORT: String(port), WORKER_PORT: String(await freePort()), GATEWAY_PORT: String(await freePort()), DASHBOARD_PORT: String(await freePort()), HERALD_LOG_LEVEL: 'warn' };
     const first = start(env);
     const redisUrl = await first.ready;
     expect(first.output()).to.contain('dev-service-key');

@@ -44,6 +44,10 @@ const EnvSchema = z.object({
   INGEST_PORT: port(3100),
   GATEWAY_PORT: port(3200),
   DASHBOARD_PORT: port(3300),
+  HERALD_DASHBOARD_READ_ONLY: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('true')
+    .transform((value) => value === 'true'),
   HERALD_SERVICE_KEYS: z.string().optional(),
   HERALD_DEVICE_SECRET: z.string().optional(),
   HERALD_DEVICE_TOKEN_TTL_SECONDS: positiveInt(30 * 24 * 3600),
@@ -57,6 +61,7 @@ const EnvSchema = z.object({
   HERALD_BACKLOG_LIMIT_MEDIUM: positiveInt(200_000),
   HERALD_BACKLOG_LIMIT_LOW: positiveInt(500_000),
   HERALD_DEDUP_WINDOW_MS: positiveInt(3_600_000),
+  HERALD_TRACE_WINDOW_MS: z.coerce.number().int().nonnegative().default(3_600_000),
   WORKER_PORT: port(3400),
   HERALD_WORKER_PRIORITIES: z
     .string()
@@ -93,6 +98,7 @@ const EnvSchema = z.object({
   HERALD_CONNECTION_MAX_LIFETIME_MS: z.coerce.number().int().min(10_000).default(30 * 60 * 1000),
   HERALD_CONNECTION_LIFETIME_DITHER_MS: z.coerce.number().int().nonnegative().default(3 * 60 * 1000),
   HERALD_ALLOWED_ORIGINS: z.string().min(1).optional(),
+  HERALD_INGEST_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -120,9 +126,13 @@ export interface HeraldConfig {
   deviceSecret: string;
   deviceTokenTtlSeconds: number;
   admin: { user: string; password: string };
+  /** The dashboard's queue board: read-only (the default) or allowed to retry, clean and promote jobs. */
+  dashboard: { readOnly: boolean };
   catalogPath: string | undefined;
   priorities: Record<Priority, PriorityConfig>;
   dedupWindowMs: number;
+  /** How long event traces (`GET /v1/events/:id`) are kept; 0 turns tracing off. */
+  traceWindowMs: number;
   history: { maxLength: number; retentionMs: number };
   worker: WorkerConfig;
   gateway: GatewayConfig;
@@ -160,6 +170,8 @@ export interface GatewayConfig {
   lifetimeDitherMs: number;
   /** Browser origins allowed to connect and pull; undefined: any (clients without Origin always may). */
   allowedOrigins: string[] | undefined;
+  /** Where the development demo page (`/demo`, off in production) forwards its sample events: ingest's base URL. */
+  ingestUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -231,6 +243,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
     deviceSecret,
     deviceTokenTtlSeconds: vars.HERALD_DEVICE_TOKEN_TTL_SECONDS,
     admin: { user: secret('adminUser'), password: secret('adminPassword') },
+    dashboard: { readOnly: vars.HERALD_DASHBOARD_READ_ONLY },
     catalogPath: vars.HERALD_CATALOG,
     priorities: {
       high: { partitions: vars.HERALD_PARTITIONS_HIGH, backlogLimit: vars.HERALD_BACKLOG_LIMIT_HIGH },
@@ -238,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
       low: { partitions: vars.HERALD_PARTITIONS_LOW, backlogLimit: vars.HERALD_BACKLOG_LIMIT_LOW },
     },
     dedupWindowMs: vars.HERALD_DEDUP_WINDOW_MS,
+    traceWindowMs: vars.HERALD_TRACE_WINDOW_MS,
     history: { maxLength: vars.HERALD_HISTORY_MAX_LENGTH, retentionMs: vars.HERALD_HISTORY_RETENTION_MS },
     worker: {
       priorities: vars.HERALD_WORKER_PRIORITIES,
@@ -265,6 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
       connectionMaxLifetimeMs: vars.HERALD_CONNECTION_MAX_LIFETIME_MS,
       lifetimeDitherMs: Math.min(vars.HERALD_CONNECTION_LIFETIME_DITHER_MS, vars.HERALD_CONNECTION_MAX_LIFETIME_MS / 2),
       allowedOrigins: parseOrigins(vars.HERALD_ALLOWED_ORIGINS),
+      ingestUrl: (vars.HERALD_INGEST_URL ?? `http://127.0.0.1:${vars.INGEST_PORT}`).replace(/\/+$/, ''),
     },
     logLevel: vars.HERALD_LOG_LEVEL,
     developmentDefaults: missing.map((name) => `${SECRET_VARS[name]}=${DEVELOPMENT_SECRETS[name]}`),

@@ -16,4 +16,5 @@ export const APPS: readonly AppProcess[] = [
   { name: 'ingest', main: 'apps/ingest/src/main.ts', nodeFlags: ['--max-semi-space-size=64'], portOf: (ports) => ports.ingest },
   { name: 'worker', main: 'apps/worker/src/main.ts', nodeFlags: ['--max-semi-space-size=64'], portOf: (ports) => ports.worker },
   { name: 'gateway', main: 'apps/gateway/src/main.ts', nodeFlags: [], portOf: (ports) => ports.gateway },
+  { name: 'dashboard', main: 'apps/dashboard/src/main.ts', nodeFlags: [], portOf: (ports) => ports.dashboard },
 ];

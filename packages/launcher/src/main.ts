@@ -21,6 +21,8 @@ async function main(): Promise<void> {
       `  ingest     http://localhost:${config.ports.ingest}   (POST /v1/events, GET /v1/event-types)`,
       `  worker     http://localhost:${config.ports.worker}   (routes events; GET /v1/dead-letters)`,
       `  gateway    http://localhost:${config.ports.gateway}   (Socket.IO for web and TV; GET /v1/notifications)`,
+      `  dashboard  http://localhost:${config.ports.dashboard}/admin   (login ${dev ? `${config.admin.user} / ${config.admin.password}` : 'HERALD_ADMIN_USER / HERALD_ADMIN_PASSWORD'}; queues, stream lag, devices online, live tap)`,
+      ...(dev ? [`  demo       http://localhost:${config.ports.gateway}/demo   (send sample events, watch them arrive on TV, web and phone panes)`] : []),
       `  redis      ${herald.redisUrl}${config.redisUrl === undefined ? `   (embedded, data in ${config.dataDir ?? '.herald'}/redis, AOF on)` : ''}`,
       ...(dev
         ? [

@@ -74,6 +74,8 @@ export class DeviceSockets implements LiveNotificationSink {
       presence: deps.presence,
       nodeId: options.nodeId,
       presenceTtlMs: options.presenceTtlMs,
+      // Announces this node's connections and devices (the dashboard's devices online).
+      nodes: { redis, keys },
       metrics,
       logger,
       now,

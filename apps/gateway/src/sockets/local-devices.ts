@@ -1,6 +1,8 @@
+import { z } from 'zod';
 import type { DeviceRegistry, Presence } from '@herald/devices';
 import { HeraldError } from '@herald/errors';
 import type { Logger } from '@herald/observability';
+import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import type { DeviceConnection } from './device-connection.js';
 
@@ -12,7 +14,31 @@ export interface LocalDevicesOptions {
   metrics: GatewayMetrics;
   logger: Logger;
   now: () => number;
+  /**
+   * Where this node announces its counts (`keys.gatewayNodes`, read by the dashboard's "devices
+   * online"). Without it the node keeps its counts to itself.
+   */
+  nodes?: { redis: RedisClient; keys: KeyBuilder };
 }
+
+/**
+ * One gateway node's entry in `keys.gatewayNodes` (field: the node id), rewritten at each
+ * heartbeat. `at` is the node's clock (epoch ms): readers ignore entries older than the
+ * presence ttl, since a node that stopped heartbeating holds no one any more.
+ */
+export const GatewayNodeEntrySchema = z.object({
+  connections: z.number().int().nonnegative(),
+  devices: z.number().int().nonnegative(),
+  at: z.number().int().nonnegative(),
+});
+export type GatewayNodeEntry = z.infer<typeof GatewayNodeEntrySchema>;
+
+/**
+ * Entries of other nodes older than this are deleted by any live node's heartbeat: a node that
+ * crashed never removes its own, and node ids are random per process, so they would pile up.
+ * Far past the 30 s presence ttl, so clock skew between nodes never removes a live one.
+ */
+export const GATEWAY_NODE_FORGET_AFTER_MS = 10 * 60 * 1000;
 
 interface LocalDevice {
   accountId: string;
@@ -33,6 +59,8 @@ const HEARTBEAT_CONCURRENCY = 500;
  */
 export class LocalDevices {
   private readonly byDevice = new Map<string, LocalDevice>();
+  /** Sockets this node holds (a device may have several). */
+  private connectionCount = 0;
 
   constructor(private readonly options: LocalDevicesOptions) {}
 
@@ -51,6 +79,7 @@ export class LocalDevices {
       this.options.metrics.devices.inc();
     }
     device.connections.push(connection);
+    this.connectionCount++;
     if (first) await this.markOnline(device);
   }
 
@@ -61,29 +90,57 @@ export class LocalDevices {
     const index = device?.connections.indexOf(connection) ?? -1;
     if (device === undefined || index < 0) return;
     device.connections.splice(index, 1);
+    this.connectionCount--;
     if (device.connections.length > 0) return;
     this.byDevice.delete(key);
     this.options.metrics.devices.dec();
     await this.options.presence.markOffline(accountId, deviceId, this.options.nodeId);
   }
 
-  /** Re-checks every device's registration and tokens, and refreshes its presence. */
+  /**
+   * Re-checks every device's registration and tokens, refreshes its presence, then announces
+   * this node's counts.
+   */
   async heartbeat(): Promise<void> {
     const devices = [...this.byDevice.values()];
     for (let i = 0; i < devices.length; i += HEARTBEAT_CONCURRENCY) {
       await Promise.all(devices.slice(i, i + HEARTBEAT_CONCURRENCY).map((device) => this.refresh(device)));
     }
+    await this.announce().catch((error: unknown) => {
+      this.options.logger.warn({ err: error }, 'heartbeat: announcing the node failed');
+    });
   }
 
-  /** Marks every device of this node offline (shutting down). */
+  /** Marks every device of this node offline and withdraws the node's entry (shutting down). */
   async clear(): Promise<void> {
     const devices = [...this.byDevice.values()];
     this.byDevice.clear();
+    this.connectionCount = 0;
     this.options.metrics.devices.set(0);
     for (let i = 0; i < devices.length; i += HEARTBEAT_CONCURRENCY) {
       const batch = devices.slice(i, i + HEARTBEAT_CONCURRENCY);
       await Promise.all(batch.map((device) => this.options.presence.markOffline(device.accountId, device.deviceId, this.options.nodeId)));
     }
+    const { nodes, nodeId } = this.options;
+    if (nodes !== undefined) await nodes.redis.hdel(nodes.keys.gatewayNodes, nodeId);
+  }
+
+  /**
+   * Writes this node's entry in `keys.gatewayNodes` and deletes other nodes' entries that have
+   * not been refreshed for GATEWAY_NODE_FORGET_AFTER_MS (crashed nodes). One small hash for
+   * the whole cluster: HGETALL of it stays cheap.
+   */
+  private async announce(): Promise<void> {
+    const { nodes, nodeId, now } = this.options;
+    if (nodes === undefined) return;
+    const key = nodes.keys.gatewayNodes;
+    const at = now();
+    const entry: GatewayNodeEntry = { connections: this.connectionCount, devices: this.byDevice.size, at };
+    await nodes.redis.hset(key, nodeId, JSON.stringify(entry));
+    const forgotten = Object.entries(await nodes.redis.hgetall(key))
+      .filter(([id, raw]) => id !== nodeId && !(entryTime(raw) > at - GATEWAY_NODE_FORGET_AFTER_MS))
+      .map(([id]) => id);
+    if (forgotten.length > 0) await nodes.redis.hdel(key, ...forgotten);
   }
 
   /**
@@ -113,5 +170,15 @@ export class LocalDevices {
   private markOnline(device: LocalDevice): Promise<void> {
     const { presence, nodeId, presenceTtlMs } = this.options;
     return presence.markOnline(device.accountId, device.deviceId, nodeId, presenceTtlMs);
+  }
+}
+
+/** When a node entry was written; NaN for an entry that is not one (it is forgotten too). */
+function entryTime(raw: string): number {
+  try {
+    const parsed = GatewayNodeEntrySchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data.at : Number.NaN;
+  } catch {
+    return Number.NaN;
   }
 }

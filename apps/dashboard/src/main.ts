@@ -1,0 +1,34 @@
+import { once } from 'node:events';
+import { loadConfig, requireRedisUrl } from '@herald/config';
+import { runMain, stopOnSignals } from '@herald/lifecycle';
+import { createDashboardApp, createDashboardDeps } from './index.js';
+
+runMain(async () => {
+  const config = loadConfig(process.env, 'dashboard');
+  const deps = createDashboardDeps(config, requireRedisUrl(config));
+  const { logger } = deps;
+  for (const line of config.developmentDefaults) logger.warn(`development default in use: ${line}`);
+
+  const app = createDashboardApp(deps);
+  const server = app.http.listen(config.ports.dashboard);
+  await once(server, 'listening');
+  logger.info(
+    { port: config.ports.dashboard, readOnly: config.dashboard.readOnly },
+    `dashboard listening on http://localhost:${config.ports.dashboard}/admin`,
+  );
+
+  stopOnSignals({
+    app: 'dashboard',
+    logger,
+    // End the live taps (they never finish on their own), finish other requests, then let go of Redis.
+    stop: async () => {
+      // Listen first: with no connection open, 'close' comes on the next tick.
+      const closed = once(server, 'close');
+      server.close();
+      await app.close();
+      server.closeIdleConnections();
+      await closed;
+      await deps.close();
+    },
+  });
+});

@@ -1,0 +1,286 @@
+import { z } from 'zod';
+import { PLATFORMS, PRIORITIES } from '@herald/contracts';
+import type { Platform, Priority } from '@herald/contracts';
+import type { KeyBuilder, RedisClient } from '@herald/redis';
+import type { DeliveryQueue } from '../queues/delivery-queues.js';
+import type { DeadLetterSummary, Overview, PlatformOverview, PriorityOverview, QueueOverview } from './overview-schema.js';
+import { RateSampler } from './rate-sampler.js';
+import type { RateSamplerOptions, SampleDeltas } from './rate-sampler.js';
+import {
+  DeadLetterFieldsSchema,
+  GatewayNodeEntrySchema,
+  RedisTimeSchema,
+  XinfoGroupsSchema,
+  XpendingSummarySchema,
+  entryIdMs,
+} from './redis-replies.js';
+
+export interface OverviewReaderOptions {
+  redis: RedisClient;
+  keys: KeyBuilder;
+  /** Stream partitions per priority (as ingest and the worker are configured). */
+  partitions: Record<Priority, number>;
+  queues: readonly DeliveryQueue[];
+  readOnly: boolean;
+  sampler?: RateSamplerOptions;
+  /** Dead letters listed per priority (default 5). */
+  newestDeadLetters?: number;
+}
+
+/**
+ * A gateway node entry older than this is ignored: heartbeats run every presence ttl / 3 and the
+ * ttl is at most 30 s, so a node silent this long has lost its devices' presence too.
+ */
+export const GATEWAY_NODE_STALE_MS = 30_000;
+
+/** Counters kept by Redis, read as integers; a missing key is 0, and so is garbage. */
+const CounterSchema = z.coerce.number().int().nonnegative().catch(0);
+
+/** Errors a stream command gives before the stream or the router's group exists: nothing to count. */
+const NOT_THERE_YET = /no such key|NOGROUP/i;
+
+type Reply = [Error | null, unknown];
+
+/** Replies of one pipeline, taken in the order the commands were queued. */
+class Replies {
+  private next = 0;
+  constructor(private readonly replies: readonly Reply[]) {}
+
+  /** The next reply; undefined for an expected "not there yet" error, a throw for any other. */
+  take(): unknown {
+    const reply = this.replies[this.next++];
+    if (reply === undefined) throw new Error('overview: fewer replies than commands');
+    const [error, value] = reply;
+    if (error === null) return value;
+    if (NOT_THERE_YET.test(error.message)) return undefined;
+    throw error;
+  }
+}
+
+const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'] as const;
+
+const sum = (values: readonly number[]) => values.reduce((total, value) => total + value, 0);
+const ratio = (failed: number | undefined, completed: number | undefined) =>
+  failed === undefined || completed === undefined || failed + completed === 0 ? null : failed / (failed + completed);
+
+/**
+ * Reads what the overview page shows, straight from Redis and BullMQ: one pipeline for the
+ * streams, backlog counters, dead letters and gateway nodes, one getJobCounts per queue.
+ * Rates (events in/out, failure rates) come from the deltas between successive reads.
+ */
+export class OverviewReader {
+  private readonly sampler: RateSampler;
+  private readonly newestDeadLetters: number;
+
+  constructor(private readonly options: OverviewReaderOptions) {
+    for (const priority of PRIORITIES) {
+      const partitions = options.partitions[priority];
+      if (!Number.isInteger(partitions) || partitions < 1) throw new RangeError(`partitions of ${priority} must be a positive integer`);
+    }
+    this.sampler = new RateSampler(options.sampler);
+    this.newestDeadLetters = options.newestDeadLetters ?? 5;
+  }
+
+  async read(): Promise<Overview> {
+    const { redis, keys, partitions, queues } = this.options;
+    await connected(redis);
+    const pipeline = redis.pipeline();
+    pipeline.time();
+    for (const priority of PRIORITIES) {
+      for (let partition = 0; partition < partitions[priority]; partition++) {
+        const stream = keys.stream(priority, partition);
+        pipeline.xlen(stream);
+        pipeline.xinfo('GROUPS', stream);
+        pipeline.xpending(stream, keys.routerGroup);
+        pipeline.get(keys.backlog(priority, partition));
+        pipeline.get(keys.acceptedTotal(priority, partition));
+        pipeline.get(keys.routedTotal(priority, partition));
+        pipeline.xlen(keys.deadLetters(priority, partition));
+        pipeline.xrevrange(keys.deadLetters(priority, partition), '+', '-', 'COUNT', this.newestDeadLetters);
+      }
+    }
+    pipeline.hgetall(keys.gatewayNodes);
+    const [replies, counts] = await Promise.all([
+      pipeline.exec(),
+      Promise.all(queues.map(({ queue }) => queue.getJobCounts(...QUEUE_STATES))),
+    ]);
+    const r = new Replies(replies ?? []);
+
+    const nowMs = RedisTimeSchema.parse(r.take());
+    const streams = PRIORITIES.map((priority) => this.readPriority(priority, nowMs, r));
+    const nodes = this.readGatewayNodes(r.take(), nowMs);
+
+    const queueCounts = queues.map(({ queue, platform, priority }, i) => {
+      const c = counts[i] ?? {};
+      const state = (name: (typeof QUEUE_STATES)[number]) => CounterSchema.parse(c[name]);
+      return {
+        name: queue.name,
+        platform,
+        priority,
+        // Jobs added with a BullMQ priority wait in their own set; they wait all the same.
+        waiting: state('waiting') + state('prioritized'),
+        active: state('active'),
+        delayed: state('delayed'),
+        completed: state('completed'),
+        failed: state('failed'),
+      };
+    });
+
+    const counters = new Map<string, number>();
+    for (const s of streams) {
+      counters.set(`in:${s.priority}`, s.acceptedTotal);
+      counters.set(`out:${s.priority}`, s.routedTotal);
+    }
+    for (const q of queueCounts) {
+      counters.set(`completed:${q.name}`, q.completed);
+      counters.set(`failed:${q.name}`, q.failed);
+    }
+    const deltas = this.sampler.observe(nowMs, counters);
+    const perSecond = (name: string) => {
+      const delta = deltas?.delta(name);
+      return deltas === undefined || delta === undefined ? null : delta / deltas.seconds;
+    };
+
+    const priorities: PriorityOverview[] = streams.map(({ acceptedTotal: _in, routedTotal: _out, ...s }) => ({
+      ...s,
+      inPerSecond: perSecond(`in:${s.priority}`),
+      outPerSecond: perSecond(`out:${s.priority}`),
+    }));
+    const queueOverviews: QueueOverview[] = queueCounts.map((q) => ({
+      ...q,
+      depth: q.waiting + q.active + q.delayed,
+      failureRate: ratio(deltas?.delta(`failed:${q.name}`), deltas?.delta(`completed:${q.name}`)),
+    }));
+
+    return {
+      at: new Date(nowMs).toISOString(),
+      rateWindowSeconds: deltas?.seconds ?? null,
+      readOnly: this.options.readOnly,
+      priorities,
+      queues: queueOverviews,
+      platforms: PLATFORMS.map((platform) => platformOverview(platform, queueOverviews, deltas)),
+      gateway: {
+        devicesOnline: sum(nodes.map((node) => node.devices)),
+        connections: sum(nodes.map((node) => node.connections)),
+        nodes,
+      },
+    };
+  }
+
+  private readPriority(priority: Priority, nowMs: number, r: Replies) {
+    let streamLength = 0;
+    let lag: number | null = 0;
+    let pending = 0;
+    let oldestPendingMs: number | undefined;
+    let backlog = 0;
+    let acceptedTotal = 0;
+    let routedTotal = 0;
+    let deadLetterCount = 0;
+    const dead: DeadLetterSummary[] = [];
+    for (let partition = 0; partition < this.options.partitions[priority]; partition++) {
+      const length = CounterSchema.parse(r.take());
+      streamLength += length;
+      const groups = r.take();
+      const group = groups === undefined ? undefined : XinfoGroupsSchema.parse(groups).find((g) => g.name === this.options.keys.routerGroup);
+      // No group yet: the router has read nothing, so every entry is waiting for it.
+      const partitionLag = group === undefined ? length : (group.lag ?? null);
+      lag = lag === null || partitionLag === null ? null : lag + partitionLag;
+      const summary = r.take();
+      if (summary !== undefined) {
+        const [count, smallest] = XpendingSummarySchema.parse(summary);
+        pending += count;
+        if (count > 0 && smallest !== null) oldestPendingMs = Math.min(oldestPendingMs ?? Infinity, entryIdMs(smallest));
+      }
+      backlog += CounterSchema.parse(r.take());
+      acceptedTotal += CounterSchema.parse(r.take());
+      routedTotal += CounterSchema.parse(r.take());
+      deadLetterCount += CounterSchema.parse(r.take());
+      for (const [id, fields] of z.array(z.tuple([z.string(), z.array(z.string())])).parse(r.take() ?? [])) {
+        const parsed = DeadLetterFieldsSchema.safeParse(fields);
+        const letter = parsed.success ? parsed.data : { entry: '', reason: '(unreadable dead letter)', n: undefined };
+        dead.push({ partition, id, entry: letter.entry, reason: letter.reason, events: letter.n ?? null, at: new Date(entryIdMs(id)).toISOString() });
+      }
+    }
+    dead.sort((a, b) => compareEntryIds(b.id, a.id));
+    return {
+      priority,
+      partitions: this.options.partitions[priority],
+      streamLength,
+      lag,
+      pending,
+      oldestPendingAgeSeconds: oldestPendingMs === undefined ? null : Math.max(0, nowMs - oldestPendingMs) / 1000,
+      backlog,
+      acceptedTotal,
+      routedTotal,
+      deadLetters: { count: deadLetterCount, newest: dead.slice(0, this.newestDeadLetters) },
+    };
+  }
+
+  /** Live gateway nodes: valid entries refreshed within GATEWAY_NODE_STALE_MS of Redis's clock. */
+  private readGatewayNodes(raw: unknown, nowMs: number) {
+    const entries = z.record(z.string(), z.string()).catch({}).parse(raw ?? {});
+    return Object.entries(entries)
+      .flatMap(([nodeId, json]) => {
+        const entry = GatewayNodeEntrySchema.safeParse(parseJson(json));
+        if (!entry.success || nowMs - entry.data.at > GATEWAY_NODE_STALE_MS) return [];
+        return [{ nodeId, connections: entry.data.connections, devices: entry.data.devices, at: new Date(entry.data.at).toISOString() }];
+      })
+      .sort((a, b) => a.nodeId.localeCompare(b.nodeId));
+  }
+}
+
+function platformOverview(platform: Platform, queues: readonly QueueOverview[], deltas: SampleDeltas | undefined): PlatformOverview {
+  const own = queues.filter((q) => q.platform === platform);
+  /** The sum of a counter's deltas over the platform's queues; undefined when any is unknown. */
+  const total = (prefix: string) => {
+    let result: number | undefined = 0;
+    for (const q of own) {
+      const delta = deltas?.delta(`${prefix}:${q.name}`);
+      result = result === undefined || delta === undefined ? undefined : result + delta;
+    }
+    return result;
+  };
+  return {
+    platform,
+    depth: sum(own.map((q) => q.depth)),
+    failed: sum(own.map((q) => q.failed)),
+    failureRate: ratio(total('failed'), total('completed')),
+  };
+}
+
+/** How long a read waits for a connection that is (re)connecting. */
+const CONNECT_WAIT_MS = 1000;
+
+/**
+ * Waits briefly for the connection to be ready, else fails: ioredis would otherwise hold a
+ * pipeline until Redis is back, and an operator should see "unavailable" at once.
+ */
+async function connected(redis: RedisClient): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      reject(new Error(`the Redis connection is ${redis.status}`));
+    }, CONNECT_WAIT_MS);
+    redis.once('ready', onReady);
+  });
+}
+
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Orders stream entry ids (`<ms>-<seq>`) numerically. */
+function compareEntryIds(a: string, b: string): number {
+  const [aMs = 0, aSeq = 0] = a.split('-').map(Number);
+  const [bMs = 0, bSeq = 0] = b.split('-').map(Number);
+  return aMs - bMs || aSeq - bSeq;
+}

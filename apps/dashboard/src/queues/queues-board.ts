@@ -1,0 +1,54 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import { Router } from 'express';
+import type { RequestHandler } from 'express';
+import { HeraldError } from '@herald/errors';
+import type { DeliveryQueue } from './delivery-queues.js';
+
+export interface QueuesBoardOptions {
+  queues: readonly DeliveryQueue[];
+  /** Where the board is mounted (bull-board builds its links from it). */
+  basePath: string;
+  /** Refuse every change (retry, clean, promote, pause, add, …): the board only shows. */
+  readOnly: boolean;
+}
+
+const READS = new Set(['GET', 'HEAD']);
+
+/**
+ * bull-board's read-only mode only hides the buttons; its API still takes the PUTs. This guard
+ * refuses every request that is not a read, so read-only holds for scripts too.
+ */
+export function refuseChanges(readOnly: boolean): RequestHandler {
+  return (req, _res, next) => {
+    if (!readOnly || READS.has(req.method)) {
+      next();
+      return;
+    }
+    next(
+      new HeraldError(
+        'forbidden',
+        'The queue board is read-only: retrying, cleaning and promoting jobs is off. Set HERALD_DASHBOARD_READ_ONLY=false to allow it.',
+      ),
+    );
+  };
+}
+
+/** The BullMQ board (bull-board) over every delivery queue, behind the read-only guard. */
+export function queuesBoard({ queues, basePath, readOnly }: QueuesBoardOptions): Router {
+  const serverAdapter = new ExpressAdapter();
+  serverAdapter.setBasePath(basePath);
+  createBullBoard({
+    queues: queues.map(
+      ({ queue, platform, priority }) =>
+        new BullMQAdapter(queue, { readOnlyMode: readOnly, allowRetries: !readOnly, description: `${platform} deliveries, ${priority} priority` }),
+    ),
+    serverAdapter,
+    options: { uiConfig: { boardTitle: 'Herald queues' } },
+  });
+  const router = Router();
+  router.use(refuseChanges(readOnly));
+  router.use(serverAdapter.getRouter() as RequestHandler);
+  return router;
+}
