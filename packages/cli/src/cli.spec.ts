@@ -1,0 +1,50 @@
+import { expect } from 'chai';
+import { UsageError, parseOptions } from './cli-error.js';
+import { SendOptionsSchema, buildEvent } from './commands/send.js';
+import { table } from './output.js';
+import { resolveSettings } from './settings.js';
+
+describe('herald send: building the event', () => {
+  it('turns options into the event ingest expects', () => {
+    const options = parseOptions(SendOptionsSchema, {
+      account: 'acct-1',
+      profile: 'kids',
+      payload: '{"titleId":"t1"}',
+      collapseKey: 't1',
+      createdAt: '1700000000000',
+      platforms: 'web, tv',
+    });
+    expect(buildEvent('viewing.progress', options)).to.deep.equal({
+      type: 'viewing.progress',
+      accountId: 'acct-1',
+      profileId: 'kids',
+      payload: { titleId: 't1' },
+      collapseKey: 't1',
+      createdAt: 1_700_000_000_000,
+      targets: { platforms: ['web', 'tv'] },
+    });
+  });
+
+  it('refuses a payload that is not a JSON object, and names bad options', () => {
+    expect(() => buildEvent('plan.changed', parseOptions(SendOptionsSchema, { account: 'a', payload: '[1]' }))).to.throw(UsageError, /--payload must be a JSON object/);
+    expect(() => parseOptions(SendOptionsSchema, { account: 'a', platforms: 'web,fridge' })).to.throw(UsageError, /--platforms/);
+    expect(() => parseOptions(SendOptionsSchema, { account: 'a', collapseKey: '' })).to.throw(UsageError, /--collapse-key/);
+  });
+});
+
+describe('herald settings', () => {
+  it('takes the command line first, then the environment, then the development defaults', () => {
+    expect(resolveSettings({ ingest: 'http://a:1' }, { HERALD_INGEST_URL: 'http://b:2', HERALD_GATEWAY_URL: 'http://c:3' })).to.deep.equal({
+      ingestUrl: 'http://a:1',
+      gatewayUrl: 'http://c:3',
+      serviceKey: 'dev-service-key',
+    });
+    expect(() => resolveSettings({ ingest: 'ftp://x' }, {})).to.throw(UsageError, /--ingest/);
+  });
+});
+
+describe('table', () => {
+  it('pads columns to their widest cell', () => {
+    expect(table(['A', 'LONG'], [['wide-cell', 'x'], ['b', 'y']])).to.equal('A          LONG\nwide-cell  x\nb          y\n');
+  });
+});

@@ -1,0 +1,104 @@
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT, UsageError } from './cli-error.js';
+import { devicesCommand } from './commands/devices.js';
+import { eventTypesCommand } from './commands/event-types.js';
+import { sendCommand } from './commands/send.js';
+import { tailCommand } from './commands/tail.js';
+import { traceCommand } from './commands/trace.js';
+import type { CliIo } from './io.js';
+import { describeError } from './output.js';
+import { DEFAULTS, resolveSettings } from './settings.js';
+import type { CliEnv, Settings } from './settings.js';
+
+/**
+ * The `herald` program. Commands set `exitCode`; nothing here calls `process.exit`, so the
+ * program also runs inside tests.
+ */
+export function createProgram(io: CliIo, env: CliEnv, setExitCode: (code: number) => void): Command {
+  const program = new Command('herald')
+    .description('Send Herald events, tail an account, list its devices, trace an event.')
+    .option('--ingest <url>', `ingest's URL (env HERALD_INGEST_URL)`, env.HERALD_INGEST_URL ?? DEFAULTS.ingest)
+    .option('--gateway <url>', `the gateway's URL (env HERALD_GATEWAY_URL)`, env.HERALD_GATEWAY_URL ?? DEFAULTS.gateway)
+    .option('--key <serviceKey>', 'a service key (env HERALD_SERVICE_KEY)', env.HERALD_SERVICE_KEY ?? DEFAULTS.key)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    .exitOverride();
+
+  /** Runs a command with the global settings; reports its failure on stderr as the server said it. */
+  const action =
+    <A extends unknown[]>(service: 'ingest' | 'gateway', run: (settings: Settings, ...args: A) => Promise<number | void>) =>
+    async (...args: A): Promise<void> => {
+      let settings: Settings | undefined;
+      try {
+        settings = resolveSettings(program.opts(), env);
+        setExitCode((await run(settings, ...args)) ?? EXIT.ok);
+      } catch (error) {
+        const url = service === 'ingest' ? settings?.ingestUrl : settings?.gatewayUrl;
+        io.stderr.write(describeError(error, { service, ...(url === undefined ? {} : { url }) }));
+        setExitCode(error instanceof UsageError ? EXIT.usage : EXIT.failed);
+      }
+    };
+
+  program
+    .command('send')
+    .description('submit one event and print { id, status, priority }')
+    .argument('<type>', 'event type, from the catalog (see `herald event-types`)')
+    .requiredOption('--account <id>', 'account id')
+    .option('--profile <id>', 'profile id')
+    .option('--payload <json>', 'payload, a JSON object')
+    .option('--id <id>', 'idempotency id (default: generated)')
+    .option('--collapse-key <key>', 'later notifications with this key supersede this one on pull')
+    .option('--created-at <time>', 'ISO-8601 time or epoch ms (default: now)')
+    .option('--platforms <list>', 'only these platforms, comma-separated (web,tv,ios,android)')
+    .option('--devices <list>', 'only these device ids, comma-separated')
+    .action(action('ingest', (settings, type: string, options: object) => sendCommand(type, options, settings, io)));
+
+  program
+    .command('tail')
+    .description('register a temporary device and print each notification of the account as a JSON line')
+    .argument('<accountId>', 'account id')
+    .addOption(new Option('--platform <platform>', 'platform of the temporary device').choices(['web', 'tv']).default('web'))
+    .option('--profile <id>', 'profile of the temporary device (receives that profile\'s events)')
+    .action(action('ingest', (settings, accountId: string, options: object) => tailCommand(accountId, options, settings, io)));
+
+  program
+    .command('devices')
+    .description("list an account's devices")
+    .argument('<accountId>', 'account id')
+    .option('--json', 'print JSON')
+    .action(action('ingest', (settings, accountId: string, options: { json?: boolean }) => devicesCommand(accountId, options, settings, io)));
+
+  program
+    .command('trace')
+    .description('show where an event went: gates, pushes, acks')
+    .argument('<eventId>', 'event id')
+    .option('--json', 'print JSON')
+    .action(action('ingest', (settings, eventId: string, options: { json?: boolean }) => traceCommand(eventId, options, settings, io)));
+
+  program
+    .command('event-types')
+    .description('list the event catalog')
+    .option('--json', 'print JSON')
+    .action(action('ingest', (settings, options: { json?: boolean }) => eventTypesCommand(options, settings, io)));
+
+  return program;
+}
+
+/** Parses `argv` (the arguments after `herald`) and runs the command; resolves with the exit code. */
+export async function run(argv: readonly string[], io: CliIo, env: CliEnv): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = createProgram(io, env, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through here too, with exit code 0.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    io.stderr.write(describeError(error));
+    return EXIT.failed;
+  }
+  return exitCode;
+}
