@@ -4,8 +4,11 @@ import type { DeviceRegistry } from '@herald/devices';
 import { HeraldError } from '@herald/errors';
 import { errorHandler, healthRoutes, notFound } from '@herald/http';
 import type { Logger, Registry } from '@herald/observability';
+import { gatewayOpenApiDocument, openApiRoute } from '@herald/openapi';
 import type { RedisClient } from '@herald/redis';
 import { cors } from './cors.js';
+import { demoRouter } from './demo/demo-router.js';
+import type { DemoOptions } from './options.js';
 import { notificationsRouter } from './pull/notifications-route.js';
 import type { Puller } from './pull/puller.js';
 
@@ -18,6 +21,8 @@ export interface GatewayAppDeps {
   accepting: () => boolean;
   logger: Logger;
   metrics: Registry;
+  /** The development demo page; absent (always in production): `/demo` is a 404. */
+  demo?: DemoOptions | undefined;
 }
 
 /** The gateway's HTTP side (Socket.IO shares its server): the pull API, health and metrics. */
@@ -30,8 +35,10 @@ export function createGatewayApp(deps: GatewayAppDeps): Express {
     else res.status(503).json(new HeraldError('unavailable', 'This gateway node is shutting down.').toJSON());
   });
   app.use(healthRoutes({ redis: deps.redis, metrics: deps.metrics }));
+  app.use(openApiRoute(gatewayOpenApiDocument()));
   app.use('/v1', cors(deps.allowedOrigins));
   app.use(notificationsRouter({ devices: deps.devices, puller: deps.puller, logger: deps.logger }));
+  if (deps.demo !== undefined) app.use('/demo', demoRouter({ devices: deps.devices, ...deps.demo }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

@@ -66,6 +66,7 @@ export function createGateway(deps: GatewayDeps, input: GatewayOptionsInput = {}
     accepting: () => closing === undefined,
     logger: deps.logger,
     metrics: deps.metrics,
+    demo: options.demo,
   });
   const httpServer = createServer(app);
   const sockets = new DeviceSockets(httpServer, { ...deps, metrics, now }, options);
@@ -73,11 +74,13 @@ export function createGateway(deps: GatewayDeps, input: GatewayOptionsInput = {}
   const close = async () => {
     await wakeups.stop();
     const closed = once(httpServer, 'close');
-    await sockets.close();
-    httpServer.closeIdleConnections();
-    // A client still sending a request after the grace period is cut off.
+    // A client still sending a request after the grace period is cut off. Armed before closing the
+    // sockets: socket.io's close() resolves only once the HTTP server has closed, which a keep-alive
+    // client that keeps sending requests (a long-poll loop) would otherwise put off for ever.
     const force = setTimeout(() => httpServer.closeAllConnections(), SHUTDOWN_GRACE_MS);
     force.unref();
+    await sockets.close();
+    httpServer.closeIdleConnections();
     await closed;
     clearTimeout(force);
   };

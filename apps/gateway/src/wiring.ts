@@ -34,7 +34,8 @@ export function createGatewayWiring(config: HeraldConfig, redisUrl: string): Gat
     logger: createLogger({ app: 'gateway', level: config.logLevel }),
     metrics: createMetricsRegistry('gateway'),
   };
-  const { nodeId, presenceTtlMs, connectionMaxLifetimeMs, lifetimeDitherMs, allowedOrigins } = config.gateway;
+  const { nodeId, presenceTtlMs, connectionMaxLifetimeMs, lifetimeDitherMs, allowedOrigins, ingestUrl } = config.gateway;
+  const serviceKey = config.serviceKeys[0]?.key;
   const options: GatewayOptionsInput = {
     ...(nodeId === undefined ? {} : { nodeId }),
     presenceTtlMs,
@@ -42,6 +43,10 @@ export function createGatewayWiring(config: HeraldConfig, redisUrl: string): Gat
     lifetimeDitherMs,
     allowedOrigins,
     ackRetentionMs: config.history.retentionMs,
+    // Acks join the event's trace for as long as the rest of it is kept (a minute when tracing is off).
+    traceTtlMs: Math.max(config.traceWindowMs, 60_000),
+    // The demo page is a development aid: never served in production.
+    ...(config.production || serviceKey === undefined ? {} : { demo: { ingestUrl, serviceKey } }),
   };
   return {
     deps,

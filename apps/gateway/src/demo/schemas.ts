@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { AccountIdSchema, DeviceIdSchema, EventIdSchema, PlatformSchema, PrioritySchema } from '@herald/contracts';
+import { ERROR_CODES } from '@herald/errors';
+import type { ErrorCode } from '@herald/errors';
+
+/**
+ * The demo page's own API (`/demo/api/*`), shared by the gateway's router and the browser
+ * script, so both sides parse the same shapes. Development only.
+ */
+
+/** Platforms the page's main pane can be: the ones that hold a Socket.IO connection. */
+export const DEMO_SOCKET_PLATFORMS = ['web', 'tv'] as const;
+
+/** `GET /demo?account=&platform=`: both optional (a random demo account, web). */
+export const DemoQuerySchema = z
+  .object({
+    account: AccountIdSchema.optional(),
+    platform: z.enum(DEMO_SOCKET_PLATFORMS).default('web'),
+  })
+  .strict();
+export type DemoQuery = z.output<typeof DemoQuerySchema>;
+
+/** `POST /demo/api/devices`: registers (or re-registers, keeping its credential) a demo device. */
+export const DemoDeviceRequestSchema = z
+  .object({
+    accountId: AccountIdSchema,
+    platform: PlatformSchema,
+    deviceId: DeviceIdSchema.optional(),
+  })
+  .strict();
+export type DemoDeviceRequest = z.infer<typeof DemoDeviceRequestSchema>;
+
+/** 201 answer of `POST /demo/api/devices`. */
+export const DemoDeviceSchema = z.object({
+  accountId: AccountIdSchema,
+  deviceId: DeviceIdSchema,
+  platform: PlatformSchema,
+  token: z.string().min(1),
+});
+export type DemoDevice = z.infer<typeof DemoDeviceSchema>;
+
+/** `POST /demo/api/events`: a sample event; without `payload` the gateway makes up a sample one. */
+export const DemoEventRequestSchema = z
+  .object({
+    accountId: AccountIdSchema,
+    type: z.string().min(1).max(128),
+    payload: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+export type DemoEventRequest = z.infer<typeof DemoEventRequestSchema>;
+
+/** Ingest's 202 to `POST /v1/events`, which `POST /demo/api/events` passes on. */
+export const SentEventSchema = z.object({
+  id: EventIdSchema,
+  status: z.enum(['accepted', 'duplicate']),
+  priority: PrioritySchema,
+});
+export type SentEvent = z.infer<typeof SentEventSchema>;
+
+/** One catalog type as ingest's `GET /v1/event-types` lists it (fields the demo does not use are let through). */
+const EventTypeSchema = z.object({
+  type: z.string().min(1),
+  priority: PrioritySchema,
+  platforms: z.array(PlatformSchema),
+  description: z.string().optional(),
+});
+
+export const IngestEventTypesSchema = z.object({ eventTypes: z.array(EventTypeSchema) });
+
+/** `GET /demo/api/event-types`: the catalog ingest uses, each type with the sample payload its button sends. */
+export const DemoEventTypesSchema = z.object({
+  eventTypes: z.array(EventTypeSchema.extend({ sample: z.record(z.string(), z.unknown()) })),
+});
+export type DemoEventTypes = z.infer<typeof DemoEventTypesSchema>;
+
+/** The contract's error body, as ingest (and the demo API) send it. */
+export const ErrorBodySchema = z.object({
+  error: z.object({
+    code: z.custom<ErrorCode>((value) => typeof value === 'string' && Object.hasOwn(ERROR_CODES, value), 'unknown error code'),
+    message: z.string(),
+    details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  }),
+});
