@@ -11,6 +11,9 @@ const ComposeSchema = z.object({
   services: z.record(
     z.string(),
     z.object({
+      image: z.string().optional(),
+      volumes: z.array(z.string()).optional(),
+      ports: z.array(z.string()).optional(),
       command: z.array(z.string()).optional(),
       environment: z.record(z.string(), z.string()).optional(),
       healthcheck: z.object({ test: z.array(z.string()) }),
@@ -39,12 +42,40 @@ describe('docker-compose.yml', () => {
   });
 
   it('points each app at the compose Redis and in production mode', () => {
-    const apps = Object.entries(compose.services).filter(([name]) => name !== 'redis');
+    const apps = Object.entries(compose.services).filter(([name]) => name !== 'redis' && name !== 'gateway-proxy');
     expect(apps.map(([name]) => name)).to.include('ingest');
     for (const [name, service] of apps) {
       expect(service.environment?.['REDIS_URL'], name).to.equal('redis://redis:6379');
       expect(service.environment?.['NODE_ENV'], name).to.equal('production');
     }
+  });
+
+  it('runs a worker per priority, each routing only its own', () => {
+    for (const priority of ['high', 'medium', 'low']) {
+      expect(compose.services[`worker-${priority}`]?.environment?.['HERALD_WORKER_PRIORITIES'], priority).to.equal(priority);
+    }
+  });
+
+  it('puts two gateway nodes with their own ids behind a WebSocket-capable, sticky proxy', () => {
+    const ids = ['gateway-1', 'gateway-2'].map((name) => compose.services[name]?.environment?.['HERALD_GATEWAY_NODE_ID']);
+    expect(ids).to.deep.equal(['gateway-1', 'gateway-2']);
+    for (const name of ['gateway-1', 'gateway-2']) expect(compose.services[name]?.ports, name).to.equal(undefined);
+    const proxy = compose.services['gateway-proxy'];
+    expect(proxy?.ports).to.deep.equal(['3200:3200']);
+    const mount = proxy?.volumes?.find((volume) => volume.endsWith(':/etc/nginx/conf.d/default.conf:ro'));
+    expect(mount).to.be.a('string');
+    const conf = readFileSync(`${root}${mount!.split(':')[0]!.replace(/^\.\//, '')}`, 'utf8');
+    expect(conf).to.contain('server gateway-1:3200').and.to.contain('server gateway-2:3200');
+    expect(conf).to.match(/^\s*ip_hash;/m);
+    expect(conf).to.match(/proxy_set_header Upgrade \$http_upgrade;/);
+    expect(conf).to.match(/proxy_set_header Connection \$connection_upgrade;/);
+  });
+
+  it('runs the dashboard with its login required', () => {
+    const dashboard = compose.services['dashboard'];
+    expect(dashboard?.ports).to.deep.equal(['3300:3300']);
+    expect(dashboard?.environment?.['HERALD_ADMIN_USER']).to.match(/^\$\{HERALD_ADMIN_USER:\?/);
+    expect(dashboard?.environment?.['HERALD_ADMIN_PASSWORD']).to.match(/^\$\{HERALD_ADMIN_PASSWORD:\?/);
   });
 
   it('is accepted by `compose config` where a compose CLI is installed', function () {
@@ -55,7 +86,7 @@ describe('docker-compose.yml', () => {
     }
     const result = spawnSync(cli[0]!, [...cli.slice(1), 'config', '--quiet'], {
       cwd: root,
-      env: { ...process.env, HERALD_SERVICE_KEYS: 'svc:0123456789', HERALD_DEVICE_SECRET: 'x'.repeat(32) },
+      env: { ...process.env, HERALD_SERVICE_KEYS: 'svc:0123456789', HERALD_DEVICE_SECRET: 'x'.repeat(32), HERALD_ADMIN_USER: 'ops', HERALD_ADMIN_PASSWORD: 'secret' },
       encoding: 'utf8',
     });
     expect(result.status, result.stderr).to.equal(0);
