@@ -11,6 +11,7 @@
  * group (high | medium,low, as RENO scales them apart), the gateway, and the devices and
  * load generator in this process.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,13 +20,14 @@ import { Emitter } from '@socket.io/redis-emitter';
 import { Redis } from 'ioredis';
 import { io as connect } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
-import { deviceRoom } from '@herald/contracts';
+import { EventTraceSchema, deviceRoom } from '@herald/contracts';
 import type { Notification } from '@herald/contracts';
 import { DeviceRegistry, DeviceTokens } from '@herald/devices';
 import { startRedisServer } from '@herald/embedded-redis';
 import { createKeys } from '@herald/redis';
 import { stopProcesses, waitUntilReady } from '@herald/launcher';
-import { cpuProfileFlags, percentile, runTs } from './processes.js';
+import { cpuProfileFlags, percentile, root, runTs } from './processes.js';
+import type { ProbeSample } from './probe.js';
 
 const { values } = parseArgs({
   options: {
@@ -111,18 +113,6 @@ async function main(): Promise<void> {
         }),
       );
     };
-    const highTrickle = async (until: number) => {
-      const interval = 1000 / Number(values['high-rate']);
-      while (Date.now() < until) {
-        const n = sequence++;
-        void fetch(`http://127.0.0.1:${INGEST}/v1/events`, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify({ id: `h${n}`, type: 'plan.changed', accountId: accounts[n % accounts.length], payload: { t: Date.now() } }),
-        }).then((res) => res.arrayBuffer());
-        await sleep(interval);
-      }
-    };
     /** Waits until the streams are empty (backlog counters at 0), then until deliveries stop. */
     const drain = async () => {
       const counters = await redis.keys('herald:{p:*}:backlog');
@@ -163,20 +153,74 @@ async function main(): Promise<void> {
     const pipelineRate = received.count / ((Date.now() - started) / 1000);
     const mediumLatency = received.latencies.get('medium') ?? [];
 
-    // 3. Isolation: high-priority trickle alone, then under a low-priority flood.
+    // 3. Isolation: high-priority events alone, then under a low-priority flood. They are sent
+    // and received by a probe process of their own (see probe.ts), on accounts of their own.
     console.log(`isolation: high-priority events at ${values['high-rate']}/s, idle then under a low-priority flood ...`);
-    received = fresh();
-    await highTrickle(Date.now() + duration);
-    await sleep(2000);
-    const idleHigh = received.latencies.get('high') ?? [];
+    const probeDevices: { accountId: string; token: string }[] = [];
+    for (let i = 0; i < 5; i++) {
+      const accountId = `probe-${i}`;
+      const { token } = await registry.register({ accountId, platform: 'web', deviceId: `web-${accountId}` });
+      probeDevices.push({ accountId, token });
+    }
+    const runProbe = (idPrefix: string) =>
+      new Promise<ProbeSample[]>((resolve, reject) => {
+        const probe = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', `${root}bench/src/probe.ts`], {
+          env: {
+            ...process.env,
+            HERALD_PROBE: JSON.stringify({
+              ingestUrl: `http://127.0.0.1:${INGEST}`,
+              gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
+              serviceKey: KEY,
+              devices: probeDevices,
+              rate: Number(values['high-rate']),
+              durationMs: duration,
+              idPrefix,
+            }),
+          },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let out = '';
+        probe.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        probe.once('exit', (code) => {
+          const line = out.split('\n').find((l) => l.startsWith('PROBE '));
+          if (code !== 0 || line === undefined) reject(new Error(`probe exited with ${code}`));
+          else resolve(JSON.parse(line.slice(6)) as ProbeSample[]);
+        });
+      });
+    const latencies = (samples: ProbeSample[]) => samples.flatMap((s) => (s.receivedAt === undefined ? [] : [s.receivedAt - s.sentAt]));
+    /** Where the time went, per stage, from the events' traces: p50/p99 ms of each. */
+    const stages = async (samples: ProbeSample[]) => {
+      const parts: Record<string, number[]> = { 'sent→accepted': [], 'accepted→routed': [], 'routed→emitted': [], 'emitted→received': [] };
+      for (const sample of samples) {
+        if (sample.receivedAt === undefined) continue;
+        const response = await fetch(`http://127.0.0.1:${INGEST}/v1/events/${sample.id}`, { headers });
+        const trace = EventTraceSchema.safeParse(await response.json());
+        if (!trace.success || trace.data.routedAt === undefined || trace.data.pushes[0] === undefined) continue;
+        const accepted = Date.parse(trace.data.acceptedAt);
+        const routed = Date.parse(trace.data.routedAt);
+        const emitted = Date.parse(trace.data.pushes[0].at);
+        parts['sent→accepted']!.push(accepted - sample.sentAt);
+        parts['accepted→routed']!.push(routed - accepted);
+        parts['routed→emitted']!.push(emitted - routed);
+        parts['emitted→received']!.push(sample.receivedAt - emitted);
+      }
+      return Object.entries(parts).map(([stage, list]) => `${stage} ${percentile(list, 50)}/${percentile(list, 99)}`).join(', ');
+    };
+    const idleSamples = await runProbe('idle-');
+    const idleHigh = latencies(idleSamples);
     received = fresh();
     const floodStart = Date.now();
     end = floodStart + duration;
-    await Promise.all([highTrickle(end), flood('recommendations.updated', end, 2)]);
+    // The probe needs a moment to start and connect: the flood runs a little longer than it.
+    const [floodSamples] = await Promise.all([runProbe('flood-'), flood('recommendations.updated', end + 2000, 2)]);
     await drain();
-    const floodHigh = received.latencies.get('high') ?? [];
+    const floodHigh = latencies(floodSamples);
     const floodLow = received.latencies.get('low') ?? [];
     const floodRate = floodLow.length / ((Date.now() - floodStart) / 1000);
+    const lost = [...idleSamples, ...floodSamples].filter((s) => s.receivedAt === undefined).length;
+    console.log(`stages, p50/p99 ms, idle: ${await stages(idleSamples)}`);
+    console.log(`stages, p50/p99 ms, under the flood: ${await stages(floodSamples)}`);
+    if (lost > 0) console.log(`WARNING: ${lost} high-priority events not received within 10 s`);
 
     const ms = (list: number[], p: number) => (list.length === 0 ? '-' : String(percentile(list, p)));
     console.log(`\nPipeline benchmark, ${duration / 1000}s per run, ${deviceCount} devices, node ${process.version}, ${new Date().toISOString()}\n`);
