@@ -95,7 +95,7 @@ export function useDashboard() {
   /** The write side of the priority streams, as ingest uses it (traces kept an hour). */
   function streams(): PriorityStreams {
     const cfg = config();
-    return new PriorityStreams({ redis: redis.client, keys: createKeys(redis.prefix), priorities: cfg.priorities, dedupWindowMs: cfg.dedupWindowMs, traceWindowMs: 3_600_000 });
+    return new PriorityStreams({ redis: redis.client, keys: createKeys(redis.prefix), priorities: cfg.priorities, dedupWindowMs: cfg.dedupWindowMs });
   }
 
   /** A delivery queue as the worker's router adds to it. */

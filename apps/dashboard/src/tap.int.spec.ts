@@ -152,7 +152,7 @@ describe('dashboard live tap and event traces', () => {
     await streams.append([acceptedEvent('evt-42', 'acct-a')]);
     const queued = await running.request('/admin/api/events/evt-42');
     expect(queued.status).to.equal(200);
-    expect(EventTraceSchema.parse(await queued.json())).to.include({ id: 'evt-42', priority: 'high', status: 'queued', accountId: 'acct-a', type: 'plan.changed' });
+    expect(EventTraceSchema.parse(await queued.json())).to.include({ id: 'evt-42', priority: 'high', status: 'queued' });
 
     // What the router writes with its acknowledgement.
     const traces = recorder();

@@ -53,7 +53,7 @@ export function createDashboardDeps(config: HeraldConfig, redisUrl: string, over
     redis,
     queues,
     overview: new OverviewSource(reader, { ...(overrides.overviewMaxAgeMs === undefined ? {} : { maxAgeMs: overrides.overviewMaxAgeMs }) }),
-    traces: new EventTraces({ redis, keys, partitions, windowMs: config.traceWindowMs }),
+    traces: new EventTraces({ redis, keys, partitions, windowMs: config.traceWindowMs, dedupWindowMs: config.dedupWindowMs }),
     connectTap: () => connect('herald-dashboard-tap', true),
     admin: config.admin,
     readOnly: config.dashboard.readOnly,

@@ -14,7 +14,7 @@ export function createIngestDeps(config: HeraldConfig, redis: RedisClient): Inge
   return {
     redis,
     catalog: loadCatalog(config.catalogPath),
-    streams: new PriorityStreams({ redis, keys, priorities: config.priorities, dedupWindowMs: config.dedupWindowMs, traceWindowMs: config.traceWindowMs }),
+    streams: new PriorityStreams({ redis, keys, priorities: config.priorities, dedupWindowMs: config.dedupWindowMs }),
     devices: new DeviceRegistry({
       redis,
       keys,
@@ -25,6 +25,7 @@ export function createIngestDeps(config: HeraldConfig, redis: RedisClient): Inge
       keys,
       partitions: { high: config.priorities.high.partitions, medium: config.priorities.medium.partitions, low: config.priorities.low.partitions },
       windowMs: config.traceWindowMs,
+      dedupWindowMs: config.dedupWindowMs,
     }),
     serviceKeys: config.serviceKeys,
     logger: createLogger({ app: 'ingest', level: config.logLevel }),

@@ -136,7 +136,7 @@ describe('worker', function () {
     expect(failed?.failedReason).to.match(/503/);
     expect(calls).to.equal(2);
     // The event's trace shows what reached the sockets and what failed for good.
-    const traces = new EventTraces({ redis: redis.client, keys: fixture.keys, partitions: { high: 2, medium: 2, low: 2 }, windowMs: 3_600_000 });
+    const traces = new EventTraces({ redis: redis.client, keys: fixture.keys, partitions: { high: 2, medium: 2, low: 2 }, windowMs: 3_600_000, dedupWindowMs: 3_600_000 });
     const trace = await traces.read('e1');
     expect(trace?.pushes.map((p) => p.deviceId)).to.have.members(['tv1', 'web1']);
     expect(trace?.failures).to.have.length(1);

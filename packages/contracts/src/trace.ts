@@ -30,9 +30,10 @@ export type GateVerdict = z.infer<typeof GateVerdictSchema>;
 export const EventTraceSchema = z.object({
   id: EventIdSchema,
   priority: PrioritySchema,
-  /** `queued`: accepted, not routed yet; `routed`: in the history; `dropped`: a gate stopped it. */
+  /** `queued`: accepted, waiting in its priority stream; `routed`: in the history; `dropped`: a gate stopped it. */
   status: z.enum(['queued', 'routed', 'dropped']),
-  acceptedAt: IsoTime,
+  /** Absent while queued. */
+  acceptedAt: IsoTime.optional(),
   type: z.string().optional(),
   accountId: AccountIdSchema.optional(),
   profileId: ProfileIdSchema.optional(),

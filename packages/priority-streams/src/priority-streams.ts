@@ -2,10 +2,9 @@ import { PRIORITIES } from '@herald/contracts';
 import type { AcceptedEvent, Priority } from '@herald/contracts';
 import { RedisScript, RedisTimeBuckets } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
-import { TraceBuckets } from '@herald/trace';
 import { partitionOf } from './partition.js';
 
-const acceptEvents = RedisScript.fromFile(new URL('../lua/', import.meta.url), 'accept-events-6');
+const acceptEvents = RedisScript.fromFile(new URL('../lua/', import.meta.url), 'accept-events-5');
 
 export interface PriorityStreamSettings {
   partitions: number;
@@ -23,8 +22,6 @@ export interface PriorityStreamsOptions {
   retryAfterSeconds?: number;
   /** Most events one script call (and so one stream entry) takes (default 1000). */
   maxEventsPerEntry?: number;
-  /** How long each accepted event's trace mark (its stream entry id) is kept; 0: off (default). */
-  traceWindowMs?: number;
 }
 
 export type AppendResult =
@@ -52,8 +49,7 @@ interface PartitionQueue {
  * acceptance order. The script checks the backlog, marks ids and appends atomically.
  */
 export class PriorityStreams {
-  private readonly options: Required<Omit<PriorityStreamsOptions, 'traceWindowMs'>>;
-  private readonly traces: TraceBuckets;
+  private readonly options: Required<PriorityStreamsOptions>;
   private readonly queues = new Map<string, PartitionQueue>();
   private flushScheduled = false;
   private readonly buckets: RedisTimeBuckets;
@@ -73,7 +69,6 @@ export class PriorityStreams {
     if (!Number.isInteger(maxEventsPerEntry) || maxEventsPerEntry < 1) throw new RangeError('maxEventsPerEntry must be a positive integer');
     this.options = { retryAfterSeconds: 1, ...options, maxEventsPerEntry };
     this.buckets = new RedisTimeBuckets(options.dedupWindowMs);
-    this.traces = new TraceBuckets(options.keys, options.traceWindowMs ?? 0);
   }
 
   partitionOf(priority: Priority, accountId: string): number {
@@ -185,7 +180,6 @@ export class PriorityStreams {
               keys.backlog(priority, partition),
               keys.seen(priority, partition, bucket),
               keys.seen(priority, partition, bucket - 1),
-              this.traces.key(priority, partition, Date.now()),
               keys.acceptedTotal(priority, partition),
             ],
             [
@@ -193,7 +187,6 @@ export class PriorityStreams {
               Math.max(2 * backlogLimit, backlogLimit + 100_000),
               dedupWindowMs,
               bucket,
-              this.traces.enabled ? this.traces.ttlMs : 0,
               ...eventArgs,
             ],
           )) as (string | number)[],

@@ -1,8 +1,10 @@
 import { PLATFORMS, PRIORITIES } from '@herald/contracts';
 import type { EventTrace, GateVerdict, Platform, Priority, TapRecord } from '@herald/contracts';
+import { HistoryEntrySchema } from '@herald/history';
+import type { HistoryEntry } from '@herald/history';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import { TraceBuckets } from './trace-buckets.js';
-import { FailureRecordSchema, PushRecordSchema, QueuedEventSchema, RoutingRecordSchema, TapEntrySchema, parseJson, traceField } from './trace-records.js';
+import { FailureRecordSchema, PushRecordSchema, RoutingRecordSchema, TapEntrySchema, parseJson, traceField } from './trace-records.js';
 import type { RoutingRecord } from './trace-records.js';
 
 export interface EventTracesOptions {
@@ -12,6 +14,8 @@ export interface EventTracesOptions {
   partitions: Record<Priority, number>;
   /** How long traces are kept; 0 turns tracing off. */
   windowMs: number;
+  /** The idempotency window: how long accepted (and routed) ids are remembered, per bucket. */
+  dedupWindowMs: number;
   now?: () => number;
 }
 
@@ -27,13 +31,17 @@ export interface TapOptions {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const entryMs = (entryId: string) => Number(entryId.slice(0, entryId.indexOf('-')));
+
+function throwOnError(replies: [Error | null, unknown][] | null): unknown[] {
+  return (replies ?? []).map(([error, value]) => {
+    if (error !== null) throw error;
+    return value;
+  });
+}
 
 /** What one bucket hash held for the event (null: field absent). */
 interface Found {
   priority: Priority;
-  partition: number;
-  entryId: string | null;
   routed: string | null;
   pushed: (string | null)[];
   failed: (string | null)[];
@@ -42,9 +50,10 @@ interface Found {
 /**
  * Event traces and the live tap: the "why didn't my TV get it?" tools.
  *
- * Writers: ingest's accept script (the stream entry id), the router's acknowledgement script
- * (its verdicts, atomically with the ack), the delivery workers (pushes and failures) and the
- * gateway (device acks, in the per-event `trace` hash). This class reads them back.
+ * Writers: the router's acknowledgement script (its verdicts, atomically with the ack), the
+ * delivery workers (pushes and failures) and the gateway (device acks, in the per-event
+ * `trace` hash). Ingest writes nothing extra: an event it accepted and the router has not
+ * finished is found in the idempotency sets (accepted, not routed) and shown as queued.
  */
 export class EventTraces {
   readonly buckets: TraceBuckets;
@@ -58,9 +67,8 @@ export class EventTraces {
   /** The trace of an event accepted within the window; undefined when unknown. */
   async read(eventId: string): Promise<EventTrace | undefined> {
     if (!this.buckets.enabled) return undefined;
-    const { redis, keys, partitions } = this.options;
+    const { redis, keys } = this.options;
     const fields = [
-      traceField.accepted(eventId),
       traceField.routed(eventId),
       ...PLATFORMS.map((platform) => traceField.pushed(eventId, platform)),
       ...PLATFORMS.map((platform) => traceField.failed(eventId, platform)),
@@ -68,32 +76,32 @@ export class EventTraces {
     const places: { priority: Priority; partition: number }[] = [];
     const pipeline = redis.pipeline();
     for (const bucket of this.buckets.bucketsToRead(this.now())) {
-      for (const priority of PRIORITIES) {
-        for (let partition = 0; partition < partitions[priority]; partition++) {
-          places.push({ priority, partition });
-          pipeline.hmget(keys.traces(priority, partition, bucket), ...fields);
-        }
+      for (const place of this.partitions()) {
+        places.push(place);
+        pipeline.hmget(keys.traces(place.priority, place.partition, bucket), ...fields);
       }
     }
     pipeline.hgetall(keys.trace(eventId));
-    const replies = (await pipeline.exec()) ?? [];
-    const failure = replies.find(([error]) => error !== null);
-    if (failure !== undefined) throw failure[0];
+    const replies = throwOnError(await pipeline.exec());
 
     const found: Found[] = [];
     places.forEach((place, i) => {
-      const values = replies[i]![1] as (string | null)[];
+      const values = replies[i] as (string | null)[];
       if (values.every((value) => value === null)) return;
-      found.push({
-        ...place,
-        entryId: values[0]!,
-        routed: values[1]!,
-        pushed: values.slice(2, 2 + PLATFORMS.length),
-        failed: values.slice(2 + PLATFORMS.length),
-      });
+      found.push({ priority: place.priority, routed: values[0]!, pushed: values.slice(1, 1 + PLATFORMS.length), failed: values.slice(1 + PLATFORMS.length) });
     });
-    const acks = replies[places.length]![1] as Record<string, string>;
-    return this.assemble(eventId, found, acks);
+    const acks = replies[places.length] as Record<string, string>;
+
+    const routedRaw = found.map((f) => f.routed).find((raw) => raw !== null) ?? undefined;
+    const parsed = routedRaw === undefined ? undefined : RoutingRecordSchema.safeParse(parseJson(routedRaw));
+    const record = parsed?.success === true ? parsed.data : undefined;
+    if (record === undefined) {
+      const queuedIn = await this.queuedIn(eventId);
+      return queuedIn === undefined ? undefined : { id: eventId, priority: queuedIn, status: 'queued', gates: [], pushes: [], failures: [], acks: [] };
+    }
+    const priority = found.find((f) => f.routed !== null)!.priority;
+    const entry = record.k === undefined ? undefined : await this.historyEntry(record.a, record.k);
+    return this.assemble(eventId, priority, record, entry, found, acks);
   }
 
   /** Routing records as the router writes them, from now on, until the signal aborts. */
@@ -121,15 +129,45 @@ export class EventTraces {
     }
   }
 
-  private async assemble(eventId: string, found: Found[], acks: Record<string, string>): Promise<EventTrace | undefined> {
-    const entryId = found.map((f) => f.entryId).find((id) => id !== null) ?? undefined;
-    const routedRaw = found.map((f) => f.routed).find((raw) => raw !== null) ?? undefined;
-    const routed = routedRaw === undefined ? undefined : RoutingRecordSchema.safeParse(parseJson(routedRaw));
-    const record = routed?.success === true ? routed.data : undefined;
-    // Pushes or acks alone (their event's marks expired first) are not a trace.
-    const place = found.find((f) => f.entryId !== null) ?? found.find((f) => f.routed !== null);
-    if (place === undefined || (entryId === undefined && record === undefined)) return undefined;
+  private partitions(): { priority: Priority; partition: number }[] {
+    return PRIORITIES.flatMap((priority) => Array.from({ length: this.options.partitions[priority] }, (_, partition) => ({ priority, partition })));
+  }
 
+  /**
+   * The priority of an event ingest accepted and the router has not finished: its id is in a
+   * partition's accepted-ids sets and not in its routed-ids sets (both per idempotency bucket).
+   */
+  private async queuedIn(eventId: string): Promise<Priority | undefined> {
+    const { redis, keys, dedupWindowMs } = this.options;
+    const bucket = Math.floor(this.now() / dedupWindowMs);
+    const places = this.partitions();
+    const pipeline = redis.pipeline();
+    for (const { priority, partition } of places) {
+      for (const b of [bucket + 1, bucket, bucket - 1]) {
+        pipeline.sismember(keys.seen(priority, partition, b), eventId);
+        pipeline.sismember(keys.routed(priority, partition, b), eventId);
+      }
+    }
+    const replies = throwOnError(await pipeline.exec()) as number[];
+    const place = places.find((_, i) => {
+      const flags = replies.slice(i * 6, i * 6 + 6);
+      const seen = flags[0] === 1 || flags[2] === 1 || flags[4] === 1;
+      const routed = flags[1] === 1 || flags[3] === 1 || flags[5] === 1;
+      return seen && !routed;
+    });
+    return place?.priority;
+  }
+
+  /** A routed event's own fields, from its history entry while the history still has it. */
+  private async historyEntry(accountId: string, cursor: string): Promise<HistoryEntry | undefined> {
+    const entries = (await this.options.redis.xrange(this.options.keys.history(accountId), cursor, cursor)) as [string, string[]][];
+    const fieldValues = entries[0]?.[1];
+    if (fieldValues === undefined) return undefined;
+    const entry = HistoryEntrySchema.safeParse(parseJson(fieldValues[fieldValues.indexOf('e') + 1] ?? ''));
+    return entry.success ? entry.data : undefined;
+  }
+
+  private assemble(eventId: string, priority: Priority, record: RoutingRecord, entry: HistoryEntry | undefined, found: Found[], acks: Record<string, string>): EventTrace {
     const pushes: EventTrace['pushes'] = [];
     const failures: EventTrace['failures'] = [];
     for (const f of found) {
@@ -144,47 +182,36 @@ export class EventTraces {
       .filter(([field, at]) => field.startsWith('ack:') && Number.isFinite(Number(at)))
       .map(([field, at]) => ({ deviceId: field.slice(4), at: iso(Number(at)) }))
       .sort((a, b) => a.at.localeCompare(b.at));
-
-    const event = record === undefined && entryId !== undefined ? await this.queuedEvent(place, entryId, eventId) : undefined;
-    const acceptedAtMs = entryId === undefined ? undefined : entryMs(entryId);
+    const type = record.t ?? entry?.type;
+    const profileId = record.p ?? entry?.profileId;
+    const createdAt = record.c ?? entry?.createdAt;
     return {
       id: eventId,
-      priority: place.priority,
-      status: record === undefined ? 'queued' : record.v === 'routed' ? 'routed' : 'dropped',
-      acceptedAt: iso(acceptedAtMs ?? record?.ac ?? event?.acceptedAt ?? 0),
-      ...(record !== undefined
-        ? { type: record.t, accountId: record.a, ...(record.p === undefined ? {} : { profileId: record.p }), createdAt: iso(record.c), routedAt: iso(record.at) }
-        : event !== undefined
-          ? { type: event.type, accountId: event.accountId, ...(event.profileId === undefined ? {} : { profileId: event.profileId }), createdAt: iso(event.createdAt) }
-          : {}),
-      gates: record === undefined ? [] : gatesOf(record),
-      ...(record?.k === undefined ? {} : { cursor: record.k }),
+      priority,
+      status: record.v === 'routed' ? 'routed' : 'dropped',
+      acceptedAt: iso(record.ac),
+      ...(type === undefined ? {} : { type }),
+      accountId: record.a,
+      ...(profileId === undefined ? {} : { profileId }),
+      ...(createdAt === undefined ? {} : { createdAt: iso(createdAt) }),
+      routedAt: iso(record.at),
+      gates: gatesOf(record, record.d ?? entry?.devices),
+      ...(record.k === undefined ? {} : { cursor: record.k }),
       pushes,
       failures,
       acks: ackList,
     };
   }
-
-  /** A queued event's own fields, read from its stream entry while the stream still has it. */
-  private async queuedEvent(place: Found, entryId: string, eventId: string) {
-    const entries = (await this.options.redis.xrange(this.options.keys.stream(place.priority, place.partition), entryId, entryId)) as [string, string[]][];
-    const fieldValues = entries[0]?.[1];
-    if (fieldValues === undefined) return undefined;
-    const events = parseJson(fieldValues[fieldValues.indexOf('e') + 1] ?? '[]');
-    if (!Array.isArray(events)) return undefined;
-    const event = QueuedEventSchema.array().safeParse(events.filter((e: { id?: unknown }) => e.id === eventId));
-    return event.success ? event.data[0] : undefined;
-  }
 }
 
 /** The gates in order, with what each decided; those after the dropping gate are skipped. */
-function gatesOf(record: RoutingRecord): GateVerdict[] {
+function gatesOf(record: RoutingRecord, targeted: string[] | undefined): GateVerdict[] {
   const dropAt = { stale: 0, duplicate: 1, no_targets: 2, routed: 5 }[record.v];
   const verdict = (index: number): GateVerdict['verdict'] => (index < dropAt ? 'passed' : index === dropAt ? 'dropped' : 'skipped');
   return [
     { gate: 'stale', verdict: verdict(0) },
     { gate: 'duplicate', verdict: verdict(1) },
-    { gate: 'targeting', verdict: verdict(2), ...(record.d === undefined ? {} : { devices: record.d }) },
+    { gate: 'targeting', verdict: verdict(2), ...(targeted === undefined || targeted.length === 0 ? {} : { devices: targeted }) },
     { gate: 'history', verdict: verdict(3), ...(record.k === undefined ? {} : { cursor: record.k }) },
     { gate: 'online', verdict: verdict(4), devices: record.o ?? [] },
   ];

@@ -3,7 +3,6 @@ import {
   AccountIdSchema,
   CursorSchema,
   DeviceIdSchema,
-  EventIdSchema,
   ProfileIdSchema,
   RoutingVerdictSchema,
   TapRecordSchema,
@@ -13,28 +12,30 @@ import type { Platform, TapRecord } from '@herald/contracts';
 /**
  * The fields of a trace bucket hash, per event id. Short names: at full rate these are written
  * for every event.
- * - `<id>`: the stream entry id ingest appended the event in (its accept time), by ingest's script;
  * - `<id>:r`: the router's record (RoutingRecord), written atomically with the acknowledgement;
  * - `<id>:p:<platform>`: a delivery (PushRecord), by the delivery worker after emitting or sending;
  * - `<id>:f:<platform>`: a delivery that failed for good (FailureRecord).
  */
 export const traceField = {
-  accepted: (eventId: string) => eventId,
   routed: (eventId: string) => `${eventId}:r`,
   pushed: (eventId: string, platform: Platform) => `${eventId}:p:${platform}`,
   failed: (eventId: string, platform: Platform) => `${eventId}:f:${platform}`,
 };
 
-/** The router's record of one event: the same facts as the tap's, stored compactly. */
+/**
+ * The router's record of one event, stored compactly: it is written for every event. A routed
+ * event's type, profile, creation time and targets are in its history entry (found by account
+ * and cursor), so its record leaves them out; a dropped event's record has them.
+ */
 export const RoutingRecordSchema = z.object({
   v: RoutingVerdictSchema,
   at: z.number(),
   /** Accepted at (epoch ms). */
   ac: z.number(),
-  t: z.string(),
   a: AccountIdSchema,
+  t: z.string().optional(),
   p: ProfileIdSchema.optional(),
-  c: z.number(),
+  c: z.number().optional(),
   k: CursorSchema.optional(),
   d: z.array(DeviceIdSchema).optional(),
   o: z.array(DeviceIdSchema).optional(),
@@ -56,29 +57,18 @@ export const TAP_RECORDS_PER_BATCH = 100;
 export const TAP_MAX_ENTRIES = 1000;
 
 export function toRoutingRecord(record: TapRecord): RoutingRecord {
+  const common = { v: record.verdict, at: record.routedAt, ac: record.acceptedAt, a: record.accountId };
+  if (record.verdict === 'routed' && record.cursor !== undefined) {
+    return { ...common, k: record.cursor, ...(record.online.length === 0 ? {} : { o: record.online }) };
+  }
   return {
-    v: record.verdict,
-    at: record.routedAt,
-    ac: record.acceptedAt,
+    ...common,
     t: record.type,
-    a: record.accountId,
     ...(record.profileId === undefined ? {} : { p: record.profileId }),
     c: record.createdAt,
-    ...(record.cursor === undefined ? {} : { k: record.cursor }),
     ...(record.targeted.length === 0 ? {} : { d: record.targeted }),
-    ...(record.online.length === 0 ? {} : { o: record.online }),
   };
 }
-
-/** The fields of a queued event the trace shows, read back from its stream entry. */
-export const QueuedEventSchema = z.object({
-  id: EventIdSchema,
-  type: z.string(),
-  accountId: AccountIdSchema,
-  profileId: ProfileIdSchema.optional(),
-  createdAt: z.number(),
-  acceptedAt: z.number(),
-});
 
 /** JSON.parse that answers undefined for malformed input (the zod check then rejects it). */
 export function parseJson(raw: string): unknown {

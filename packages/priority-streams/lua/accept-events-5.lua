@@ -11,15 +11,13 @@
   KEYS[2]  the partition's backlog counter: events appended and not yet acknowledged
   KEYS[3]  the id set of bucket B (the current one)
   KEYS[4]  the id set of bucket B - 1
-  KEYS[5]  the partition's trace hash of this time (field event id -> the entry id it went in)
-  KEYS[6]  the partition's accepted-total counter (events ever appended: the in-rate)
+  KEYS[5]  the partition's accepted-total counter (events ever appended: the in-rate)
 
   ARGV[1]  backlog limit: when the counter is at or over it, nothing is written
   ARGV[2]  stream cap for XADD MAXLEN ~ (a safety net far above what the limit lets in)
   ARGV[3]  window (bucket width) in milliseconds
   ARGV[4]  B, the bucket the caller computed KEYS[3] and KEYS[4] for
-  ARGV[5]  time to live of the trace hash in milliseconds; 0: tracing is off
-  ARGV[6..5+2N]  per event: its id, then its serialized JSON, in event order
+  ARGV[5..4+2N]  per event: its id, then its serialized JSON, in event order
 
   The entry has fields n (event count) and e (a JSON array of the accepted events, in order).
   Returns { entry id or "", flag per event: 1 appended, 0 already seen }.
@@ -38,7 +36,7 @@ end
 
 -- One look-up per bucket for the whole call, not one per event.
 local ids = {}
-for i = 6, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
+for i = 5, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
 local inCurrent = redis.call('SMISMEMBER', KEYS[3], unpack(ids))
 local inPrevious = redis.call('SMISMEMBER', KEYS[4], unpack(ids))
 
@@ -52,7 +50,7 @@ for j, id in ipairs(ids) do
   else
     seenHere[id] = true
     fresh[#fresh + 1] = id
-    accepted[#accepted + 1] = ARGV[5 + 2 * j]
+    accepted[#accepted + 1] = ARGV[4 + 2 * j]
     reply[j + 1] = 1
   end
 end
@@ -66,20 +64,6 @@ if #accepted > 0 then
   reply[1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*',
     'n', #accepted, 'e', '[' .. table.concat(accepted, ',') .. ']')
   redis.call('INCRBY', KEYS[2], #accepted)
-  redis.call('INCRBY', KEYS[6], #accepted)
-  local traceTtl = tonumber(ARGV[5])
-  if traceTtl > 0 then
-    local fields = {}
-    for _, id in ipairs(fresh) do
-      fields[#fields + 1] = id
-      fields[#fields + 1] = reply[1]
-      if #fields >= 1000 then
-        redis.call('HSET', KEYS[5], unpack(fields))
-        fields = {}
-      end
-    end
-    if #fields > 0 then redis.call('HSET', KEYS[5], unpack(fields)) end
-    redis.call('PEXPIRE', KEYS[5], traceTtl)
-  end
+  redis.call('INCRBY', KEYS[5], #accepted)
 end
 return reply
