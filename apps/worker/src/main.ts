@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { getPriority, setPriority } from 'node:os';
 import { loadConfig, requireRedisUrl } from '@herald/config';
 import { runMain, stopOnSignals } from '@herald/lifecycle';
 import { createWorker, createWorkerDeps } from './index.js';
@@ -8,6 +9,11 @@ runMain(async () => {
   const deps = createWorkerDeps(config, requireRedisUrl(config));
   const { logger } = deps;
   for (const line of config.developmentDefaults) logger.warn(`development default in use: ${line}`);
+  if (config.worker.nice > 0) {
+    // Only ever lower the priority (raising it needs privileges and is never what this is for).
+    setPriority(Math.max(getPriority(), config.worker.nice));
+    logger.info({ nice: getPriority() }, 'worker runs at a lower OS scheduling priority (HERALD_WORKER_NICE)');
+  }
   const worker = createWorker(deps);
   const server = worker.http.listen(config.ports.worker);
   await once(server, 'listening');

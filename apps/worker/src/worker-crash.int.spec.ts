@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { getPriority } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
@@ -33,11 +34,17 @@ describe('worker crash safety', function () {
     HERALD_WORKER_RECLAIM_IDLE_MS: '1000',
   });
 
-  function startWorkerProcess(): ChildProcess {
-    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', main], { env: env(), stdio: ['ignore', 'ignore', 'inherit'] });
+  function startWorkerProcess(extraEnv: Record<string, string> = {}): ChildProcess {
+    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', main], { env: { ...env(), ...extraEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
     children.push(child);
     return child;
   }
+
+  it('runs at the OS scheduling priority HERALD_WORKER_NICE asks for', async () => {
+    fixture = new WorkerFixture(redis);
+    const child = startWorkerProcess({ HERALD_WORKER_NICE: '7' });
+    await eventually(() => expect(getPriority(child.pid)).to.equal(7), 20_000);
+  });
 
   it('loses and duplicates nothing when a worker is SIGKILLed with a backlog in flight', async () => {
     fixture = new WorkerFixture(redis, { HERALD_PARTITIONS_HIGH: '2' });

@@ -32,6 +32,8 @@ describe('config', () => {
     expect(load).to.throw(/HERALD_PARTITIONS_LOW/);
     expect(() => loadConfig({ HERALD_SERVICE_KEYS: 'nokey' }, 'ingest')).to.throw(/name:key/);
     expect(() => loadConfig({ HERALD_SERVICE_KEYS: 'a:short' }, 'ingest')).to.throw(/8 or more/);
+    expect(() => loadConfig({ HERALD_WORKER_NICE: '20' }, 'worker')).to.throw(/HERALD_WORKER_NICE/);
+    expect(() => loadConfig({ HERALD_TRACE_WINDOW_MS: '-1' }, 'worker')).to.throw(/HERALD_TRACE_WINDOW_MS/);
   });
 
   it('treats an empty variable as unset', () => {

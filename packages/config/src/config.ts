@@ -83,6 +83,7 @@ const EnvSchema = z.object({
   HERALD_WORKER_LEASE_MS: positiveInt(10_000),
   HERALD_WORKER_RECLAIM_IDLE_MS: positiveInt(30_000),
   HERALD_WORKER_MAX_DELIVERIES: positiveInt(5),
+  HERALD_WORKER_NICE: z.coerce.number().int().min(0).max(19).default(0),
   HERALD_DELIVERY_CONCURRENCY: positiveInt(8),
   HERALD_DELIVERY_ATTEMPTS: positiveInt(5),
   HERALD_PUSH_PROVIDER: z.enum(['log', 'webhook']).default('log'),
@@ -155,6 +156,12 @@ export interface WorkerConfig {
   reclaimIdleMs: number;
   /** Deliveries of a stream entry after which it goes to the dead letters. */
   maxDeliveries: number;
+  /**
+   * OS scheduling niceness the process sets on itself (0..19). On a host shared with
+   * higher-priority work, a worker of low priorities at 10 gives way for CPU, so a flood it
+   * routes delays high-priority routing less.
+   */
+  nice: number;
   deliveryConcurrency: number;
   deliveryAttempts: number;
   push: { provider: 'log' | 'webhook'; webhookUrl: string | undefined; webhookTimeoutMs: number };
@@ -265,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
       leaseMs: vars.HERALD_WORKER_LEASE_MS,
       reclaimIdleMs: vars.HERALD_WORKER_RECLAIM_IDLE_MS,
       maxDeliveries: vars.HERALD_WORKER_MAX_DELIVERIES,
+      nice: vars.HERALD_WORKER_NICE,
       deliveryConcurrency: vars.HERALD_DELIVERY_CONCURRENCY,
       deliveryAttempts: vars.HERALD_DELIVERY_ATTEMPTS,
       push: {
