@@ -122,7 +122,8 @@ describe('event trace: GET /v1/events/:id', function () {
       for await (const record of traces.tap({ redis: tapConnection, accountId: 'acct-tap', signal: controller.signal, blockMs: 100 })) seen.push(record);
     })();
     try {
-      await new Promise((resolve) => setTimeout(resolve, 150)); // the tap starts from "now"
+      // The tap starts from "now": wait until its XREAD is blocked before sending.
+      await eventually(async () => ((await redis.client.client('LIST')) as string).includes('cmd=xread') ? true : undefined, 'the tap to block');
       await stack.registerDevice({ accountId: 'acct-tap', platform: 'web', deviceId: 'web-1' });
       const other = await stack.send({ type: 'plan.changed', accountId: 'acct-other' });
       const mine = await stack.send({ type: 'plan.changed', accountId: 'acct-tap' });
@@ -160,11 +161,26 @@ describe('event trace with tracing off', function () {
   this.timeout(20_000);
   const stack = useStack({ HERALD_TRACE_WINDOW_MS: '0' });
 
-  it('keeps no traces: every id is unknown and no trace keys are written', async () => {
-    const { id } = await stack.send({ type: 'plan.changed', accountId: 'acct-off' });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect((await getTrace(stack, id)).status).to.equal(404);
-    const keys = await stack.redis.client.keys(`${stack.redis.prefix}:*traces*`);
-    expect(keys).to.deep.equal([]);
+  it('keeps no traces: a delivered, acknowledged event is unknown and no trace key exists', async () => {
+    const { token } = await stack.registerDevice({ accountId: 'acct-off', platform: 'web', deviceId: 'web-1' });
+    const socket = io(stack.gatewayUrl, { auth: { token }, transports: ['websocket'] });
+    try {
+      await new Promise((resolve) => socket.once('synced', resolve));
+      const acked = new Promise<void>((resolve) =>
+        socket.once('notification', (_notification: Notification, ack?: () => void) => {
+          ack?.();
+          resolve();
+        }),
+      );
+      const { id } = await stack.send({ type: 'plan.changed', accountId: 'acct-off' });
+      await acked;
+      // The ack is recorded (the device's cursor moves), so a trace write would have happened by now.
+      await eventually(async () => ((await stack.redis.client.hlen(createKeys(stack.redis.prefix).deviceAcks('acct-off'))) === 1 ? true : undefined), 'the ack');
+      expect((await getTrace(stack, id)).status).to.equal(404);
+      const keys = [...(await stack.redis.client.keys(`${stack.redis.prefix}:*trace*`)), ...(await stack.redis.client.keys(`${stack.redis.prefix}:*tap*`))];
+      expect(keys).to.deep.equal([]);
+    } finally {
+      socket.disconnect();
+    }
   });
 });

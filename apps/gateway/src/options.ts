@@ -30,7 +30,7 @@ export interface GatewayOptions {
   liveBufferLimit: number;
   /** Notifications remembered per connection (cursor → event id) for ack traces and duplicate drops. */
   recentNotifications: number;
-  /** How long an event trace's key lives when the gateway creates it (an ack). */
+  /** How long an event trace's key lives when the gateway creates it (an ack); 0: acks are not traced. */
   traceTtlMs: number;
   /** How long the per-account acknowledged-cursor hash lives after its last ack. */
   ackRetentionMs: number;
@@ -99,7 +99,7 @@ export function resolveGatewayOptions(input: GatewayOptionsInput = {}): GatewayO
   positiveInteger('replayPageSize', options.replayPageSize);
   positiveInteger('liveBufferLimit', options.liveBufferLimit);
   positiveInteger('recentNotifications', options.recentNotifications);
-  positiveInteger('traceTtlMs', options.traceTtlMs);
+  if (!Number.isInteger(options.traceTtlMs) || options.traceTtlMs < 0) throw new RangeError('gateway option traceTtlMs must be a non-negative integer');
   positiveInteger('ackRetentionMs', options.ackRetentionMs);
   if (options.demo !== undefined) {
     if (!URL.canParse(options.demo.ingestUrl) || !/^https?:$/.test(new URL(options.demo.ingestUrl).protocol)) {

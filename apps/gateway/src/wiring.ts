@@ -43,8 +43,8 @@ export function createGatewayWiring(config: HeraldConfig, redisUrl: string): Gat
     lifetimeDitherMs,
     allowedOrigins,
     ackRetentionMs: config.history.retentionMs,
-    // Acks join the event's trace for as long as the rest of it is kept (a minute when tracing is off).
-    traceTtlMs: Math.max(config.traceWindowMs, 60_000),
+    // Acks join the event's trace for as long as the rest of it is kept (not at all when tracing is off).
+    traceTtlMs: config.traceWindowMs,
     // The demo page is a development aid: never served in production.
     ...(config.production || serviceKey === undefined ? {} : { demo: { ingestUrl, serviceKey } }),
   };

@@ -21,9 +21,9 @@ export class TraceRecorder {
     return records.flatMap((record) => [traceField.routed(record.id), JSON.stringify(toRoutingRecord(record))]);
   }
 
-  /** Adds a router batch's records to the live tap (sampled: the first TAP_RECORDS_PER_BATCH). */
+  /** Adds a router batch's records to the live tap (sampled: the first TAP_RECORDS_PER_BATCH); off with tracing. */
   async publishTap(records: readonly TapRecord[]): Promise<void> {
-    if (records.length === 0) return;
+    if (!this.buckets.enabled || records.length === 0) return;
     await this.redis.xadd(this.keys.tap, 'MAXLEN', '~', TAP_MAX_ENTRIES, '*', 'r', JSON.stringify(records.slice(0, TAP_RECORDS_PER_BATCH)));
   }
 

@@ -8,7 +8,7 @@ export interface AckRecorderOptions {
   keys: KeyBuilder;
   /** Lifetime of the per-account hash of acknowledged cursors, refreshed on each ack. */
   ackRetentionMs: number;
-  /** Lifetime of an event trace key when an ack is the first to write it. */
+  /** Lifetime of an event trace key when an ack is the first to write it; 0: tracing is off. */
   traceTtlMs: number;
   now: () => number;
 }
@@ -26,6 +26,7 @@ export class AckRecorder {
   /** `ack:<deviceId>` → epoch ms in the event's trace. A trace key that had no TTL gets one. */
   async trace(eventId: string, deviceId: string): Promise<void> {
     const { redis, keys, traceTtlMs, now } = this.options;
+    if (traceTtlMs === 0) return;
     const key = keys.trace(eventId);
     await redis.multi().hset(key, `ack:${deviceId}`, now()).pexpire(key, traceTtlMs, 'NX').exec();
   }
