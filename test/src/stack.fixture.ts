@@ -43,7 +43,7 @@ async function listen(server: Server): Promise<string> {
  * stopped after it (before the test's Redis keys are deleted). Gives each test its own Redis
  * prefix too: do not also call `useTestRedis()`. Read the fields inside tests.
  *
- * NODE_ENV is `test` (not production), so the gateway serves its demo page at `/demo`; ingest
+ * NODE_ENV is `test` and HERALD_DEMO `true`, so the gateway serves its demo page at `/demo`; ingest
  * starts first so that the gateway's config can name it (`HERALD_INGEST_URL`, which `env` may
  * override, e.g. to point the demo at an ingest that is down).
  */
@@ -65,6 +65,8 @@ export function useStack(env: Record<string, string> = {}): Stack {
       HERALD_KEY_PREFIX: redis.prefix,
       HERALD_LOG_LEVEL: 'silent',
       HERALD_SERVICE_KEYS: `stack:${SERVICE_KEY}`,
+      // Real service keys turn the demo off unless asked for.
+      HERALD_DEMO: 'true',
       HERALD_DEVICE_SECRET: 'stack-test-device-secret-0123456789abcdef',
       HERALD_PARTITIONS_HIGH: '2',
       HERALD_PARTITIONS_MEDIUM: '2',

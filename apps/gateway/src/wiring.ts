@@ -34,7 +34,7 @@ export function createGatewayWiring(config: HeraldConfig, redisUrl: string): Gat
     logger: createLogger({ app: 'gateway', level: config.logLevel }),
     metrics: createMetricsRegistry('gateway'),
   };
-  const { nodeId, presenceTtlMs, connectionMaxLifetimeMs, lifetimeDitherMs, allowedOrigins, ingestUrl } = config.gateway;
+  const { nodeId, presenceTtlMs, connectionMaxLifetimeMs, lifetimeDitherMs, allowedOrigins, ingestUrl, demo } = config.gateway;
   const serviceKey = config.serviceKeys[0]?.key;
   const options: GatewayOptionsInput = {
     ...(nodeId === undefined ? {} : { nodeId }),
@@ -45,8 +45,8 @@ export function createGatewayWiring(config: HeraldConfig, redisUrl: string): Gat
     ackRetentionMs: config.history.retentionMs,
     // Acks join the event's trace for as long as the rest of it is kept (not at all when tracing is off).
     traceTtlMs: config.traceWindowMs,
-    // The demo page is a development aid: never served in production.
-    ...(config.production || serviceKey === undefined ? {} : { demo: { ingestUrl, serviceKey } }),
+    // The demo page is a development aid: never in production, and off once real service keys are set (see config).
+    ...(!demo || serviceKey === undefined ? {} : { demo: { ingestUrl, serviceKey } }),
   };
   return {
     deps,

@@ -36,6 +36,16 @@ describe('config', () => {
     expect(() => loadConfig({ HERALD_TRACE_WINDOW_MS: '-1' }, 'worker')).to.throw(/HERALD_TRACE_WINDOW_MS/);
   });
 
+  it('serves the demo page only outside production, and with real service keys only when asked', () => {
+    expect(loadConfig({}, 'gateway').gateway.demo).to.equal(true);
+    expect(loadConfig({ HERALD_SERVICE_KEYS: 'billing:0123456789' }, 'gateway').gateway.demo).to.equal(false);
+    expect(loadConfig({ HERALD_SERVICE_KEYS: 'billing:0123456789', HERALD_DEMO: 'true' }, 'gateway').gateway.demo).to.equal(true);
+    expect(loadConfig({ HERALD_DEMO: 'false' }, 'gateway').gateway.demo).to.equal(false);
+    const production = { NODE_ENV: 'production', HERALD_DEVICE_SECRET: 'x'.repeat(32), HERALD_DEMO: 'true' };
+    expect(loadConfig(production, 'gateway').gateway.demo).to.equal(false);
+    expect(() => loadConfig({ HERALD_DEMO: 'yes' }, 'gateway')).to.throw(/HERALD_DEMO: must be true or false/);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ REDIS_URL: '', HERALD_PUSH_WEBHOOK_URL: '', INGEST_PORT: '' }, 'ingest').ports.ingest).to.equal(3100);
   });

@@ -99,6 +99,7 @@ const EnvSchema = z.object({
   HERALD_CONNECTION_MAX_LIFETIME_MS: z.coerce.number().int().min(10_000).default(30 * 60 * 1000),
   HERALD_CONNECTION_LIFETIME_DITHER_MS: z.coerce.number().int().nonnegative().default(3 * 60 * 1000),
   HERALD_ALLOWED_ORIGINS: z.string().min(1).optional(),
+  HERALD_DEMO: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
   HERALD_INGEST_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -179,6 +180,12 @@ export interface GatewayConfig {
   allowedOrigins: string[] | undefined;
   /** Where the development demo page (`/demo`, off in production) forwards its sample events: ingest's base URL. */
   ingestUrl: string;
+  /**
+   * Whether `/demo` is served. Never in production. Otherwise `HERALD_DEMO` decides, and when it
+   * is unset, only while the development service key is in use: a gateway given real service
+   * keys does not open an unauthenticated device registration by accident.
+   */
+  demo: boolean;
 }
 
 export class ConfigError extends Error {
@@ -288,6 +295,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
       lifetimeDitherMs: Math.min(vars.HERALD_CONNECTION_LIFETIME_DITHER_MS, vars.HERALD_CONNECTION_MAX_LIFETIME_MS / 2),
       allowedOrigins: parseOrigins(vars.HERALD_ALLOWED_ORIGINS),
       ingestUrl: (vars.HERALD_INGEST_URL ?? `http://127.0.0.1:${vars.INGEST_PORT}`).replace(/\/+$/, ''),
+      demo: !production && (vars.HERALD_DEMO === undefined ? vars.HERALD_SERVICE_KEYS === undefined : vars.HERALD_DEMO === 'true'),
     },
     logLevel: vars.HERALD_LOG_LEVEL,
     developmentDefaults: missing.map((name) => `${SECRET_VARS[name]}=${DEVELOPMENT_SECRETS[name]}`),
