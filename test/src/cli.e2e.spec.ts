@@ -62,10 +62,16 @@ describe('herald (CLI) against the real stack', function () {
     return ((await response.json()) as { devices: { deviceId: string }[] }).devices.map((device) => device.deviceId);
   };
 
-  it('prints help and exits 0; an unknown command exits 2', async () => {
+  it('prints help and exits 0 (from dist/ and from the sources alike, never showing the key); an unknown command exits 2', async () => {
     const help = await herald('--help');
     expect(help.code).to.equal(0);
     for (const command of ['send', 'tail', 'devices', 'trace']) expect(help.stdout).to.contain(command);
+    const fromSource = start(['--help'], cleanEnv({ HERALD_CLI_FROM_SOURCE: '1', HERALD_SERVICE_KEY: 'a-secret-service-key' }));
+    running.push(fromSource);
+    const sourceHelp = await fromSource.exited;
+    expect(sourceHelp.code).to.equal(0);
+    expect(sourceHelp.stdout).to.contain('trace');
+    expect(sourceHelp.stdout).not.to.contain('a-secret-service-key');
     const unknown = await herald('frobnicate');
     expect(unknown.code).to.equal(2);
     expect(unknown.stderr).to.match(/unknown command/);

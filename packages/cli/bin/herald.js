@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // The `herald` command. Runs the compiled CLI (dist/) when it has been built; in a development
 // checkout without a build, runs the TypeScript sources through tsx, resolving the workspace
-// packages to their sources as `--conditions=development` would.
+// packages to their sources as `--conditions=development` would. HERALD_CLI_FROM_SOURCE=1 picks
+// the sources even when dist/ exists (a stale build would otherwise win silently).
 import { existsSync } from 'node:fs';
+import process from 'node:process';
 import { register as registerHooks } from 'node:module';
 import { URL, fileURLToPath } from 'node:url';
 
 const compiled = new URL('../dist/main.js', import.meta.url);
-if (existsSync(fileURLToPath(compiled))) {
+if (process.env.HERALD_CLI_FROM_SOURCE !== '1' && existsSync(fileURLToPath(compiled))) {
   await import(compiled.href);
 } else {
   const { register } = await import('tsx/esm/api');

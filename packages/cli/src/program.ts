@@ -19,7 +19,8 @@ export function createProgram(io: CliIo, env: CliEnv, setExitCode: (code: number
     .description('Send Herald events, tail an account, list its devices, trace an event.')
     .option('--ingest <url>', `ingest's URL (env HERALD_INGEST_URL)`, env.HERALD_INGEST_URL ?? DEFAULTS.ingest)
     .option('--gateway <url>', `the gateway's URL (env HERALD_GATEWAY_URL)`, env.HERALD_GATEWAY_URL ?? DEFAULTS.gateway)
-    .option('--key <serviceKey>', 'a service key (env HERALD_SERVICE_KEY)', env.HERALD_SERVICE_KEY ?? DEFAULTS.key)
+    // No default value here: commander would print it in --help, and a key from the environment is a secret.
+    .option('--key <serviceKey>', `a service key (env HERALD_SERVICE_KEY; default: the development key ${DEFAULTS.key})`)
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .exitOverride();

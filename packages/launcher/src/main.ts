@@ -13,7 +13,11 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   const herald = await launch({ config, root, env: process.env });
   const dev = !config.production;
-  const serviceKey = config.serviceKeys[0]?.key ?? '<service key>';
+  // Print a secret only when it is the public development default, never one the user set.
+  const unset = (name: string) => (process.env[name] ?? '') === '';
+  const defaultKey = dev && unset('HERALD_SERVICE_KEYS');
+  const defaultLogin = dev && unset('HERALD_ADMIN_USER') && unset('HERALD_ADMIN_PASSWORD');
+  const serviceKey = defaultKey ? (config.serviceKeys[0]?.key ?? '<service key>') : '<your service key>';
   console.log(
     [
       '',
@@ -21,14 +25,14 @@ async function main(): Promise<void> {
       `  ingest     http://localhost:${config.ports.ingest}   (POST /v1/events, GET /v1/event-types)`,
       `  worker     http://localhost:${config.ports.worker}   (routes events; GET /v1/dead-letters)`,
       `  gateway    http://localhost:${config.ports.gateway}   (Socket.IO for web and TV; GET /v1/notifications)`,
-      `  dashboard  http://localhost:${config.ports.dashboard}/admin   (login ${dev ? `${config.admin.user} / ${config.admin.password}` : 'HERALD_ADMIN_USER / HERALD_ADMIN_PASSWORD'}; queues, stream lag, devices online, live tap)`,
-      ...(dev ? [`  demo       http://localhost:${config.ports.gateway}/demo   (send sample events, watch them arrive on TV, web and phone panes)`] : []),
+      `  dashboard  http://localhost:${config.ports.dashboard}/admin   (login ${defaultLogin ? `${config.admin.user} / ${config.admin.password}` : 'HERALD_ADMIN_USER / HERALD_ADMIN_PASSWORD'}; queues, stream lag, devices online, live tap)`,
+      ...(config.gateway.demo ? [`  demo       http://localhost:${config.ports.gateway}/demo   (send sample events, watch them arrive on TV, web and phone panes)`] : []),
       `  redis      ${herald.redisUrl}${config.redisUrl === undefined ? `   (embedded, data in ${config.dataDir ?? '.herald'}/redis, AOF on)` : ''}`,
       ...(dev
         ? [
             '  development credentials (set the variables to replace them):',
-            `    service key      ${serviceKey}   (HERALD_SERVICE_KEYS, comma-separated name:key pairs)`,
-            `    dashboard login  ${config.admin.user} / ${config.admin.password}   (HERALD_ADMIN_USER / HERALD_ADMIN_PASSWORD)`,
+            ...(defaultKey ? [`    service key      ${serviceKey}   (HERALD_SERVICE_KEYS, comma-separated name:key pairs)`] : []),
+            ...(defaultLogin ? [`    dashboard login  ${config.admin.user} / ${config.admin.password}   (HERALD_ADMIN_USER / HERALD_ADMIN_PASSWORD)`] : []),
             `  try: curl -H 'authorization: Bearer ${serviceKey}' -H 'content-type: application/json' \\`,
             `         -d '{"type":"plan.changed","accountId":"acct-1"}' http://localhost:${config.ports.ingest}/v1/events`,
           ]
