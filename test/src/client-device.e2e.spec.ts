@@ -187,6 +187,14 @@ describe('HeraldDevice (web/TV SDK) against the real stack', function () {
     expect(errors).to.have.length(1);
     expect(connected).to.have.length(0);
   });
+  it('stops at once when the handshake is refused as invalid: trying again could only be refused again', async () => {
+    const device = open({ token: 'x'.repeat(5000), storageKey: 'oversized-token' });
+    const errors = record(device, 'error');
+    const [error] = await nextEvent(device, 'error');
+    expect(error).to.include({ code: 'invalid_request', fatal: true });
+    await sleep(800);
+    expect(errors).to.have.length(1);
+  });
 });
 
 describe('HeraldDevice when the gateway asks it to reconnect (connection lifetime)', function () {

@@ -192,7 +192,9 @@ export class HeraldDevice extends TypedEmitter<HeraldClientEvents> {
     }
     const { code, message, details } = refusal.data;
     const error = new HeraldClientError(code, message, { details });
-    if (isAuthRefusal(code)) {
+    // A refused token, or any refusal that is not for a passing reason (an invalid handshake):
+    // trying again would be refused again, forever.
+    if (isAuthRefusal(code) || !error.retryable) {
       this.refuse(error);
       return;
     }
