@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { Queue, Worker } from 'bullmq';
+import { MetricsTime, Queue, Worker } from 'bullmq';
 import { loadConfig } from '@herald/config';
 import type { HeraldConfig } from '@herald/config';
 import type { AcceptedEvent, Platform, Priority } from '@herald/contracts';
@@ -119,7 +119,8 @@ export function useDashboard() {
         async (job) => {
           if ((job.data as { fail?: boolean }).fail === true) throw new Error('push provider down');
         },
-        { connection: connection(true), prefix: keys.bullPrefix },
+        // Metrics on, as the worker's delivery workers run: the overview's failure rate reads them.
+        { connection: connection(true), prefix: keys.bullPrefix, metrics: { maxDataPoints: MetricsTime.ONE_WEEK } },
       );
       const onFinished = () => {
         if (++finished === count) void worker.close().then(() => resolve());

@@ -104,6 +104,23 @@ describe('dashboard overview (/admin/api/overview)', () => {
     expect(platform(after, 'tv')).to.include({ depth: 1 });
   });
 
+  it('keeps the failure rate right when finished jobs leave their sets (as they do after an hour)', async () => {
+    const running = await dashboard.start();
+    await overview(running);
+    const ios = dashboard.queue('ios', 'medium');
+    const gone = { removeOnComplete: true, removeOnFail: true };
+    await ios.addBulk([
+      { name: 'deliver', data: { fail: true }, opts: gone },
+      { name: 'deliver', data: {}, opts: gone },
+      { name: 'deliver', data: {}, opts: gone },
+      { name: 'deliver', data: {}, opts: gone },
+    ]);
+    await dashboard.runJobs('ios', 'medium', 4);
+    const after = await overview(running);
+    expect(queue(after, 'deliver-ios-medium')).to.include({ completed: 0, failed: 0 });
+    expect(queue(after, 'deliver-ios-medium').failureRate).to.be.closeTo(1 / 4, 1e-9);
+  });
+
   it('sums devices online over live gateway nodes, ignoring stale and malformed entries', async () => {
     const running = await dashboard.start();
     const now = await dashboard.redisNow();

@@ -100,9 +100,12 @@ export class OverviewReader {
       }
     }
     pipeline.hgetall(keys.gatewayNodes);
-    const [replies, counts] = await Promise.all([
+    const [replies, counts, finished] = await Promise.all([
       pipeline.exec(),
       Promise.all(queues.map(({ queue }) => queue.getJobCounts(...QUEUE_STATES))),
+      // BullMQ's own running totals (the delivery workers turn its metrics on): unlike the sizes
+      // of the completed and failed sets, which jobs leave after an hour, they only ever grow.
+      Promise.all(queues.map(async ({ queue }) => [(await queue.getMetrics('completed', 0, 0)).meta.count, (await queue.getMetrics('failed', 0, 0)).meta.count] as const)),
     ]);
     const r = new Replies(replies ?? []);
 
@@ -131,10 +134,11 @@ export class OverviewReader {
       counters.set(`in:${s.priority}`, s.acceptedTotal);
       counters.set(`out:${s.priority}`, s.routedTotal);
     }
-    for (const q of queueCounts) {
-      counters.set(`completed:${q.name}`, q.completed);
-      counters.set(`failed:${q.name}`, q.failed);
-    }
+    queueCounts.forEach((q, i) => {
+      const [completedTotal, failedTotal] = finished[i] ?? [0, 0];
+      counters.set(`completed:${q.name}`, CounterSchema.parse(completedTotal));
+      counters.set(`failed:${q.name}`, CounterSchema.parse(failedTotal));
+    });
     const deltas = this.sampler.observe(nowMs, counters);
     const perSecond = (name: string) => {
       const delta = deltas?.delta(name);

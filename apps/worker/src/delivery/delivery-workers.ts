@@ -1,4 +1,4 @@
-import { Worker } from 'bullmq';
+import { MetricsTime, Worker } from 'bullmq';
 import type { ConnectionOptions, Job } from 'bullmq';
 import type { Emitter } from '@socket.io/redis-emitter';
 import { PLATFORMS, deviceRoom } from '@herald/contracts';
@@ -98,6 +98,9 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
         lockDuration: 10_000,
         stalledInterval: 5_000,
         maxStalledCount: 2,
+        // BullMQ's running completed/failed totals (per minute, a week): the dashboard's failure
+        // rate needs counts that jobs leaving the completed and failed sets do not shrink.
+        metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
       },
     );
     worker.on('failed', (job, error) => {
