@@ -30,6 +30,9 @@ function watch(accountId) {
   status.textContent = 'Connecting…';
   source.addEventListener('ready', () => { status.textContent = accountId ? 'Watching account ' + accountId : 'Watching every account'; });
   source.addEventListener('tap', (message) => addRecord(JSON.parse(message.data)));
+  source.addEventListener('skipped', (message) => {
+    status.textContent = 'Busy: ' + JSON.parse(message.data).count + ' records skipped while this page caught up';
+  });
   source.addEventListener('error', (message) => {
     if (message.data) status.textContent = JSON.parse(message.data).error.message;
     else status.textContent = 'Disconnected; reconnecting…';

@@ -35,6 +35,11 @@ export class EventStream {
     return this.controller.signal;
   }
 
+  /** The browser reads slower than events come: what was written waits in memory. */
+  get congested(): boolean {
+    return this.res.writableNeedDrain;
+  }
+
   /** Sends one event; `data` is sent as JSON on one line. */
   send(event: string, data: unknown): void {
     if (this.signal.aborted) return;

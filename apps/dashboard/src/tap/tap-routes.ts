@@ -59,7 +59,20 @@ export function tapRoutes(options: TapRoutesOptions): Router {
         ...(accountId === undefined ? {} : { accountId }),
         ...(options.tapBlockMs === undefined ? {} : { blockMs: options.tapBlockMs }),
       });
-      for await (const record of tap) stream.send('tap', record);
+      // A slow browser must not make this process buffer without bound: while its connection
+      // is congested, records are skipped and it is told how many.
+      let skipped = 0;
+      for await (const record of tap) {
+        if (stream.congested) {
+          skipped++;
+          continue;
+        }
+        if (skipped > 0) {
+          stream.send('skipped', { count: skipped });
+          skipped = 0;
+        }
+        stream.send('tap', record);
+      }
     } catch (error) {
       if (!stream.signal.aborted) {
         options.logger.warn({ err: error }, 'tap: reading the routing records failed');
