@@ -208,8 +208,9 @@ describe('HeraldDevice when the gateway asks it to reconnect (connection lifetim
 
   it('reconnects after backoff on reconnect_requested and resumes with its cursor: what was sent meanwhile is replayed', async () => {
     const { token } = await stack.registerDevice({ accountId: 'acct-life', platform: 'web', deviceId: 'web-1' });
-    // About a second away (±50 %): long enough for an event sent at the disconnect to reach the history first.
-    const device = new HeraldDevice({ url: stack.gatewayUrl, token, transports: ['websocket'], backoff: { initialDelayMs: 1000, maxDelayMs: 2000 } });
+    // Two seconds away (±50 %): long enough, even on a busy machine, for an event sent at the
+    // disconnect to reach the history first.
+    const device = new HeraldDevice({ url: stack.gatewayUrl, token, transports: ['websocket'], backoff: { initialDelayMs: 2000, maxDelayMs: 3000 } });
     opened.push(device);
     const notifications = record(device, 'notification');
     await nextEvent(device, 'synced');
@@ -224,7 +225,7 @@ describe('HeraldDevice when the gateway asks it to reconnect (connection lifetim
     const [reason] = await nextEvent(device, 'disconnected', 12_000);
     expect(reason).to.equal('reconnect requested (max_lifetime)');
     const disconnectedAt = Date.now();
-    const [synced] = await nextEvent(device, 'synced', 5000);
+    const [synced] = await nextEvent(device, 'synced', 8000);
     expect(Date.now() - disconnectedAt, 'reconnected after a backoff delay, not at once').to.be.at.least(400);
     expect(synced).to.include({ replayed: 1, reset: false });
     const { id } = await sentWhileAway!;
