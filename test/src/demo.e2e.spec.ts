@@ -115,15 +115,16 @@ describe('the gateway demo page: HTTP API (development only)', function () {
   });
 
   describe('when ingest is down', () => {
-    // Port 1 on loopback: nothing listens there, so the connection is refused at once.
-    const stack = useStack({ HERALD_INGEST_URL: 'http://127.0.0.1:1' });
+    // Port 2 on loopback: nothing listens there, so the connection is refused at once (port 1 is
+    // on fetch's list of blocked ports, which would fail before connecting).
+    const stack = useStack({ HERALD_INGEST_URL: 'http://127.0.0.1:2' });
 
     it('answers 502 saying ingest is not reachable and how to fix it', async () => {
       const sent = await call(stack, 'POST', '/demo/api/events', { accountId: 'acct-demo', type: 'plan.changed' });
       expect(sent.status).to.equal(502);
       expect(sent.body).to.have.nested.property('error.code', 'unavailable');
       const { message } = (sent.body as { error: { message: string } }).error;
-      expect(message).to.contain('http://127.0.0.1:1').and.contain('not reachable').and.contain('HERALD_INGEST_URL');
+      expect(message).to.contain('http://127.0.0.1:2').and.contain('not reachable').and.contain('HERALD_INGEST_URL');
 
       const types = await call(stack, 'GET', '/demo/api/event-types');
       expect(types.status).to.equal(502);
