@@ -6,7 +6,8 @@ import type { KeyBuilder } from '@herald/redis';
 import { useTestRedis } from '@herald/testing';
 import { createGatewayMetrics } from './gateway-metrics.js';
 import type { DeviceConnection } from './sockets/device-connection.js';
-import { GATEWAY_NODE_FORGET_AFTER_MS, GatewayNodeEntrySchema, LocalDevices } from './sockets/local-devices.js';
+import { GatewayNodeEntrySchema } from '@herald/contracts';
+import { GATEWAY_NODE_FORGET_AFTER_MS, LocalDevices } from './sockets/local-devices.js';
 
 /**
  * The node entry the dashboard's "devices online" sums. LocalDevices only reads a connection's

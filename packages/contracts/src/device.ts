@@ -35,3 +35,16 @@ export interface DeviceIdentity {
   platform: z.infer<typeof PlatformSchema>;
   profileId?: string | undefined;
 }
+
+/**
+ * One gateway node's entry in the gateway-nodes hash (field: the node id), rewritten at each
+ * presence heartbeat; the dashboard sums them for "devices online". `at` is the node's clock
+ * (epoch ms): readers ignore entries older than the presence ttl, since a node that stopped
+ * heartbeating holds no one any more.
+ */
+export const GatewayNodeEntrySchema = z.object({
+  connections: z.number().int().nonnegative(),
+  devices: z.number().int().nonnegative(),
+  at: z.number().int().nonnegative(),
+});
+export type GatewayNodeEntry = z.infer<typeof GatewayNodeEntrySchema>;

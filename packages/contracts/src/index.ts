@@ -10,8 +10,8 @@ export {
   MAX_PAYLOAD_BYTES,
 } from './event.js';
 export type { AcceptedEvent, AcceptStatus, EventInput, ParsedEventInput, Targets } from './event.js';
-export { DeviceRecordSchema, RegisterDeviceSchema } from './device.js';
-export type { DeviceIdentity, DeviceRecord, RegisterDevice } from './device.js';
+export { DeviceRecordSchema, GatewayNodeEntrySchema, RegisterDeviceSchema } from './device.js';
+export type { DeviceIdentity, DeviceRecord, GatewayNodeEntry, RegisterDevice } from './device.js';
 export {
   AckSchema,
   CursorSchema,

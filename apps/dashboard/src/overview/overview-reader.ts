@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PLATFORMS, PRIORITIES } from '@herald/contracts';
+import { GatewayNodeEntrySchema, PLATFORMS, PRIORITIES } from '@herald/contracts';
 import type { Platform, Priority } from '@herald/contracts';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { DeliveryQueue } from '../queues/delivery-queues.js';
@@ -8,7 +8,6 @@ import { RateSampler } from './rate-sampler.js';
 import type { RateSamplerOptions, SampleDeltas } from './rate-sampler.js';
 import {
   DeadLetterFieldsSchema,
-  GatewayNodeEntrySchema,
   RedisTimeSchema,
   XinfoGroupsSchema,
   XpendingSummarySchema,

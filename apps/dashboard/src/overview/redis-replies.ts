@@ -48,16 +48,6 @@ export const DeadLetterFieldsSchema = z
     }),
   );
 
-/**
- * A gateway node's entry in `keys.gatewayNodes` (written by the gateway's heartbeat; the gateway
- * defines the same shape as `GatewayNodeEntrySchema`).
- */
-export const GatewayNodeEntrySchema = z.object({
-  connections: z.number().int().nonnegative(),
-  devices: z.number().int().nonnegative(),
-  /** The node's clock at its last heartbeat, epoch ms. */
-  at: z.number().int().nonnegative(),
-});
 
 /** The milliseconds part of a stream entry id (`<ms>-<seq>`). */
 export function entryIdMs(id: string): number {

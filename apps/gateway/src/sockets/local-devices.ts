@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import { GatewayNodeEntrySchema } from '@herald/contracts';
+import type { GatewayNodeEntry } from '@herald/contracts';
 import type { DeviceRegistry, Presence } from '@herald/devices';
 import { HeraldError } from '@herald/errors';
 import type { Logger } from '@herald/observability';
@@ -21,17 +22,6 @@ export interface LocalDevicesOptions {
   nodes?: { redis: RedisClient; keys: KeyBuilder };
 }
 
-/**
- * One gateway node's entry in `keys.gatewayNodes` (field: the node id), rewritten at each
- * heartbeat. `at` is the node's clock (epoch ms): readers ignore entries older than the
- * presence ttl, since a node that stopped heartbeating holds no one any more.
- */
-export const GatewayNodeEntrySchema = z.object({
-  connections: z.number().int().nonnegative(),
-  devices: z.number().int().nonnegative(),
-  at: z.number().int().nonnegative(),
-});
-export type GatewayNodeEntry = z.infer<typeof GatewayNodeEntrySchema>;
 
 /**
  * Entries of other nodes older than this are deleted by any live node's heartbeat: a node that
