@@ -160,11 +160,12 @@ describe('HeraldPoller (mobile SDK) against the real stack', function () {
   it('backs off when long-polls come back empty at once (a gateway shutting down answers its waiting pulls) instead of spinning', async () => {
     const { token } = await stack.registerDevice({ accountId: 'acct-p9', platform: 'ios', deviceId: 'ios-1' });
     const proxy = await gatewayProxy();
+    // Every pull, from the first, is answered at once with an empty page (scripted before the
+    // start, so no real long-poll is left waiting in between).
+    proxy.script({ status: 200, body: { notifications: [], cursor: null, reset: false } }, 1000);
     const phone = poller({ token, url: proxy.url, waitMs: 10_000, backoff: { initialDelayMs: 100, maxDelayMs: 400 } });
     phone.start();
     await nextEvent(phone, 'synced');
-    const cursor = await newestCursor(stack, 'acct-p9').catch(() => null);
-    proxy.script({ status: 200, body: { notifications: [], cursor, reset: false } }, 1000);
     const before = proxy.requestsTo('/v1/notifications').length;
     await sleep(1000);
     // Without the backoff: hundreds of pulls a second. With it: 100, 200, 400, 400 ms apart.
