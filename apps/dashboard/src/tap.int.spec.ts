@@ -123,6 +123,14 @@ describe('dashboard live tap and event traces', () => {
     await waitUntil(async () => (await tapConnections()).length === 0, 3000, 'the tap connection to close');
   });
 
+  it('answers HEAD on the tap without opening one', async () => {
+    const running = await dashboard.start();
+    const res = await running.request('/admin/api/tap', { method: 'HEAD' });
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type')).to.match(/^text\/event-stream/);
+    expect(await tapConnections()).to.have.length(0);
+  });
+
   it('refuses a bad tap filter with 400 invalid_request naming the problem', async () => {
     const running = await dashboard.start();
     for (const query of ['accountId=', `accountId=${'x'.repeat(129)}`, 'accountId=a&accountId=b', 'account=acct-1']) {

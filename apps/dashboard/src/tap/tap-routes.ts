@@ -42,6 +42,11 @@ export function tapRoutes(options: TapRoutesOptions): Router {
 
   router.get('/api/tap', async (req, res) => {
     const { accountId } = parseInput(TapQuerySchema, req.query, 'The tap filter is invalid.');
+    // Express answers HEAD with the GET route: say what it is, without opening a tap (and a Redis connection).
+    if (req.method === 'HEAD') {
+      res.status(200).type('text/event-stream').end();
+      return;
+    }
     if (options.streams.size >= options.maxTaps) {
       throw new HeraldError('rate_limited', `${options.maxTaps} live taps are open already; close one first.`, { retryAfterSeconds: 5 });
     }
