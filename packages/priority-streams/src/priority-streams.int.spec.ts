@@ -79,6 +79,7 @@ describe('priority streams', () => {
         },
       }),
     ).to.throw(/partitions of high/);
+    expect(() => streams({ maxEventsPerEntry: 5001 })).to.throw(/maxEventsPerEntry must be an integer in 1..5000/);
   });
 
   it('coalesces appends made in the same tick into one entry per partition, keeping their order', async () => {

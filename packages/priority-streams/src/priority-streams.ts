@@ -66,7 +66,10 @@ export class PriorityStreams {
     }
     if (!(options.dedupWindowMs > 0)) throw new RangeError('dedupWindowMs must be positive');
     const maxEventsPerEntry = options.maxEventsPerEntry ?? 1000;
-    if (!Number.isInteger(maxEventsPerEntry) || maxEventsPerEntry < 1) throw new RangeError('maxEventsPerEntry must be a positive integer');
+    // The accept script unpacks one call's ids into single commands; Lua's stack allows ~8000.
+    if (!Number.isInteger(maxEventsPerEntry) || maxEventsPerEntry < 1 || maxEventsPerEntry > 5000) {
+      throw new RangeError('maxEventsPerEntry must be an integer in 1..5000');
+    }
     this.options = { retryAfterSeconds: 1, ...options, maxEventsPerEntry };
     this.buckets = new RedisTimeBuckets(options.dedupWindowMs);
   }
