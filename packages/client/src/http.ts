@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { parseJson } from '@herald/contracts';
 import { HeraldClientError } from './errors.js';
 import { ErrorBodySchema } from './responses.js';
 
@@ -101,15 +102,6 @@ export function parseRetryAfter(header: string | null): number | undefined {
   if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-function parseJson(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The most useful words of a fetch failure (undici hides the reason in `cause`). */

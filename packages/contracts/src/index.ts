@@ -19,8 +19,10 @@ export {
   HandshakeAuthSchema,
   NotificationSchema,
   SyncedSchema,
+  compareCursors,
   deviceRoom,
 } from './notification.js';
+export { parseJson } from './json.js';
 export type { Ack, ClientToServerEvents, Cursor, HandshakeAuth, Notification, ServerToClientEvents, Synced } from './notification.js';
 export { EventTraceSchema, GateNameSchema, GateVerdictSchema, RoutingVerdictSchema, TapRecordSchema } from './trace.js';
 export type { EventTrace, GateName, GateVerdict, RoutingVerdict, TapRecord } from './trace.js';

@@ -6,6 +6,16 @@ import { PrioritySchema } from './platform.js';
 export const CursorSchema = z.string().regex(/^\d{1,20}-\d{1,20}$/, 'must be a cursor from Herald (<ms>-<seq>)');
 export type Cursor = z.infer<typeof CursorSchema>;
 
+/** Cursors are history stream ids (`<ms>-<seq>`): compared as two integers, not as strings. Negative when a < b. */
+export function compareCursors(a: string, b: string): number {
+  const [aMs = '0', aSeq = '0'] = a.split('-');
+  const [bMs = '0', bSeq = '0'] = b.split('-');
+  const ms = BigInt(aMs) - BigInt(bMs);
+  if (ms !== 0n) return ms < 0n ? -1 : 1;
+  const seq = BigInt(aSeq) - BigInt(bSeq);
+  return seq === 0n ? 0 : seq < 0n ? -1 : 1;
+}
+
 /** server → client `notification`, and an item of `GET /v1/notifications`. */
 export const NotificationSchema = z.object({
   id: EventIdSchema,

@@ -1,10 +1,10 @@
-import { PLATFORMS, PRIORITIES } from '@herald/contracts';
+import { PLATFORMS, PRIORITIES, parseJson } from '@herald/contracts';
 import type { EventTrace, GateVerdict, Platform, Priority, TapRecord } from '@herald/contracts';
 import { HistoryEntrySchema } from '@herald/history';
 import type { HistoryEntry } from '@herald/history';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import { TraceBuckets } from './trace-buckets.js';
-import { FailureRecordSchema, PushRecordSchema, RoutingRecordSchema, TapEntrySchema, parseJson, traceField } from './trace-records.js';
+import { FailureRecordSchema, PushRecordSchema, RoutingRecordSchema, TapEntrySchema, traceField } from './trace-records.js';
 import type { RoutingRecord } from './trace-records.js';
 
 export interface EventTracesOptions {

@@ -69,12 +69,3 @@ export function toRoutingRecord(record: TapRecord): RoutingRecord {
     ...(record.targeted.length === 0 ? {} : { d: record.targeted }),
   };
 }
-
-/** JSON.parse that answers undefined for malformed input (the zod check then rejects it). */
-export function parseJson(raw: string): unknown {
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
-}

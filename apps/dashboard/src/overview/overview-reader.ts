@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GatewayNodeEntrySchema, PLATFORMS, PRIORITIES } from '@herald/contracts';
+import { GatewayNodeEntrySchema, PLATFORMS, PRIORITIES, compareCursors, parseJson } from '@herald/contracts';
 import type { Platform, Priority } from '@herald/contracts';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { DeliveryQueue } from '../queues/delivery-queues.js';
@@ -204,7 +204,7 @@ export class OverviewReader {
         dead.push({ partition, id, entry: letter.entry, reason: letter.reason, events: letter.n ?? null, at: new Date(entryIdMs(id)).toISOString() });
       }
     }
-    dead.sort((a, b) => compareEntryIds(b.id, a.id));
+    dead.sort((a, b) => compareCursors(b.id, a.id));
     return {
       priority,
       partitions: this.options.partitions[priority],
@@ -273,17 +273,3 @@ async function connected(redis: RedisClient): Promise<void> {
   });
 }
 
-function parseJson(raw: string): unknown {
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Orders stream entry ids (`<ms>-<seq>`) numerically. */
-function compareEntryIds(a: string, b: string): number {
-  const [aMs = 0, aSeq = 0] = a.split('-').map(Number);
-  const [bMs = 0, bSeq = 0] = b.split('-').map(Number);
-  return aMs - bMs || aSeq - bSeq;
-}

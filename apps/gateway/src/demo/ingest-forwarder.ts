@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { parseJson } from '@herald/contracts';
 import { HeraldError } from '@herald/errors';
 import { ErrorBodySchema, IngestEventTypesSchema, SentEventSchema } from './schemas.js';
 import type { DemoEventRequest, SentEvent } from './schemas.js';
@@ -83,14 +84,6 @@ export class IngestForwarder {
     }
     const said = error.success ? `: ${error.data.error.message}` : '';
     throw new UpstreamError(`Ingest answered ${method} ${path} with ${response.status}${said}`);
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }
 

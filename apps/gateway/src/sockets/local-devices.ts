@@ -1,4 +1,4 @@
-import { GatewayNodeEntrySchema } from '@herald/contracts';
+import { GatewayNodeEntrySchema, parseJson } from '@herald/contracts';
 import type { GatewayNodeEntry } from '@herald/contracts';
 import type { DeviceRegistry, Presence } from '@herald/devices';
 import { HeraldError } from '@herald/errors';
@@ -165,10 +165,6 @@ export class LocalDevices {
 
 /** When a node entry was written; NaN for an entry that is not one (it is forgotten too). */
 function entryTime(raw: string): number {
-  try {
-    const parsed = GatewayNodeEntrySchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data.at : Number.NaN;
-  } catch {
-    return Number.NaN;
-  }
+  const parsed = GatewayNodeEntrySchema.safeParse(parseJson(raw));
+  return parsed.success ? parsed.data.at : Number.NaN;
 }
