@@ -1,8 +1,9 @@
 import type { z } from 'zod';
-import { parseJson } from '@herald/contracts';
+import { AcceptResultSchema, ErrorBodySchema, parseJson } from '@herald/contracts';
+import type { AcceptResult } from '@herald/contracts';
 import { HeraldError } from '@herald/errors';
-import { ErrorBodySchema, IngestEventTypesSchema, SentEventSchema } from './schemas.js';
-import type { DemoEventRequest, SentEvent } from './schemas.js';
+import { IngestEventTypesSchema } from './schemas.js';
+import type { DemoEventRequest } from './schemas.js';
 
 /** How long the demo waits for ingest before answering 502. */
 const INGEST_TIMEOUT_MS = 5_000;
@@ -41,8 +42,8 @@ export class IngestForwarder {
     this.timeoutMs = options.timeoutMs ?? INGEST_TIMEOUT_MS;
   }
 
-  async send(event: Required<DemoEventRequest>): Promise<SentEvent> {
-    return this.request('POST', '/v1/events', SentEventSchema, 202, event);
+  async send(event: Required<DemoEventRequest>): Promise<AcceptResult> {
+    return this.request('POST', '/v1/events', AcceptResultSchema, 202, event);
   }
 
   async eventTypes(): Promise<z.output<typeof IngestEventTypesSchema>> {

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { AccountIdSchema, DeviceIdSchema, EventIdSchema, PlatformSchema, PrioritySchema } from '@herald/contracts';
-import { ERROR_CODES } from '@herald/errors';
-import type { ErrorCode } from '@herald/errors';
+import { AccountIdSchema, DeviceIdSchema, PlatformSchema, PrioritySchema, RegisterDeviceSchema } from '@herald/contracts';
 
 /**
  * The demo page's own API (`/demo/api/*`), shared by the gateway's router and the browser
@@ -21,13 +19,7 @@ export const DemoQuerySchema = z
 export type DemoQuery = z.output<typeof DemoQuerySchema>;
 
 /** `POST /demo/api/devices`: registers (or re-registers, keeping its credential) a demo device. */
-export const DemoDeviceRequestSchema = z
-  .object({
-    accountId: AccountIdSchema,
-    platform: PlatformSchema,
-    deviceId: DeviceIdSchema.optional(),
-  })
-  .strict();
+export const DemoDeviceRequestSchema = RegisterDeviceSchema.pick({ accountId: true, platform: true, deviceId: true });
 export type DemoDeviceRequest = z.infer<typeof DemoDeviceRequestSchema>;
 
 /** 201 answer of `POST /demo/api/devices`. */
@@ -49,13 +41,6 @@ export const DemoEventRequestSchema = z
   .strict();
 export type DemoEventRequest = z.infer<typeof DemoEventRequestSchema>;
 
-/** Ingest's 202 to `POST /v1/events`, which `POST /demo/api/events` passes on. */
-export const SentEventSchema = z.object({
-  id: EventIdSchema,
-  status: z.enum(['accepted', 'duplicate']),
-  priority: PrioritySchema,
-});
-export type SentEvent = z.infer<typeof SentEventSchema>;
 
 /** One catalog type as ingest's `GET /v1/event-types` lists it (fields the demo does not use are let through). */
 const EventTypeSchema = z.object({
@@ -73,11 +58,3 @@ export const DemoEventTypesSchema = z.object({
 });
 export type DemoEventTypes = z.infer<typeof DemoEventTypesSchema>;
 
-/** The contract's error body, as ingest (and the demo API) send it. */
-export const ErrorBodySchema = z.object({
-  error: z.object({
-    code: z.custom<ErrorCode>((value) => typeof value === 'string' && Object.hasOwn(ERROR_CODES, value), 'unknown error code'),
-    message: z.string(),
-    details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  }),
-});

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
-import type { Platform } from '@herald/contracts';
-import { DemoDeviceSchema, DemoEventTypesSchema, ErrorBodySchema, SentEventSchema } from '../schemas.js';
-import type { DemoDevice, DemoEventTypes, SentEvent } from '../schemas.js';
+import { AcceptResultSchema, ErrorBodySchema } from '@herald/contracts';
+import type { AcceptResult, Platform } from '@herald/contracts';
+import { DemoDeviceSchema, DemoEventTypesSchema } from '../schemas.js';
+import type { DemoDevice, DemoEventTypes } from '../schemas.js';
 
 /** A failed call to the demo API, with the server's message (and its details, one per line). */
 export class DemoApiError extends Error {
@@ -25,8 +26,8 @@ export const demoApi = {
     return call('GET', '/demo/api/event-types', DemoEventTypesSchema);
   },
 
-  sendEvent(accountId: string, type: string): Promise<SentEvent> {
-    return call('POST', '/demo/api/events', SentEventSchema, { accountId, type });
+  sendEvent(accountId: string, type: string): Promise<AcceptResult> {
+    return call('POST', '/demo/api/events', AcceptResultSchema, { accountId, type });
   },
 };
 
