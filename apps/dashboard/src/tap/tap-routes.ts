@@ -1,11 +1,12 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { AccountIdSchema, EventIdSchema } from '@herald/contracts';
+import { AccountIdSchema } from '@herald/contracts';
 import type { EventTrace, TapRecord } from '@herald/contracts';
 import { HeraldError } from '@herald/errors';
 import { parseInput } from '@herald/http';
 import type { Logger } from '@herald/observability';
 import type { RedisClient } from '@herald/redis';
+import { eventTraceHandler } from '@herald/trace';
 import type { TapOptions } from '@herald/trace';
 import { EventStream } from './event-stream.js';
 
@@ -29,7 +30,6 @@ export interface TapRoutesOptions {
 }
 
 const TapQuerySchema = z.object({ accountId: AccountIdSchema.optional() }).strict();
-const EventParamsSchema = z.object({ id: EventIdSchema });
 
 /**
  * `GET /api/tap?accountId=`: routing verdicts as the router writes them, as Server-Sent Events
@@ -90,14 +90,7 @@ export function tapRoutes(options: TapRoutesOptions): Router {
     }
   });
 
-  router.get('/api/events/:id', async (req, res) => {
-    const { id } = parseInput(EventParamsSchema, req.params, 'The event id is invalid.');
-    const trace = await options.traces.read(id);
-    if (trace === undefined) {
-      throw new HeraldError('not_found', `No trace of event ${id}: unknown, older than the trace window, or tracing is off.`);
-    }
-    res.json(trace);
-  });
+  router.get('/api/events/:id', eventTraceHandler(options.traces));
 
   return router;
 }

@@ -1,14 +1,14 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import type { EventCatalog } from '@herald/catalog';
-import { EventBatchSchema, EventIdSchema } from '@herald/contracts';
+import { EventBatchSchema } from '@herald/contracts';
 import type { AcceptedEvent, Priority } from '@herald/contracts';
 import { HeraldError } from '@herald/errors';
 import type { ErrorBody } from '@herald/errors';
 import { jsonBody, parseInput } from '@herald/http';
 import type { AppendResult, PriorityStreams } from '@herald/priority-streams';
-import type { EventTraces } from '@herald/trace';
 import type { Logger } from '@herald/observability';
+import { eventTraceHandler } from '@herald/trace';
+import type { EventTraces } from '@herald/trace';
 import { validateEvent } from '../accept.js';
 import type { IngestMetrics } from '../ingest-metrics.js';
 
@@ -20,7 +20,6 @@ type BatchItemResult =
   | { index: number; id: string; status: 'accepted' | 'duplicate'; priority: Priority }
   | { index: number; error: ErrorBody['error'] & { retryAfterSeconds?: number } };
 
-const TraceParamsSchema = z.object({ id: EventIdSchema });
 
 export interface EventsRouterDeps {
   catalog: EventCatalog;
@@ -94,14 +93,7 @@ export function eventsRouter({ catalog, streams, traces, metrics, logger, now = 
     res.status(refused === items.length ? 429 : 202).json({ results });
   });
 
-  router.get('/v1/events/:id', async (req, res) => {
-    const { id } = parseInput(TraceParamsSchema, req.params, 'The event id is invalid.');
-    const trace = await traces.read(id);
-    if (trace === undefined) {
-      throw new HeraldError('not_found', `No trace of event ${id}: it was not accepted, or longer ago than the trace window.`);
-    }
-    res.json(trace);
-  });
+  router.get('/v1/events/:id', eventTraceHandler(traces));
 
   router.get('/v1/event-types', (_req, res) => {
     res.json({
