@@ -75,6 +75,10 @@ export class EventTraces {
     ];
     const places: { priority: Priority; partition: number }[] = [];
     const pipeline = redis.pipeline();
+    // The idempotency sets first, the router's record after: the router writes its record and
+    // marks the id routed in one script, so whenever the sets still say "not routed", a record
+    // read later is either there or not yet written; never "routed, and no record" by a race.
+    const queued = this.queueChecks(pipeline, eventId);
     for (const bucket of this.buckets.bucketsToRead(this.now())) {
       for (const place of this.partitions()) {
         places.push(place);
@@ -83,6 +87,7 @@ export class EventTraces {
     }
     pipeline.hgetall(keys.trace(eventId));
     const replies = throwOnError(await pipeline.exec());
+    const queuedIn = queued.read(replies.splice(0, queued.count) as number[]);
 
     const found: Found[] = [];
     places.forEach((place, i) => {
@@ -96,7 +101,6 @@ export class EventTraces {
     const parsed = routedRaw === undefined ? undefined : RoutingRecordSchema.safeParse(parseJson(routedRaw));
     const record = parsed?.success === true ? parsed.data : undefined;
     if (record === undefined) {
-      const queuedIn = await this.queuedIn(eventId);
       return queuedIn === undefined ? undefined : { id: eventId, priority: queuedIn, status: 'queued', gates: [], pushes: [], failures: [], acks: [] };
     }
     const priority = found.find((f) => f.routed !== null)!.priority;
@@ -134,28 +138,30 @@ export class EventTraces {
   }
 
   /**
-   * The priority of an event ingest accepted and the router has not finished: its id is in a
-   * partition's accepted-ids sets and not in its routed-ids sets (both per idempotency bucket).
+   * Queues, on the pipeline, the look-ups that find an event ingest accepted and the router has
+   * not finished: its id is in a partition's accepted-ids sets and not in its routed-ids sets
+   * (both per idempotency bucket). `read` takes those `count` replies: the priority, or undefined.
    */
-  private async queuedIn(eventId: string): Promise<Priority | undefined> {
-    const { redis, keys, dedupWindowMs } = this.options;
+  private queueChecks(pipeline: ReturnType<RedisClient['pipeline']>, eventId: string) {
+    const { keys, dedupWindowMs } = this.options;
     const bucket = Math.floor(this.now() / dedupWindowMs);
     const places = this.partitions();
-    const pipeline = redis.pipeline();
     for (const { priority, partition } of places) {
       for (const b of [bucket + 1, bucket, bucket - 1]) {
         pipeline.sismember(keys.seen(priority, partition, b), eventId);
         pipeline.sismember(keys.routed(priority, partition, b), eventId);
       }
     }
-    const replies = throwOnError(await pipeline.exec()) as number[];
-    const place = places.find((_, i) => {
-      const flags = replies.slice(i * 6, i * 6 + 6);
-      const seen = flags[0] === 1 || flags[2] === 1 || flags[4] === 1;
-      const routed = flags[1] === 1 || flags[3] === 1 || flags[5] === 1;
-      return seen && !routed;
-    });
-    return place?.priority;
+    return {
+      count: places.length * 6,
+      read: (flags: number[]): Priority | undefined =>
+        places.find((_, i) => {
+          const own = flags.slice(i * 6, i * 6 + 6);
+          const seen = own[0] === 1 || own[2] === 1 || own[4] === 1;
+          const routed = own[1] === 1 || own[3] === 1 || own[5] === 1;
+          return seen && !routed;
+        })?.priority,
+    };
   }
 
   /** A routed event's own fields, from its history entry while the history still has it. */
