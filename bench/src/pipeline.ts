@@ -34,8 +34,12 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     devices: { type: 'string', default: '200' },
     'high-rate': { type: 'string', default: '50' },
+    /** Comma-separated runs to do: baseline, pipeline, isolation (default: all three). */
+    only: { type: 'string', default: 'baseline,pipeline,isolation' },
   },
 });
+const runs = new Set(values.only.split(','));
+for (const run of runs) if (!['baseline', 'pipeline', 'isolation'].includes(run)) throw new Error(`--only: unknown run ${run}`);
 const duration = Number(values.duration) * 1000;
 const deviceCount = Number(values.devices);
 const KEY = 'dev-service-key';
@@ -131,103 +135,117 @@ async function main(): Promise<void> {
     };
 
     // 1. Baseline: the bare emitter to the same devices.
-    console.log(`baseline: bare @socket.io/redis-emitter → ${deviceCount} devices, ${duration / 1000}s ...`);
-    const emitter = new Emitter(new Redis(server.url), { key: keys.socketIoPrefix });
-    received = fresh();
-    let end = Date.now() + duration;
-    let emitted = 0;
-    while (Date.now() < end) {
-      for (let i = 0; i < 500; i++, emitted++) {
-        const accountId = accounts[emitted % accounts.length]!;
-        emitter.to(deviceRoom(accountId, `web-${accountId}`)).emit('notification', {
-          // A fresh cursor each time: the gateway drops pushes older than what a device has.
-          id: `b${emitted}`, cursor: `${Date.now()}-${emitted}`, type: 'mylist.updated', accountId, payload: { t: Date.now() }, createdAt: new Date().toISOString(), priority: 'medium',
-        });
+    let baselineRate = NaN;
+    if (runs.has('baseline')) {
+      console.log(`baseline: bare @socket.io/redis-emitter → ${deviceCount} devices, ${duration / 1000}s ...`);
+      const emitter = new Emitter(new Redis(server.url), { key: keys.socketIoPrefix });
+      received = fresh();
+      const end = Date.now() + duration;
+      let emitted = 0;
+      while (Date.now() < end) {
+        for (let i = 0; i < 500; i++, emitted++) {
+          const accountId = accounts[emitted % accounts.length]!;
+          emitter.to(deviceRoom(accountId, `web-${accountId}`)).emit('notification', {
+            // A fresh cursor each time: the gateway drops pushes older than what a device has.
+            id: `b${emitted}`, cursor: `${Date.now()}-${emitted}`, type: 'mylist.updated', accountId, payload: { t: Date.now() }, createdAt: new Date().toISOString(), priority: 'medium',
+          });
+        }
+        await sleep(0);
       }
-      await sleep(0);
+      const baselineWindow = received.count;
+      await drain();
+      baselineRate = baselineWindow / (duration / 1000);
     }
-    const baselineWindow = received.count;
-    await drain();
-    const baselineRate = baselineWindow / (duration / 1000);
 
     // 2. Throughput: medium-priority batches through the whole pipeline.
-    console.log(`pipeline: batches of 1000 into ingest, ${duration / 1000}s ...`);
-    received = fresh();
-    const started = Date.now();
-    await flood('mylist.updated', started + duration, 4);
-    const sent = sequence;
-    await drain();
-    const pipelineRate = received.count / ((Date.now() - started) / 1000);
-    const mediumLatency = received.latencies.get('medium') ?? [];
+    let pipelineRate = NaN;
+    let sent = 0;
+    let mediumLatency: number[] = [];
+    if (runs.has('pipeline')) {
+      console.log(`pipeline: batches of 1000 into ingest, ${duration / 1000}s ...`);
+      received = fresh();
+      const started = Date.now();
+      await flood('mylist.updated', started + duration, 4);
+      sent = sequence;
+      await drain();
+      pipelineRate = received.count / ((Date.now() - started) / 1000);
+      mediumLatency = received.latencies.get('medium') ?? [];
+    }
 
     // 3. Isolation: high-priority events alone, then under a low-priority flood. They are sent
     // and received by a probe process of their own (see probe.ts), on accounts of their own.
-    console.log(`isolation: high-priority events at ${values['high-rate']}/s, idle then under a low-priority flood ...`);
-    const probeDevices: { accountId: string; token: string }[] = [];
-    for (let i = 0; i < 5; i++) {
-      const accountId = `probe-${i}`;
-      const { token } = await registry.register({ accountId, platform: 'web', deviceId: `web-${accountId}` });
-      probeDevices.push({ accountId, token });
-    }
-    const runProbe = (idPrefix: string) =>
-      new Promise<ProbeSample[]>((resolve, reject) => {
-        const probe = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', `${root}bench/src/probe.ts`], {
-          env: {
-            ...process.env,
-            HERALD_PROBE: JSON.stringify({
-              ingestUrl: `http://127.0.0.1:${INGEST}`,
-              gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
-              serviceKey: KEY,
-              devices: probeDevices,
-              rate: Number(values['high-rate']),
-              durationMs: duration,
-              idPrefix,
-            }),
-          },
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
-        let out = '';
-        probe.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-        probe.once('exit', (code) => {
-          const line = out.split('\n').find((l) => l.startsWith('PROBE '));
-          if (code !== 0 || line === undefined) reject(new Error(`probe exited with ${code}`));
-          else resolve(JSON.parse(line.slice(6)) as ProbeSample[]);
-        });
-      });
-    const latencies = (samples: ProbeSample[]) => samples.flatMap((s) => (s.receivedAt === undefined ? [] : [s.receivedAt - s.sentAt]));
-    /** Where the time went, per stage, from the events' traces: p50/p99 ms of each. */
-    const stages = async (samples: ProbeSample[]) => {
-      const parts: Record<string, number[]> = { 'sent→accepted': [], 'accepted→routed': [], 'routed→emitted': [], 'emitted→received': [] };
-      for (const sample of samples) {
-        if (sample.receivedAt === undefined) continue;
-        const response = await fetch(`http://127.0.0.1:${INGEST}/v1/events/${sample.id}`, { headers });
-        const trace = EventTraceSchema.safeParse(await response.json());
-        if (!trace.success || trace.data.acceptedAt === undefined || trace.data.routedAt === undefined || trace.data.pushes[0] === undefined) continue;
-        const accepted = Date.parse(trace.data.acceptedAt);
-        const routed = Date.parse(trace.data.routedAt);
-        const emitted = Date.parse(trace.data.pushes[0].at);
-        parts['sent→accepted']!.push(accepted - sample.sentAt);
-        parts['accepted→routed']!.push(routed - accepted);
-        parts['routed→emitted']!.push(emitted - routed);
-        parts['emitted→received']!.push(sample.receivedAt - emitted);
+    let idleHigh: number[] = [];
+    let floodHigh: number[] = [];
+    let floodLow: number[] = [];
+    let floodRate = NaN;
+    if (runs.has('isolation')) {
+      console.log(`isolation: high-priority events at ${values['high-rate']}/s, idle then under a low-priority flood ...`);
+      const probeDevices: { accountId: string; token: string }[] = [];
+      for (let i = 0; i < 5; i++) {
+        const accountId = `probe-${i}`;
+        const { token } = await registry.register({ accountId, platform: 'web', deviceId: `web-${accountId}` });
+        probeDevices.push({ accountId, token });
       }
-      return Object.entries(parts).map(([stage, list]) => `${stage} ${percentile(list, 50)}/${percentile(list, 99)}`).join(', ');
-    };
-    const idleSamples = await runProbe('idle-');
-    const idleHigh = latencies(idleSamples);
-    received = fresh();
-    const floodStart = Date.now();
-    end = floodStart + duration;
-    // The probe needs a moment to start and connect: the flood runs a little longer than it.
-    const [floodSamples] = await Promise.all([runProbe('flood-'), flood('recommendations.updated', end + 2000, 2)]);
-    await drain();
-    const floodHigh = latencies(floodSamples);
-    const floodLow = received.latencies.get('low') ?? [];
-    const floodRate = floodLow.length / ((Date.now() - floodStart) / 1000);
-    const lost = [...idleSamples, ...floodSamples].filter((s) => s.receivedAt === undefined).length;
-    console.log(`stages, p50/p99 ms, idle: ${await stages(idleSamples)}`);
-    console.log(`stages, p50/p99 ms, under the flood: ${await stages(floodSamples)}`);
-    if (lost > 0) console.log(`WARNING: ${lost} high-priority events not received within 10 s`);
+      const runProbe = (idPrefix: string) =>
+        new Promise<ProbeSample[]>((resolve, reject) => {
+          const probe = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', `${root}bench/src/probe.ts`], {
+            env: {
+              ...process.env,
+              HERALD_PROBE: JSON.stringify({
+                ingestUrl: `http://127.0.0.1:${INGEST}`,
+                gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
+                serviceKey: KEY,
+                devices: probeDevices,
+                rate: Number(values['high-rate']),
+                durationMs: duration,
+                idPrefix,
+              }),
+            },
+            stdio: ['ignore', 'pipe', 'inherit'],
+          });
+          let out = '';
+          probe.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+          probe.once('exit', (code) => {
+            const line = out.split('\n').find((l) => l.startsWith('PROBE '));
+            if (code !== 0 || line === undefined) reject(new Error(`probe exited with ${code}`));
+            else resolve(JSON.parse(line.slice(6)) as ProbeSample[]);
+          });
+        });
+      const latencies = (samples: ProbeSample[]) => samples.flatMap((s) => (s.receivedAt === undefined ? [] : [s.receivedAt - s.sentAt]));
+      /** Where the time went, per stage, from the events' traces: p50/p99 ms of each. */
+      const stages = async (samples: ProbeSample[]) => {
+        const parts: Record<string, number[]> = { 'sent→accepted': [], 'accepted→routed': [], 'routed→emitted': [], 'emitted→received': [] };
+        for (const sample of samples) {
+          if (sample.receivedAt === undefined) continue;
+          const response = await fetch(`http://127.0.0.1:${INGEST}/v1/events/${sample.id}`, { headers });
+          const trace = EventTraceSchema.safeParse(await response.json());
+          if (!trace.success || trace.data.acceptedAt === undefined || trace.data.routedAt === undefined || trace.data.pushes[0] === undefined) continue;
+          const accepted = Date.parse(trace.data.acceptedAt);
+          const routed = Date.parse(trace.data.routedAt);
+          const emitted = Date.parse(trace.data.pushes[0].at);
+          parts['sent→accepted']!.push(accepted - sample.sentAt);
+          parts['accepted→routed']!.push(routed - accepted);
+          parts['routed→emitted']!.push(emitted - routed);
+          parts['emitted→received']!.push(sample.receivedAt - emitted);
+        }
+        return Object.entries(parts).map(([stage, list]) => `${stage} ${percentile(list, 50)}/${percentile(list, 99)}`).join(', ');
+      };
+      const idleSamples = await runProbe('idle-');
+      idleHigh = latencies(idleSamples);
+      received = fresh();
+      const floodStart = Date.now();
+      const end = floodStart + duration;
+      // The probe needs a moment to start and connect: the flood runs a little longer than it.
+      const [floodSamples] = await Promise.all([runProbe('flood-'), flood('recommendations.updated', end + 2000, 2)]);
+      await drain();
+      floodHigh = latencies(floodSamples);
+      floodLow = received.latencies.get('low') ?? [];
+      floodRate = floodLow.length / ((Date.now() - floodStart) / 1000);
+      const lost = [...idleSamples, ...floodSamples].filter((s) => s.receivedAt === undefined).length;
+      console.log(`stages, p50/p99 ms, idle: ${await stages(idleSamples)}`);
+      console.log(`stages, p50/p99 ms, under the flood: ${await stages(floodSamples)}`);
+      if (lost > 0) console.log(`WARNING: ${lost} high-priority events not received within 10 s`);
+    }
 
     const ms = (list: number[], p: number) => (list.length === 0 ? '-' : String(percentile(list, p)));
     console.log(`\nPipeline benchmark, ${duration / 1000}s per run, ${deviceCount} devices, node ${process.version}, ${new Date().toISOString()}\n`);
