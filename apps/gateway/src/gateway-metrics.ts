@@ -31,7 +31,7 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
     pushed: new Counter({ name: 'herald_gateway_notifications_pushed_total', help: 'Live notifications pushed to sockets', registers }),
     dropped: new Counter({
       name: 'herald_gateway_notifications_dropped_total',
-      help: 'Live notifications not sent: already replayed or sent (duplicate), or malformed (invalid)',
+      help: 'Live notifications not sent: already replayed or sent (duplicate), malformed (invalid), or live messages dropped from a full lane (overflow)',
       labelNames: ['reason'],
       registers,
     }),

@@ -106,6 +106,7 @@ export function useGateways(redis: TestRedis, historyOptions: Partial<HistoryOpt
           redis: redisCmd,
           adapterSubscriber: connection('gw-test-adapter-sub'),
           historySubscriber: connection('gw-test-history-sub'),
+          liveSubscriber: connection('gw-test-live-sub'),
           keys,
           devices: new DeviceRegistry({ redis: redisCmd, keys, tokens: new DeviceTokens({ secret: SECRET, ttlSeconds: 3600 }) }),
           presence: new Presence({ redis: redisCmd, keys }),

@@ -14,6 +14,7 @@ import type { GatewayOptions, GatewayOptionsInput } from './options.js';
 import { HistoryWakeups } from './pull/history-wakeups.js';
 import { Puller } from './pull/puller.js';
 import { DeviceSockets } from './sockets/device-sockets.js';
+import { LiveLanes } from './sockets/live-lanes.js';
 import type { GatewayServer } from './sockets/types.js';
 
 /** How long requests in flight may take to finish when the node shuts down. */
@@ -26,6 +27,8 @@ export interface GatewayDeps {
   adapterSubscriber: RedisClient;
   /** Put in subscriber mode for the history channel (long-poll wake-ups). */
   historySubscriber: RedisClient;
+  /** Put in subscriber mode for the live channels (the worker's pushes to web and TV devices). */
+  liveSubscriber: RedisClient;
   keys: KeyBuilder;
   devices: DeviceRegistry;
   presence: Presence;
@@ -70,9 +73,11 @@ export function createGateway(deps: GatewayDeps, input: GatewayOptionsInput = {}
   });
   const httpServer = createServer(app);
   const sockets = new DeviceSockets(httpServer, { ...deps, metrics, now }, options);
+  const lanes = new LiveLanes({ subscriber: deps.liveSubscriber, keys: deps.keys, sink: sockets, maxWaiting: options.liveLaneLimit });
 
   const close = async () => {
     await wakeups.stop();
+    await lanes.stop();
     const closed = once(httpServer, 'close');
     // A client still sending a request after the grace period is cut off. Armed before closing the
     // sockets: socket.io's close() resolves only once the HTTP server has closed, which a keep-alive
@@ -92,6 +97,7 @@ export function createGateway(deps: GatewayDeps, input: GatewayOptionsInput = {}
     io: sockets.io,
     async listen(port, host) {
       await wakeups.start();
+      await lanes.start();
       sockets.start();
       httpServer.listen(port, host);
       await once(httpServer, 'listening');

@@ -28,6 +28,11 @@ export interface GatewayOptions {
   replayPageSize: number;
   /** Live pushes held per connection while its replay runs; past it they are re-read from history. */
   liveBufferLimit: number;
+  /**
+   * Live messages (of up to 100 pushes each) a priority's lane keeps waiting on this node; past
+   * it the oldest are dropped (counted as `overflow`): devices still get them from history.
+   */
+  liveLaneLimit: number;
   /** Notifications remembered per connection (cursor → event id) for ack traces and duplicate drops. */
   recentNotifications: number;
   /** How long an event trace's key lives when the gateway creates it (an ack); 0: acks are not traced. */
@@ -59,6 +64,7 @@ export const GATEWAY_DEFAULTS = {
   connectTimeoutMs: 5_000,
   replayPageSize: 100,
   liveBufferLimit: 500,
+  liveLaneLimit: 20_000,
   recentNotifications: 64,
   traceTtlMs: 24 * 3600 * 1000,
   ackRetentionMs: 7 * 24 * 3600 * 1000,
@@ -81,6 +87,7 @@ export function resolveGatewayOptions(input: GatewayOptionsInput = {}): GatewayO
     connectTimeoutMs: input.connectTimeoutMs ?? GATEWAY_DEFAULTS.connectTimeoutMs,
     replayPageSize: input.replayPageSize ?? GATEWAY_DEFAULTS.replayPageSize,
     liveBufferLimit: input.liveBufferLimit ?? GATEWAY_DEFAULTS.liveBufferLimit,
+    liveLaneLimit: input.liveLaneLimit ?? GATEWAY_DEFAULTS.liveLaneLimit,
     recentNotifications: input.recentNotifications ?? GATEWAY_DEFAULTS.recentNotifications,
     traceTtlMs: input.traceTtlMs ?? GATEWAY_DEFAULTS.traceTtlMs,
     ackRetentionMs: input.ackRetentionMs ?? GATEWAY_DEFAULTS.ackRetentionMs,
@@ -98,6 +105,7 @@ export function resolveGatewayOptions(input: GatewayOptionsInput = {}): GatewayO
   positiveInteger('connectTimeoutMs', options.connectTimeoutMs);
   positiveInteger('replayPageSize', options.replayPageSize);
   positiveInteger('liveBufferLimit', options.liveBufferLimit);
+  positiveInteger('liveLaneLimit', options.liveLaneLimit);
   positiveInteger('recentNotifications', options.recentNotifications);
   if (!Number.isInteger(options.traceTtlMs) || options.traceTtlMs < 0) throw new RangeError('gateway option traceTtlMs must be a non-negative integer');
   positiveInteger('ackRetentionMs', options.ackRetentionMs);

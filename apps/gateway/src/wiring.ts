@@ -13,16 +13,18 @@ export interface GatewayWiring {
   closeConnections(): Promise<void>;
 }
 
-/** Everything a gateway node needs, built from the config: three Redis connections, stores, logger, metrics. */
+/** Everything a gateway node needs, built from the config: four Redis connections, stores, logger, metrics. */
 export function createGatewayWiring(config: HeraldConfig, redisUrl: string): GatewayWiring {
   const keys = createKeys(config.keyPrefix);
   const redis = createRedis({ url: redisUrl, name: 'herald-gateway', autoPipelining: true });
   const adapterSubscriber = createRedis({ url: redisUrl, name: 'herald-gateway-adapter-sub' });
   const historySubscriber = createRedis({ url: redisUrl, name: 'herald-gateway-history-sub' });
+  const liveSubscriber = createRedis({ url: redisUrl, name: 'herald-gateway-live-sub' });
   const deps: GatewayDeps = {
     redis,
     adapterSubscriber,
     historySubscriber,
+    liveSubscriber,
     keys,
     devices: new DeviceRegistry({
       redis,
@@ -52,7 +54,7 @@ export function createGatewayWiring(config: HeraldConfig, redisUrl: string): Gat
     deps,
     options,
     closeConnections: async () => {
-      await Promise.all([closeRedis(redis), closeRedis(adapterSubscriber), closeRedis(historySubscriber)]);
+      await Promise.all([closeRedis(redis), closeRedis(adapterSubscriber), closeRedis(historySubscriber), closeRedis(liveSubscriber)]);
     },
   };
 }

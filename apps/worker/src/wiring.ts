@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Queue } from 'bullmq';
-import { Emitter } from '@socket.io/redis-emitter';
 import { loadCatalog } from '@herald/catalog';
 import { ConfigError } from '@herald/config';
 import type { HeraldConfig } from '@herald/config';
@@ -109,7 +108,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
         connection: bullConnection,
         keys,
         priorities: config.worker.priorities,
-        emitter: new Emitter(redis, { key: keys.socketIoPrefix }),
+        redis,
         push: overrides.push ?? pushProvider(config, logger),
         concurrency: config.worker.deliveryConcurrency,
         metrics,

@@ -6,7 +6,7 @@ import { io as connectClient } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
 import { loadConfig } from '@herald/config';
 import type { HeraldConfig } from '@herald/config';
-import { deviceRoom } from '@herald/contracts';
+import { LiveBatchSchema, PRIORITIES, deviceRoom } from '@herald/contracts';
 import type { AcceptedEvent, Notification, Platform } from '@herald/contracts';
 import { DeviceRegistry, DeviceTokens, Presence } from '@herald/devices';
 import { History } from '@herald/history';
@@ -34,8 +34,9 @@ export function workerConfig(redis: TestRedis, env: Record<string, string> = {})
 
 /**
  * What the worker tests stand on: the real write side (PriorityStreams, as ingest uses it),
- * the device registry and presence, and a Socket.IO server with the Redis adapter standing in
- * for the gateway, with real socket.io-client devices joined to their rooms.
+ * the device registry and presence, and a Socket.IO server standing in for the gateway (it
+ * serves the live channels to the device rooms), with real socket.io-client devices joined to
+ * their rooms.
  */
 export class WorkerFixture {
   readonly config: HeraldConfig;
@@ -77,6 +78,14 @@ export class WorkerFixture {
     const sub = this.connection();
     const http = createServer();
     this.io = new Server(http, { adapter: createAdapter(pub, sub, { key: this.keys.socketIoPrefix }) });
+    // The live channels, as a gateway node serves them: each push to its devices' rooms.
+    const live = this.connection();
+    live.on('message', (_channel: string, message: string) => {
+      for (const { accountId, deviceIds, notification } of LiveBatchSchema.parse(JSON.parse(message))) {
+        this.io?.to(deviceIds.map((deviceId) => deviceRoom(accountId, deviceId))).emit('notification', notification);
+      }
+    });
+    await live.subscribe(...PRIORITIES.map((priority) => this.keys.liveChannel(priority)));
     this.io.on('connection', (socket) => {
       const { accountId, deviceId } = socket.handshake.auth as { accountId: string; deviceId: string };
       void socket.join(deviceRoom(accountId, deviceId));

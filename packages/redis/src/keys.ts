@@ -76,6 +76,12 @@ export interface KeyBuilder {
   trace(eventId: string): string;
   /** Pub/sub channel on which the worker announces accounts whose history grew (long-poll wake-ups). */
   readonly historyChannel: string;
+  /**
+   * Pub/sub channel of one priority's live pushes to web and TV devices: the delivery workers
+   * publish LiveBatch JSON messages, every gateway node subscribes (a lane per priority, so a
+   * node serves high-priority pushes before a backlog of lower ones).
+   */
+  liveChannel(priority: Priority): string;
   /** Key prefix of the Socket.IO Redis adapter and emitter (must match on both sides). */
   readonly socketIoPrefix: string;
   /** BullMQ `prefix` option. */
@@ -114,6 +120,7 @@ export function createKeys(prefix: string): KeyBuilder {
     deviceAcks: (accountId) => `${accountTag(accountId)}:acks`,
     trace: (eventId) => `${prefix}:{e:${escapeId(eventId)}}:trace`,
     historyChannel: `${prefix}:history-appended`,
+    liveChannel: (priority) => `${prefix}:live:${priority}`,
     socketIoPrefix: `${prefix}:socket.io`,
     bullPrefix: `{${prefix}:bull}`,
   };

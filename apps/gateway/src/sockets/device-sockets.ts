@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import type { Notification } from '@herald/contracts';
+import { deviceRoom } from '@herald/contracts';
+import type { LivePush, Notification, Priority } from '@herald/contracts';
 import type { DeviceRegistry, Presence } from '@herald/devices';
 import type { History } from '@herald/history';
 import type { Logger } from '@herald/observability';
@@ -13,6 +14,7 @@ import type { ConnectionContext } from './device-connection.js';
 import { handshake } from './handshake.js';
 import { notificationAwareRedisAdapter } from './live-notifications.js';
 import type { LiveNotificationSink } from './live-notifications.js';
+import type { LivePushSink } from './live-lanes.js';
 import { LocalDevices } from './local-devices.js';
 import type { GatewayServer, GatewaySocket } from './types.js';
 
@@ -45,7 +47,7 @@ const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
  * The Socket.IO side of the gateway: handshake auth, one DeviceConnection per socket, the
  * node's presence and heartbeats, and the hand-off of live pushes from the Redis adapter.
  */
-export class DeviceSockets implements LiveNotificationSink {
+export class DeviceSockets implements LiveNotificationSink, LivePushSink {
   readonly io: GatewayServer;
   private readonly connections = new Map<string, DeviceConnection>();
   private readonly local: LocalDevices;
@@ -116,6 +118,20 @@ export class DeviceSockets implements LiveNotificationSink {
     } catch (error) {
       this.deps.logger.error({ err: error, cursor: notification.cursor }, 'delivering a live notification failed');
     }
+  }
+
+  /** A push from the live channels: to every socket of its devices on this node (each device's room). */
+  push({ accountId, deviceIds, notification }: LivePush): void {
+    const rooms = this.io.of('/').adapter.rooms;
+    for (const deviceId of deviceIds) {
+      const socketIds = rooms.get(deviceRoom(accountId, deviceId));
+      if (socketIds !== undefined) for (const socketId of socketIds) this.deliver(socketId, notification);
+    }
+  }
+
+  overflowed(priority: Priority, messages: number): void {
+    this.deps.metrics.dropped.inc({ reason: 'overflow' }, messages);
+    this.deps.logger.warn({ priority, messages }, 'live lane full: dropped the oldest live messages (devices get them from history)');
   }
 
   invalid(payload: unknown): void {

@@ -1,13 +1,12 @@
 import { MetricsTime, Worker } from 'bullmq';
 import type { ConnectionOptions, Job } from 'bullmq';
-import type { Emitter } from '@socket.io/redis-emitter';
-import { PLATFORMS, deviceRoom } from '@herald/contracts';
+import { PLATFORMS, encodeLiveBatches, encodeLivePush } from '@herald/contracts';
 import type { Platform, Priority } from '@herald/contracts';
 import type { Logger } from '@herald/observability';
-import type { KeyBuilder } from '@herald/redis';
+import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { TraceRecorder } from '@herald/trace';
 import type { WorkerMetrics } from '../worker-metrics.js';
-import { PushDeliveryJobSchema, SocketDeliveryJobSchema } from './jobs.js';
+import { PushDeliveryJobSchema, readSocketDeliveryJob } from './jobs.js';
 import type { PushProvider } from './push-providers.js';
 
 export interface DeliveryWorkersOptions {
@@ -15,7 +14,8 @@ export interface DeliveryWorkersOptions {
   keys: KeyBuilder;
   /** The priorities whose delivery queues this process works. */
   priorities: readonly Priority[];
-  emitter: Emitter;
+  /** Publishes live batches to the gateways (autopipelined: a job's messages leave in one write). */
+  redis: RedisClient;
   push: PushProvider;
   concurrency: number;
   metrics: WorkerMetrics;
@@ -27,8 +27,8 @@ export interface DeliveryWorkersOptions {
 
 /** The event ids of a job's data, whatever its platform (for failure traces and logs). */
 function eventIdsOf(data: unknown): string[] {
-  const socket = SocketDeliveryJobSchema.safeParse(data);
-  if (socket.success) return socket.data.items.map((item) => item.notification.id);
+  const socket = readSocketDeliveryJob(data);
+  if (socket !== undefined) return socket.items.map((item) => item.eventId);
   const push = PushDeliveryJobSchema.safeParse(data);
   return push.success ? [...new Set(push.data.signals.flatMap((signal) => signal.eventIds))] : [];
 }
@@ -36,8 +36,9 @@ function eventIdsOf(data: unknown): string[] {
 /**
  * The delivery role: one BullMQ worker per (priority, platform) queue, so a failing push
  * provider or a slow platform never holds up another, and a low-priority flood never queues
- * ahead of high-priority deliveries. `web` and `tv` emit each notification to its devices'
- * rooms through the Socket.IO Redis emitter; `ios` and `android` send "pull now" signals
+ * ahead of high-priority deliveries. `web` and `tv` publish their notifications in live
+ * batches on the priority's live channel, which every gateway node hands to the devices'
+ * sockets it holds; `ios` and `android` send "pull now" signals
  * through the push provider. A job that throws is retried with exponential backoff and, after
  * its last attempt, kept in the queue's failed set: the delivery dead letters.
  */
@@ -53,14 +54,21 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
   };
 
   const deliverToSockets = async (platform: Platform, job: Job): Promise<void> => {
-    const { items, traceKey } = SocketDeliveryJobSchema.parse(job.data);
-    for (const { accountId, deviceIds, notification, acceptedAt } of items) {
-      options.emitter.to(deviceIds.map((deviceId) => deviceRoom(accountId, deviceId))).emit('notification', notification);
-      metrics.deliveries.inc({ platform, outcome: 'emitted' }, deviceIds.length);
-      metrics.deliveryLatency.observe({ priority: notification.priority, platform }, (now() - acceptedAt) / 1000);
-      if (debug()) logger.debug({ eventId: notification.id, accountId, platform, deviceIds, cursor: notification.cursor }, 'notification emitted');
+    const data = readSocketDeliveryJob(job.data);
+    if (data === undefined) throw new Error(`job ${job.id} is not a ${platform} delivery job`);
+    const { priority, items, traceKey } = data;
+    const messages = encodeLiveBatches(items.map((item) => encodeLivePush(item.accountId, item.deviceIds, item.notification)));
+    const channel = options.keys.liveChannel(priority);
+    await Promise.all(messages.map((message) => options.redis.publish(channel, message)));
+    const at = now();
+    let pushes = 0;
+    for (const { eventId, accountId, deviceIds, acceptedAt } of items) {
+      pushes += deviceIds.length;
+      metrics.deliveryLatency.observe({ priority, platform }, (at - acceptedAt) / 1000);
+      if (debug()) logger.debug({ eventId, accountId, platform, deviceIds }, 'notification published live');
     }
-    await tracePushes(traceKey, platform, items.map((item) => ({ eventId: item.notification.id, deviceIds: item.deviceIds })));
+    metrics.deliveries.inc({ platform, outcome: 'emitted' }, pushes);
+    await tracePushes(traceKey, platform, items.map((item) => ({ eventId: item.eventId, deviceIds: item.deviceIds })));
   };
 
   const deliverToPush = async (platform: 'ios' | 'android', job: Job): Promise<void> => {

@@ -11,7 +11,6 @@ import type { TraceRecorder } from '@herald/trace';
 import type { PushSignal, SocketDeliveryJob } from '../delivery/jobs.js';
 import type { WorkerMetrics } from '../worker-metrics.js';
 import { isStale, resolveTargets } from './gates.js';
-import type { Verdict } from './gates.js';
 import { Slots } from './slots.js';
 import type { StreamEntry } from './stream-entry.js';
 
@@ -49,12 +48,16 @@ export interface BatchRouterDeps {
 interface Routed {
   event: AcceptedEvent;
   targets: DeviceRecord[];
+  /** The account's devices with live presence (read with its registrations). */
+  online: ReadonlySet<string>;
   cursor?: string;
 }
 
 /** What the router decided for each event of a batch, for traces, the tap and debug logs. */
 class BatchDecisions {
   readonly records: TapRecord[] = [];
+  /** Events per verdict, for the gate metrics (counted once the batch is done). */
+  readonly counts = new Map<RoutingVerdict, number>();
   private readonly byId = new Map<string, TapRecord>();
 
   constructor(
@@ -79,6 +82,7 @@ class BatchDecisions {
     };
     this.records.push(record);
     this.byId.set(event.id, record);
+    this.counts.set(verdict, (this.counts.get(verdict) ?? 0) + 1);
   }
 
   markOnline(eventId: string, deviceIds: readonly string[]): void {
@@ -112,28 +116,25 @@ export class BatchRouter {
     const events = entries.flatMap((entry) => entry.events);
     const now = this.now();
     const decisions = new BatchDecisions(priority, now);
-    const count = (event: AcceptedEvent, verdict: Verdict, targets?: readonly DeviceRecord[], cursor?: string) => {
-      this.deps.metrics.gateOutcomes.inc({ priority, verdict });
-      decisions.add(event, verdict, targets, cursor);
-    };
 
     const fresh: AcceptedEvent[] = [];
     for (const event of events) {
-      if (isStale(event, this.deps.catalog, now)) count(event, 'stale');
+      if (isStale(event, this.deps.catalog, now)) decisions.add(event, 'stale');
       else fresh.push(event);
     }
     const seen = await this.alreadyRouted(priority, partition, fresh.map((event) => event.id));
     const unseen: AcceptedEvent[] = [];
     for (const event of fresh) {
-      if (seen.has(event.id)) count(event, 'duplicate');
+      if (seen.has(event.id)) decisions.add(event, 'duplicate');
       else unseen.push(event);
     }
 
     const traceKey = this.deps.traces.buckets.key(priority, partition, now);
-    const routed = await this.targetAndRecord(unseen, count);
+    const routed = await this.targetAndRecord(unseen, decisions);
     await this.fanOut(priority, partition, entries, routed, decisions, traceKey);
     await this.acknowledge(priority, partition, entries, events, this.deps.traces.routingFields(decisions.traced), traceKey);
     this.deps.metrics.entriesRouted.inc({ priority }, entries.length);
+    for (const [verdict, events] of decisions.counts) this.deps.metrics.gateOutcomes.inc({ priority, verdict }, events);
     this.log(decisions.records);
     // The tap is for eyes: best effort, after the work is safely done.
     this.deps.traces.publishTap(decisions.records).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not write the live tap'));
@@ -164,7 +165,7 @@ export class BatchRouter {
   /** Targeting and history, per account (accounts in parallel, each account's events in order). */
   private async targetAndRecord(
     events: AcceptedEvent[],
-    count: (event: AcceptedEvent, verdict: Verdict, targets?: readonly DeviceRecord[], cursor?: string) => void,
+    decisions: BatchDecisions,
   ): Promise<Routed[]> {
     const byAccount = new Map<string, AcceptedEvent[]>();
     for (const event of events) {
@@ -175,19 +176,21 @@ export class BatchRouter {
     const slots = new Slots(ACCOUNTS_IN_FLIGHT);
     const perAccount = await Promise.all(
       [...byAccount].map(([accountId, accountEvents]) => slots.run(async () => {
-        const devices = await this.deps.devices.list(accountId);
+        // Registrations and presence in one round trip. A device that comes online after this
+        // read replays the history it joins after; one that goes offline misses a push it pulls.
+        const [devices, online] = await Promise.all([this.deps.devices.list(accountId), this.deps.presence.onlineDevices(accountId)]);
         const routed: Routed[] = [];
         for (const event of accountEvents) {
           const targets = resolveTargets(event, devices, this.deps.catalog);
-          if (targets.length === 0) count(event, 'no_targets');
-          else routed.push({ event, targets });
+          if (targets.length === 0) decisions.add(event, 'no_targets');
+          else routed.push({ event, targets, online });
         }
         if (routed.length === 0) return routed;
         const entries: HistoryEntry[] = routed.map(({ event, targets }) => ({ ...event, devices: targets.map((d) => d.deviceId) }));
         const outcomes = await this.deps.history.append(accountId, entries);
         routed.forEach((r, i) => {
           r.cursor = outcomes[i]!.cursor;
-          count(r.event, 'routed', r.targets, r.cursor);
+          decisions.add(r.event, 'routed', r.targets, r.cursor);
         });
         return routed;
       })),
@@ -208,19 +211,17 @@ export class BatchRouter {
     const socketItems: Record<'web' | 'tv', SocketDeliveryJob['items']> = { web: [], tv: [] };
     const signals: Record<'ios' | 'android', Map<string, PushSignal>> = { ios: new Map(), android: new Map() };
 
-    const pushAccounts = [...new Set(routed.filter((r) => r.targets.some(isSocketDevice)).map((r) => r.event.accountId))];
-    const slots = new Slots(ACCOUNTS_IN_FLIGHT);
-    const online = new Map(await Promise.all(pushAccounts.map((id) => slots.run(async () => [id, await this.deps.presence.onlineDevices(id)] as const))));
-
-    for (const { event, targets, cursor } of routed) {
+    for (const { event, targets, online, cursor } of routed) {
       if (cursor === undefined) continue;
-      const notification = toNotification(cursor, { ...event, devices: [] });
+      // Serialized once, here: delivery and the gateways' live channel pass this JSON on as it is.
+      let notification: string | undefined;
       for (const platform of ['web', 'tv'] as const) {
         const deviceIds = targets
-          .filter((d) => d.platform === platform && online.get(event.accountId)?.has(d.deviceId) === true)
+          .filter((d) => d.platform === platform && online.has(d.deviceId))
           .map((d) => d.deviceId);
         if (deviceIds.length > 0) {
-          socketItems[platform].push({ accountId: event.accountId, deviceIds, notification, acceptedAt: event.acceptedAt });
+          notification ??= JSON.stringify(toNotification(cursor, { ...event, devices: [] }));
+          socketItems[platform].push({ accountId: event.accountId, deviceIds, eventId: event.id, notification, acceptedAt: event.acceptedAt });
           decisions.markOnline(event.id, deviceIds);
         }
       }
@@ -258,7 +259,10 @@ export class BatchRouter {
     const queues = this.deps.queues[priority];
     const adds: Promise<unknown>[] = [];
     for (const platform of ['web', 'tv'] as const) {
-      if (socketItems[platform].length > 0) adds.push(queues[platform].add(platform, { items: socketItems[platform], traceKey }, options(platform)));
+      if (socketItems[platform].length > 0) {
+        const job: SocketDeliveryJob = { priority, items: socketItems[platform], traceKey };
+        adds.push(queues[platform].add(platform, job, options(platform)));
+      }
     }
     for (const platform of ['ios', 'android'] as const) {
       if (signals[platform].size > 0) adds.push(queues[platform].add(platform, { signals: [...signals[platform].values()], traceKey }, options(platform)));
@@ -294,8 +298,4 @@ export class BatchRouter {
       ),
     );
   }
-}
-
-function isSocketDevice(device: DeviceRecord): boolean {
-  return device.platform === 'web' || device.platform === 'tv';
 }
