@@ -165,7 +165,7 @@ describe('dashboard live tap and event traces', () => {
     // What the router writes with its acknowledgement.
     const traces = recorder();
     const key = traces.buckets.key('high', streams.partitionOf('high', 'acct-a'), Date.now());
-    await dashboard.redis.client.hset(key, ...traces.routingFields([record('evt-42', 'acct-a')]));
+    await dashboard.redis.client.hset(key, ...traces.routingFields([record('evt-42', 'acct-a')], new Map([['evt-42', { batch: 'b-1', devices: { tv: ['tv-1'] } }]])));
     const routed = EventTraceSchema.parse(await (await running.request('/admin/api/events/evt-42')).json());
     expect(routed.status).to.equal('routed');
     expect(routed.gates.map((g) => [g.gate, g.verdict])).to.deep.equal([

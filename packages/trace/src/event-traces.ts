@@ -4,7 +4,7 @@ import { HistoryEntrySchema } from '@herald/history';
 import type { HistoryEntry } from '@herald/history';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import { TraceBuckets } from './trace-buckets.js';
-import { FailureRecordSchema, PushRecordSchema, RoutingRecordSchema, TapEntrySchema, traceField } from './trace-records.js';
+import { FailureRecordSchema, JobPushRecordSchema, PushRecordSchema, RoutingRecordSchema, TapEntrySchema, traceField } from './trace-records.js';
 import type { RoutingRecord } from './trace-records.js';
 
 export interface EventTracesOptions {
@@ -39,9 +39,12 @@ function throwOnError(replies: [Error | null, unknown][] | null): unknown[] {
   });
 }
 
+type Deliveries = Pick<EventTrace, 'pushes' | 'failures'>;
+
 /** What one bucket hash held for the event (null: field absent). */
 interface Found {
   priority: Priority;
+  key: string;
   routed: string | null;
   pushed: (string | null)[];
   failed: (string | null)[];
@@ -73,16 +76,17 @@ export class EventTraces {
       ...PLATFORMS.map((platform) => traceField.pushed(eventId, platform)),
       ...PLATFORMS.map((platform) => traceField.failed(eventId, platform)),
     ];
-    const places: { priority: Priority; partition: number }[] = [];
+    const places: { priority: Priority; key: string }[] = [];
     const pipeline = redis.pipeline();
     // The idempotency sets first, the router's record after: the router writes its record and
     // marks the id routed in one script, so whenever the sets still say "not routed", a record
     // read later is either there or not yet written; never "routed, and no record" by a race.
     const queued = this.queueChecks(pipeline, eventId);
     for (const bucket of this.buckets.bucketsToRead(this.now())) {
-      for (const place of this.partitions()) {
-        places.push(place);
-        pipeline.hmget(keys.traces(place.priority, place.partition, bucket), ...fields);
+      for (const { priority, partition } of this.partitions()) {
+        const key = keys.traces(priority, partition, bucket);
+        places.push({ priority, key });
+        pipeline.hmget(key, ...fields);
       }
     }
     pipeline.hgetall(keys.trace(eventId));
@@ -93,7 +97,7 @@ export class EventTraces {
     places.forEach((place, i) => {
       const values = replies[i] as (string | null)[];
       if (values.every((value) => value === null)) return;
-      found.push({ priority: place.priority, routed: values[0]!, pushed: values.slice(1, 1 + PLATFORMS.length), failed: values.slice(1 + PLATFORMS.length) });
+      found.push({ priority: place.priority, key: place.key, routed: values[0]!, pushed: values.slice(1, 1 + PLATFORMS.length), failed: values.slice(1 + PLATFORMS.length) });
     });
     const acks = replies[places.length] as Record<string, string>;
 
@@ -103,9 +107,12 @@ export class EventTraces {
     if (record === undefined) {
       return queuedIn === undefined ? undefined : { id: eventId, priority: queuedIn, status: 'queued', gates: [], pushes: [], failures: [], acks: [] };
     }
-    const priority = found.find((f) => f.routed !== null)!.priority;
-    const entry = record.k === undefined ? undefined : await this.historyEntry(record.a, record.k);
-    return this.assemble(eventId, priority, record, entry, found, acks);
+    const { priority, key } = found.find((f) => f.routed !== null)!;
+    const [entry, jobs] = await Promise.all([
+      record.k === undefined ? undefined : this.historyEntry(record.a, record.k),
+      this.jobDeliveries(key, record),
+    ]);
+    return this.assemble(eventId, priority, record, entry, found, jobs, acks);
   }
 
   /** Routing records as the router writes them, from now on, until the signal aborts. */
@@ -164,6 +171,28 @@ export class EventTraces {
     };
   }
 
+  /**
+   * The pushes and failures of the delivery jobs that carried a routed event (`record.b`): one
+   * record per job and platform, for the devices the event's record names on that platform.
+   */
+  private async jobDeliveries(key: string, record: RoutingRecord): Promise<Deliveries> {
+    const deliveries: Deliveries = { pushes: [], failures: [] };
+    if (record.b === undefined) return deliveries;
+    const batch = record.b;
+    const values = await this.options.redis.hmget(
+      key,
+      ...PLATFORMS.map((platform) => traceField.jobPushed(batch, platform)),
+      ...PLATFORMS.map((platform) => traceField.jobFailed(batch, platform)),
+    );
+    PLATFORMS.forEach((platform, i) => {
+      const push = JobPushRecordSchema.safeParse(parseJson(values[i] ?? 'null'));
+      if (push.success) for (const deviceId of record.pd?.[platform] ?? []) deliveries.pushes.push({ deviceId, platform, at: iso(push.data.at) });
+      const fail = FailureRecordSchema.safeParse(parseJson(values[PLATFORMS.length + i] ?? 'null'));
+      if (fail.success) deliveries.failures.push({ platform, at: iso(fail.data.at), error: fail.data.e });
+    });
+    return deliveries;
+  }
+
   /** A routed event's own fields, from its history entry while the history still has it. */
   private async historyEntry(accountId: string, cursor: string): Promise<HistoryEntry | undefined> {
     const entries = (await this.options.redis.xrange(this.options.keys.history(accountId), cursor, cursor)) as [string, string[]][];
@@ -173,9 +202,17 @@ export class EventTraces {
     return entry.success ? entry.data : undefined;
   }
 
-  private assemble(eventId: string, priority: Priority, record: RoutingRecord, entry: HistoryEntry | undefined, found: Found[], acks: Record<string, string>): EventTrace {
-    const pushes: EventTrace['pushes'] = [];
-    const failures: EventTrace['failures'] = [];
+  private assemble(
+    eventId: string,
+    priority: Priority,
+    record: RoutingRecord,
+    entry: HistoryEntry | undefined,
+    found: Found[],
+    jobs: Deliveries,
+    acks: Record<string, string>,
+  ): EventTrace {
+    const { pushes, failures } = jobs;
+    // Per-event records, as versions before per-job records wrote them.
     for (const f of found) {
       PLATFORMS.forEach((platform: Platform, i) => {
         const push = PushRecordSchema.safeParse(parseJson(f.pushed[i] ?? 'null'));
@@ -219,6 +256,6 @@ function gatesOf(record: RoutingRecord, targeted: string[] | undefined): GateVer
     { gate: 'duplicate', verdict: verdict(1) },
     { gate: 'targeting', verdict: verdict(2), ...(targeted === undefined || targeted.length === 0 ? {} : { devices: targeted }) },
     { gate: 'history', verdict: verdict(3), ...(record.k === undefined ? {} : { cursor: record.k }) },
-    { gate: 'online', verdict: verdict(4), devices: record.o ?? [] },
+    { gate: 'online', verdict: verdict(4), devices: record.o ?? [...(record.pd?.web ?? []), ...(record.pd?.tv ?? [])] },
   ];
 }

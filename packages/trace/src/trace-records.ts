@@ -10,17 +10,40 @@ import {
 import type { Platform, TapRecord } from '@herald/contracts';
 
 /**
- * The fields of a trace bucket hash, per event id. Short names: at full rate these are written
- * for every event.
- * - `<id>:r`: the router's record (RoutingRecord), written atomically with the acknowledgement;
- * - `<id>:p:<platform>`: a delivery (PushRecord), by the delivery worker after emitting or sending;
- * - `<id>:f:<platform>`: a delivery that failed for good (FailureRecord).
+ * The fields of a trace bucket hash. Short names: at full rate the router's are written for
+ * every event.
+ * - `<id>:r`: the router's record of an event (RoutingRecord), written atomically with the
+ *   acknowledgement; it names the router batch whose delivery jobs carried the event, and the
+ *   devices per platform they were to reach;
+ * - `@<batch>:p:<platform>`: that batch's delivery job of the platform was made (JobPushRecord),
+ *   by the delivery worker after publishing or sending: one field per job, not per event;
+ * - `@<batch>:f:<platform>`: that job failed for good (FailureRecord).
+ * - `<id>:p:<platform>` / `<id>:f:<platform>`: the per-event push and failure records of
+ *   versions before per-job records (PushRecord, FailureRecord); still read.
+ * Event ids never contain `@`, so the job fields cannot meet an event's.
  */
 export const traceField = {
   routed: (eventId: string) => `${eventId}:r`,
   pushed: (eventId: string, platform: Platform) => `${eventId}:p:${platform}`,
   failed: (eventId: string, platform: Platform) => `${eventId}:f:${platform}`,
+  jobPushed: (batch: string, platform: Platform) => `@${batch}:p:${platform}`,
+  jobFailed: (batch: string, platform: Platform) => `@${batch}:f:${platform}`,
 };
+
+/** The devices, per platform, that an event's delivery jobs are to reach. */
+export const PlatformDevicesSchema = z.object({
+  web: z.array(DeviceIdSchema).optional(),
+  tv: z.array(DeviceIdSchema).optional(),
+  ios: z.array(DeviceIdSchema).optional(),
+  android: z.array(DeviceIdSchema).optional(),
+});
+export type PlatformDevices = z.infer<typeof PlatformDevicesSchema>;
+
+/** Where a routed event went for delivery: its router batch's jobs, and its devices in them. */
+export interface EventDelivery {
+  batch: string;
+  devices: PlatformDevices;
+}
 
 /**
  * The router's record of one event, stored compactly: it is written for every event. A routed
@@ -38,12 +61,21 @@ export const RoutingRecordSchema = z.object({
   c: z.number().optional(),
   k: CursorSchema.optional(),
   d: z.array(DeviceIdSchema).optional(),
+  /** Online devices pushed to (records before per-job push records; now `pd`'s web and tv). */
   o: z.array(DeviceIdSchema).optional(),
+  /** The router batch whose delivery jobs carried the event (see `traceField.jobPushed`). */
+  b: z.string().optional(),
+  /** The devices, per platform, those jobs were to reach. */
+  pd: PlatformDevicesSchema.optional(),
 });
 export type RoutingRecord = z.infer<typeof RoutingRecordSchema>;
 
 export const PushRecordSchema = z.object({ at: z.number(), d: z.array(DeviceIdSchema) });
 export type PushRecord = z.infer<typeof PushRecordSchema>;
+
+/** A delivery job was made (its pushes published, or its signals sent), at `at`. */
+export const JobPushRecordSchema = z.object({ at: z.number() });
+export type JobPushRecord = z.infer<typeof JobPushRecordSchema>;
 
 export const FailureRecordSchema = z.object({ at: z.number(), e: z.string() });
 export type FailureRecord = z.infer<typeof FailureRecordSchema>;
@@ -56,10 +88,10 @@ export const TAP_RECORDS_PER_BATCH = 100;
 /** Entries (router batches) the tap stream keeps. */
 export const TAP_MAX_ENTRIES = 1000;
 
-export function toRoutingRecord(record: TapRecord): RoutingRecord {
+export function toRoutingRecord(record: TapRecord, delivery?: EventDelivery): RoutingRecord {
   const common = { v: record.verdict, at: record.routedAt, ac: record.acceptedAt, a: record.accountId };
   if (record.verdict === 'routed' && record.cursor !== undefined) {
-    return { ...common, k: record.cursor, ...(record.online.length === 0 ? {} : { o: record.online }) };
+    return { ...common, k: record.cursor, ...(delivery === undefined ? {} : { b: delivery.batch, pd: delivery.devices }) };
   }
   return {
     ...common,

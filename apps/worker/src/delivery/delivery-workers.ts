@@ -48,15 +48,15 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
   const debug = () => logger.isLevelEnabled('debug');
 
   // A trace write that fails must not fail (and so repeat) a delivery that was made.
-  const tracePushes = (traceKey: string | undefined, platform: Platform, pushes: { eventId: string; deviceIds: string[] }[]) => {
-    if (traceKey === undefined) return Promise.resolve();
-    return traces.recordPushes(traceKey, platform, pushes, now()).catch((error: unknown) => logger.warn({ err: error, platform }, 'could not trace deliveries'));
+  const tracePush = (data: { traceKey?: string | undefined; batch?: string | undefined }, platform: Platform) => {
+    if (data.traceKey === undefined || data.batch === undefined) return Promise.resolve();
+    return traces.recordPushes(data.traceKey, platform, data.batch, now()).catch((error: unknown) => logger.warn({ err: error, platform }, 'could not trace deliveries'));
   };
 
   const deliverToSockets = async (platform: Platform, job: Job): Promise<void> => {
     const data = readSocketDeliveryJob(job.data);
     if (data === undefined) throw new Error(`job ${job.id} is not a ${platform} delivery job`);
-    const { priority, items, traceKey } = data;
+    const { priority, items } = data;
     const messages = encodeLiveBatches(items.map((item) => encodeLivePush(item.accountId, item.deviceIds, item.notification)));
     const channel = options.keys.liveChannel(priority);
     await Promise.all(messages.map((message) => options.redis.publish(channel, message)));
@@ -68,11 +68,12 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
       if (debug()) logger.debug({ eventId, accountId, platform, deviceIds }, 'notification published live');
     }
     metrics.deliveries.inc({ platform, outcome: 'emitted' }, pushes);
-    await tracePushes(traceKey, platform, items.map((item) => ({ eventId: item.eventId, deviceIds: item.deviceIds })));
+    await tracePush(data, platform);
   };
 
   const deliverToPush = async (platform: 'ios' | 'android', job: Job): Promise<void> => {
-    const { signals, traceKey } = PushDeliveryJobSchema.parse(job.data);
+    const data = PushDeliveryJobSchema.parse(job.data);
+    const { signals } = data;
     try {
       await options.push.send(platform, signals);
     } catch (error) {
@@ -80,17 +81,11 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
       throw error;
     }
     metrics.deliveries.inc({ platform, outcome: 'sent' }, signals.length);
-    const devicesByEvent = new Map<string, string[]>();
     for (const signal of signals) {
       metrics.deliveryLatency.observe({ priority: signal.priority, platform }, (now() - signal.acceptedAt) / 1000);
-      for (const eventId of signal.eventIds) {
-        const devices = devicesByEvent.get(eventId);
-        if (devices === undefined) devicesByEvent.set(eventId, [signal.deviceId]);
-        else devices.push(signal.deviceId);
-        if (debug()) logger.debug({ eventId, accountId: signal.accountId, platform, deviceId: signal.deviceId }, 'push signal sent');
-      }
+      if (debug()) logger.debug({ eventIds: signal.eventIds, accountId: signal.accountId, platform, deviceId: signal.deviceId }, 'push signal sent');
     }
-    await tracePushes(traceKey, platform, [...devicesByEvent].map(([eventId, deviceIds]) => ({ eventId, deviceIds })));
+    await tracePush(data, platform);
   };
 
   return options.priorities.flatMap((priority) => PLATFORMS.map((platform) => {
@@ -118,9 +113,9 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
         { platform, jobId: job?.id, attempt: job?.attemptsMade, eventIds, err: error },
         final ? 'delivery job failed for good' : 'delivery job failed; will retry',
       );
-      const traceKey = (job?.data as { traceKey?: unknown } | undefined)?.traceKey;
-      if (final && typeof traceKey === 'string') {
-        traces.recordFailure(traceKey, platform, eventIds, error.message, now()).catch((traceError: unknown) => logger.warn({ err: traceError, platform }, 'could not trace a failed delivery'));
+      const { traceKey, batch } = (job?.data ?? {}) as { traceKey?: unknown; batch?: unknown };
+      if (final && typeof traceKey === 'string' && typeof batch === 'string') {
+        traces.recordFailure(traceKey, platform, batch, error.message, now()).catch((traceError: unknown) => logger.warn({ err: traceError, platform }, 'could not trace a failed delivery'));
       }
     });
     worker.on('error', (error) => logger.error({ platform, err: error }, 'delivery worker error'));

@@ -21,6 +21,8 @@ export const SocketDeliveryJobSchema = z.object({
   ),
   /** The trace hash the delivery records its pushes in (absent in jobs from before tracing). */
   traceKey: z.string().optional(),
+  /** The router batch the job is of: its push is recorded once, under this name, in the trace hash. */
+  batch: z.string().optional(),
 });
 export type SocketDeliveryJob = z.infer<typeof SocketDeliveryJobSchema>;
 
@@ -67,5 +69,5 @@ export const PushSignalSchema = z.object({
 export type PushSignal = z.infer<typeof PushSignalSchema>;
 
 /** An `ios` or `android` delivery job: signals, at most one per device. */
-export const PushDeliveryJobSchema = z.object({ signals: z.array(PushSignalSchema), traceKey: z.string().optional() });
+export const PushDeliveryJobSchema = z.object({ signals: z.array(PushSignalSchema), traceKey: z.string().optional(), batch: z.string().optional() });
 export type PushDeliveryJob = z.infer<typeof PushDeliveryJobSchema>;

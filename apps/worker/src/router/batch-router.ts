@@ -7,7 +7,7 @@ import type { History, HistoryEntry } from '@herald/history';
 import type { Logger } from '@herald/observability';
 import { RedisScript, RedisTimeBuckets } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
-import type { TraceRecorder } from '@herald/trace';
+import type { EventDelivery, TraceRecorder } from '@herald/trace';
 import type { PushSignal, SocketDeliveryJob } from '../delivery/jobs.js';
 import type { WorkerMetrics } from '../worker-metrics.js';
 import { isStale, resolveTargets } from './gates.js';
@@ -85,8 +85,18 @@ class BatchDecisions {
     this.counts.set(verdict, (this.counts.get(verdict) ?? 0) + 1);
   }
 
-  markOnline(eventId: string, deviceIds: readonly string[]): void {
-    this.byId.get(eventId)?.online.push(...deviceIds);
+  /** Routed events that went into this batch's delivery jobs: the devices per platform (for traces). */
+  readonly deliveries = new Map<string, EventDelivery>();
+
+  /**
+   * The event goes to these devices of `platform` in this batch's delivery job `batch`; web and
+   * TV devices passed the online gate.
+   */
+  deliver(eventId: string, batch: string, platform: Platform, deviceIds: string[]): void {
+    if (platform === 'web' || platform === 'tv') this.byId.get(eventId)?.online.push(...deviceIds);
+    let delivery = this.deliveries.get(eventId);
+    if (delivery === undefined) this.deliveries.set(eventId, (delivery = { batch, devices: {} }));
+    (delivery.devices[platform] ??= []).push(...deviceIds);
   }
 
   /** Records for the traces: a duplicate's trace is the one its first routing wrote. */
@@ -132,7 +142,7 @@ export class BatchRouter {
     const traceKey = this.deps.traces.buckets.key(priority, partition, now);
     const routed = await this.targetAndRecord(unseen, decisions);
     await this.fanOut(priority, partition, entries, routed, decisions, traceKey);
-    await this.acknowledge(priority, partition, entries, events, this.deps.traces.routingFields(decisions.traced), traceKey);
+    await this.acknowledge(priority, partition, entries, events, this.deps.traces.routingFields(decisions.traced, decisions.deliveries), traceKey);
     this.deps.metrics.entriesRouted.inc({ priority }, entries.length);
     for (const [verdict, events] of decisions.counts) this.deps.metrics.gateOutcomes.inc({ priority, verdict }, events);
     this.log(decisions.records);
@@ -208,6 +218,8 @@ export class BatchRouter {
     traceKey: string,
   ): Promise<void> {
     if (routed.length === 0) return;
+    // The batch's name: its entries, so a retried batch makes the same jobs (deterministic ids).
+    const batch = `${entries[0]!.id}.${entries[entries.length - 1]!.id}.${entries.length}`;
     const socketItems: Record<'web' | 'tv', SocketDeliveryJob['items']> = { web: [], tv: [] };
     const signals: Record<'ios' | 'android', Map<string, PushSignal>> = { ios: new Map(), android: new Map() };
 
@@ -222,11 +234,12 @@ export class BatchRouter {
         if (deviceIds.length > 0) {
           notification ??= JSON.stringify(toNotification(cursor, { ...event, devices: [] }));
           socketItems[platform].push({ accountId: event.accountId, deviceIds, eventId: event.id, notification, acceptedAt: event.acceptedAt });
-          decisions.markOnline(event.id, deviceIds);
+          decisions.deliver(event.id, batch, platform, deviceIds);
         }
       }
       for (const device of targets) {
         if (device.platform !== 'ios' && device.platform !== 'android') continue;
+        decisions.deliver(event.id, batch, device.platform, [device.deviceId]);
         const key = JSON.stringify([event.accountId, device.deviceId]);
         const signal = signals[device.platform].get(key);
         if (signal === undefined) {
@@ -246,9 +259,7 @@ export class BatchRouter {
       }
     }
 
-    const first = entries[0]!.id;
-    const last = entries[entries.length - 1]!.id;
-    const jobId = (platform: Platform) => `${priority}.${partition}.${first}.${last}.${entries.length}.${platform}`;
+    const jobId = (platform: Platform) => `${priority}.${partition}.${batch}.${platform}`;
     const options = (platform: Platform) => ({
       jobId: jobId(platform),
       attempts: this.deps.deliveryAttempts,
@@ -260,12 +271,12 @@ export class BatchRouter {
     const adds: Promise<unknown>[] = [];
     for (const platform of ['web', 'tv'] as const) {
       if (socketItems[platform].length > 0) {
-        const job: SocketDeliveryJob = { priority, items: socketItems[platform], traceKey };
+        const job: SocketDeliveryJob = { priority, items: socketItems[platform], traceKey, batch };
         adds.push(queues[platform].add(platform, job, options(platform)));
       }
     }
     for (const platform of ['ios', 'android'] as const) {
-      if (signals[platform].size > 0) adds.push(queues[platform].add(platform, { signals: [...signals[platform].values()], traceKey }, options(platform)));
+      if (signals[platform].size > 0) adds.push(queues[platform].add(platform, { signals: [...signals[platform].values()], traceKey, batch }, options(platform)));
     }
     await Promise.all(adds);
   }
