@@ -7,7 +7,7 @@
  * Everything runs on this machine: a fresh redis-server (AOF on, as in production), the ingest
  * app as its own process, and autocannon as the load generator in this process.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,7 +15,7 @@ import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { startRedisServer } from '@herald/embedded-redis';
 import { APPS, stopProcesses, waitUntilReady } from '@herald/launcher';
-import { cpuProfileFlags, runTs } from './processes.js';
+import { cpuProfileFlags, processCpuSeconds, runTs } from './processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -64,13 +64,11 @@ async function baseline(redis: Redis): Promise<number> {
 
 /** CPU seconds used so far by ingest (from /proc), Redis (INFO, children included) and this process. */
 async function cpuSeconds(redis: Redis, ingestPid: number): Promise<{ ingest: number; redis: number; loadgen: number }> {
-  const ticks = 100; // USER_HZ on Linux
-  const fields = readFileSync(`/proc/${ingestPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   const info = await redis.info('cpu');
   const stat = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
   const own = process.cpuUsage();
   return {
-    ingest: (Number(fields[11]) + Number(fields[12])) / ticks,
+    ingest: processCpuSeconds(ingestPid),
     redis: stat('used_cpu_user') + stat('used_cpu_sys') + stat('used_cpu_user_children') + stat('used_cpu_sys_children'),
     loadgen: (own.user + own.system) / 1e6,
   };

@@ -26,7 +26,7 @@ import { DeviceRegistry, DeviceTokens } from '@herald/devices';
 import { startRedisServer } from '@herald/embedded-redis';
 import { createKeys } from '@herald/redis';
 import { stopProcesses, waitUntilReady } from '@herald/launcher';
-import { cpuProfileFlags, percentile, root, runTs } from './processes.js';
+import { cpuProfileFlags, percentile, processCpuSeconds, root, runTs } from './processes.js';
 import type { ProbeSample } from './probe.js';
 
 const { values } = parseArgs({
@@ -71,21 +71,33 @@ async function main(): Promise<void> {
     HERALD_BACKLOG_LIMIT_LOW: '50000000',
     HERALD_BACKLOG_LIMIT_MEDIUM: '50000000',
   };
-  const children = [];
+  const children: ReturnType<typeof runTs>[] = [];
   try {
     const gatewayPort = 3291;
-    children.push(runTs('apps/gateway/src/main.ts', { ...env, GATEWAY_PORT: String(gatewayPort) }));
-    children.push(runTs('apps/ingest/src/main.ts', env, ['--max-semi-space-size=64']));
-    children.push(runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: '3401', HERALD_WORKER_PRIORITIES: 'high' }, ['--max-semi-space-size=64']));
+    /** The processes whose CPU time the pipeline run reports, by role. */
+    const roles: [string, number][] = [['redis', server.pid]];
+    const start = (role: string, child: ReturnType<typeof runTs>) => {
+      children.push(child);
+      roles.push([role, child.pid ?? -1]);
+    };
+    start('gateway', runTs('apps/gateway/src/main.ts', { ...env, GATEWAY_PORT: String(gatewayPort) }));
+    start('ingest', runTs('apps/ingest/src/main.ts', env, ['--max-semi-space-size=64']));
+    start('worker high', runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: '3401', HERALD_WORKER_PRIORITIES: 'high' }, ['--max-semi-space-size=64']));
     // The lower priorities' worker gives way for CPU, as it would on a shared host (HERALD_WORKER_NICE).
     const lowerNice = process.env['HERALD_BENCH_WORKER_NICE'] ?? '10';
-    children.push(
-      runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: '3402', HERALD_WORKER_PRIORITIES: 'medium,low', HERALD_WORKER_NICE: lowerNice }, [
-        ...cpuProfileFlags(),
-        '--max-semi-space-size=64',
-      ]),
-    );
-    await Promise.all([INGEST, 3401, 3402, gatewayPort].map((port) => waitUntilReady(`http://127.0.0.1:${port}/readyz`)));
+    // More processes for the lower priorities share their partitions (leases), as RENO scales a priority out.
+    const lowerWorkers = Number(process.env['HERALD_BENCH_LOWER_WORKERS'] ?? '1');
+    const lowerPorts = Array.from({ length: lowerWorkers }, (_, i) => 3402 + i);
+    for (const port of lowerPorts) {
+      start(
+        `worker medium,low${lowerWorkers > 1 ? ` ${port - 3401}` : ''}`,
+        runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: String(port), HERALD_WORKER_PRIORITIES: 'medium,low', HERALD_WORKER_NICE: lowerNice }, [
+          ...cpuProfileFlags(),
+          '--max-semi-space-size=64',
+        ]),
+      );
+    }
+    await Promise.all([INGEST, 3401, ...lowerPorts, gatewayPort].map((port) => waitUntilReady(`http://127.0.0.1:${port}/readyz`)));
 
     // Devices: one web device per account, registered and connected to the gateway.
     const registry = new DeviceRegistry({ redis, keys, tokens: new DeviceTokens({ secret: DEVICE_SECRET, ttlSeconds: 3600 }) });
@@ -161,7 +173,14 @@ async function main(): Promise<void> {
     let pipelineRate = NaN;
     let sent = 0;
     let mediumLatency: number[] = [];
+    /** CPU seconds of each process (and of this one: the devices and the load generator) so far. */
+    const cpuNow = () => {
+      const own = process.cpuUsage();
+      return [...roles.map(([role, pid]) => [role, processCpuSeconds(pid)] as const), ['devices + load generator', (own.user + own.system) / 1e6] as const];
+    };
+    let cpuPerNotification = '';
     if (runs.has('pipeline')) {
+      const cpuBefore = cpuNow();
       console.log(`pipeline: batches of 1000 into ingest, ${duration / 1000}s ...`);
       received = fresh();
       const started = Date.now();
@@ -170,6 +189,10 @@ async function main(): Promise<void> {
       await drain();
       pipelineRate = received.count / ((Date.now() - started) / 1000);
       mediumLatency = received.latencies.get('medium') ?? [];
+      const delivered = received.count;
+      const perNotification = cpuNow().map(([role, seconds], i) => [role, ((seconds - cpuBefore[i]![1]) * 1e6) / delivered] as const);
+      const total = perNotification.reduce((sum, [, us]) => sum + us, 0);
+      cpuPerNotification = `CPU µs per notification delivered: ${perNotification.map(([role, us]) => `${role} ${us.toFixed(1)}`).join(', ')}; total ${total.toFixed(1)}`;
     }
 
     // 3. Isolation: high-priority events alone, then under a low-priority flood. They are sent
@@ -256,6 +279,7 @@ async function main(): Promise<void> {
     console.log(`| high priority alone (${values['high-rate']}/s) | - | ${ms(idleHigh, 50)} | ${ms(idleHigh, 99)} |`);
     console.log(`| high priority under a low flood | - | ${ms(floodHigh, 50)} | ${ms(floodHigh, 99)} |`);
     console.log(`| low-priority flood itself | ${Math.round(floodRate).toLocaleString('en')} | ${ms(floodLow, 50)} | ${ms(floodLow, 99)} |`);
+    if (cpuPerNotification !== '') console.log(`\n${cpuPerNotification}`);
     console.log(`\npipeline: ${(pipelineRate / baselineRate).toFixed(2)}x the emitter baseline (${sent.toLocaleString('en')} events sent); high p99 under flood: ${(percentile(floodHigh, 99) / percentile(idleHigh, 99)).toFixed(2)}x idle`);
     if (process.env['HERALD_BENCH_SLOWLOG'] === '1') {
       const slow = (await redis.call('SLOWLOG', 'GET', '-1')) as [number, number, number, string[]][];
