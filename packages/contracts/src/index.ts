@@ -6,6 +6,7 @@ export {
   AcceptStatusSchema,
   EventBatchSchema,
   EventInputSchema,
+  JsonObjectSchema,
   MAX_BATCH_EVENTS,
   MAX_PAYLOAD_BYTES,
 } from './event.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AccountIdSchema, DeviceIdSchema, EventIdSchema, ProfileIdSchema } from './identifiers.js';
+import { JsonObjectSchema } from './event.js';
 import { PrioritySchema } from './platform.js';
 
 /** A history cursor: the id of an entry in the account's history stream (`<ms>-<seq>`). */
@@ -23,7 +24,7 @@ export const NotificationSchema = z.object({
   type: z.string(),
   accountId: AccountIdSchema,
   profileId: ProfileIdSchema.optional(),
-  payload: z.record(z.string(), z.unknown()),
+  payload: JsonObjectSchema,
   /** ISO-8601. */
   createdAt: z.string(),
   priority: PrioritySchema,

@@ -15,6 +15,7 @@ import {
   ErrorDetailSchema,
   EventIdSchema,
   EventInputSchema,
+  JsonObjectSchema,
   EventTraceSchema,
   EventTypeInfoSchema,
   EventTypeListSchema,
@@ -85,9 +86,10 @@ export const SHARED_COMPONENTS: readonly NamedSchema[] = [
   { name: 'Readiness', schema: ReadinessSchema },
 ];
 
-/** The event payload is checked with a zod custom check (a JSON object of at most 8 KiB) JSON Schema cannot express. */
+/** Payloads are checked with zod custom checks (a JSON object, of at most 8 KiB in events) JSON Schema cannot express. */
 export const UNREPRESENTABLE: ReadonlyMap<z.ZodType, JsonSchema> = new Map<z.ZodType, JsonSchema>([
   [EventInputSchema.shape.payload.unwrap(), { type: 'object' }],
+  [JsonObjectSchema, { type: 'object' }],
 ]);
 
 /** `Retry-After`, in seconds. */
