@@ -11,15 +11,30 @@ export const HistoryEntrySchema = AcceptedEventSchema.extend({
 });
 export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
 
-/** The contract's `notification` shape of a history entry. */
-export function toNotification(cursor: string, entry: HistoryEntry): Notification {
+/** What a notification is made of: a history entry's event fields (its devices are not sent). */
+export type NotificationSource = Pick<HistoryEntry, 'id' | 'type' | 'accountId' | 'profileId' | 'payload' | 'createdAt' | 'priority' | 'collapseKey'>;
+
+/** The last creation time formatted: events of one batch usually share it (ingest's default is its arrival). */
+let lastCreatedAt = Number.NaN;
+let lastCreatedAtIso = '';
+
+function isoTime(ms: number): string {
+  if (ms !== lastCreatedAt) {
+    lastCreatedAtIso = new Date(ms).toISOString();
+    lastCreatedAt = ms;
+  }
+  return lastCreatedAtIso;
+}
+
+/** The contract's `notification` shape of a history entry (or of an accepted event, given its cursor). */
+export function toNotification(cursor: string, entry: NotificationSource): Notification {
   const notification: Notification = {
     id: entry.id,
     cursor,
     type: entry.type,
     accountId: entry.accountId,
     payload: entry.payload,
-    createdAt: new Date(entry.createdAt).toISOString(),
+    createdAt: isoTime(entry.createdAt),
     priority: entry.priority,
   };
   if (entry.profileId !== undefined) notification.profileId = entry.profileId;

@@ -89,15 +89,19 @@ export const TAP_RECORDS_PER_BATCH = 100;
 export const TAP_MAX_ENTRIES = 1000;
 
 export function toRoutingRecord(record: TapRecord, delivery?: EventDelivery): RoutingRecord {
-  const common = { v: record.verdict, at: record.routedAt, ac: record.acceptedAt, a: record.accountId };
+  // Built field by field, without spreads: the router writes one for every event.
+  const built: RoutingRecord = { v: record.verdict, at: record.routedAt, ac: record.acceptedAt, a: record.accountId };
   if (record.verdict === 'routed' && record.cursor !== undefined) {
-    return { ...common, k: record.cursor, ...(delivery === undefined ? {} : { b: delivery.batch, pd: delivery.devices }) };
+    built.k = record.cursor;
+    if (delivery !== undefined) {
+      built.b = delivery.batch;
+      built.pd = delivery.devices;
+    }
+    return built;
   }
-  return {
-    ...common,
-    t: record.type,
-    ...(record.profileId === undefined ? {} : { p: record.profileId }),
-    c: record.createdAt,
-    ...(record.targeted.length === 0 ? {} : { d: record.targeted }),
-  };
+  built.t = record.type;
+  if (record.profileId !== undefined) built.p = record.profileId;
+  built.c = record.createdAt;
+  if (record.targeted.length > 0) built.d = record.targeted;
+  return built;
 }

@@ -232,7 +232,7 @@ export class BatchRouter {
           .filter((d) => d.platform === platform && online.has(d.deviceId))
           .map((d) => d.deviceId);
         if (deviceIds.length > 0) {
-          notification ??= JSON.stringify(toNotification(cursor, { ...event, devices: [] }));
+          notification ??= JSON.stringify(toNotification(cursor, event));
           socketItems[platform].push({ accountId: event.accountId, deviceIds, eventId: event.id, notification, acceptedAt: event.acceptedAt });
           decisions.deliver(event.id, batch, platform, deviceIds);
         }
