@@ -83,7 +83,7 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
     metrics.deliveries.inc({ platform, outcome: 'sent' }, signals.length);
     for (const signal of signals) {
       metrics.deliveryLatency.observe({ priority: signal.priority, platform }, (now() - signal.acceptedAt) / 1000);
-      if (debug()) logger.debug({ eventIds: signal.eventIds, accountId: signal.accountId, platform, deviceId: signal.deviceId }, 'push signal sent');
+      if (debug()) for (const eventId of signal.eventIds) logger.debug({ eventId, accountId: signal.accountId, platform, deviceId: signal.deviceId }, 'push signal sent');
     }
     await tracePush(data, platform);
   };

@@ -58,6 +58,8 @@ class BatchDecisions {
   readonly records: TapRecord[] = [];
   /** Events per verdict, for the gate metrics (counted once the batch is done). */
   readonly counts = new Map<RoutingVerdict, number>();
+  /** Routed events that went into this batch's delivery jobs: the devices per platform (for traces). */
+  readonly deliveries = new Map<string, EventDelivery>();
   private readonly byId = new Map<string, TapRecord>();
 
   constructor(
@@ -84,9 +86,6 @@ class BatchDecisions {
     this.byId.set(event.id, record);
     this.counts.set(verdict, (this.counts.get(verdict) ?? 0) + 1);
   }
-
-  /** Routed events that went into this batch's delivery jobs: the devices per platform (for traces). */
-  readonly deliveries = new Map<string, EventDelivery>();
 
   /**
    * The event goes to these devices of `platform` in this batch's delivery job `batch`; web and
