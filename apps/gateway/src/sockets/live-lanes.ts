@@ -49,7 +49,10 @@ export class LiveLanes {
   async stop(): Promise<void> {
     this.stopped = true;
     this.options.subscriber.off('message', this.onMessage);
-    for (const priority of PRIORITIES) this.lanes.set(priority, []);
+    for (const priority of PRIORITIES) {
+      this.lanes.set(priority, []);
+      this.heads.set(priority, 0);
+    }
     if (this.options.subscriber.status === 'ready') await this.options.subscriber.unsubscribe();
   }
 
