@@ -24,9 +24,10 @@ export interface KeyBuilder {
   /** Counter of all events a partition's router acknowledged (never decremented): the out-rate. */
   routedTotal(priority: Priority, partition: number): string;
   /**
-   * Hash of a partition's event traces accepted in one time bucket: field `<eventId>` → stream
-   * entry id (ingest), `<eventId>:r` → routing record (worker), `<eventId>:p:<platform>` →
-   * push record (delivery). Expires after the trace window.
+   * Hash of a partition's event traces routed in one time bucket: field `<eventId>:r` → routing
+   * record (worker), `@<batch>:p:<platform>` / `@<batch>:f:<platform>` → a router batch's
+   * delivery job made / failed for good (delivery; see @herald/trace's `traceField`). Expires
+   * after the trace window.
    */
   traces(priority: Priority, partition: number, bucket: number): string;
   /** Capped stream of routing records, newest last: the live tap. */

@@ -20,6 +20,45 @@ export interface LiveLanesOptions {
   maxWaiting: number;
 }
 
+/** One priority's waiting messages, oldest first: an array read from a moving head. */
+class Lane {
+  private items: string[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  push(message: string): void {
+    this.items.push(message);
+  }
+
+  /** The oldest message, taken off the lane; undefined when it is empty. */
+  take(): string | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const message = this.items[this.head++];
+    // Forget what was served once it is most of the array, so a lane that never empties stays small.
+    if (this.head === this.items.length) this.clear();
+    else if (this.head >= 1024 && this.head >= this.items.length / 2) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return message;
+  }
+
+  /** Drops the oldest messages until at most `max` wait; returns how many were dropped. */
+  trimTo(max: number): number {
+    const dropped = Math.max(0, this.size - max);
+    this.head += dropped;
+    return dropped;
+  }
+
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+}
+
 /**
  * The gateway's end of the live channels: one lane per priority. Messages are only queued as
  * they arrive (no parsing), and served one message per event-loop turn, from the highest
@@ -28,9 +67,7 @@ export interface LiveLanesOptions {
  * RENO's priority isolation, carried into the node that writes to the sockets.
  */
 export class LiveLanes {
-  private readonly lanes = new Map<Priority, string[]>(PRIORITIES.map((priority) => [priority, []]));
-  /** Index of each lane's next message (a lane is compacted when it empties). */
-  private readonly heads = new Map<Priority, number>(PRIORITIES.map((priority) => [priority, 0]));
+  private readonly lanes = new Map<Priority, Lane>(PRIORITIES.map((priority) => [priority, new Lane()]));
   private readonly priorityOf: Map<string, Priority>;
   private scheduled = false;
   private stopped = false;
@@ -49,16 +86,8 @@ export class LiveLanes {
   async stop(): Promise<void> {
     this.stopped = true;
     this.options.subscriber.off('message', this.onMessage);
-    for (const priority of PRIORITIES) {
-      this.lanes.set(priority, []);
-      this.heads.set(priority, 0);
-    }
+    for (const lane of this.lanes.values()) lane.clear();
     if (this.options.subscriber.status === 'ready') await this.options.subscriber.unsubscribe();
-  }
-
-  /** Messages waiting, per priority (for metrics and tests). */
-  waiting(): Record<Priority, number> {
-    return Object.fromEntries(PRIORITIES.map((priority) => [priority, this.lanes.get(priority)!.length - this.heads.get(priority)!])) as Record<Priority, number>;
   }
 
   private enqueue(channel: string, message: string): void {
@@ -66,12 +95,8 @@ export class LiveLanes {
     if (priority === undefined || this.stopped) return;
     const lane = this.lanes.get(priority)!;
     lane.push(message);
-    const head = this.heads.get(priority)!;
-    if (lane.length - head > this.options.maxWaiting) {
-      const dropped = lane.length - head - this.options.maxWaiting;
-      this.heads.set(priority, head + dropped);
-      this.options.sink.overflowed(priority, dropped);
-    }
+    const dropped = lane.trimTo(this.options.maxWaiting);
+    if (dropped > 0) this.options.sink.overflowed(priority, dropped);
     this.schedule();
   }
 
@@ -81,25 +106,12 @@ export class LiveLanes {
     setImmediate(() => this.serveOne());
   }
 
-  /** Serves the oldest message of the highest priority lane that has one, then yields. */
+  /** Serves the oldest message of the highest priority lane that has one (PRIORITIES is in that order), then yields. */
   private serveOne(): void {
     this.scheduled = false;
-    for (const priority of PRIORITIES) {
-      const lane = this.lanes.get(priority)!;
-      const head = this.heads.get(priority)!;
-      if (head >= lane.length) continue;
-      const message = lane[head]!;
-      if (head + 1 === lane.length) {
-        this.lanes.set(priority, []);
-        this.heads.set(priority, 0);
-      } else {
-        this.heads.set(priority, head + 1);
-        // Compact now and then, so a lane that never empties does not keep what it served.
-        if (head + 1 >= 1024 && head + 1 >= lane.length / 2) {
-          this.lanes.set(priority, lane.slice(head + 1));
-          this.heads.set(priority, 0);
-        }
-      }
+    for (const lane of this.lanes.values()) {
+      const message = lane.take();
+      if (message === undefined) continue;
       this.deliver(message);
       this.schedule();
       return;
