@@ -24,7 +24,7 @@ import { EventTraceSchema, deviceRoom } from '@herald/contracts';
 import type { Notification } from '@herald/contracts';
 import { DeviceRegistry, DeviceTokens } from '@herald/devices';
 import { startRedisServer } from '@herald/embedded-redis';
-import { createKeys } from '@herald/redis';
+import { createKeys, createRedis } from '@herald/redis';
 import { stopProcesses, waitUntilReady } from '@herald/launcher';
 import { cpuProfileFlags, percentile, processCpuSeconds, root, runTs } from './processes.js';
 import type { ProbeSample } from './probe.js';
@@ -59,12 +59,17 @@ function fresh(): Received {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-bench-pipeline-'));
-  const server = await startRedisServer({ dir, appendOnly: true });
+  // AOF on, as npm start runs it (HERALD_BENCH_AOF=0: off, to see what persistence costs).
+  const server = await startRedisServer({ dir, appendOnly: process.env['HERALD_BENCH_AOF'] !== '0' });
   const redis = new Redis(server.url);
+  // Redis settings to try, e.g. HERALD_BENCH_REDIS_CONFIG='auto-aof-rewrite-percentage 100 rdbcompression no'.
+  const redisSettings = (process.env['HERALD_BENCH_REDIS_CONFIG'] ?? '').split(' ').filter(Boolean);
+  for (let i = 0; i + 1 < redisSettings.length; i += 2) await redis.config('SET', redisSettings[i]!, redisSettings[i + 1]!);
   if (process.env['HERALD_BENCH_SLOWLOG'] === '1') await redis.config('SET', 'slowlog-log-slower-than', '0', 'slowlog-max-len', '1000000');
   const keys = createKeys('herald');
   const env = {
-    REDIS_URL: server.url,
+    // The apps reach Redis as npm start has them do: over its Unix socket (HERALD_BENCH_TCP=1: loopback TCP).
+    REDIS_URL: process.env['HERALD_BENCH_TCP'] === '1' ? server.url : (server.socketUrl ?? server.url),
     HERALD_DEVICE_SECRET: DEVICE_SECRET,
     HERALD_LOG_LEVEL: 'error',
     INGEST_PORT: String(INGEST),
@@ -150,7 +155,7 @@ async function main(): Promise<void> {
     let baselineRate = NaN;
     if (runs.has('baseline')) {
       console.log(`baseline: bare @socket.io/redis-emitter → ${deviceCount} devices, ${duration / 1000}s ...`);
-      const emitter = new Emitter(new Redis(server.url), { key: keys.socketIoPrefix });
+      const emitter = new Emitter(createRedis({ url: env.REDIS_URL }), { key: keys.socketIoPrefix });
       received = fresh();
       const end = Date.now() + duration;
       let emitted = 0;

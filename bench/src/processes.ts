@@ -28,9 +28,12 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+/**
+ * CPU seconds (user + system) a process and its finished children (e.g. Redis's AOF rewrites,
+ * forked) have used so far, from /proc (Linux).
+ */
 export function processCpuSeconds(pid: number): number {
   const ticks = 100; // USER_HZ on Linux
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / ticks;
+  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / ticks;
 }

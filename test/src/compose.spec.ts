@@ -37,7 +37,7 @@ describe('docker-compose.yml', () => {
 
   it('runs Redis with AOF and noeviction, and every service with a health check', () => {
     const redis = compose.services['redis'];
-    expect(redis?.command?.join(' ')).to.contain('--appendonly yes').and.to.contain('--maxmemory-policy noeviction');
+    expect(redis?.command?.join(' ')).to.contain('--appendonly yes').and.to.contain('--maxmemory-policy noeviction').and.to.contain('--auto-aof-rewrite-percentage 400');
     for (const [name, service] of Object.entries(compose.services)) expect(service.healthcheck.test, name).to.have.length.above(0);
   });
 

@@ -71,7 +71,11 @@ describe('npm start', function () {
     for (let i = 0; i < 100 && (await redis.xlen(history)) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await redis.xlen(history), 'the worker routed the event to the history').to.equal(1);
     expect(await redis.config('GET', 'appendonly')).to.deep.equal(['appendonly', 'yes']);
+    expect(await redis.config('GET', 'auto-aof-rewrite-percentage')).to.deep.equal(['auto-aof-rewrite-percentage', '400']);
     expect(await redis.config('GET', 'maxmemory-policy')).to.deep.equal(['maxmemory-policy', 'noeviction']);
+    const worker = ((await redis.client('LIST')) as string).split('\n').find((line) => line.includes(' name=herald-worker '));
+    expect(worker, 'the apps reach the embedded Redis over its Unix socket').to.match(/ addr=\/\S+redis\.sock:0 /);
+    expect(first.output()).to.contain('the apps use its Unix socket');
     redis.disconnect();
     expect(await stopped(first.child)).to.equal(0);
     expect(first.output()).to.contain('Herald stopped.');

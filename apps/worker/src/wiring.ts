@@ -97,6 +97,8 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
           traces,
           dedupWindowMs: config.dedupWindowMs,
           deliveryAttempts: config.worker.deliveryAttempts,
+          // Past the time a dead worker's batch takes to be routed again, with room to spare.
+          jobDedupMs: 5 * (config.worker.leaseMs + config.worker.reclaimIdleMs),
         }),
         metrics,
         logger,

@@ -109,6 +109,33 @@ describe('worker', function () {
     expect(entries.every((e) => e.devices.includes('tv-off'))).to.equal(true);
   });
 
+  it('makes a batch routed again (after a crash) no second delivery job, even once its first job has left the completed set', async () => {
+    fixture = new WorkerFixture(redis);
+    await fixture.startSockets();
+    const web = await fixture.device('acct', 'web1', 'web', { online: true });
+    await startWorker();
+    await fixture.accept([{ id: 'once', accountId: 'acct' }]);
+    await eventually(() => expect(web.map((n) => n.id)).to.deep.equal(['once']));
+    await eventually(async () => expect(await redis.client.get(fixture.keys.backlog('high', fixture.streams.partitionOf('high', 'acct')))).to.equal('0'));
+
+    // As after a crash between the fan-out and the acknowledgement: the entry is routed again,
+    // past the duplicate gate, and its completed job is gone (the queue keeps only a few).
+    const queue = new Queue(fixture.keys.deliveryQueue('web', 'high'), { connection: fixture.connection(), prefix: fixture.keys.bullPrefix });
+    // Removed as the queue's retention removes jobs (queue.clean would drop its deduplication key too).
+    const [completed] = await queue.getJobs(['completed']);
+    await redis.client.multi().zrem(queue.keys['completed']!, completed!.id!).del(queue.toKey(completed!.id!)).exec();
+    await redis.client.del(...(await redis.client.keys(`${redis.prefix}:{p:high:*}:routed:*`)));
+    const stream = fixture.keys.stream('high', fixture.streams.partitionOf('high', 'acct'));
+    await redis.client.xgroup('SETID', stream, fixture.keys.routerGroup, '0');
+    await eventually(async () => expect(await redis.client.xinfo('GROUPS', stream)).to.satisfy((groups: unknown[][]) => groups[0]![groups[0]!.indexOf('lag') + 1] === 0));
+    await eventually(async () => expect(await redis.client.keys(`${redis.prefix}:{p:high:*}:routed:*`)).to.have.length.above(0));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(web.map((n) => n.id), 'no second push').to.deep.equal(['once']);
+    expect(await queue.getJobCounts('completed', 'waiting', 'active')).to.include({ completed: 0, waiting: 0, active: 0 });
+    expect((await history('acct')).map((e) => e.id)).to.deep.equal(['once']);
+    await queue.close();
+  });
+
   it('never lets a failing push provider block web and tv: ios jobs are retried, then kept as failed', async () => {
     let calls = 0;
     const webhook = createServer((_req, res) => {

@@ -29,6 +29,8 @@ describe('config', () => {
     const load = () => loadConfig({ INGEST_PORT: 'abc', REDIS_URL: 'http://x', HERALD_PARTITIONS_LOW: '0' }, 'ingest');
     expect(load).to.throw(ConfigError, /INGEST_PORT/);
     expect(load).to.throw(/REDIS_URL: must be a redis/);
+    expect(() => loadConfig({ REDIS_URL: 'unix:redis.sock' }, 'worker')).to.throw(/REDIS_URL: a unix:\/\/ URL names the socket file/);
+    expect(loadConfig({ REDIS_URL: 'unix:///run/redis/redis.sock?db=2' }, 'worker').redisUrl).to.equal('unix:///run/redis/redis.sock?db=2');
     expect(load).to.throw(/HERALD_PARTITIONS_LOW/);
     expect(() => loadConfig({ HERALD_SERVICE_KEYS: 'nokey' }, 'ingest')).to.throw(/name:key/);
     expect(() => loadConfig({ HERALD_SERVICE_KEYS: 'a:short' }, 'ingest')).to.throw(/8 or more/);

@@ -35,7 +35,10 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 
 const EnvSchema = z.object({
   NODE_ENV: z.string().default('development'),
-  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  REDIS_URL: z
+    .url({ protocol: /^(rediss?|unix)$/, error: 'must be a redis://, rediss:// or unix:// URL' })
+    .refine((url) => !url.startsWith('unix:') || url.startsWith('unix:///'), 'a unix:// URL names the socket file: unix:///path/to/redis.sock')
+    .optional(),
   HERALD_DATA_DIR: z.string().min(1).optional(),
   HERALD_KEY_PREFIX: z
     .string()

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { ensureRedisServer } from './redis-server-binary.js';
 
 export interface RedisServerOptions {
@@ -21,7 +22,13 @@ export interface RedisServerOptions {
 }
 
 export interface RunningRedisServer {
+  /** `redis://127.0.0.1:<port>`. */
   url: string;
+  /**
+   * `unix://<dir>/redis.sock`, the same server over a Unix socket (cheaper per command than
+   * loopback TCP, for apps on this host); absent when that path would be too long.
+   */
+  socketUrl?: string;
   port: number;
   pid: number;
   /** Asks Redis to shut down (flushing the AOF) and waits until it has exited. */
@@ -77,12 +84,21 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Run
   mkdirSync(options.dir, { recursive: true });
   for (let attempt = 1; ; attempt++) {
     const port = options.port || (await freePort());
+    const socket = join(options.dir, 'redis.sock');
+    // sun_path holds 108 bytes: a deeper folder gets no socket (TCP only).
+    const withSocket = Buffer.byteLength(socket) < 100;
     const args = [
       '--port', String(port),
       '--bind', '127.0.0.1',
+      ...(withSocket ? ['--unixsocket', socket, '--unixsocketperm', '700'] : []),
       '--dir', options.dir,
       '--appendonly', options.appendOnly === false ? 'no' : 'yes',
       '--appendfsync', 'everysec',
+      // Rewrite the AOF when it has grown 4× since the last rewrite, not 2×: a rewrite forks and
+      // re-serializes the whole dataset, and Herald writes every event several times (stream,
+      // history, traces, jobs), so at full load 2× meant a rewrite every few seconds, a core's
+      // share taken from the apps on this host.
+      '--auto-aof-rewrite-percentage', '400',
       '--save', '',
       '--maxmemory-policy', 'noeviction',
       // Idempotency id sets expire whole; free them off the main thread.
@@ -104,6 +120,7 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Run
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     return {
       url: `redis://127.0.0.1:${port}`,
+      ...(withSocket ? { socketUrl: `unix://${socket}` } : {}),
       port,
       pid: child.pid ?? -1,
       async stop() {

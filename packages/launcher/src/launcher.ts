@@ -15,7 +15,10 @@ export interface LauncherOptions {
 }
 
 export interface RunningHerald {
+  /** The Redis the apps use, as a `redis://` URL (for redis-cli and other tools). */
   redisUrl: string;
+  /** The URL the apps were given: the embedded Redis's Unix socket where it has one. */
+  appsRedisUrl: string;
   /** Stops the apps (SIGTERM, they finish in-flight work), then the embedded Redis. */
   stop(): Promise<void>;
   /** Resolves when an app exits on its own; the launcher then stops the rest. */
@@ -59,9 +62,12 @@ export async function stopProcesses(children: readonly ChildProcess[], killAfter
 export async function launch({ config, root, env, log = console.log }: LauncherOptions): Promise<RunningHerald> {
   let redis: RunningRedisServer | undefined;
   let redisUrl = config.redisUrl;
+  /** What the apps connect to: the embedded Redis's Unix socket where it has one. */
+  let appsRedisUrl = redisUrl;
   if (redisUrl === undefined) {
     redis = await startEmbeddedRedis(join(config.dataDir ?? join(root, '.herald'), 'redis'), log);
     redisUrl = redis.url;
+    appsRedisUrl = redis.socketUrl ?? redis.url;
   }
 
   const children: { name: string; child: ChildProcess }[] = [];
@@ -80,7 +86,7 @@ export async function launch({ config, root, env, log = console.log }: LauncherO
     for (const app of APPS) {
       const child = spawn(process.execPath, [...app.nodeFlags, '--conditions=development', '--import', 'tsx', join(root, app.main)], {
         cwd: root,
-        env: { ...env, REDIS_URL: redisUrl },
+        env: { ...env, REDIS_URL: appsRedisUrl },
         stdio: ['ignore', 'inherit', 'inherit'],
         detached: true,
       });
@@ -97,5 +103,5 @@ export async function launch({ config, root, env, log = console.log }: LauncherO
     await stop();
     throw error;
   }
-  return { redisUrl, stop, exited };
+  return { redisUrl, appsRedisUrl: appsRedisUrl ?? redisUrl, stop, exited };
 }

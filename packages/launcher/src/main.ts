@@ -27,7 +27,7 @@ async function main(): Promise<void> {
       `  gateway    http://localhost:${config.ports.gateway}   (Socket.IO for web and TV; GET /v1/notifications)`,
       `  dashboard  http://localhost:${config.ports.dashboard}/admin   (login ${defaultLogin ? `${config.admin.user} / ${config.admin.password}` : 'HERALD_ADMIN_USER / HERALD_ADMIN_PASSWORD'}; queues, stream lag, devices online, live tap)`,
       ...(config.gateway.demo ? [`  demo       http://localhost:${config.ports.gateway}/demo   (send sample events, watch them arrive on TV, web and phone panes)`] : []),
-      `  redis      ${herald.redisUrl}${config.redisUrl === undefined ? `   (embedded, data in ${config.dataDir ?? '.herald'}/redis, AOF on)` : ''}`,
+      `  redis      ${herald.redisUrl}${config.redisUrl === undefined ? `   (embedded, data in ${config.dataDir ?? '.herald'}/redis, AOF on${herald.appsRedisUrl === herald.redisUrl ? '' : '; the apps use its Unix socket'})` : ''}`,
       ...(dev
         ? [
             '  development credentials (set the variables to replace them):',

@@ -1,4 +1,4 @@
-export { closeRedis, createRedis } from './connection.js';
+export { closeRedis, createRedis, unixSocketAddress } from './connection.js';
 export type { RedisClient, RedisConnectionOptions } from './connection.js';
 export { createKeys, escapeId } from './keys.js';
 export type { KeyBuilder } from './keys.js';

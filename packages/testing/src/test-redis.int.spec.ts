@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { findRedisServer } from '@herald/embedded-redis';
-import { useTestRedis } from './index.js';
+import { closeRedis, createRedis, unixSocketAddress } from '@herald/redis';
+import { testRedisServer, useTestRedis } from './index.js';
 
 describe('test harness', () => {
   const redis = useTestRedis();
@@ -11,6 +12,22 @@ describe('test harness', () => {
     const [, policy] = (await redis.client.config('GET', 'maxmemory-policy')) as string[];
     expect(policy).to.equal('noeviction');
     expect(redis.url).to.match(/^redis:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('serves the same data over its Unix socket, which createRedis reaches through a unix:// URL', async () => {
+    const { socketUrl } = await testRedisServer();
+    expect(socketUrl).to.match(/^unix:\/\/\/.+\/redis\.sock$/);
+    const overSocket = createRedis({ url: socketUrl!, name: 'herald-test-socket' });
+    try {
+      await redis.client.set(`${redis.prefix}:k`, 'v');
+      expect(await overSocket.get(`${redis.prefix}:k`)).to.equal('v');
+      const clients = (await redis.client.client('LIST')) as string;
+      expect(clients.split('\n').find((line) => line.includes('name=herald-test-socket'))).to.match(/ addr=\/\S+redis\.sock:0 /);
+    } finally {
+      await closeRedis(overSocket);
+    }
+    expect(unixSocketAddress('unix:///run/redis.sock?db=3')).to.deep.equal({ path: '/run/redis.sock', db: 3 });
+    expect(unixSocketAddress('redis://127.0.0.1:6379')).to.equal(undefined);
   });
 
   it('gives each test its own prefix', async () => {

@@ -21,6 +21,13 @@ import type { StreamEntry } from './stream-entry.js';
  */
 const ACCOUNTS_IN_FLIGHT = 16;
 
+/**
+ * Completed delivery jobs kept per queue, for the board. A web/TV job holds its whole batch of
+ * notifications (hundreds of KB at full load): keeping thousands would make them most of
+ * Redis's memory and of every AOF rewrite. Retries are recognized by the deduplication key.
+ */
+const COMPLETED_JOBS_KEPT = 100;
+
 const ackEntries = RedisScript.fromFile(new URL('../../lua/', import.meta.url), 'ack-entries-5');
 
 /** The delivery queues, per priority and platform. */
@@ -42,6 +49,12 @@ export interface BatchRouterDeps {
   dedupWindowMs: number;
   /** BullMQ attempts of a delivery job (retries with exponential backoff). */
   deliveryAttempts: number;
+  /**
+   * How long a delivery job's id is remembered after the job is made, completed or not, so a
+   * batch retried by another worker (after a crash: the lease, then the reclaim idle time)
+   * does not make its jobs again. Completed jobs themselves are kept only a few (for the board).
+   */
+  jobDedupMs: number;
   now?: () => number;
 }
 
@@ -261,9 +274,10 @@ export class BatchRouter {
     const jobId = (platform: Platform) => `${priority}.${partition}.${batch}.${platform}`;
     const options = (platform: Platform) => ({
       jobId: jobId(platform),
+      deduplication: { id: jobId(platform), ttl: this.deps.jobDedupMs },
       attempts: this.deps.deliveryAttempts,
       backoff: { type: 'exponential', delay: 500 },
-      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnComplete: { age: 3600, count: COMPLETED_JOBS_KEPT },
       removeOnFail: { age: 7 * 24 * 3600 },
     });
     const queues = this.deps.queues[priority];
