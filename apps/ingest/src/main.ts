@@ -1,13 +1,19 @@
 import { once } from 'node:events';
 import { loadConfig, requireRedisUrl } from '@herald/config';
 import { runMain, stopOnSignals } from '@herald/lifecycle';
+import { PRIORITIES } from '@herald/contracts';
+import type { Priority } from '@herald/contracts';
 import { closeRedis, createRedis } from '@herald/redis';
+import type { RedisClient } from '@herald/redis';
 import { createIngestApp, createIngestDeps } from './index.js';
 
 runMain(async () => {
   const config = loadConfig(process.env, 'ingest');
-  const redis = createRedis({ url: requireRedisUrl(config), name: 'herald-ingest', autoPipelining: true });
-  const deps = createIngestDeps(config, redis);
+  const url = requireRedisUrl(config);
+  const redis = createRedis({ url, name: 'herald-ingest', autoPipelining: true });
+  // A connection per priority for appends: a low-priority flood's scripts never queue ahead of a high one's.
+  const appenders = Object.fromEntries(PRIORITIES.map((priority) => [priority, createRedis({ url, name: `herald-ingest-${priority}`, autoPipelining: true })])) as Record<Priority, RedisClient>;
+  const deps = createIngestDeps(config, redis, appenders);
   const { logger } = deps;
   for (const line of config.developmentDefaults) logger.warn(`development default in use: ${line}`);
 
@@ -23,7 +29,7 @@ runMain(async () => {
       server.close();
       server.closeIdleConnections();
       await once(server, 'close');
-      await closeRedis(redis);
+      await Promise.all([redis, ...Object.values(appenders)].map((client) => closeRedis(client)));
     },
   });
 });

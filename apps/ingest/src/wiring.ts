@@ -1,5 +1,6 @@
 import { loadCatalog } from '@herald/catalog';
 import type { HeraldConfig } from '@herald/config';
+import type { Priority } from '@herald/contracts';
 import { DeviceRegistry, DeviceTokens } from '@herald/devices';
 import { createLogger, createMetricsRegistry } from '@herald/observability';
 import { PriorityStreams } from '@herald/priority-streams';
@@ -8,13 +9,16 @@ import type { RedisClient } from '@herald/redis';
 import { EventTraces } from '@herald/trace';
 import type { IngestDeps } from './app.js';
 
-/** Everything the ingest app needs, built from the config and a Redis connection. */
-export function createIngestDeps(config: HeraldConfig, redis: RedisClient): IngestDeps {
+/**
+ * Everything the ingest app needs, built from the config and a Redis connection; `appenders`
+ * are the connections each priority's appends go through (see PriorityStreamsOptions).
+ */
+export function createIngestDeps(config: HeraldConfig, redis: RedisClient, appenders: Partial<Record<Priority, RedisClient>> = {}): IngestDeps {
   const keys = createKeys(config.keyPrefix);
   return {
     redis,
     catalog: loadCatalog(config.catalogPath),
-    streams: new PriorityStreams({ redis, keys, priorities: config.priorities, dedupWindowMs: config.dedupWindowMs }),
+    streams: new PriorityStreams({ redis, appenders, keys, priorities: config.priorities, dedupWindowMs: config.dedupWindowMs }),
     devices: new DeviceRegistry({
       redis,
       keys,

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { AcceptedEventSchema } from '@herald/contracts';
 import type { AcceptedEvent, Priority } from '@herald/contracts';
-import { createKeys } from '@herald/redis';
+import { closeRedis, createKeys, createRedis } from '@herald/redis';
 import { useTestRedis } from '@herald/testing';
 import { PriorityStreams } from './index.js';
 import type { PriorityStreamsOptions } from './index.js';
@@ -38,6 +38,22 @@ describe('priority streams', () => {
     const decoded = AcceptedEventSchema.array().parse(JSON.parse(fields[3]!));
     expect(decoded.map((e) => e.id)).to.deep.equal(['e1', 'e3']);
     expect(decoded[0]).to.deep.equal(event('e1', 'acct-1'));
+  });
+
+  it("sends each priority's appends through that priority's connection", async () => {
+    const connection = (name: string) => createRedis({ url: redis.url, name: `${redis.prefix}-${name}` });
+    const appenders = { high: connection('high'), low: connection('low') };
+    try {
+      const s = streams({ appenders });
+      await s.append([event('m1', 'acct-1', 'medium'), event('l1', 'acct-1', 'low'), event('h1', 'acct-1')]);
+      const clients = ((await redis.client.client('LIST')) as string).split('\n');
+      const lastCommand = (name: string) => /cmd=(\S+)/.exec(clients.find((line) => line.includes(` name=${redis.prefix}-${name} `)) ?? '')?.[1];
+      expect(lastCommand('high')).to.equal('evalsha');
+      expect(lastCommand('low')).to.equal('evalsha');
+      expect(await redis.client.xlen(createKeys(redis.prefix).stream('medium', s.partitionOf('medium', 'acct-1'))), 'medium: through `redis`').to.equal(1);
+    } finally {
+      await Promise.all(Object.values(appenders).map((client) => closeRedis(client)));
+    }
   });
 
   it('spreads accounts over the partitions', () => {

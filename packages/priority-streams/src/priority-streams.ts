@@ -14,6 +14,13 @@ export interface PriorityStreamSettings {
 
 export interface PriorityStreamsOptions {
   redis: RedisClient;
+  /**
+   * The connection each priority's appends go through (default: `redis`). Redis serves one
+   * connection's commands in order, so with one shared connection a high-priority append waits
+   * behind every low-priority script queued before it; a connection per priority lets Redis
+   * serve it at its next turn.
+   */
+  appenders?: Partial<Record<Priority, RedisClient>>;
   keys: KeyBuilder;
   priorities: Record<Priority, PriorityStreamSettings>;
   /** How long an event id is remembered for idempotency. */
@@ -49,7 +56,8 @@ interface PartitionQueue {
  * acceptance order. The script checks the backlog, marks ids and appends atomically.
  */
 export class PriorityStreams {
-  private readonly options: Required<PriorityStreamsOptions>;
+  private readonly options: Required<Omit<PriorityStreamsOptions, 'appenders'>>;
+  private readonly appenders: Record<Priority, RedisClient>;
   private readonly queues = new Map<string, PartitionQueue>();
   private flushScheduled = false;
   private readonly buckets: RedisTimeBuckets;
@@ -70,7 +78,9 @@ export class PriorityStreams {
     if (!Number.isInteger(maxEventsPerEntry) || maxEventsPerEntry < 1 || maxEventsPerEntry > 5000) {
       throw new RangeError('maxEventsPerEntry must be an integer in 1..5000');
     }
-    this.options = { retryAfterSeconds: 1, ...options, maxEventsPerEntry };
+    const { appenders = {}, ...rest } = options;
+    this.options = { retryAfterSeconds: 1, ...rest, maxEventsPerEntry };
+    this.appenders = { high: appenders.high ?? options.redis, medium: appenders.medium ?? options.redis, low: appenders.low ?? options.redis };
     this.buckets = new RedisTimeBuckets(options.dedupWindowMs);
   }
 
@@ -137,8 +147,10 @@ export class PriorityStreams {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
-      for (const [stream, queue] of this.queues) {
-        this.queues.delete(stream);
+      // Highest priority first: its calls are built and sent before the rest.
+      const queued = [...this.queues].sort(([, a], [, b]) => PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority));
+      this.queues.clear();
+      for (const [stream, queue] of queued) {
         for (const call of this.splitIntoCalls(queue.appends)) void this.write(stream, queue, call);
       }
     });
@@ -163,7 +175,8 @@ export class PriorityStreams {
   }
 
   private async write(stream: string, { priority, partition }: PartitionQueue, appends: PendingAppend[]): Promise<void> {
-    const { keys, redis, dedupWindowMs, retryAfterSeconds } = this.options;
+    const { keys, dedupWindowMs, retryAfterSeconds } = this.options;
+    const redis = this.appenders[priority];
     const { backlogLimit } = this.options.priorities[priority];
     const eventArgs: string[] = [];
     for (const { events } of appends) {
