@@ -144,15 +144,11 @@ export class BatchRouter {
       if (isStale(event, this.deps.catalog, now)) decisions.add(event, 'stale');
       else fresh.push(event);
     }
-    const seen = await this.alreadyRouted(priority, partition, fresh.map((event) => event.id));
-    const unseen: AcceptedEvent[] = [];
-    for (const event of fresh) {
-      if (seen.has(event.id)) decisions.add(event, 'duplicate');
-      else unseen.push(event);
-    }
-
+    // The duplicate gate's look-up goes out with the first accounts' device reads (one round
+    // trip, not two); each account waits for it before its history append.
+    const seen = this.alreadyRouted(priority, partition, fresh.map((event) => event.id));
     const traceKey = this.deps.traces.buckets.key(priority, partition, now);
-    const routed = await this.targetAndRecord(unseen, decisions);
+    const routed = await this.targetAndRecord(fresh, seen, decisions);
     await this.fanOut(priority, partition, entries, routed, decisions, traceKey);
     await this.acknowledge(priority, partition, entries, events, this.deps.traces.routingFields(decisions.traced, decisions.deliveries), traceKey);
     this.deps.metrics.entriesRouted.inc({ priority }, entries.length);
@@ -184,9 +180,13 @@ export class BatchRouter {
     return new Set(ids.filter((_, i) => current[i] === 1 || previous[i] === 1));
   }
 
-  /** Targeting and history, per account (accounts in parallel, each account's events in order). */
+  /**
+   * The duplicate gate, targeting and history, per account (accounts in parallel, each
+   * account's events in order). `seen`: the ids already routed.
+   */
   private async targetAndRecord(
     events: AcceptedEvent[],
+    seen: Promise<Set<string>>,
     decisions: BatchDecisions,
   ): Promise<Routed[]> {
     const byAccount = new Map<string, AcceptedEvent[]>();
@@ -200,9 +200,13 @@ export class BatchRouter {
       [...byAccount].map(([accountId, accountEvents]) => slots.run(async () => {
         // Registrations and presence in one round trip. A device that comes online after this
         // read replays the history it joins after; one that goes offline misses a push it pulls.
-        const [devices, online] = await Promise.all([this.deps.devices.list(accountId), this.deps.presence.onlineDevices(accountId)]);
+        const [devices, online, routedBefore] = await Promise.all([this.deps.devices.list(accountId), this.deps.presence.onlineDevices(accountId), seen]);
         const routed: Routed[] = [];
         for (const event of accountEvents) {
+          if (routedBefore.has(event.id)) {
+            decisions.add(event, 'duplicate');
+            continue;
+          }
           const targets = resolveTargets(event, devices, this.deps.catalog);
           if (targets.length === 0) decisions.add(event, 'no_targets');
           else routed.push({ event, targets, online });
