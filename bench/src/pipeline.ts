@@ -65,7 +65,9 @@ async function main(): Promise<void> {
   // Redis settings to try, e.g. HERALD_BENCH_REDIS_CONFIG='auto-aof-rewrite-percentage 100 rdbcompression no'.
   const redisSettings = (process.env['HERALD_BENCH_REDIS_CONFIG'] ?? '').split(' ').filter(Boolean);
   for (let i = 0; i + 1 < redisSettings.length; i += 2) await redis.config('SET', redisSettings[i]!, redisSettings[i + 1]!);
-  if (process.env['HERALD_BENCH_SLOWLOG'] === '1') await redis.config('SET', 'slowlog-log-slower-than', '0', 'slowlog-max-len', '1000000');
+  // HERALD_BENCH_SLOWLOG=1: every command; =N: those of N µs or more.
+  const slowlog = process.env['HERALD_BENCH_SLOWLOG'];
+  if (slowlog !== undefined) await redis.config('SET', 'slowlog-log-slower-than', slowlog === '1' ? '0' : slowlog, 'slowlog-max-len', '1000000');
   const keys = createKeys('herald');
   const env = {
     // The apps reach Redis as npm start has them do: over its Unix socket (HERALD_BENCH_TCP=1: loopback TCP).
@@ -286,7 +288,7 @@ async function main(): Promise<void> {
     console.log(`| low-priority flood itself | ${Math.round(floodRate).toLocaleString('en')} | ${ms(floodLow, 50)} | ${ms(floodLow, 99)} |`);
     if (cpuPerNotification !== '') console.log(`\n${cpuPerNotification}`);
     console.log(`\npipeline: ${(pipelineRate / baselineRate).toFixed(2)}x the emitter baseline (${sent.toLocaleString('en')} events sent); high p99 under flood: ${(percentile(floodHigh, 99) / percentile(idleHigh, 99)).toFixed(2)}x idle`);
-    if (process.env['HERALD_BENCH_SLOWLOG'] === '1') {
+    if (slowlog !== undefined) {
       const slow = (await redis.call('SLOWLOG', 'GET', '-1')) as [number, number, number, string[]][];
       const byScript = new Map<string, { count: number; usec: number }>();
       for (const [, , usec, args] of slow) {

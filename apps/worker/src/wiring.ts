@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Queue } from 'bullmq';
 import { loadCatalog } from '@herald/catalog';
+import type { EventCatalog } from '@herald/catalog';
 import { ConfigError } from '@herald/config';
 import type { HeraldConfig } from '@herald/config';
 import { PLATFORMS, PRIORITIES } from '@herald/contracts';
@@ -55,6 +56,13 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
   };
   const redis = connect('herald-worker');
   const bullConnection = connect('herald-worker-bullmq', true);
+  // Each priority this process works gets connections of its own: Redis serves a connection's
+  // commands in order, so on shared ones a high-priority batch's scripts and job would wait
+  // behind every low-priority one queued before them.
+  const lanes = new Map(
+    config.worker.priorities.map((priority) => [priority, { redis: connect(`herald-worker-${priority}`), bull: connect(`herald-worker-bullmq-${priority}`, true) }]),
+  );
+  const laneOf = (priority: Priority) => lanes.get(priority) ?? { redis, bull: bullConnection };
   const partitions = Object.fromEntries(
     Object.entries(config.priorities).map(([priority, settings]) => [priority, settings.partitions]),
   ) as Record<Priority, number>;
@@ -63,15 +71,37 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
     PRIORITIES.map((priority) => [
       priority,
       Object.fromEntries(
-        PLATFORMS.map((platform) => [platform, new Queue(keys.deliveryQueue(platform, priority), { connection: bullConnection, prefix: keys.bullPrefix })]),
+        PLATFORMS.map((platform) => [platform, new Queue(keys.deliveryQueue(platform, priority), { connection: laneOf(priority).bull, prefix: keys.bullPrefix })]),
       ),
     ]),
-  ) as DeliveryQueues;
+  ) as Record<Priority, DeliveryQueues>;
 
-  const traces = new TraceRecorder(redis, keys, new TraceBuckets(keys, config.traceWindowMs));
+  const traceBuckets = new TraceBuckets(keys, config.traceWindowMs);
+  const tracesOf = (priority: Priority) => new TraceRecorder(laneOf(priority).redis, keys, traceBuckets);
   const roles = new Set(config.worker.roles);
-  const router = roles.has('router')
-    ? new Router({
+  const catalog = roles.has('router') ? loadCatalog(config.catalogPath) : undefined;
+  const batchRouter = (priority: Priority, catalog: EventCatalog) => {
+    const lane = laneOf(priority).redis;
+    return new BatchRouter({
+      redis: lane,
+      keys,
+      catalog,
+      devices: new DeviceRegistry({ redis: lane, keys, tokens: new DeviceTokens({ secret: config.deviceSecret, ttlSeconds: config.deviceTokenTtlSeconds }) }),
+      presence: new Presence({ redis: lane, keys }),
+      history: new History({ redis: lane, keys, maxLength: config.history.maxLength, retentionMs: config.history.retentionMs, dedupWindowMs: config.dedupWindowMs }),
+      queues: queues[priority],
+      metrics,
+      logger,
+      traces: tracesOf(priority),
+      dedupWindowMs: config.dedupWindowMs,
+      deliveryAttempts: config.worker.deliveryAttempts,
+      // Past the time a dead worker's batch takes to be routed again, with room to spare.
+      jobDedupMs: 5 * (config.worker.leaseMs + config.worker.reclaimIdleMs),
+    });
+  };
+  const router = catalog === undefined
+    ? undefined
+    : new Router({
         redis,
         connect: (name) => connect(name, true),
         keys,
@@ -84,40 +114,27 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
         reclaimIdleMs: config.worker.reclaimIdleMs,
         maxDeliveries: config.worker.maxDeliveries,
         ...(overrides.blockMs === undefined ? {} : { blockMs: overrides.blockMs }),
-        router: new BatchRouter({
-          redis,
+        routers: Object.fromEntries(config.worker.priorities.map((priority) => [priority, batchRouter(priority, catalog)])),
+        metrics,
+        logger,
+      });
+
+  const push = roles.has('delivery') ? (overrides.push ?? pushProvider(config, logger)) : undefined;
+  const deliveryWorkers = push === undefined
+    ? []
+    : config.worker.priorities.flatMap((priority) =>
+        createDeliveryWorkers({
+          connection: laneOf(priority).bull,
           keys,
-          catalog: loadCatalog(config.catalogPath),
-          devices: new DeviceRegistry({ redis, keys, tokens: new DeviceTokens({ secret: config.deviceSecret, ttlSeconds: config.deviceTokenTtlSeconds }) }),
-          presence: new Presence({ redis, keys }),
-          history: new History({ redis, keys, maxLength: config.history.maxLength, retentionMs: config.history.retentionMs, dedupWindowMs: config.dedupWindowMs }),
-          queues,
+          priorities: [priority],
+          redis: laneOf(priority).redis,
+          push,
+          concurrency: config.worker.deliveryConcurrency,
           metrics,
           logger,
-          traces,
-          dedupWindowMs: config.dedupWindowMs,
-          deliveryAttempts: config.worker.deliveryAttempts,
-          // Past the time a dead worker's batch takes to be routed again, with room to spare.
-          jobDedupMs: 5 * (config.worker.leaseMs + config.worker.reclaimIdleMs),
+          traces: tracesOf(priority),
         }),
-        metrics,
-        logger,
-      })
-    : undefined;
-
-  const deliveryWorkers = roles.has('delivery')
-    ? createDeliveryWorkers({
-        connection: bullConnection,
-        keys,
-        priorities: config.worker.priorities,
-        redis,
-        push: overrides.push ?? pushProvider(config, logger),
-        concurrency: config.worker.deliveryConcurrency,
-        metrics,
-        logger,
-        traces,
-      })
-    : [];
+      );
 
   return {
     redis,

@@ -136,6 +136,23 @@ describe('worker', function () {
     await queue.close();
   });
 
+  it("routes and delivers each priority over that priority's own Redis connections", async () => {
+    fixture = new WorkerFixture(redis);
+    await fixture.startSockets();
+    const web = await fixture.device('acct', 'web1', 'web', { online: true });
+    await startWorker();
+    await fixture.accept([{ id: 'h1', accountId: 'acct' }]);
+    await eventually(() => expect(web.map((n) => n.id)).to.deep.equal(['h1']));
+    const clients = ((await redis.client.client('LIST')) as string).split('\n');
+    const lastCommand = (name: string) => clients.filter((line) => line.includes(` name=${name} `)).map((line) => /cmd=(\S+)/.exec(line)?.[1]);
+    // Connections that only connected show their handshake as the last command.
+    const handshake = ['client|setname', 'info', 'select', 'hello'];
+    expect(lastCommand('herald-worker-high'), 'the high lane routed and delivered').to.have.length(1).and.satisfy((cmds: string[]) => !handshake.includes(cmds[0]!));
+    expect(lastCommand('herald-worker-low')).to.have.length(1).and.satisfy((cmds: string[]) => handshake.includes(cmds[0]!));
+    expect(lastCommand('herald-worker-medium')).to.have.length(1).and.satisfy((cmds: string[]) => handshake.includes(cmds[0]!));
+    expect(lastCommand('herald-worker-bullmq-high')).to.have.length(1);
+  });
+
   it('never lets a failing push provider block web and tv: ios jobs are retried, then kept as failed', async () => {
     let calls = 0;
     const webhook = createServer((_req, res) => {

@@ -30,8 +30,8 @@ const COMPLETED_JOBS_KEPT = 100;
 
 const ackEntries = RedisScript.fromFile(new URL('../../lua/', import.meta.url), 'ack-entries-5');
 
-/** The delivery queues, per priority and platform. */
-export type DeliveryQueues = Record<Priority, Record<Platform, Queue>>;
+/** The delivery queues of one priority, per platform. */
+export type DeliveryQueues = Record<Platform, Queue>;
 
 export interface BatchRouterDeps {
   redis: RedisClient;
@@ -40,6 +40,7 @@ export interface BatchRouterDeps {
   devices: DeviceRegistry;
   presence: Presence;
   history: History;
+  /** The delivery queues of the priority this router routes. */
   queues: DeliveryQueues;
   metrics: WorkerMetrics;
   logger: Logger;
@@ -122,7 +123,8 @@ class BatchDecisions {
  * the history append, the online gate, one delivery job per platform, then the
  * acknowledgement. Crash-safe by construction: history appends are idempotent per event id,
  * jobs have deterministic ids, and entries are acknowledged only after both are written, so
- * a retried batch neither loses nor duplicates.
+ * a retried batch neither loses nor duplicates. One per priority: its Redis connection and
+ * delivery queues are that priority's own.
  */
 export class BatchRouter {
   private readonly now: () => number;
@@ -284,7 +286,7 @@ export class BatchRouter {
       removeOnComplete: { age: 3600, count: COMPLETED_JOBS_KEPT },
       removeOnFail: { age: 7 * 24 * 3600 },
     });
-    const queues = this.deps.queues[priority];
+    const { queues } = this.deps;
     const adds: Promise<unknown>[] = [];
     for (const platform of ['web', 'tv'] as const) {
       if (socketItems[platform].length > 0) {

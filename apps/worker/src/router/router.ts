@@ -22,7 +22,8 @@ export interface RouterOptions {
   reclaimIdleMs: number;
   maxDeliveries: number;
   blockMs?: number;
-  router: BatchRouter;
+  /** The batch router of each priority this process routes. */
+  routers: Partial<Record<Priority, BatchRouter>>;
   metrics: WorkerMetrics;
   logger: Logger;
 }
@@ -47,6 +48,7 @@ export class Router {
 
   constructor(private readonly options: RouterOptions) {
     for (const priority of options.priorities) {
+      this.routerOf(priority);
       this.leases.set(
         priority,
         new PartitionLeases({
@@ -104,6 +106,12 @@ export class Router {
     }
   }
 
+  private routerOf(priority: Priority): BatchRouter {
+    const router = this.options.routers[priority];
+    if (router === undefined) throw new Error(`no batch router for priority ${priority}`);
+    return router;
+  }
+
   private startConsumer(priority: Priority, partition: number): void {
     const { options } = this;
     const connection = options.connect(`herald-router-${priority}-${partition}`);
@@ -117,7 +125,7 @@ export class Router {
       batchSize: options.batchSize[priority],
       reclaimIdleMs: options.reclaimIdleMs,
       maxDeliveries: options.maxDeliveries,
-      router: options.router,
+      router: this.routerOf(priority),
       slots: this.slots.get(priority)!,
       metrics: options.metrics,
       logger: options.logger,
