@@ -121,19 +121,22 @@ describe('worker', function () {
     // As after a crash between the fan-out and the acknowledgement: the entry is routed again,
     // past the duplicate gate, and its completed job is gone (the queue keeps only a few).
     const queue = new Queue(fixture.keys.deliveryQueue('web', 'high'), { connection: fixture.connection(), prefix: fixture.keys.bullPrefix });
-    // Removed as the queue's retention removes jobs (queue.clean would drop its deduplication key too).
-    const [completed] = await queue.getJobs(['completed']);
-    await redis.client.multi().zrem(queue.keys['completed']!, completed!.id!).del(queue.toKey(completed!.id!)).exec();
-    await redis.client.del(...(await redis.client.keys(`${redis.prefix}:{p:high:*}:routed:*`)));
-    const stream = fixture.keys.stream('high', fixture.streams.partitionOf('high', 'acct'));
-    await redis.client.xgroup('SETID', stream, fixture.keys.routerGroup, '0');
-    await eventually(async () => expect(await redis.client.xinfo('GROUPS', stream)).to.satisfy((groups: unknown[][]) => groups[0]![groups[0]!.indexOf('lag') + 1] === 0));
-    await eventually(async () => expect(await redis.client.keys(`${redis.prefix}:{p:high:*}:routed:*`)).to.have.length.above(0));
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(web.map((n) => n.id), 'no second push').to.deep.equal(['once']);
-    expect(await queue.getJobCounts('completed', 'waiting', 'active')).to.include({ completed: 0, waiting: 0, active: 0 });
-    expect((await history('acct')).map((e) => e.id)).to.deep.equal(['once']);
-    await queue.close();
+    try {
+      // Removed as the queue's retention removes jobs (queue.clean would drop its deduplication key too).
+      const [completed] = await queue.getJobs(['completed']);
+      await redis.client.multi().zrem(queue.keys['completed']!, completed!.id!).del(queue.toKey(completed!.id!)).exec();
+      await redis.client.del(...(await redis.client.keys(`${redis.prefix}:{p:high:*}:routed:*`)));
+      const stream = fixture.keys.stream('high', fixture.streams.partitionOf('high', 'acct'));
+      await redis.client.xgroup('SETID', stream, fixture.keys.routerGroup, '0');
+      await eventually(async () => expect(await redis.client.xinfo('GROUPS', stream)).to.satisfy((groups: unknown[][]) => groups[0]![groups[0]!.indexOf('lag') + 1] === 0));
+      await eventually(async () => expect(await redis.client.keys(`${redis.prefix}:{p:high:*}:routed:*`)).to.have.length.above(0));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(web.map((n) => n.id), 'no second push').to.deep.equal(['once']);
+      expect(await queue.getJobCounts('completed', 'waiting', 'active')).to.include({ completed: 0, waiting: 0, active: 0 });
+      expect((await history('acct')).map((e) => e.id)).to.deep.equal(['once']);
+    } finally {
+      await queue.close();
+    }
   });
 
   it("routes and delivers each priority over that priority's own Redis connections", async () => {

@@ -30,6 +30,7 @@ describe('config', () => {
     expect(load).to.throw(ConfigError, /INGEST_PORT/);
     expect(load).to.throw(/REDIS_URL: must be a redis/);
     expect(() => loadConfig({ REDIS_URL: 'unix:redis.sock' }, 'worker')).to.throw(/REDIS_URL: a unix:\/\/ URL names the socket file/);
+    expect(() => loadConfig({ REDIS_URL: 'unix:///run/redis.sock?db=two' }, 'worker')).to.throw(/REDIS_URL: a unix:\/\/ URL/);
     expect(loadConfig({ REDIS_URL: 'unix:///run/redis/redis.sock?db=2' }, 'worker').redisUrl).to.equal('unix:///run/redis/redis.sock?db=2');
     expect(load).to.throw(/HERALD_PARTITIONS_LOW/);
     expect(() => loadConfig({ HERALD_SERVICE_KEYS: 'nokey' }, 'ingest')).to.throw(/name:key/);

@@ -37,7 +37,7 @@ const EnvSchema = z.object({
   NODE_ENV: z.string().default('development'),
   REDIS_URL: z
     .url({ protocol: /^(rediss?|unix)$/, error: 'must be a redis://, rediss:// or unix:// URL' })
-    .refine((url) => !url.startsWith('unix:') || url.startsWith('unix:///'), 'a unix:// URL names the socket file: unix:///path/to/redis.sock')
+    .refine((url) => !url.startsWith('unix:') || /^unix:\/\/\/[^?#]+(\?db=\d+)?$/.test(url), 'a unix:// URL names the socket file: unix:///path/to/redis.sock[?db=N]')
     .optional(),
   HERALD_DATA_DIR: z.string().min(1).optional(),
   HERALD_KEY_PREFIX: z
