@@ -35,6 +35,15 @@ describe('worker', function () {
     return worker;
   }
 
+  /** A worker, the stand-in gateway and one online web device of `acct`: what it receives. */
+  async function oneOnlineWebDevice() {
+    fixture = new WorkerFixture(redis);
+    await fixture.startSockets();
+    const web = await fixture.device('acct', 'web1', 'web', { online: true });
+    await startWorker();
+    return web;
+  }
+
   async function history(accountId: string) {
     return (await fixture.history.range(accountId, undefined, 10_000)).map((r) => r.entry);
   }
@@ -110,10 +119,7 @@ describe('worker', function () {
   });
 
   it('makes a batch routed again (after a crash) no second delivery job, even once its first job has left the completed set', async () => {
-    fixture = new WorkerFixture(redis);
-    await fixture.startSockets();
-    const web = await fixture.device('acct', 'web1', 'web', { online: true });
-    await startWorker();
+    const web = await oneOnlineWebDevice();
     await fixture.accept([{ id: 'once', accountId: 'acct' }]);
     await eventually(() => expect(web.map((n) => n.id)).to.deep.equal(['once']));
     await eventually(async () => expect(await redis.client.get(fixture.keys.backlog('high', fixture.streams.partitionOf('high', 'acct')))).to.equal('0'));
@@ -140,10 +146,7 @@ describe('worker', function () {
   });
 
   it("routes and delivers each priority over that priority's own Redis connections", async () => {
-    fixture = new WorkerFixture(redis);
-    await fixture.startSockets();
-    const web = await fixture.device('acct', 'web1', 'web', { online: true });
-    await startWorker();
+    const web = await oneOnlineWebDevice();
     await fixture.accept([{ id: 'h1', accountId: 'acct' }]);
     await eventually(() => expect(web.map((n) => n.id)).to.deep.equal(['h1']));
     const clients = ((await redis.client.client('LIST')) as string).split('\n');
