@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { expect } from 'chai';
-import { findRedisServer } from '@herald/embedded-redis';
+import { findRedisServer, startRedisServer } from '@herald/embedded-redis';
 import { closeRedis, createRedis, unixSocketAddress } from '@herald/redis';
 import { testRedisServer, useTestRedis } from './index.js';
 
@@ -28,6 +31,21 @@ describe('test harness', () => {
     }
     expect(unixSocketAddress('unix:///run/redis.sock?db=3')).to.deep.equal({ path: '/run/redis.sock', db: 3 });
     expect(unixSocketAddress('redis://127.0.0.1:6379')).to.equal(undefined);
+  });
+
+  it('starts without a Unix socket, TCP only, where the socket path would be too long', async function () {
+    this.timeout(30_000);
+    const dir = join(mkdtempSync(join(tmpdir(), 'herald-deep-')), 'd'.repeat(100));
+    const server = await startRedisServer({ dir, appendOnly: false });
+    try {
+      expect(server.socketUrl).to.equal(undefined);
+      const client = createRedis({ url: server.url });
+      expect(await client.ping()).to.equal('PONG');
+      await closeRedis(client);
+    } finally {
+      await server.stop();
+      rmSync(dirname(dir), { recursive: true, force: true });
+    }
   });
 
   it('gives each test its own prefix', async () => {
