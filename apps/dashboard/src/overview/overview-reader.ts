@@ -103,7 +103,7 @@ export class OverviewReader {
       pipeline.exec(),
       Promise.all(queues.map(({ queue }) => queue.getJobCounts(...QUEUE_STATES))),
       // BullMQ's own running totals (the delivery workers turn its metrics on): unlike the sizes
-      // of the completed and failed sets, which jobs leave after an hour, they only ever grow.
+      // of the completed and failed sets, which jobs leave (the newest 100 completed are kept), they only ever grow.
       Promise.all(queues.map(async ({ queue }) => [(await queue.getMetrics('completed', 0, 0)).meta.count, (await queue.getMetrics('failed', 0, 0)).meta.count] as const)),
     ]);
     const r = new Replies(replies ?? []);
