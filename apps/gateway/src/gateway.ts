@@ -58,7 +58,7 @@ export function createGateway(deps: GatewayDeps, input: GatewayOptionsInput = {}
   const options = resolveGatewayOptions(input);
   const now = deps.now ?? Date.now;
   const metrics = createGatewayMetrics(deps.metrics);
-  const wakeups = new HistoryWakeups(deps.historySubscriber, deps.keys.historyChannel, deps.logger);
+  const wakeups = new HistoryWakeups(deps.historySubscriber, { batch: deps.keys.historyBatchChannel, single: deps.keys.historyChannel }, deps.logger);
   const puller = new Puller({ history: deps.history, wakeups, metrics, now });
   let closing: Promise<void> | undefined;
   const app = createGatewayApp({

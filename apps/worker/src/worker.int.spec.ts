@@ -145,6 +145,22 @@ describe('worker', function () {
     }
   });
 
+  it('announces the accounts whose history grew once per batch, for long-polls', async () => {
+    fixture = new WorkerFixture(redis);
+    // Three accounts of one partition, so one router batch holds them all.
+    const accounts = Array.from({ length: 40 }, (_, i) => `acct-${i}`).filter((a) => fixture.streams.partitionOf('high', a) === 0).slice(0, 3);
+    for (const accountId of accounts) await fixture.device(accountId, 'ios1', 'ios');
+    const subscriber = fixture.connection();
+    const announced: string[][] = [];
+    subscriber.on('message', (_channel: string, message: string) => announced.push(JSON.parse(message) as string[]));
+    await subscriber.subscribe(fixture.keys.historyBatchChannel);
+    await fixture.accept([...accounts, 'no-devices'].map((accountId, i) => ({ id: `e${i}`, accountId })));
+    await startWorker();
+    await eventually(() => expect(announced).to.have.length.above(0));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(announced.map((ids) => [...ids].sort())).to.deep.equal([[...accounts].sort()]);
+  });
+
   it("routes and delivers each priority over that priority's own Redis connections", async () => {
     const web = await oneOnlineWebDevice();
     await fixture.accept([{ id: 'h1', accountId: 'acct' }]);

@@ -14,8 +14,9 @@
   ARGV[2]  B, the bucket the caller computed KEYS[2] and KEYS[3] for
   ARGV[3]  most entries the history keeps (exact MAXLEN)
   ARGV[4]  retention in milliseconds: older entries are trimmed, an idle history expires
-  ARGV[5]  pub/sub channel announcing accounts whose history grew
-  ARGV[6]  the account id (the message published)
+  ARGV[5]  pub/sub channel announcing accounts whose history grew ('': announce nothing, the
+           caller announces a batch of accounts itself)
+  ARGV[6]  the message published there
   ARGV[7..6+2N]  per notification: its event id, then its HistoryEntry JSON, in order
 
   Returns { cursor, flag, cursor, flag, ... }: flag 1 appended now, 0 appended before.
@@ -96,6 +97,6 @@ if appended > 0 then
   end
   redis.call('PEXPIRE', KEYS[1], retention)
   if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('PEXPIRE', KEYS[4], retention) end
-  redis.call('PUBLISH', ARGV[5], ARGV[6])
+  if ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[6]) end
 end
 return reply

@@ -77,14 +77,20 @@ describe('history', () => {
     expect(ttl).to.be.within(1, 5_000);
   });
 
-  it('announces the account on the history channel when it grows', async () => {
+  it('announces the account when it grows, or leaves that to announce() for a batch of accounts', async () => {
     const subscriber = createRedis({ url: redis.url });
     const received: string[] = [];
     subscriber.on('message', (_channel: string, message: string) => received.push(message));
-    await subscriber.subscribe(createKeys(redis.prefix).historyChannel);
-    await history().append('acct-9', [entry('a', ['tv'], 'acct-9')]);
+    await subscriber.subscribe(createKeys(redis.prefix).historyBatchChannel);
+    const h = history();
+    await h.append('acct-9', [entry('a', ['tv'], 'acct-9')]);
+    await h.append('acct-9', [entry('a', ['tv'], 'acct-9')]); // a retry appends nothing: no announcement
+    await h.append('acct-7', [entry('b', ['tv'], 'acct-7')], { announce: false });
+    await h.append('acct-8', [entry('c', ['tv'], 'acct-8')], { announce: false });
+    await h.announce(['acct-7', 'acct-8']);
+    await h.announce([]);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(received).to.deep.equal(['acct-9']);
+    expect(received).to.deep.equal(['["acct-9"]', '["acct-7","acct-8"]']);
     await closeRedis(subscriber);
   });
 

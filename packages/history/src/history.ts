@@ -45,8 +45,12 @@ export class History {
     this.buckets = new RedisTimeBuckets(options.dedupWindowMs ?? 3_600_000);
   }
 
-  /** Appends one account's notifications in order; one outcome per entry. */
-  async append(accountId: string, entries: readonly HistoryEntry[]): Promise<AppendOutcome[]> {
+  /**
+   * Appends one account's notifications in order; one outcome per entry. Long-polls on the
+   * account are woken in the same script, unless `announce` is false: then the caller announces
+   * the accounts of a whole batch at once (`announce()`).
+   */
+  async append(accountId: string, entries: readonly HistoryEntry[], { announce = true }: { announce?: boolean } = {}): Promise<AppendOutcome[]> {
     if (entries.length === 0) return [];
     const { redis, keys } = this.options;
     const args: string[] = [];
@@ -59,10 +63,16 @@ export class History {
         (await appendHistory.run(
           redis,
           [keys.history(accountId), keys.historyIds(accountId, bucket), keys.historyIds(accountId, bucket - 1), keys.historyTrimmed(accountId)],
-          [this.buckets.windowMs, bucket, this.maxLength, this.retentionMs, keys.historyChannel, accountId, ...args],
+          [this.buckets.windowMs, bucket, this.maxLength, this.retentionMs, announce ? keys.historyBatchChannel : '', JSON.stringify([accountId]), ...args],
         )) as (string | number)[],
     );
     return entries.map((_, i) => ({ cursor: String(reply[2 * i]), appended: reply[2 * i + 1] === 1 }));
+  }
+
+  /** Wakes the long-polls on these accounts (histories appended with `announce: false`): one message. */
+  async announce(accountIds: readonly string[]): Promise<void> {
+    if (accountIds.length === 0) return;
+    await this.options.redis.publish(this.options.keys.historyBatchChannel, JSON.stringify(accountIds));
   }
 
   /** Up to `count` records after `after` (exclusive; from the oldest when absent), oldest first. */

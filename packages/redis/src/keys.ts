@@ -75,8 +75,17 @@ export interface KeyBuilder {
   deviceAcks(accountId: string): string;
   /** Hash of one event's trace (verdicts, deliveries, acknowledgements); expires. */
   trace(eventId: string): string;
-  /** Pub/sub channel on which the worker announces accounts whose history grew (long-poll wake-ups). */
+  /**
+   * Pub/sub channel on which workers before live batches announced one account whose history
+   * grew (long-poll wake-ups); gateways still listen to it during an upgrade.
+   */
   readonly historyChannel: string;
+  /**
+   * Pub/sub channel announcing accounts whose history grew, a JSON array of account ids per
+   * message: one message per router batch, not one per account, since every gateway node gets
+   * every message.
+   */
+  readonly historyBatchChannel: string;
   /**
    * Pub/sub channel of one priority's live pushes to web and TV devices: the delivery workers
    * publish LiveBatch JSON messages, every gateway node subscribes (a lane per priority, so a
@@ -121,6 +130,7 @@ export function createKeys(prefix: string): KeyBuilder {
     deviceAcks: (accountId) => `${accountTag(accountId)}:acks`,
     trace: (eventId) => `${prefix}:{e:${escapeId(eventId)}}:trace`,
     historyChannel: `${prefix}:history-appended`,
+    historyBatchChannel: `${prefix}:history-appended:batch`,
     liveChannel: (priority) => `${prefix}:live:${priority}`,
     socketIoPrefix: `${prefix}:socket.io`,
     bullPrefix: `{${prefix}:bull}`,

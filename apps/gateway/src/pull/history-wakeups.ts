@@ -1,4 +1,5 @@
-import { AccountIdSchema } from '@herald/contracts';
+import { z } from 'zod';
+import { AccountIdSchema, parseJson } from '@herald/contracts';
 import type { Logger } from '@herald/observability';
 import type { RedisClient } from '@herald/redis';
 
@@ -53,10 +54,18 @@ class AccountWakeup implements Wakeup {
   }
 }
 
+/** The channels announcing grown histories: `batch` (JSON arrays of account ids), `single` (one id, from workers of earlier versions). */
+export interface HistoryChannels {
+  batch: string;
+  single: string;
+}
+
+const AnnouncedAccountsSchema = z.array(AccountIdSchema).min(1);
+
 /**
  * Wakes long-polls when their account's history grows. One subscriber connection per process,
- * subscribed to the history channel (the worker publishes the account id on each append),
- * whatever the number of waiting requests: they wait in memory, by account.
+ * subscribed to the history channels (the worker announces the accounts of each router batch
+ * in one message), whatever the number of waiting requests: they wait in memory, by account.
  */
 export class HistoryWakeups {
   private readonly waiting = new Map<string, Set<AccountWakeup>>();
@@ -66,7 +75,7 @@ export class HistoryWakeups {
 
   constructor(
     private readonly subscriber: RedisClient,
-    private readonly channel: string,
+    private readonly channels: HistoryChannels,
     private readonly logger: Logger,
   ) {}
 
@@ -80,7 +89,7 @@ export class HistoryWakeups {
     if (this.started) return;
     this.started = true;
     this.subscriber.on('message', this.onMessage);
-    await this.subscriber.subscribe(this.channel);
+    await this.subscriber.subscribe(this.channels.batch, this.channels.single);
     // After a reconnect, announcements made while it was down are lost: let every poll look again.
     this.subscriber.on('ready', this.onReady);
   }
@@ -105,17 +114,25 @@ export class HistoryWakeups {
     this.started = false;
     this.subscriber.off('message', this.onMessage);
     this.subscriber.off('ready', this.onReady);
-    await this.subscriber.unsubscribe(this.channel).catch((error: unknown) => this.logger.warn({ err: error }, 'unsubscribing failed'));
+    await this.subscriber.unsubscribe(this.channels.batch, this.channels.single).catch((error: unknown) => this.logger.warn({ err: error }, 'unsubscribing failed'));
   }
 
   private handle(channel: string, message: string): void {
-    if (channel !== this.channel) return;
-    const accountId = AccountIdSchema.safeParse(message);
-    if (!accountId.success) {
-      this.logger.warn({ message }, 'ignored a malformed history announcement');
+    let accountIds: string[] | undefined;
+    if (channel === this.channels.batch) {
+      const parsed = AnnouncedAccountsSchema.safeParse(parseJson(message));
+      accountIds = parsed.success ? parsed.data : undefined;
+    } else if (channel === this.channels.single) {
+      const parsed = AccountIdSchema.safeParse(message);
+      accountIds = parsed.success ? [parsed.data] : undefined;
+    } else {
       return;
     }
-    for (const wakeup of this.waiting.get(accountId.data) ?? []) wakeup.wake();
+    if (accountIds === undefined) {
+      this.logger.warn({ channel, message: message.slice(0, 200) }, 'ignored a malformed history announcement');
+      return;
+    }
+    for (const accountId of accountIds) for (const wakeup of this.waiting.get(accountId) ?? []) wakeup.wake();
   }
 
   private wakeAll(): void {

@@ -198,6 +198,8 @@ export class BatchRouter {
       else list.push(event);
     }
     const slots = new Slots(ACCOUNTS_IN_FLIGHT);
+    /** Accounts whose history grew: announced in one message once all are appended. */
+    const grown: string[] = [];
     const perAccount = await Promise.all(
       [...byAccount].map(([accountId, accountEvents]) => slots.run(async () => {
         // Registrations and presence in one round trip. A device that comes online after this
@@ -215,7 +217,8 @@ export class BatchRouter {
         }
         if (routed.length === 0) return routed;
         const entries: HistoryEntry[] = routed.map(({ event, targets }) => ({ ...event, devices: targets.map((d) => d.deviceId) }));
-        const outcomes = await this.deps.history.append(accountId, entries);
+        const outcomes = await this.deps.history.append(accountId, entries, { announce: false });
+        if (outcomes.some((outcome) => outcome.appended)) grown.push(accountId);
         routed.forEach((r, i) => {
           r.cursor = outcomes[i]!.cursor;
           decisions.add(r.event, 'routed', r.targets, r.cursor);
@@ -223,6 +226,8 @@ export class BatchRouter {
         return routed;
       })),
     );
+    // Wakes long-polls, while the fan-out goes on (best effort: a poll not woken answers at its timeout).
+    void this.deps.history.announce(grown).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not announce grown histories'));
     return perAccount.flat();
   }
 
