@@ -62,9 +62,11 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
     await Promise.all(messages.map((message) => options.redis.publish(channel, message)));
     const at = now();
     let pushes = 0;
+    // The labelled child once per job, not a label look-up per notification.
+    const latency = metrics.deliveryLatency.labels({ priority, platform });
     for (const { eventId, accountId, deviceIds, acceptedAt } of items) {
       pushes += deviceIds.length;
-      metrics.deliveryLatency.observe({ priority, platform }, (at - acceptedAt) / 1000);
+      latency.observe((at - acceptedAt) / 1000);
       if (debug()) logger.debug({ eventId, accountId, platform, deviceIds }, 'notification published live');
     }
     metrics.deliveries.inc({ platform, outcome: 'emitted' }, pushes);
