@@ -15,6 +15,11 @@ runMain(async () => {
   const appenders = Object.fromEntries(PRIORITIES.map((priority) => [priority, createRedis({ url, name: `herald-ingest-${priority}`, autoPipelining: true })])) as Record<Priority, RedisClient>;
   const deps = createIngestDeps(config, redis, appenders);
   const { logger } = deps;
+  // Connection errors are logged (ioredis reconnects by itself), not thrown as unhandled events.
+  const named: [string, RedisClient][] = [['herald-ingest', redis], ...PRIORITIES.map((priority): [string, RedisClient] => [`herald-ingest-${priority}`, appenders[priority]])];
+  for (const [name, client] of named) {
+    client.on('error', (error: Error) => logger.warn({ err: error, connection: name }, 'redis connection error'));
+  }
   for (const line of config.developmentDefaults) logger.warn(`development default in use: ${line}`);
 
   const server = createIngestApp(deps).listen(config.ports.ingest);
