@@ -1,8 +1,8 @@
 import type { EventCatalog } from '@herald/catalog';
-import type { AcceptedEvent, DeviceRecord } from '@herald/contracts';
+import type { AcceptedEvent, DeviceRecord, RoutingVerdict } from '@herald/contracts';
 
-/** Gate outcomes, in gate order; each is counted in metrics by reason and priority. */
-export type Verdict = 'stale' | 'duplicate' | 'no_targets' | 'routed';
+/** Gate outcomes (the contract's routing verdicts); each is counted in metrics by reason and priority. */
+export type Verdict = RoutingVerdict;
 
 /** Staleness: older than its type's `staleAfterMs`, counted from `createdAt`. Unknown types are stale. */
 export function isStale(event: AcceptedEvent, catalog: EventCatalog, now: number): boolean {
