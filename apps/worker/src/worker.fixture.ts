@@ -1,6 +1,5 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import { io as connectClient } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
@@ -74,10 +73,8 @@ export class WorkerFixture {
 
   /** Starts the stand-in gateway. */
   async startSockets(): Promise<void> {
-    const pub = this.connection();
-    const sub = this.connection();
     const http = createServer();
-    this.io = new Server(http, { adapter: createAdapter(pub, sub, { key: this.keys.socketIoPrefix }) });
+    this.io = new Server(http);
     // The live channels, as a gateway node serves them: each push to its devices' rooms.
     const live = this.connection();
     live.on('message', (_channel: string, message: string) => {
