@@ -63,7 +63,7 @@ export class History {
         (await appendHistory.run(
           redis,
           [keys.history(accountId), keys.historyIds(accountId, bucket), keys.historyIds(accountId, bucket - 1), keys.historyTrimmed(accountId)],
-          [this.buckets.windowMs, bucket, this.maxLength, this.retentionMs, announce ? keys.historyBatchChannel : '', JSON.stringify([accountId]), ...args],
+          [this.buckets.windowMs, bucket, this.maxLength, this.retentionMs, ...(announce ? [keys.historyBatchChannel, JSON.stringify([accountId])] : ['', '']), ...args],
         )) as (string | number)[],
     );
     return entries.map((_, i) => ({ cursor: String(reply[2 * i]), appended: reply[2 * i + 1] === 1 }));
