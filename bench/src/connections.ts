@@ -207,7 +207,7 @@ function startGateway(redisUrl: string, noFile: number): ChildProcess {
     HERALD_LOG_LEVEL: 'warn',
     HERALD_GATEWAY_NODE_ID: 'bench',
   };
-  return spawnNode([...cpuProfileFlags(), '--conditions=development', '--import', 'tsx', join(root, 'apps/gateway/src/main.ts')], env, noFile);
+  return spawnNode([...cpuProfileFlags('gateway'), '--conditions=development', '--import', 'tsx', join(root, 'apps/gateway/src/main.ts')], env, noFile);
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {

@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   const ingest = runTs(
     ingestApp.main,
     { REDIS_URL: server.url, INGEST_PORT: String(PORT), HERALD_LOG_LEVEL: 'error', HERALD_BACKLOG_LIMIT_MEDIUM: '100000000' },
-    [...cpuProfileFlags(), ...ingestApp.nodeFlags],
+    [...cpuProfileFlags('ingest'), ...ingestApp.nodeFlags],
   );
   try {
     await waitUntilReady(`http://127.0.0.1:${PORT}/readyz`, { child: ingest });

@@ -89,8 +89,8 @@ async function main(): Promise<void> {
       children.push(child);
       roles.push([role, child.pid ?? -1]);
     };
-    start('gateway', runTs('apps/gateway/src/main.ts', { ...env, GATEWAY_PORT: String(gatewayPort) }));
-    start('ingest', runTs('apps/ingest/src/main.ts', env, ['--max-semi-space-size=64']));
+    start('gateway', runTs('apps/gateway/src/main.ts', { ...env, GATEWAY_PORT: String(gatewayPort) }, cpuProfileFlags('gateway')));
+    start('ingest', runTs('apps/ingest/src/main.ts', env, [...cpuProfileFlags('ingest'), '--max-semi-space-size=64']));
     start('worker high', runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: '3401', HERALD_WORKER_PRIORITIES: 'high' }, ['--max-semi-space-size=64']));
     // The lower priorities' worker gives way for CPU, as it would on a shared host (HERALD_WORKER_NICE).
     const lowerNice = process.env['HERALD_BENCH_WORKER_NICE'] ?? '10';
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
       start(
         `worker medium,low${lowerWorkers > 1 ? ` ${port - 3401}` : ''}`,
         runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: String(port), HERALD_WORKER_PRIORITIES: 'medium,low', HERALD_WORKER_NICE: lowerNice }, [
-          ...cpuProfileFlags(),
+          ...cpuProfileFlags('worker'),
           '--max-semi-space-size=64',
         ]),
       );
@@ -312,6 +312,9 @@ async function main(): Promise<void> {
       .sort((a, b) => b.usec - a.usec)
       .slice(0, 10);
     console.log(`redis time by command: ${stats.map((s) => `${s.name} ${(s.usec / 1e6).toFixed(1)}s/${s.calls}`).join(', ')}`);
+    const traffic = Object.fromEntries([...(await redis.info('stats')).matchAll(/^total_net_(input|output)_bytes:(\d+)/gm)].map(([, way, bytes]) => [way!, Number(bytes)]));
+    const perEvent = (bytes = 0) => (sent === 0 ? '-' : Math.round(bytes / sent).toLocaleString('en'));
+    console.log(`redis traffic, bytes per pipeline event sent (all runs): in ${perEvent(traffic['input'])}, out ${perEvent(traffic['output'])}`);
     for (const socket of sockets) socket.disconnect();
   } finally {
     await stopProcesses(children, 10_000);

@@ -16,9 +16,13 @@ export function runTs(entry: string, env: NodeJS.ProcessEnv, nodeFlags: string[]
   return child;
 }
 
-/** `--cpu-prof` into bench/results when HERALD_BENCH_CPU_PROF=1 (to profile a child process), else nothing. */
-export function cpuProfileFlags(): string[] {
-  return process.env['HERALD_BENCH_CPU_PROF'] === '1' ? ['--cpu-prof', '--cpu-prof-dir', `${root}bench/results`] : [];
+/**
+ * `--cpu-prof` into bench/results/<role> for the process of `role` when HERALD_BENCH_CPU_PROF names it
+ * (a comma-separated list of roles, e.g. `gateway,ingest`; `1`: every role), else nothing.
+ */
+export function cpuProfileFlags(role: 'worker' | 'gateway' | 'ingest'): string[] {
+  const wanted = (process.env['HERALD_BENCH_CPU_PROF'] ?? '').split(',').map((name) => name.trim());
+  return wanted.includes('1') || wanted.includes(role) ? ['--cpu-prof', '--cpu-prof-dir', `${root}bench/results/${role}`] : [];
 }
 
 /** The p-th percentile (0..100) of a list of numbers. */
