@@ -90,6 +90,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
       presence: new Presence({ redis: lane, keys }),
       history: new History({ redis: lane, keys, maxLength: config.history.maxLength, retentionMs: config.history.retentionMs, dedupWindowMs: config.dedupWindowMs }),
       queues: queues[priority],
+      queueConnection: laneOf(priority).bull,
       metrics,
       logger,
       traces: tracesOf(priority),

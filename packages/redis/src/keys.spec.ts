@@ -14,6 +14,7 @@ describe('key builder', () => {
   it('puts a partition stream and its idempotency marks on one slot', () => {
     expect(hashTag(keys.stream('high', 2))).to.equal(hashTag(keys.seen('high', 2, 123)));
     expect(hashTag(keys.stream('high', 2))).to.equal(hashTag(keys.backlog('high', 2)));
+    expect(hashTag(keys.stream('high', 2))).to.equal(hashTag(keys.liveBatch('high', 2, '1-0.2-0.2', 'web')));
     expect(hashTag(keys.stream('high', 2))).not.to.equal(hashTag(keys.stream('high', 3)));
     expect(hashTag(keys.stream('high', 2))).not.to.equal(hashTag(keys.stream('low', 2)));
   });

@@ -54,6 +54,12 @@ export interface KeyBuilder {
    * never wait behind another's (RENO's per-priority clusters, carried through delivery).
    */
   deliveryQueue(platform: Platform, priority: Priority): string;
+  /**
+   * List of the live messages (LiveBatch JSON) of one `web`/`tv` delivery job, staged by the
+   * router next to the job so the job itself stays small; the delivery publishes them from
+   * Redis and leaves the string `sent` in their place.
+   */
+  liveBatch(priority: Priority, partition: number, batch: string, platform: Platform): string;
   /** Hash of an account's registered devices: deviceId → DeviceRecord JSON. */
   devices(accountId: string): string;
   /**
@@ -122,6 +128,7 @@ export function createKeys(prefix: string): KeyBuilder {
     routed: (priority, partition, bucket) => `${partitionTag(priority, partition)}:routed:${bucket}`,
     deadLetters: (priority, partition) => `${partitionTag(priority, partition)}:dead`,
     deliveryQueue: (platform, priority) => `deliver-${platform}-${priority}`,
+    liveBatch: (priority, partition, batch, platform) => `${partitionTag(priority, partition)}:live-batch:${batch}:${platform}`,
     devices: (accountId) => `${accountTag(accountId)}:devices`,
     presence: (accountId) => `${accountTag(accountId)}:presence`,
     history: (accountId) => `${accountTag(accountId)}:history`,

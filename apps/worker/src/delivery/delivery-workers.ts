@@ -1,12 +1,13 @@
 import { MetricsTime, Worker } from 'bullmq';
 import type { ConnectionOptions, Job } from 'bullmq';
-import { PLATFORMS, encodeLiveBatches, encodeLivePush } from '@herald/contracts';
+import { PLATFORMS } from '@herald/contracts';
 import type { Platform, Priority } from '@herald/contracts';
 import type { Logger } from '@herald/observability';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { TraceRecorder } from '@herald/trace';
 import type { WorkerMetrics } from '../worker-metrics.js';
 import { PushDeliveryJobSchema, readSocketDeliveryJob } from './jobs.js';
+import { liveBatches } from './live-batches.js';
 import type { PushProvider } from './push-providers.js';
 
 export interface DeliveryWorkersOptions {
@@ -14,7 +15,7 @@ export interface DeliveryWorkersOptions {
   keys: KeyBuilder;
   /** The priorities whose delivery queues this process works. */
   priorities: readonly Priority[];
-  /** Publishes live batches to the gateways (autopipelined: a job's messages leave in one write). */
+  /** Publishes live batches to the gateways (runs the script that publishes a job's staged messages). */
   redis: RedisClient;
   push: PushProvider;
   concurrency: number;
@@ -36,9 +37,9 @@ function eventIdsOf(data: unknown): string[] {
 /**
  * The delivery role: one BullMQ worker per (priority, platform) queue, so a failing push
  * provider or a slow platform never holds up another, and a low-priority flood never queues
- * ahead of high-priority deliveries. `web` and `tv` publish their notifications in live
- * batches on the priority's live channel, which every gateway node hands to the devices'
- * sockets it holds; `ios` and `android` send "pull now" signals
+ * ahead of high-priority deliveries. `web` and `tv` publish their notifications, staged in
+ * Redis by the router as live batches, on the priority's live channel, which every gateway node
+ * hands to the devices' sockets it holds; `ios` and `android` send "pull now" signals
  * through the push provider. A job that throws is retried with exponential backoff and, after
  * its last attempt, kept in the queue's failed set: the delivery dead letters.
  */
@@ -57,9 +58,15 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
     const data = readSocketDeliveryJob(job.data);
     if (data === undefined) throw new Error(`job ${job.id} is not a ${platform} delivery job`);
     const { priority, items } = data;
-    const messages = encodeLiveBatches(items.map((item) => encodeLivePush(item.accountId, item.deviceIds, item.notification)));
     const channel = options.keys.liveChannel(priority);
-    await Promise.all(messages.map((message) => options.redis.publish(channel, message)));
+    if ('staged' in data.messages) {
+      const published = await liveBatches.publish(options.redis, data.messages.staged, channel);
+      // Not staged yet (the router stages before it adds the job, on the same connection, so
+      // only a script load after a Redis restart can reorder them) or expired: BullMQ retries.
+      if (published === undefined) throw new Error(`the live messages of job ${job.id} are not in Redis (${data.messages.staged}): not staged yet, or expired`);
+    } else {
+      await Promise.all(data.messages.inline.map((message) => options.redis.publish(channel, message)));
+    }
     const at = now();
     let pushes = 0;
     // The labelled child once per job, not a label look-up per notification.

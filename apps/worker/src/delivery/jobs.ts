@@ -1,25 +1,40 @@
 import { z } from 'zod';
-import { AccountIdSchema, CursorSchema, DeviceIdSchema, EventIdSchema, NotificationSchema, PrioritySchema } from '@herald/contracts';
+import { AccountIdSchema, CursorSchema, DeviceIdSchema, EventIdSchema, NotificationSchema, PrioritySchema, encodeLiveBatches, encodeLivePush } from '@herald/contracts';
+import type { Priority } from '@herald/contracts';
+
+/**
+ * How long BullMQ keeps finished delivery jobs. Completed ones: the newest 100 per queue, for the
+ * board (retries are recognized by the deduplication key, not by completed jobs). Failed ones
+ * are the delivery dead letters, kept for a week to be looked at and retried.
+ */
+export const JOB_RETENTION = {
+  completed: { age: 3600, count: 100 },
+  failed: { age: 7 * 24 * 3600 },
+} as const;
+
+/** One notification of a `web`/`tv` job, as its metrics, logs and traces need it. */
+export const SocketItemSchema = z.object({
+  accountId: AccountIdSchema,
+  deviceIds: z.array(DeviceIdSchema).min(1),
+  eventId: EventIdSchema,
+  acceptedAt: z.number(),
+});
+export type SocketItem = z.infer<typeof SocketItemSchema>;
 
 /**
  * A `web` or `tv` delivery job: notifications to push, each to some devices of its account.
- * The router serializes each notification once (`notification`, the contract's JSON); the
- * delivery passes it on to the gateways as it is, and the gateways validate it.
+ * The notifications themselves are not in the job: the router stages them, already encoded
+ * as live messages, in a Redis list of their own (`live`, see `keys.liveBatch`), and the
+ * delivery publishes that list from inside Redis. So the job stays small, and a notification
+ * crosses the network once on its way to the gateways instead of three times.
  */
 export const SocketDeliveryJobSchema = z.object({
   /** The priority whose live channel the pushes go to. */
   priority: PrioritySchema,
-  items: z.array(
-    z.object({
-      accountId: AccountIdSchema,
-      deviceIds: z.array(DeviceIdSchema).min(1),
-      eventId: EventIdSchema,
-      /** Notification JSON. */
-      notification: z.string(),
-      acceptedAt: z.number(),
-    }),
-  ),
-  /** The trace hash the delivery records its pushes in (absent in jobs from before tracing). */
+  /** The key of the job's staged live messages. */
+  live: z.string().min(1),
+  items: z.array(SocketItemSchema),
+  /** The trace hash the delivery records its pushes in. */
   traceKey: z.string().optional(),
   /** The router batch the job is of: its push is recorded once, under this name, in the trace hash. */
   batch: z.string().optional(),
@@ -27,31 +42,56 @@ export const SocketDeliveryJobSchema = z.object({
 export type SocketDeliveryJob = z.infer<typeof SocketDeliveryJobSchema>;
 
 /**
- * The `web`/`tv` job of workers before live batches (each notification as an object, emitted
- * one by one): jobs still queued from before an upgrade are delivered, not failed.
+ * The `web`/`tv` job of versions before staged live batches: each notification's JSON inside
+ * the job. Jobs still queued from before an upgrade are delivered, not failed.
  */
+const InlineSocketDeliveryJobSchema = z.object({
+  priority: PrioritySchema,
+  items: z.array(SocketItemSchema.extend({ notification: z.string() })),
+  traceKey: z.string().optional(),
+  batch: z.string().optional(),
+});
+
+/** The `web`/`tv` job of versions before live batches (each notification as an object, emitted one by one). */
 const LegacySocketDeliveryJobSchema = z.object({
   items: z.array(z.object({ accountId: AccountIdSchema, deviceIds: z.array(DeviceIdSchema).min(1), notification: NotificationSchema, acceptedAt: z.number() })).min(1),
   traceKey: z.string().optional(),
 });
 
-/** A `web`/`tv` job's data, in this version's shape whichever version queued it; undefined when it is neither. */
-export function readSocketDeliveryJob(data: unknown): SocketDeliveryJob | undefined {
+/** A `web`/`tv` job, whichever version queued it. */
+export interface SocketDelivery {
+  priority: Priority;
+  items: SocketItem[];
+  traceKey?: string | undefined;
+  batch?: string | undefined;
+  /** Where its live messages are: staged in Redis (this version), or in the job (earlier ones). */
+  messages: { staged: string } | { inline: string[] };
+}
+
+/** A `web`/`tv` job's data, whichever version queued it; undefined when it is none of them. */
+export function readSocketDeliveryJob(data: unknown): SocketDelivery | undefined {
   const current = SocketDeliveryJobSchema.safeParse(data);
-  if (current.success) return current.data;
+  if (current.success) {
+    const { live, ...job } = current.data;
+    return { ...job, messages: { staged: live } };
+  }
+  const inline = InlineSocketDeliveryJobSchema.safeParse(data);
+  if (inline.success) {
+    const { items, ...job } = inline.data;
+    return {
+      ...job,
+      items: items.map(({ notification: _, ...item }) => item),
+      messages: { inline: encodeLiveBatches(items.map((item) => encodeLivePush(item.accountId, item.deviceIds, item.notification))) },
+    };
+  }
   const legacy = LegacySocketDeliveryJobSchema.safeParse(data);
   if (!legacy.success) return undefined;
   const { items, traceKey } = legacy.data;
   return {
     priority: items[0]!.notification.priority,
-    items: items.map(({ accountId, deviceIds, notification, acceptedAt }) => ({
-      accountId,
-      deviceIds,
-      eventId: notification.id,
-      notification: JSON.stringify(notification),
-      acceptedAt,
-    })),
-    ...(traceKey === undefined ? {} : { traceKey }),
+    items: items.map(({ accountId, deviceIds, notification, acceptedAt }) => ({ accountId, deviceIds, eventId: notification.id, acceptedAt })),
+    traceKey,
+    messages: { inline: encodeLiveBatches(items.map((item) => encodeLivePush(item.accountId, item.deviceIds, JSON.stringify(item.notification)))) },
   };
 }
 

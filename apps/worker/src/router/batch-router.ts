@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { EventCatalog } from '@herald/catalog';
+import { encodeLiveBatches, encodeLivePush } from '@herald/contracts';
 import type { AcceptedEvent, DeviceRecord, Platform, Priority, RoutingVerdict, TapRecord } from '@herald/contracts';
 import type { DeviceRegistry, Presence } from '@herald/devices';
 import { toNotification } from '@herald/history';
@@ -8,7 +9,9 @@ import type { Logger } from '@herald/observability';
 import { RedisScript, RedisTimeBuckets } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { EventDelivery, TraceRecorder } from '@herald/trace';
-import type { PushSignal, SocketDeliveryJob } from '../delivery/jobs.js';
+import { JOB_RETENTION } from '../delivery/jobs.js';
+import type { PushSignal, SocketDeliveryJob, SocketItem } from '../delivery/jobs.js';
+import { liveBatches } from '../delivery/live-batches.js';
 import type { WorkerMetrics } from '../worker-metrics.js';
 import { isStale, resolveTargets } from './gates.js';
 import { Slots } from './slots.js';
@@ -20,13 +23,6 @@ import type { StreamEntry } from './stream-entry.js';
  * scripts in Redis ahead of a high-priority command (Redis serves commands in arrival order).
  */
 const ACCOUNTS_IN_FLIGHT = 16;
-
-/**
- * Completed delivery jobs kept per queue, for the board. A web/TV job holds its whole batch of
- * notifications (hundreds of KB at full load): keeping thousands would make them most of
- * Redis's memory and of every AOF rewrite. Retries are recognized by the deduplication key.
- */
-const COMPLETED_JOBS_KEPT = 100;
 
 const ackEntries = RedisScript.fromFile(new URL('../../lua/', import.meta.url), 'ack-entries-5');
 
@@ -42,6 +38,11 @@ export interface BatchRouterDeps {
   history: History;
   /** The delivery queues of the priority this router routes. */
   queues: DeliveryQueues;
+  /**
+   * The connection those queues add their jobs on: a job's live messages are staged on it just
+   * before the job is added, so Redis runs the two in that order.
+   */
+  queueConnection: RedisClient;
   metrics: WorkerMetrics;
   logger: Logger;
   /** Writes each event's verdicts to its trace and to the live tap. */
@@ -243,12 +244,13 @@ export class BatchRouter {
     if (routed.length === 0) return;
     // The batch's name: its entries, so a retried batch makes the same jobs (deterministic ids).
     const batch = `${entries[0]!.id}.${entries[entries.length - 1]!.id}.${entries.length}`;
-    const socketItems: Record<'web' | 'tv', SocketDeliveryJob['items']> = { web: [], tv: [] };
+    // Per web/TV platform: the job's items, and the live pushes staged for it (JSON, in order).
+    const socket = { web: { items: [] as SocketItem[], pushes: [] as string[] }, tv: { items: [] as SocketItem[], pushes: [] as string[] } };
     const signals: Record<'ios' | 'android', Map<string, PushSignal>> = { ios: new Map(), android: new Map() };
 
     for (const { event, targets, online, cursor } of routed) {
       if (cursor === undefined) continue;
-      // Serialized once, here: delivery and the gateways' live channel pass this JSON on as it is.
+      // Serialized once, here: the staged live messages carry this JSON to the gateways as it is.
       let notification: string | undefined;
       for (const platform of ['web', 'tv'] as const) {
         const deviceIds = targets
@@ -256,7 +258,8 @@ export class BatchRouter {
           .map((d) => d.deviceId);
         if (deviceIds.length > 0) {
           notification ??= JSON.stringify(toNotification(cursor, event));
-          socketItems[platform].push({ accountId: event.accountId, deviceIds, eventId: event.id, notification, acceptedAt: event.acceptedAt });
+          socket[platform].items.push({ accountId: event.accountId, deviceIds, eventId: event.id, acceptedAt: event.acceptedAt });
+          socket[platform].pushes.push(encodeLivePush(event.accountId, deviceIds, notification));
           decisions.deliver(event.id, batch, platform, deviceIds);
         }
       }
@@ -288,16 +291,20 @@ export class BatchRouter {
       deduplication: { id: jobId(platform), ttl: this.deps.jobDedupMs },
       attempts: this.deps.deliveryAttempts,
       backoff: { type: 'exponential', delay: 500 },
-      removeOnComplete: { age: 3600, count: COMPLETED_JOBS_KEPT },
-      removeOnFail: { age: 7 * 24 * 3600 },
+      removeOnComplete: JOB_RETENTION.completed,
+      removeOnFail: JOB_RETENTION.failed,
     });
-    const { queues } = this.deps;
+    const { queues, keys } = this.deps;
     const adds: Promise<unknown>[] = [];
     for (const platform of ['web', 'tv'] as const) {
-      if (socketItems[platform].length > 0) {
-        const job: SocketDeliveryJob = { priority, items: socketItems[platform], traceKey, batch };
-        adds.push(queues[platform].add(platform, job, options(platform)));
-      }
+      const { items, pushes } = socket[platform];
+      if (items.length === 0) continue;
+      const live = keys.liveBatch(priority, partition, batch, platform);
+      // Staged on the connection the job is added on, and sent before it: Redis has the
+      // messages before the job exists, without waiting a round trip for them.
+      adds.push(liveBatches.stage(this.deps.queueConnection, live, encodeLiveBatches(pushes)));
+      const job: SocketDeliveryJob = { priority, live, items, traceKey, batch };
+      adds.push(queues[platform].add(platform, job, options(platform)));
     }
     for (const platform of ['ios', 'android'] as const) {
       if (signals[platform].size > 0) adds.push(queues[platform].add(platform, { signals: [...signals[platform].values()], traceKey, batch }, options(platform)));
