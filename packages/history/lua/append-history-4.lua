@@ -38,7 +38,8 @@ end
 
 -- A history that starts anew (first ever, or after expiring while idle) cannot vouch for
 -- anything before now: mark everything older as trimmed.
-if redis.call('EXISTS', KEYS[1]) == 0 then
+local length = redis.call('XLEN', KEYS[1])
+if length == 0 then
   redis.call('SET', KEYS[4], string.format('%d', now - 1) .. '-0')
 end
 
@@ -75,16 +76,20 @@ if appended > 0 then
   local retention = tonumber(ARGV[4])
   redis.call('PEXPIRE', KEYS[2], 2 * window + 60000)
 
-  -- Trim by length and by age, remembering the newest id removed.
+  -- Trim by length and by age, remembering the newest id removed. The entry after the
+  -- excess ones is the first that stays: its age says whether to trim by age too.
   local last = false
-  local excess = redis.call('XLEN', KEYS[1]) - tonumber(ARGV[3])
+  local first = nil
+  local excess = length + appended - tonumber(ARGV[3])
   if excess > 0 then
-    local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess)
-    last = oldest[#oldest][1]
+    local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess + 1)
+    last = oldest[excess][1]
+    first = oldest[excess + 1]
+  else
+    first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
   end
   local minid = string.format('%d', now - retention)
-  local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
-  if #first > 0 and newer(minid .. '-0', first[1][1]) then
+  if first and newer(minid .. '-0', first[1]) then
     local expired = redis.call('XREVRANGE', KEYS[1], '(' .. minid .. '-0', '-', 'COUNT', 1)
     if #expired > 0 and (not last or newer(expired[1][1], last)) then
       last = expired[1][1]
@@ -96,7 +101,7 @@ if appended > 0 then
     redis.call('SET', KEYS[4], last)
   end
   redis.call('PEXPIRE', KEYS[1], retention)
-  if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('PEXPIRE', KEYS[4], retention) end
+  redis.call('PEXPIRE', KEYS[4], retention)
   if ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[6]) end
 end
 return reply

@@ -55,6 +55,19 @@ describe('history', () => {
     expect(await h.isTrimmedPast('acct', fresh!.cursor)).to.equal(false);
   });
 
+  it('trims by age past what it trims by length, in one append', async () => {
+    const h = history({ maxLength: 3, retentionMs: 100 });
+    const [a, b] = await h.append('acct', [entry('a'), entry('b')]);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await h.append('acct', [entry('c')]);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    // Four entries: the length trims `a`, and `b`, the first left, is past the retention too.
+    await h.append('acct', [entry('d')]);
+    expect((await h.range('acct', undefined, 10)).map((r) => r.entry.id)).to.deep.equal(['c', 'd']);
+    expect(await h.isTrimmedPast('acct', a!.cursor)).to.equal(true);
+    expect(await h.isTrimmedPast('acct', b!.cursor)).to.equal(false);
+  });
+
   it('cannot vouch for cursors from before a history that expired and started anew', async () => {
     const h = history({ retentionMs: 50 });
     const [old] = await h.append('acct', [entry('old')]);
