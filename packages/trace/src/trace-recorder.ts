@@ -1,7 +1,7 @@
 import type { Platform, TapRecord } from '@herald/contracts';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { TraceBuckets } from './trace-buckets.js';
-import { TAP_MAX_ENTRIES, TAP_RECORDS_PER_BATCH, toRoutingRecord, traceField } from './trace-records.js';
+import { TAP_MAX_ENTRIES, TAP_RECORDS_PER_BATCH, encodeRoutingRecord, traceField } from './trace-records.js';
 import type { EventDelivery } from './trace-records.js';
 
 /**
@@ -22,7 +22,9 @@ export class TraceRecorder {
    */
   routingFields(records: readonly TapRecord[], deliveries: ReadonlyMap<string, EventDelivery> = new Map()): string[] {
     if (!this.buckets.enabled) return [];
-    return records.flatMap((record) => [traceField.routed(record.id), JSON.stringify(toRoutingRecord(record, deliveries.get(record.id)))]);
+    const fields: string[] = [];
+    for (const record of records) fields.push(traceField.routed(record.id), encodeRoutingRecord(record, deliveries.get(record.id)));
+    return fields;
   }
 
   /** Adds a router batch's records to the live tap (sampled: the first TAP_RECORDS_PER_BATCH); off with tracing. */

@@ -88,20 +88,22 @@ export const TAP_RECORDS_PER_BATCH = 100;
 /** Entries (router batches) the tap stream keeps. */
 export const TAP_MAX_ENTRIES = 1000;
 
-export function toRoutingRecord(record: TapRecord, delivery?: EventDelivery): RoutingRecord {
-  // Built field by field, without spreads: the router writes one for every event.
-  const built: RoutingRecord = { v: record.verdict, at: record.routedAt, ac: record.acceptedAt, a: record.accountId };
+/**
+ * The router's record of one event (a RoutingRecord), as the JSON its trace field holds. Written
+ * out by hand, not through an object and JSON.stringify: the router writes one for every event,
+ * and this is a third of what that costs. Strings go through JSON.stringify (ids are escaped).
+ */
+export function encodeRoutingRecord(record: TapRecord, delivery?: EventDelivery): string {
+  const head = `{"v":"${record.verdict}","at":${record.routedAt},"ac":${record.acceptedAt},"a":${JSON.stringify(record.accountId)}`;
+  // A routed event's type, profile, creation time and targets are in its history entry.
   if (record.verdict === 'routed' && record.cursor !== undefined) {
-    built.k = record.cursor;
-    if (delivery !== undefined) {
-      built.b = delivery.batch;
-      built.pd = delivery.devices;
-    }
-    return built;
+    const cursor = `,"k":${JSON.stringify(record.cursor)}`;
+    if (delivery === undefined) return `${head}${cursor}}`;
+    return `${head}${cursor},"b":${JSON.stringify(delivery.batch)},"pd":${JSON.stringify(delivery.devices)}}`;
   }
-  built.t = record.type;
-  if (record.profileId !== undefined) built.p = record.profileId;
-  built.c = record.createdAt;
-  if (record.targeted.length > 0) built.d = record.targeted;
-  return built;
+  let json = `${head},"t":${JSON.stringify(record.type)}`;
+  if (record.profileId !== undefined) json += `,"p":${JSON.stringify(record.profileId)}`;
+  json += `,"c":${record.createdAt}`;
+  if (record.targeted.length > 0) json += `,"d":${JSON.stringify(record.targeted)}`;
+  return `${json}}`;
 }

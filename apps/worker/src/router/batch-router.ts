@@ -83,20 +83,21 @@ class BatchDecisions {
   ) {}
 
   add(event: AcceptedEvent, verdict: RoutingVerdict, targets: readonly DeviceRecord[] = [], cursor?: string): void {
+    // Built field by field, without spreads: one for every event of every batch.
     const record: TapRecord = {
       id: event.id,
       type: event.type,
       accountId: event.accountId,
-      ...(event.profileId === undefined ? {} : { profileId: event.profileId }),
       priority: this.priority,
       createdAt: event.createdAt,
       acceptedAt: event.acceptedAt,
       routedAt: this.routedAt,
       verdict,
-      ...(cursor === undefined ? {} : { cursor }),
       targeted: targets.map((device) => device.deviceId),
       online: [],
     };
+    if (event.profileId !== undefined) record.profileId = event.profileId;
+    if (cursor !== undefined) record.cursor = cursor;
     this.records.push(record);
     this.byId.set(event.id, record);
     this.counts.set(verdict, (this.counts.get(verdict) ?? 0) + 1);

@@ -1,0 +1,43 @@
+import { expect } from 'chai';
+import type { TapRecord } from '@herald/contracts';
+import { RoutingRecordSchema, encodeRoutingRecord } from './trace-records.js';
+
+const base: TapRecord = {
+  id: 'e1',
+  type: 'plan.changed',
+  accountId: 'acct "quoted" \\ é',
+  priority: 'high',
+  createdAt: 1_000,
+  acceptedAt: 1_010,
+  routedAt: 1_020,
+  verdict: 'routed',
+  cursor: '1020-3',
+  targeted: ['web-1', 'ios-1'],
+  online: ['web-1'],
+};
+
+/** The JSON as the reader takes it: valid, and exactly these fields. */
+function decoded(json: string) {
+  return RoutingRecordSchema.strict().parse(JSON.parse(json));
+}
+
+describe('routing records', () => {
+  it("encode a routed event as its cursor, its batch and the devices its jobs were to reach, the rest being in its history entry", () => {
+    const json = encodeRoutingRecord(base, { batch: '1-0.2-0.2', devices: { web: ['web-1'], ios: ['ios-1'] } });
+    expect(decoded(json)).to.deep.equal({ v: 'routed', at: 1_020, ac: 1_010, a: base.accountId, k: '1020-3', b: '1-0.2-0.2', pd: { web: ['web-1'], ios: ['ios-1'] } });
+  });
+
+  it('encode a routed event that went into no job without a batch', () => {
+    expect(decoded(encodeRoutingRecord(base))).to.deep.equal({ v: 'routed', at: 1_020, ac: 1_010, a: base.accountId, k: '1020-3' });
+  });
+
+  it("encode a dropped event with its type, profile, creation time and targets, which no history entry keeps", () => {
+    const { cursor: _, ...dropped } = base;
+    expect(decoded(encodeRoutingRecord({ ...dropped, verdict: 'no_targets', targeted: [], profileId: 'p "1"' }))).to.deep.equal({
+      v: 'no_targets', at: 1_020, ac: 1_010, a: base.accountId, t: 'plan.changed', p: 'p "1"', c: 1_000,
+    });
+    expect(decoded(encodeRoutingRecord({ ...dropped, verdict: 'stale' }))).to.deep.equal({
+      v: 'stale', at: 1_020, ac: 1_010, a: base.accountId, t: 'plan.changed', c: 1_000, d: ['web-1', 'ios-1'],
+    });
+  });
+});
