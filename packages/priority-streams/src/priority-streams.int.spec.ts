@@ -72,6 +72,19 @@ describe('priority streams', () => {
     expect((await s.backlog('high')).reduce((a, b) => a + b)).to.equal(1);
   });
 
+  it('leaves the duplicates out of an entry, whatever the bytes of the events around them', async () => {
+    const s = streams();
+    await s.append([event('seen', 'acct-1')]);
+    // One call, coalesced: a known id and an id twice, between events of multi-byte payloads.
+    const wide = (id: string): AcceptedEvent => ({ ...event(id, 'acct-1'), payload: { text: `é☃😀 "${id}", [x]` } });
+    const results = await s.append([wide('w1'), event('seen', 'acct-1'), wide('w2'), wide('w1'), wide('w3')]);
+    expect(results.map((r) => r.status)).to.deep.equal(['accepted', 'duplicate', 'accepted', 'duplicate', 'accepted']);
+    const entries = await redis.client.xrange(createKeys(redis.prefix).stream('high', s.partitionOf('high', 'acct-1')), '-', '+');
+    const [, fields] = entries[1]!;
+    expect(fields.slice(0, 2)).to.deep.equal(['n', '3']);
+    expect(AcceptedEventSchema.array().parse(JSON.parse(fields[3]!))).to.deep.equal([wide('w1'), wide('w2'), wide('w3')]);
+  });
+
   it('refuses a priority over its backlog limit, writing nothing, while the others go on', async () => {
     const s = streams();
     await s.append([event('l1', 'a', 'low'), event('l2', 'a', 'low'), event('l3', 'a', 'low')]);

@@ -178,10 +178,19 @@ export class PriorityStreams {
     const { keys, dedupWindowMs, retryAfterSeconds } = this.options;
     const redis = this.appenders[priority];
     const { backlogLimit } = this.options.priorities[priority];
-    const eventArgs: string[] = [];
+    // Ids, then each event's JSON length in bytes, then the events joined as the entry's array.
+    const ids: string[] = [];
+    const lengths: number[] = [];
+    const jsons: string[] = [];
     for (const { events } of appends) {
-      for (const event of events) eventArgs.push(event.id, JSON.stringify(event));
+      for (const event of events) {
+        const json = JSON.stringify(event);
+        ids.push(event.id);
+        lengths.push(Buffer.byteLength(json));
+        jsons.push(json);
+      }
     }
+    const eventArgs = [ids.length, ...ids, ...lengths, `[${jsons.join(',')}]`];
     const settleAll = (outcome: (event: AcceptedEvent) => AppendResult) => {
       for (const { events, settle } of appends) settle(events.map(outcome));
     };
