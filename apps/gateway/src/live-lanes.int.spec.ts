@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import { encodeLiveBatches, encodeLivePush } from '@herald/contracts';
 import type { Notification, Priority } from '@herald/contracts';
+import { loadConfig } from '@herald/config';
 import { useTestRedis } from '@herald/testing';
 import { useGateways, waitUntil } from './gateway.fixture.js';
+import { createGatewayWiring } from './wiring.js';
 
 /** A notification of account `acct` with a cursor after anything the test's history holds. */
 function notification(id: string, priority: Priority = 'medium', sequence = 0): Notification {
@@ -81,5 +83,14 @@ describe('gateway live lanes', () => {
     await waitUntil(async () => tv.notifications.length + (await dropped(node.url, 'overflow')) === 100, 5000, 'every message served or dropped');
     expect(tv.notifications.length).to.be.lessThan(100);
     expect(tv.notifications.at(-1)?.id).to.equal('low-100');
+  });
+
+  it('takes its lane limit from HERALD_GATEWAY_LIVE_LANE_LIMIT', async () => {
+    const wiring = createGatewayWiring(loadConfig({ HERALD_GATEWAY_LIVE_LANE_LIMIT: '7' }, 'gateway'), redis.url);
+    try {
+      expect(wiring.options.liveLaneLimit).to.equal(7);
+    } finally {
+      await wiring.closeConnections();
+    }
   });
 });

@@ -36,7 +36,7 @@ export function createGatewayWiring(config: HeraldConfig, redisUrl: string): Gat
     logger: createLogger({ app: 'gateway', level: config.logLevel }),
     metrics: createMetricsRegistry('gateway'),
   };
-  const { nodeId, presenceTtlMs, connectionMaxLifetimeMs, lifetimeDitherMs, allowedOrigins, ingestUrl, demo } = config.gateway;
+  const { nodeId, presenceTtlMs, connectionMaxLifetimeMs, lifetimeDitherMs, allowedOrigins, liveLaneLimit, ingestUrl, demo } = config.gateway;
   const serviceKey = config.serviceKeys[0]?.key;
   const options: GatewayOptionsInput = {
     ...(nodeId === undefined ? {} : { nodeId }),
@@ -44,6 +44,7 @@ export function createGatewayWiring(config: HeraldConfig, redisUrl: string): Gat
     connectionMaxLifetimeMs,
     lifetimeDitherMs,
     allowedOrigins,
+    liveLaneLimit,
     ackRetentionMs: config.history.retentionMs,
     // Acks join the event's trace for as long as the rest of it is kept (not at all when tracing is off).
     traceTtlMs: config.traceWindowMs,

@@ -37,6 +37,8 @@ describe('config', () => {
     expect(() => loadConfig({ HERALD_SERVICE_KEYS: 'a:short' }, 'ingest')).to.throw(/8 or more/);
     expect(() => loadConfig({ HERALD_WORKER_NICE: '20' }, 'worker')).to.throw(/HERALD_WORKER_NICE/);
     expect(() => loadConfig({ HERALD_TRACE_WINDOW_MS: '-1' }, 'worker')).to.throw(/HERALD_TRACE_WINDOW_MS/);
+    expect(() => loadConfig({ HERALD_GATEWAY_LIVE_LANE_LIMIT: '0' }, 'gateway')).to.throw(/HERALD_GATEWAY_LIVE_LANE_LIMIT/);
+    expect(loadConfig({ HERALD_GATEWAY_LIVE_LANE_LIMIT: '500' }, 'gateway').gateway.liveLaneLimit).to.equal(500);
   });
 
   it('serves the demo page only outside production, and with real service keys only when asked', () => {

@@ -101,6 +101,7 @@ const EnvSchema = z.object({
   HERALD_PRESENCE_TTL_MS: z.coerce.number().int().min(1000).max(30_000).default(30_000),
   HERALD_CONNECTION_MAX_LIFETIME_MS: z.coerce.number().int().min(10_000).default(30 * 60 * 1000),
   HERALD_CONNECTION_LIFETIME_DITHER_MS: z.coerce.number().int().nonnegative().default(3 * 60 * 1000),
+  HERALD_GATEWAY_LIVE_LANE_LIMIT: positiveInt(20_000),
   HERALD_ALLOWED_ORIGINS: z.string().min(1).optional(),
   HERALD_DEMO: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
   HERALD_INGEST_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
@@ -181,6 +182,11 @@ export interface GatewayConfig {
   lifetimeDitherMs: number;
   /** Browser origins allowed to connect and pull; undefined: any (clients without Origin always may). */
   allowedOrigins: string[] | undefined;
+  /**
+   * Live messages (of up to 100 pushes each) a priority's lane keeps waiting on a gateway node;
+   * past it the oldest are dropped, and devices get them from history.
+   */
+  liveLaneLimit: number;
   /** Where the development demo page (`/demo`, off in production) forwards its sample events: ingest's base URL. */
   ingestUrl: string;
   /**
@@ -297,6 +303,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
       connectionMaxLifetimeMs: vars.HERALD_CONNECTION_MAX_LIFETIME_MS,
       lifetimeDitherMs: Math.min(vars.HERALD_CONNECTION_LIFETIME_DITHER_MS, vars.HERALD_CONNECTION_MAX_LIFETIME_MS / 2),
       allowedOrigins: parseOrigins(vars.HERALD_ALLOWED_ORIGINS),
+      liveLaneLimit: vars.HERALD_GATEWAY_LIVE_LANE_LIMIT,
       ingestUrl: (vars.HERALD_INGEST_URL ?? `http://127.0.0.1:${vars.INGEST_PORT}`).replace(/\/+$/, ''),
       demo: !production && (vars.HERALD_DEMO === undefined ? vars.HERALD_SERVICE_KEYS === undefined : vars.HERALD_DEMO === 'true'),
     },
