@@ -27,8 +27,7 @@ export function createDashboardDeps(config: HeraldConfig, redisUrl: string, over
   const logger = overrides.logger ?? createLogger({ app: 'dashboard', level: config.logLevel });
   const connections = new Set<RedisClient>();
   const connect = (name: string, blocking = false) => {
-    const client = createRedis({ url: redisUrl, name, blocking });
-    client.on('error', (error) => logger.warn({ err: error, connection: name }, 'redis connection error'));
+    const client = createRedis({ url: redisUrl, name, blocking, logger });
     connections.add(client);
     client.once('end', () => connections.delete(client));
     return client;

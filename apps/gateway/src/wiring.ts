@@ -16,10 +16,12 @@ export interface GatewayWiring {
 /** Everything a gateway node needs, built from the config: four Redis connections, stores, logger, metrics. */
 export function createGatewayWiring(config: HeraldConfig, redisUrl: string): GatewayWiring {
   const keys = createKeys(config.keyPrefix);
-  const redis = createRedis({ url: redisUrl, name: 'herald-gateway', autoPipelining: true });
-  const adapterSubscriber = createRedis({ url: redisUrl, name: 'herald-gateway-adapter-sub' });
-  const historySubscriber = createRedis({ url: redisUrl, name: 'herald-gateway-history-sub' });
-  const liveSubscriber = createRedis({ url: redisUrl, name: 'herald-gateway-live-sub' });
+  const logger = createLogger({ app: 'gateway', level: config.logLevel });
+  // Connection errors are logged (ioredis reconnects by itself), not thrown as unhandled events.
+  const redis = createRedis({ url: redisUrl, name: 'herald-gateway', autoPipelining: true, logger });
+  const adapterSubscriber = createRedis({ url: redisUrl, name: 'herald-gateway-adapter-sub', logger });
+  const historySubscriber = createRedis({ url: redisUrl, name: 'herald-gateway-history-sub', logger });
+  const liveSubscriber = createRedis({ url: redisUrl, name: 'herald-gateway-live-sub', logger });
   const deps: GatewayDeps = {
     redis,
     adapterSubscriber,
@@ -33,7 +35,7 @@ export function createGatewayWiring(config: HeraldConfig, redisUrl: string): Gat
     }),
     presence: new Presence({ redis, keys }),
     history: new History({ redis, keys, maxLength: config.history.maxLength, retentionMs: config.history.retentionMs }),
-    logger: createLogger({ app: 'gateway', level: config.logLevel }),
+    logger,
     metrics: createMetricsRegistry('gateway'),
   };
   const { nodeId, presenceTtlMs, connectionMaxLifetimeMs, lifetimeDitherMs, allowedOrigins, liveLaneLimit, ingestUrl, demo } = config.gateway;

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { loadConfig, requireRedisUrl } from '@herald/config';
 import { runMain, stopOnSignals } from '@herald/lifecycle';
+import { createLogger } from '@herald/observability';
 import { PRIORITIES } from '@herald/contracts';
 import type { Priority } from '@herald/contracts';
 import { closeRedis, createRedis } from '@herald/redis';
@@ -10,16 +11,12 @@ import { createIngestApp, createIngestDeps } from './index.js';
 runMain(async () => {
   const config = loadConfig(process.env, 'ingest');
   const url = requireRedisUrl(config);
-  const redis = createRedis({ url, name: 'herald-ingest', autoPipelining: true });
-  // A connection per priority for appends: a low-priority flood's scripts never queue ahead of a high one's.
-  const appenders = Object.fromEntries(PRIORITIES.map((priority) => [priority, createRedis({ url, name: `herald-ingest-${priority}`, autoPipelining: true })])) as Record<Priority, RedisClient>;
-  const deps = createIngestDeps(config, redis, appenders);
-  const { logger } = deps;
+  const logger = createLogger({ app: 'ingest', level: config.logLevel });
   // Connection errors are logged (ioredis reconnects by itself), not thrown as unhandled events.
-  const named: [string, RedisClient][] = [['herald-ingest', redis], ...PRIORITIES.map((priority): [string, RedisClient] => [`herald-ingest-${priority}`, appenders[priority]])];
-  for (const [name, client] of named) {
-    client.on('error', (error: Error) => logger.warn({ err: error, connection: name }, 'redis connection error'));
-  }
+  const redis = createRedis({ url, name: 'herald-ingest', autoPipelining: true, logger });
+  // A connection per priority for appends: a low-priority flood's scripts never queue ahead of a high one's.
+  const appenders = Object.fromEntries(PRIORITIES.map((priority) => [priority, createRedis({ url, name: `herald-ingest-${priority}`, autoPipelining: true, logger })])) as Record<Priority, RedisClient>;
+  const deps = createIngestDeps(config, redis, appenders, logger);
   for (const line of config.developmentDefaults) logger.warn(`development default in use: ${line}`);
 
   const server = createIngestApp(deps).listen(config.ports.ingest);

@@ -3,6 +3,7 @@ import type { HeraldConfig } from '@herald/config';
 import type { Priority } from '@herald/contracts';
 import { DeviceRegistry, DeviceTokens } from '@herald/devices';
 import { createLogger, createMetricsRegistry } from '@herald/observability';
+import type { Logger } from '@herald/observability';
 import { PriorityStreams } from '@herald/priority-streams';
 import { createKeys } from '@herald/redis';
 import type { RedisClient } from '@herald/redis';
@@ -13,7 +14,12 @@ import type { IngestDeps } from './app.js';
  * Everything the ingest app needs, built from the config and a Redis connection; `appenders`
  * are the connections each priority's appends go through (see PriorityStreamsOptions).
  */
-export function createIngestDeps(config: HeraldConfig, redis: RedisClient, appenders: Partial<Record<Priority, RedisClient>> = {}): IngestDeps {
+export function createIngestDeps(
+  config: HeraldConfig,
+  redis: RedisClient,
+  appenders: Partial<Record<Priority, RedisClient>> = {},
+  logger: Logger = createLogger({ app: 'ingest', level: config.logLevel }),
+): IngestDeps {
   const keys = createKeys(config.keyPrefix);
   return {
     redis,
@@ -32,7 +38,7 @@ export function createIngestDeps(config: HeraldConfig, redis: RedisClient, appen
       dedupWindowMs: config.dedupWindowMs,
     }),
     serviceKeys: config.serviceKeys,
-    logger: createLogger({ app: 'ingest', level: config.logLevel }),
+    logger,
     metrics: createMetricsRegistry('ingest'),
   };
 }

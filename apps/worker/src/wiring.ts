@@ -49,8 +49,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
   const workerId = overrides.workerId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const connections: RedisClient[] = [];
   const connect = (name: string, blocking = false) => {
-    const client = createRedis({ url: redisUrl, name, blocking, autoPipelining: !blocking });
-    client.on('error', (error) => logger.warn({ err: error, connection: name }, 'redis connection error'));
+    const client = createRedis({ url: redisUrl, name, blocking, autoPipelining: !blocking, logger });
     connections.push(client);
     return client;
   };

@@ -18,6 +18,16 @@ export interface RedisConnectionOptions {
    * because a blocked command must wait out a reconnect rather than fail.
    */
   blocking?: boolean;
+  /**
+   * Where the connection's errors go. ioredis reconnects by itself and reports each failure as
+   * an `error` event; without a listener it prints them unstructured ("Unhandled error event").
+   */
+  logger?: ConnectionErrorLogger;
+}
+
+/** The one logger method connection errors need (pino's `warn` fits). */
+export interface ConnectionErrorLogger {
+  warn(fields: { err: Error; connection: string | undefined }, message: string): void;
 }
 
 export function createRedis(options: RedisConnectionOptions): RedisClient {
@@ -29,7 +39,10 @@ export function createRedis(options: RedisConnectionOptions): RedisClient {
   };
   if (options.name !== undefined) redisOptions.connectionName = options.name;
   const socket = unixSocketAddress(options.url);
-  return socket === undefined ? new Redis(options.url, redisOptions) : new Redis({ ...socket, ...redisOptions });
+  const client = socket === undefined ? new Redis(options.url, redisOptions) : new Redis({ ...socket, ...redisOptions });
+  const { logger } = options;
+  if (logger !== undefined) client.on('error', (error: Error) => logger.warn({ err: error, connection: options.name }, 'redis connection error'));
+  return client;
 }
 
 /**

@@ -1,5 +1,5 @@
 export { closeRedis, createRedis, unixSocketAddress } from './connection.js';
-export type { RedisClient, RedisConnectionOptions } from './connection.js';
+export type { ConnectionErrorLogger, RedisClient, RedisConnectionOptions } from './connection.js';
 export { createKeys, escapeId } from './keys.js';
 export type { KeyBuilder } from './keys.js';
 export { RedisScript } from './script.js';
