@@ -55,6 +55,20 @@ describe('history', () => {
     expect(await h.isTrimmedPast('acct', fresh!.cursor)).to.equal(false);
   });
 
+  it('keeps a full history at its length as it appends, a repeat within a call getting its first cursor', async () => {
+    const h = history({ maxLength: 3 });
+    const [, b, c, d] = await h.append('acct', ['a', 'b', 'c', 'd'].map((id) => entry(id)));
+    const again = await h.append('acct', [entry('e'), entry('d'), entry('e')]);
+    expect(again.map((o) => o.appended)).to.deep.equal([true, false, false]);
+    expect(again[1]!.cursor).to.equal(d!.cursor);
+    expect(again[2]!.cursor).to.equal(again[0]!.cursor);
+    await h.append('acct', [entry('f')]);
+    expect((await h.range('acct', undefined, 10)).map((r) => r.entry.id)).to.deep.equal(['d', 'e', 'f']);
+    // The newest trimmed is c: a device that saw c missed nothing, one that last saw b did.
+    expect(await h.isTrimmedPast('acct', b!.cursor)).to.equal(true);
+    expect(await h.isTrimmedPast('acct', c!.cursor)).to.equal(false);
+  });
+
   it('trims by age past what it trims by length, in one append', async () => {
     const h = history({ maxLength: 3, retentionMs: 100 });
     const [a, b] = await h.append('acct', [entry('a'), entry('b')]);
