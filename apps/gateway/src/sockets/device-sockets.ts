@@ -9,6 +9,7 @@ import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import type { GatewayOptions } from '../options.js';
 import { AckRecorder } from './acks.js';
+import { coalesceQueuedWrites } from './coalesced-writes.js';
 import { DeviceConnection } from './device-connection.js';
 import type { ConnectionContext } from './device-connection.js';
 import { handshake } from './handshake.js';
@@ -156,6 +157,7 @@ export class DeviceSockets implements LiveNotificationSink, LivePushSink {
   private onConnection(socket: GatewaySocket): void {
     const { metrics, logger, devices } = this.deps;
     releaseHandshakeRequest(socket);
+    coalesceQueuedWrites(socket.conn);
     const connection = new DeviceConnection(socket, this.context);
     const { accountId, deviceId } = connection.device;
     this.connections.set(socket.id, connection);
