@@ -210,6 +210,16 @@ describe('worker', function () {
         await eventually(() => expect(web.map((n) => n.id)).to.deep.equal(['inline']));
       });
     });
+
+    it('queued by versions before live batches, with each notification as an object, are still delivered', async () => {
+      const web = await oneOnlineWebDevice();
+      const notification = { id: 'object', cursor: `${Date.now()}-0`, type: 'plan.changed', accountId: 'acct', payload: { plan: 'basic' }, createdAt: new Date().toISOString(), priority: 'high' };
+      await withWebQueue(async (queue) => {
+        await queue.add('web', { items: [{ accountId: 'acct', deviceIds: ['web1'], notification, acceptedAt: Date.now() }] });
+        await eventually(() => expect(web.map((n) => n.id)).to.deep.equal(['object']));
+        expect(web[0]).to.deep.include({ cursor: notification.cursor, payload: { plan: 'basic' } });
+      });
+    });
   });
 
   it('announces the accounts whose history grew once per batch, for long-polls', async () => {

@@ -68,6 +68,11 @@ export interface SocketDelivery {
   messages: { staged: string } | { inline: string[] };
 }
 
+/** The live messages of a job that carried its notifications (JSON) inside, as the router stages them now. */
+function inlineMessages(items: readonly { accountId: string; deviceIds: readonly string[]; notification: string }[]): { inline: string[] } {
+  return { inline: encodeLiveBatches(items.map((item) => encodeLivePush(item.accountId, item.deviceIds, item.notification))) };
+}
+
 /** A `web`/`tv` job's data, whichever version queued it; undefined when it is none of them. */
 export function readSocketDeliveryJob(data: unknown): SocketDelivery | undefined {
   const current = SocketDeliveryJobSchema.safeParse(data);
@@ -78,11 +83,7 @@ export function readSocketDeliveryJob(data: unknown): SocketDelivery | undefined
   const inline = InlineSocketDeliveryJobSchema.safeParse(data);
   if (inline.success) {
     const { items, ...job } = inline.data;
-    return {
-      ...job,
-      items: items.map(({ notification: _, ...item }) => item),
-      messages: { inline: encodeLiveBatches(items.map((item) => encodeLivePush(item.accountId, item.deviceIds, item.notification))) },
-    };
+    return { ...job, items: items.map(({ notification: _, ...item }) => item), messages: inlineMessages(items) };
   }
   const legacy = LegacySocketDeliveryJobSchema.safeParse(data);
   if (!legacy.success) return undefined;
@@ -91,7 +92,7 @@ export function readSocketDeliveryJob(data: unknown): SocketDelivery | undefined
     priority: items[0]!.notification.priority,
     items: items.map(({ accountId, deviceIds, notification, acceptedAt }) => ({ accountId, deviceIds, eventId: notification.id, acceptedAt })),
     traceKey,
-    messages: { inline: encodeLiveBatches(items.map((item) => encodeLivePush(item.accountId, item.deviceIds, JSON.stringify(item.notification)))) },
+    messages: inlineMessages(items.map((item) => ({ ...item, notification: JSON.stringify(item.notification) }))),
   };
 }
 
