@@ -9,6 +9,7 @@ export interface GatewayMetrics {
   replayed: Counter;
   pushed: Counter;
   dropped: Counter<'reason'>;
+  resyncs: Counter<'reason'>;
   acks: Counter<'via'>;
   rateLimited: Counter;
   disconnects: Counter<'reason'>;
@@ -32,6 +33,12 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
     dropped: new Counter({
       name: 'herald_gateway_notifications_dropped_total',
       help: 'Live notifications not sent: already replayed or sent (duplicate), malformed (invalid), or live messages dropped from a full lane (overflow)',
+      labelNames: ['reason'],
+      registers,
+    }),
+    resyncs: new Counter({
+      name: 'herald_gateway_resyncs_total',
+      help: 'Connections that replayed history while live because pushes for them were lost: dropped from a full lane (overflow), or published while the live subscription was down (resubscribed)',
       labelNames: ['reason'],
       registers,
     }),

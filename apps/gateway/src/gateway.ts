@@ -73,7 +73,7 @@ export function createGateway(deps: GatewayDeps, input: GatewayOptionsInput = {}
   });
   const httpServer = createServer(app);
   const sockets = new DeviceSockets(httpServer, { ...deps, metrics, now }, options);
-  const lanes = new LiveLanes({ subscriber: deps.liveSubscriber, keys: deps.keys, sink: sockets, maxWaiting: options.liveLaneLimit });
+  const lanes = new LiveLanes({ subscriber: deps.liveSubscriber, keys: deps.keys, sink: sockets, maxWaiting: options.liveLaneLimit, now });
 
   const close = async () => {
     await wakeups.stop();

@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import { encodeLiveBatches, encodeLivePush } from '@herald/contracts';
 import type { Notification, Priority } from '@herald/contracts';
 import { loadConfig } from '@herald/config';
+import { toNotification } from '@herald/history';
 import { useTestRedis } from '@herald/testing';
-import { useGateways, waitUntil } from './gateway.fixture.js';
+import { entry, useGateways, waitUntil } from './gateway.fixture.js';
 import { createGatewayWiring } from './wiring.js';
 
 /** A notification of account `acct` with a cursor after anything the test's history holds. */
@@ -17,11 +18,19 @@ function message(pushes: { deviceIds: string[]; notification: Notification }[]):
   return only;
 }
 
-/** herald_gateway_notifications_dropped_total for one reason, read from the node's /metrics. */
-async function dropped(url: string, reason: string): Promise<number> {
+/** A counter of the node's /metrics for one reason. */
+async function counted(url: string, metric: string, reason: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const found = text.split('\n').find((l) => l.startsWith('herald_gateway_notifications_dropped_total{') && l.includes(`reason="${reason}"`));
+  const found = text.split('\n').find((l) => l.startsWith(`${metric}{`) && l.includes(`reason="${reason}"`));
   return found === undefined ? 0 : Number(found.split(' ').at(-1));
+}
+
+const dropped = (url: string, reason: string) => counted(url, 'herald_gateway_notifications_dropped_total', reason);
+const resyncs = (url: string, reason: string) => counted(url, 'herald_gateway_resyncs_total', reason);
+
+/** The live message of one history entry for `deviceIds` (as the worker stages it). */
+function messageOf(cursor: string, historyEntry: ReturnType<typeof entry>, deviceIds: string[]): string {
+  return message([{ deviceIds, notification: toNotification(cursor, historyEntry) }]);
 }
 
 describe('gateway live lanes', () => {
@@ -83,6 +92,56 @@ describe('gateway live lanes', () => {
     await waitUntil(async () => tv.notifications.length + (await dropped(node.url, 'overflow')) === 100, 5000, 'every message served or dropped');
     expect(tv.notifications.length).to.be.lessThan(100);
     expect(tv.notifications.at(-1)?.id).to.equal('low-100');
+  });
+
+  it('resyncs the devices of messages dropped from a full lane from history: none of their notifications is lost', async () => {
+    const node = await gw.startNode({ liveLaneLimit: 5 });
+    const tv = await gw.connect(node.url, { token: await gw.register('tv') });
+    const entries = Array.from({ length: 100 }, (_, i) => entry(`e${i + 1}`, ['tv']));
+    const outcomes = await gw.history.append('acct', entries);
+    const pipeline = redis.client.pipeline();
+    outcomes.forEach(({ cursor }, i) => pipeline.publish(gw.keys.liveChannel('low'), messageOf(cursor, entries[i]!, ['tv'])));
+    await pipeline.exec();
+    await waitUntil(() => new Set(tv.notifications.map((n) => n.id)).size === 100, 5000, 'every notification');
+    expect(await dropped(node.url, 'overflow')).to.be.greaterThan(0);
+    expect(await resyncs(node.url, 'overflow')).to.be.greaterThan(0);
+    expect(tv.socket.connected, 'resynced in place, not reconnected').to.equal(true);
+  });
+
+  it('resyncs its connections from history when its live subscription comes back after a loss', async () => {
+    const node = await gw.startNode();
+    const tv = await gw.connect(node.url, { token: await gw.register('tv') });
+    const live = entry('live', ['tv']);
+    const [sent] = await gw.history.append('acct', [live]);
+    await redis.client.publish(gw.keys.liveChannel('medium'), messageOf(sent!.cursor, live, ['tv']));
+    await waitUntil(() => tv.notifications.length === 1, 3000, 'the live push');
+
+    const clients = String(await redis.client.client('LIST')).split('\n');
+    const subscriberId = /id=(\d+)/.exec(clients.find((line) => line.includes('name=gw-test-live-sub')) ?? '')?.[1];
+    expect(subscriberId, 'the live subscriber connection').to.be.a('string');
+    await redis.client.client('KILL', 'ID', subscriberId!);
+    // ioredis reconnects after 100 ms at the soonest: nobody hears this push.
+    const missed = entry('missed', ['tv']);
+    const [lost] = await gw.history.append('acct', [missed]);
+    expect(await redis.client.publish(gw.keys.liveChannel('medium'), messageOf(lost!.cursor, missed, ['tv'])), 'subscribers of the push').to.equal(0);
+
+    await waitUntil(() => tv.notifications.length === 2, 5000, 'the lost push, from history');
+    // The push it had sent is in the lookback too, and not sent twice.
+    expect(tv.notifications.map((n) => n.id)).to.deep.equal(['live', 'missed']);
+    expect(await resyncs(node.url, 'resubscribed')).to.equal(1);
+    expect(tv.socket.connected).to.equal(true);
+  });
+
+  it('asks a device to reconnect when its resync cannot read history, so its own cursor brings it up to date', async () => {
+    const node = await gw.startNode({ liveLaneLimit: 1 });
+    const tv = await gw.connect(node.url, { token: await gw.register('tv') });
+    // A history key that cannot be read as a stream: every XRANGE on it fails.
+    await redis.client.set(gw.keys.history('acct'), 'not a stream');
+    const pipeline = redis.client.pipeline();
+    for (let i = 1; i <= 5; i++) pipeline.publish(gw.keys.liveChannel('low'), message([{ deviceIds: ['tv'], notification: notification(`low-${i}`, 'low', i) }]));
+    await pipeline.exec();
+    await waitUntil(() => tv.reconnectRequests.length === 1, 3000, 'the reconnect request');
+    expect(tv.reconnectRequests).to.deep.equal(['replay_failed']);
   });
 
   it('takes its lane limit from HERALD_GATEWAY_LIVE_LANE_LIMIT', async () => {

@@ -54,6 +54,8 @@ export class DeviceConnection {
   private heldOverflowed = false;
   /** History up to this cursor was replayed, or is behind the device: pushes at or before it are not sent. */
   private fence: string | undefined;
+  /** A resync asked for while replaying: it runs once the device is live again. */
+  private resyncAfter: string | undefined;
   private recentlySent: RecentNotifications | undefined;
   private bucket: TokenBucket | undefined;
   private refusedInARow = 0;
@@ -75,6 +77,11 @@ export class DeviceConnection {
   private get recent(): RecentNotifications {
     this.recentlySent ??= new RecentNotifications(this.context.options.recentNotifications);
     return this.recentlySent;
+  }
+
+  /** A getter, so a check after an `await` reads the phase anew (TypeScript narrows a field read). */
+  private get closed(): boolean {
+    return this.phase === 'closed';
   }
 
   get device(): GatewaySocket['data']['device'] {
@@ -111,6 +118,36 @@ export class DeviceConnection {
     }
     this.send(notification);
     this.context.metrics.pushed.inc();
+  }
+
+  /**
+   * Live pushes for this device may have been lost on their way to this node (its live lane
+   * overflowed, or its subscription to the live channels was down): sends what history holds
+   * after `after` that this connection has not sent, holding live pushes meanwhile as on
+   * connect. Notifications sent longer ago than the recently-sent set remembers may go out twice
+   * (devices drop a repeated event id). Asked during a replay, it runs once that replay is done.
+   * Never throws: a failed read asks the device to reconnect, which replays from the device's
+   * own cursor.
+   */
+  async resync(after: string): Promise<void> {
+    if (this.phase === 'closed' || this.leaving) return;
+    if (this.phase === 'replaying') {
+      // Once this replay is done (what it reads is sent, so from its fence on at the latest).
+      this.resyncAfter = this.resyncAfter === undefined || compareCursors(after, this.resyncAfter) < 0 ? after : this.resyncAfter;
+      return;
+    }
+    this.phase = 'replaying';
+    try {
+      // Not before the replay that started this connection: what it read was sent.
+      const from = this.fence !== undefined && compareCursors(this.fence, after) > 0 ? this.fence : after;
+      await this.replayAfter(from);
+      if (this.closed) return;
+      this.goLive();
+    } catch (error) {
+      const { accountId, deviceId } = this.device;
+      this.context.logger.warn({ err: error, accountId, deviceId }, 'resync failed; asking the device to reconnect');
+      this.requestReconnect('replay_failed');
+    }
   }
 
   /** Tells the client to reconnect (it will, with its backoff) and closes the transport. */
@@ -159,7 +196,8 @@ export class DeviceConnection {
       if (this.phase === 'closed') return replayed;
       for (const { cursor: entryCursor, entry } of page) {
         this.fence = entryCursor;
-        if (!entry.devices.includes(deviceId)) continue;
+        // Sent already (live, before a resync): not again.
+        if (!entry.devices.includes(deviceId) || this.recentlySent?.has(entryCursor) === true) continue;
         this.send(toNotification(entryCursor, entry));
         metrics.replayed.inc();
         replayed++;
@@ -189,6 +227,11 @@ export class DeviceConnection {
     const held = this.held ?? [];
     this.held = undefined;
     for (const notification of held) this.deliverLive(notification);
+    const after = this.resyncAfter;
+    if (after !== undefined) {
+      this.resyncAfter = undefined;
+      void this.resync(after);
+    }
   }
 
   private send(notification: Notification): void {

@@ -1,8 +1,9 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import { deviceRoom } from '@herald/contracts';
+import { LiveBatchSchema, deviceRoom, parseJson } from '@herald/contracts';
 import type { LivePush, Notification, Priority } from '@herald/contracts';
 import type { DeviceRegistry, Presence } from '@herald/devices';
+import { cursorBefore } from '@herald/history';
 import type { History } from '@herald/history';
 import type { Logger } from '@herald/observability';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
@@ -17,6 +18,7 @@ import { notificationAwareRedisAdapter } from './live-notifications.js';
 import type { LiveNotificationSink } from './live-notifications.js';
 import type { LivePushSink } from './live-lanes.js';
 import { LocalDevices } from './local-devices.js';
+import { Resyncs } from './resyncs.js';
 import type { GatewayServer, GatewaySocket } from './types.js';
 
 export interface DeviceSocketsDeps {
@@ -41,6 +43,15 @@ function releaseHandshakeRequest(socket: GatewaySocket): void {
   Reflect.set(socket.conn, 'request', null);
 }
 
+/**
+ * How far back before a lost subscription to the live channels a resync reads history: a push
+ * is published within this long of its history append unless delivery jobs are backed up.
+ */
+export const RESUBSCRIBE_LOOKBACK_MS = 60_000;
+
+/** Connections resyncing from history at once. */
+const RESYNCS_IN_FLIGHT = 32;
+
 /** Largest message a client may send (acks are tiny). */
 const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
 
@@ -57,6 +68,7 @@ export class DeviceSockets implements LiveNotificationSink, LivePushSink {
   private lifetimeTimer: NodeJS.Timeout | undefined;
   private heartbeating = false;
   private accepting = true;
+  private readonly resyncs = new Resyncs((socketId, after) => this.connections.get(socketId)?.resync(after) ?? Promise.resolve(), RESYNCS_IN_FLIGHT);
 
   constructor(
     httpServer: HttpServer,
@@ -130,9 +142,40 @@ export class DeviceSockets implements LiveNotificationSink, LivePushSink {
     }
   }
 
-  overflowed(priority: Priority, messages: number): void {
-    this.deps.metrics.dropped.inc({ reason: 'overflow' }, messages);
-    this.deps.logger.warn({ priority, messages }, 'live lane full: dropped the oldest live messages (devices get them from history)');
+  /**
+   * Live messages dropped from a full lane: each device they were for that has a socket here
+   * resyncs from history, from the earliest dropped notification's cursor on.
+   */
+  overflowed(priority: Priority, messages: readonly string[]): void {
+    const { metrics, logger } = this.deps;
+    metrics.dropped.inc({ reason: 'overflow' }, messages.length);
+    logger.warn({ priority, messages: messages.length }, 'live lane full: dropped the oldest live messages; their devices here resync from history');
+    const rooms = this.io.of('/').adapter.rooms;
+    for (const message of messages) {
+      const batch = LiveBatchSchema.safeParse(parseJson(message));
+      if (!batch.success) continue;
+      for (const { accountId, deviceIds, notification } of batch.data) {
+        const after = cursorBefore(notification.cursor);
+        for (const deviceId of deviceIds) {
+          for (const socketId of rooms.get(deviceRoom(accountId, deviceId)) ?? []) {
+            if (this.resyncs.request(socketId, after)) metrics.resyncs.inc({ reason: 'overflow' });
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * The live channels' subscription was down from `lostAt`: every connection here resyncs from
+   * history, from RESUBSCRIBE_LOOKBACK_MS before the loss on.
+   */
+  resubscribed(lostAt: number): void {
+    const { metrics, logger } = this.deps;
+    logger.warn({ lostAt: new Date(lostAt).toISOString(), connections: this.connections.size }, 'live channels subscribed again after a loss; connections here resync from history');
+    const after = cursorBefore(`${Math.max(0, lostAt - RESUBSCRIBE_LOOKBACK_MS)}-0`);
+    for (const socketId of this.connections.keys()) {
+      if (this.resyncs.request(socketId, after)) metrics.resyncs.inc({ reason: 'resubscribed' });
+    }
   }
 
   invalid(payload: unknown): void {

@@ -7,8 +7,13 @@ export interface LivePushSink {
   push(push: LivePush): void;
   /** A message that is not a LiveBatch (dropped whole). */
   invalid(payload: unknown): void;
-  /** Messages dropped because their lane was full (this node is far behind). */
-  overflowed(priority: Priority, messages: number): void;
+  /** Messages dropped because their lane was full (this node is far behind): their pushes did not go out. */
+  overflowed(priority: Priority, messages: readonly string[]): void;
+  /**
+   * The subscription to the live channels was down from `lostAt` (epoch ms) and is back: what
+   * was published meanwhile never arrived.
+   */
+  resubscribed(lostAt: number): void;
 }
 
 export interface LiveLanesOptions {
@@ -18,6 +23,7 @@ export interface LiveLanesOptions {
   sink: LivePushSink;
   /** Messages a lane keeps waiting at most; past it the oldest are dropped (they stay in history). */
   maxWaiting: number;
+  now?: () => number;
 }
 
 /** One priority's waiting messages, oldest first: an array read from a moving head. */
@@ -46,10 +52,12 @@ class Lane {
     return message;
   }
 
-  /** Drops the oldest messages until at most `max` wait; returns how many were dropped. */
-  trimTo(max: number): number {
-    const dropped = Math.max(0, this.size - max);
-    this.head += dropped;
+  /** Drops the oldest messages until at most `max` wait; returns them. */
+  trimTo(max: number): string[] {
+    const excess = this.size - max;
+    if (excess <= 0) return [];
+    const dropped = this.items.slice(this.head, this.head + excess);
+    this.head += excess;
     return dropped;
   }
 
@@ -72,20 +80,31 @@ export class LiveLanes {
   private scheduled = false;
   private stopped = false;
   private readonly onMessage = (channel: string, message: string) => this.enqueue(channel, message);
+  /** When the subscriber connection was lost, until the subscription is back. */
+  private lostAt: number | undefined;
+  private readonly onClose = () => {
+    if (!this.stopped) this.lostAt ??= (this.options.now ?? Date.now)();
+  };
+  private readonly onReady = () => void this.recover();
 
   constructor(private readonly options: LiveLanesOptions) {
     this.priorityOf = new Map(PRIORITIES.map((priority) => [options.keys.liveChannel(priority), priority]));
   }
 
   async start(): Promise<void> {
-    this.options.subscriber.on('message', this.onMessage);
-    await this.options.subscriber.subscribe(...this.priorityOf.keys());
+    const { subscriber } = this.options;
+    subscriber.on('message', this.onMessage);
+    subscriber.on('close', this.onClose);
+    subscriber.on('ready', this.onReady);
+    await subscriber.subscribe(...this.priorityOf.keys());
   }
 
   /** Stops listening and drops what waits (the notifications stay in history). */
   async stop(): Promise<void> {
     this.stopped = true;
     this.options.subscriber.off('message', this.onMessage);
+    this.options.subscriber.off('close', this.onClose);
+    this.options.subscriber.off('ready', this.onReady);
     for (const lane of this.lanes.values()) lane.clear();
     if (this.options.subscriber.status === 'ready') await this.options.subscriber.unsubscribe();
   }
@@ -96,8 +115,27 @@ export class LiveLanes {
     const lane = this.lanes.get(priority)!;
     lane.push(message);
     const dropped = lane.trimTo(this.options.maxWaiting);
-    if (dropped > 0) this.options.sink.overflowed(priority, dropped);
+    if (dropped.length > 0) this.options.sink.overflowed(priority, dropped);
     this.schedule();
+  }
+
+  /**
+   * The subscriber is connected again after a loss. ioredis subscribes again by itself; a
+   * SUBSCRIBE of our own, answered on the same connection, proves the subscription is back
+   * before the sink reads history (a push published before that would be missed again). If the
+   * connection drops before the answer, the next `ready` tries again, from the first loss.
+   */
+  private async recover(): Promise<void> {
+    const lostAt = this.lostAt;
+    if (lostAt === undefined || this.stopped) return;
+    try {
+      await this.options.subscriber.subscribe(...this.priorityOf.keys());
+    } catch {
+      return;
+    }
+    if (this.stopped || this.lostAt !== lostAt) return;
+    this.lostAt = undefined;
+    this.options.sink.resubscribed(lostAt);
   }
 
   private schedule(): void {
