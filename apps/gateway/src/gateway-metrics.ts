@@ -28,7 +28,7 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
       labelNames: ['reason'],
       registers,
     }),
-    replayed: new Counter({ name: 'herald_gateway_notifications_replayed_total', help: 'Notifications replayed from history on (re)connect', registers }),
+    replayed: new Counter({ name: 'herald_gateway_notifications_replayed_total', help: 'Notifications replayed from history on (re)connect, or in a resync after live pushes were lost', registers }),
     pushed: new Counter({ name: 'herald_gateway_notifications_pushed_total', help: 'Live notifications pushed to sockets', registers }),
     dropped: new Counter({
       name: 'herald_gateway_notifications_dropped_total',
