@@ -12,7 +12,10 @@
 
   ARGV[1]  window (bucket width) in milliseconds
   ARGV[2]  B, the bucket the caller computed KEYS[2] and KEYS[3] for
-  ARGV[3]  most entries the history keeps (exact MAXLEN)
+  ARGV[3]  most entries the history keeps: past it, it is trimmed to nine tenths of that at once,
+           so an account that keeps appending trims once per tenth of its length, not on every
+           call (the trim, which reads the entries it removes for the trimmed marker, is most of
+           what an append of one event costs)
   ARGV[4]  retention in milliseconds: older entries are trimmed, an idle history expires
   ARGV[5]  pub/sub channel announcing accounts whose history grew ('': announce nothing, the
            caller announces a batch of accounts itself)
@@ -80,8 +83,10 @@ if appended > 0 then
   -- excess ones is the first that stays: its age says whether to trim by age too.
   local last = false
   local first = nil
-  local excess = length + appended - tonumber(ARGV[3])
+  local max_length = tonumber(ARGV[3])
+  local excess = length + appended - max_length
   if excess > 0 then
+    excess = excess + math.floor(max_length / 10)
     local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess + 1)
     last = oldest[excess][1]
     first = oldest[excess + 1]

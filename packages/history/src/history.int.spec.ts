@@ -42,6 +42,21 @@ describe('history', () => {
     expect(await h.isTrimmedPast('acct', outcomes[4]!.cursor)).to.equal(false);
   });
 
+  it('trims a full history to nine tenths of maxLength at once, then appends without trimming until it is full again', async () => {
+    const h = history({ maxLength: 20 });
+    const ids = Array.from({ length: 21 }, (_, i) => `e${i + 1}`);
+    const full = await h.append('acct', ids.slice(0, 20).map((id) => entry(id)));
+    expect((await h.range('acct', undefined, 100)).length).to.equal(20);
+    await h.append('acct', [entry('e21')]);
+    // 21 entries, one too many: the oldest three go, leaving 18 (a tenth of 20 below the cap).
+    expect((await h.range('acct', undefined, 100)).map((r) => r.entry.id)).to.deep.equal(ids.slice(3));
+    expect(await h.isTrimmedPast('acct', full[1]!.cursor)).to.equal(true);
+    expect(await h.isTrimmedPast('acct', full[2]!.cursor), 'the newest trimmed: nothing after it is gone').to.equal(false);
+    await h.append('acct', [entry('e22'), entry('e23')]);
+    expect((await h.range('acct', undefined, 100)).length, 'at the cap, not over it').to.equal(20);
+    expect(await h.isTrimmedPast('acct', full[2]!.cursor)).to.equal(false);
+  });
+
   it('trims entries older than the retention and remembers the newest trimmed', async () => {
     const h = history({ retentionMs: 100 });
     const [old] = await h.append('acct', [entry('old')]);
