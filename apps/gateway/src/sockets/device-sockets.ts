@@ -68,6 +68,8 @@ export class DeviceSockets implements LiveNotificationSink, LivePushSink {
   private lifetimeTimer: NodeJS.Timeout | undefined;
   private heartbeating = false;
   private accepting = true;
+  /** Per lane: when a full lane was last reported, and what it dropped since. */
+  private readonly overflowWarnings = new Map<Priority, { at: number; dropped: number }>();
   private readonly resyncs = new Resyncs((socketId, after) => this.connections.get(socketId)?.resync(after) ?? Promise.resolve(), RESYNCS_IN_FLIGHT);
 
   constructor(
@@ -149,7 +151,16 @@ export class DeviceSockets implements LiveNotificationSink, LivePushSink {
   overflowed(priority: Priority, messages: readonly string[]): void {
     const { metrics, logger } = this.deps;
     metrics.dropped.inc({ reason: 'overflow' }, messages.length);
-    logger.warn({ priority, messages: messages.length }, 'live lane full: dropped the oldest live messages; their devices here resync from history');
+    // A full lane drops a message for each one that arrives: a warning a second per lane, with the count.
+    const warning = this.overflowWarnings.get(priority) ?? { at: -Infinity, dropped: 0 };
+    this.overflowWarnings.set(priority, warning);
+    warning.dropped += messages.length;
+    const now = this.deps.now();
+    if (now - warning.at >= 1000) {
+      logger.warn({ priority, messages: warning.dropped }, 'live lane full: dropped the oldest live messages; their devices here resync from history');
+      warning.at = now;
+      warning.dropped = 0;
+    }
     const rooms = this.io.of('/').adapter.rooms;
     for (const message of messages) {
       const batch = LiveBatchSchema.safeParse(parseJson(message));
