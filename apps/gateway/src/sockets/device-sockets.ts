@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import { LiveBatchSchema, deviceRoom, parseJson } from '@herald/contracts';
+import { deviceRoom } from '@herald/contracts';
 import type { LivePush, Notification, Priority } from '@herald/contracts';
 import type { DeviceRegistry, Presence } from '@herald/devices';
 import { cursorBefore } from '@herald/history';
@@ -135,44 +135,42 @@ export class DeviceSockets implements LiveNotificationSink, LivePushSink {
     }
   }
 
-  /** A push from the live channels: to every socket of its devices on this node (each device's room). */
+  /** A push from the live channels: to every socket of its devices on this node. */
   push({ accountId, deviceIds, notification }: LivePush): void {
+    this.forEachSocket(accountId, deviceIds, (socketId) => this.deliver(socketId, notification));
+  }
+
+  /** Calls `visit` with each socket on this node of these devices of an account (each device's room). */
+  private forEachSocket(accountId: string, deviceIds: readonly string[], visit: (socketId: string) => void): void {
     const rooms = this.io.of('/').adapter.rooms;
     for (const deviceId of deviceIds) {
       const socketIds = rooms.get(deviceRoom(accountId, deviceId));
-      if (socketIds !== undefined) for (const socketId of socketIds) this.deliver(socketId, notification);
+      if (socketIds !== undefined) for (const socketId of socketIds) visit(socketId);
     }
   }
 
   /**
-   * Live messages dropped from a full lane: each device they were for that has a socket here
-   * resyncs from history, from the earliest dropped notification's cursor on.
+   * Live messages dropped from a full lane: each device their pushes were for that has a socket
+   * here resyncs from history, from the earliest dropped notification's cursor on.
    */
-  overflowed(priority: Priority, messages: readonly string[]): void {
+  overflowed(priority: Priority, messages: number, pushes: readonly LivePush[]): void {
     const { metrics, logger } = this.deps;
-    metrics.dropped.inc({ reason: 'overflow' }, messages.length);
+    metrics.dropped.inc({ reason: 'overflow' }, messages);
     // A full lane drops a message for each one that arrives: a warning a second per lane, with the count.
     const warning = this.overflowWarnings.get(priority) ?? { at: -Infinity, dropped: 0 };
     this.overflowWarnings.set(priority, warning);
-    warning.dropped += messages.length;
+    warning.dropped += messages;
     const now = this.deps.now();
     if (now - warning.at >= 1000) {
       logger.warn({ priority, messages: warning.dropped }, 'live lane full: dropped the oldest live messages; their devices here resync from history');
       warning.at = now;
       warning.dropped = 0;
     }
-    const rooms = this.io.of('/').adapter.rooms;
-    for (const message of messages) {
-      const batch = LiveBatchSchema.safeParse(parseJson(message));
-      if (!batch.success) continue;
-      for (const { accountId, deviceIds, notification } of batch.data) {
-        const after = cursorBefore(notification.cursor);
-        for (const deviceId of deviceIds) {
-          for (const socketId of rooms.get(deviceRoom(accountId, deviceId)) ?? []) {
-            if (this.resyncs.request(socketId, after)) metrics.resyncs.inc({ reason: 'overflow' });
-          }
-        }
-      }
+    for (const { accountId, deviceIds, notification } of pushes) {
+      const after = cursorBefore(notification.cursor);
+      this.forEachSocket(accountId, deviceIds, (socketId) => {
+        if (this.resyncs.request(socketId, after)) metrics.resyncs.inc({ reason: 'overflow' });
+      });
     }
   }
 

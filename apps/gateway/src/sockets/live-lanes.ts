@@ -7,8 +7,11 @@ export interface LivePushSink {
   push(push: LivePush): void;
   /** A message that is not a LiveBatch (dropped whole). */
   invalid(payload: unknown): void;
-  /** Messages dropped because their lane was full (this node is far behind): their pushes did not go out. */
-  overflowed(priority: Priority, messages: readonly string[]): void;
+  /**
+   * `messages` were dropped because their lane was full (this node is far behind): `pushes`, the
+   * valid ones among them, did not go out.
+   */
+  overflowed(priority: Priority, messages: number, pushes: readonly LivePush[]): void;
   /**
    * The subscription to the live channels was down from `lostAt` (epoch ms) and is back: what
    * was published meanwhile never arrived.
@@ -115,7 +118,7 @@ export class LiveLanes {
     const lane = this.lanes.get(priority)!;
     lane.push(message);
     const dropped = lane.trimTo(this.options.maxWaiting);
-    if (dropped.length > 0) this.options.sink.overflowed(priority, dropped);
+    if (dropped.length > 0) this.options.sink.overflowed(priority, dropped.length, dropped.flatMap((message) => parseLiveBatch(message) ?? []));
     this.schedule();
   }
 
@@ -157,11 +160,17 @@ export class LiveLanes {
   }
 
   private deliver(message: string): void {
-    const batch = LiveBatchSchema.safeParse(parseJson(message));
-    if (!batch.success) {
+    const pushes = parseLiveBatch(message);
+    if (pushes === undefined) {
       this.options.sink.invalid(message.length > 500 ? `${message.slice(0, 500)}…` : message);
       return;
     }
-    for (const push of batch.data) this.options.sink.push(push);
+    for (const push of pushes) this.options.sink.push(push);
   }
+}
+
+/** The pushes of a live message; undefined when it is not a LiveBatch. */
+function parseLiveBatch(message: string): LivePush[] | undefined {
+  const batch = LiveBatchSchema.safeParse(parseJson(message));
+  return batch.success ? batch.data : undefined;
 }
