@@ -1,8 +1,10 @@
-import { Emitter } from '@socket.io/redis-emitter';
 import { expect } from 'chai';
 import { HeraldClientError, HeraldDevice, MemoryCursorStorage } from '@herald/client';
 import type { HeraldDeviceOptions, Notification } from '@herald/client';
-import { deviceRoom } from '@herald/contracts';
+import { encodeLiveBatches, encodeLivePush } from '@herald/contracts';
+import { History } from '@herald/history';
+import { LiveStream } from '@herald/live';
+import { partitionOf } from '@herald/priority-streams';
 import { createKeys } from '@herald/redis';
 import { TcpProxy, newestCursor, nextEvent, record, sleep, waitForHistory, waitUntil } from './client-e2e.fixture.js';
 import { useStack } from './stack.fixture.js';
@@ -120,12 +122,15 @@ describe('HeraldDevice (web/TV SDK) against the real stack', function () {
     await stack.send({ type: 'plan.changed', accountId: 'acct-d4' });
     const [original] = await live;
 
-    // The same event pushed again through the worker's path (Redis emitter → adapter → gateway)
-    // under a later cursor, as a redelivery after the gateway forgot it would be.
-    const [ms, seq] = original.cursor.split('-');
-    const again = { ...original, cursor: `${ms}-${Number(seq) + 1000}` };
-    const emitter = new Emitter(stack.redis.client, { key: createKeys(stack.redis.prefix).socketIoPrefix });
-    emitter.to(deviceRoom('acct-d4', 'web-1')).emit('notification', again);
+    // The stack runs 2 partitions per priority.
+    // The same event id in history again under a later cursor (an id reused after the
+    // idempotency window), pushed the production way: the gateway sends it, it is a new entry.
+    const keys = createKeys(stack.redis.prefix);
+    const [entry] = await new History({ redis: stack.redis.client, keys }).range('acct-d4', undefined, 1);
+    const [outcome] = await new History({ redis: stack.redis.client, keys, dedupWindowMs: 1 }).append('acct-d4', [entry!.entry]);
+    const again = { ...original, cursor: outcome!.cursor };
+    const push = encodeLivePush('acct-d4', ['web-1'], outcome!.prev, JSON.stringify(again));
+    await new LiveStream({ keys }).append(stack.redis.client, 'high', partitionOf('acct-d4', 2), encodeLiveBatches([push]));
 
     await waitUntil('the duplicate reached the device', () => device.cursor === again.cursor);
     await sleep(100);

@@ -9,7 +9,7 @@ export interface GatewayMetrics {
   replayed: Counter;
   pushed: Counter;
   dropped: Counter<'reason'>;
-  resyncs: Counter<'reason'>;
+  gapFills: Counter<'reason'>;
   acks: Counter<'via'>;
   rateLimited: Counter;
   disconnects: Counter<'reason'>;
@@ -28,17 +28,17 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
       labelNames: ['reason'],
       registers,
     }),
-    replayed: new Counter({ name: 'herald_gateway_notifications_replayed_total', help: 'Notifications replayed from history on (re)connect, or in a resync after live pushes were lost', registers }),
-    pushed: new Counter({ name: 'herald_gateway_notifications_pushed_total', help: 'Live notifications pushed to sockets', registers }),
+    replayed: new Counter({ name: 'herald_gateway_notifications_replayed_total', help: 'Notifications sent from history: replayed on (re)connect, or read to fill a gap', registers }),
+    pushed: new Counter({ name: 'herald_gateway_notifications_pushed_total', help: 'Live pushes sent to sockets as they came', registers }),
     dropped: new Counter({
       name: 'herald_gateway_notifications_dropped_total',
-      help: 'Live notifications not sent: already replayed or sent (duplicate), malformed (invalid), or live messages dropped from a full lane (overflow)',
+      help: 'Live pushes not sent: delivered already (duplicate), or live messages that are not LiveBatch JSON (invalid)',
       labelNames: ['reason'],
       registers,
     }),
-    resyncs: new Counter({
-      name: 'herald_gateway_resyncs_total',
-      help: 'Connections that replayed history while live because pushes for them were lost: dropped from a full lane (overflow), or published while the live subscription was down (resubscribed)',
+    gapFills: new Counter({
+      name: 'herald_gateway_gap_fills_total',
+      help: 'History reads by live connections: a push whose predecessor was not delivered yet (gap), or pushes this node could no longer read from a live stream (lost)',
       labelNames: ['reason'],
       registers,
     }),

@@ -1,10 +1,12 @@
-import { Emitter } from '@socket.io/redis-emitter';
 import { io as connectClient } from 'socket.io-client';
 import type { Socket as ClientSocket } from 'socket.io-client';
+import { encodeLiveBatches, encodeLivePush } from '@herald/contracts';
 import type { ClientToServerEvents, Notification, Platform, ServerToClientEvents, Synced } from '@herald/contracts';
 import { DeviceRegistry, DeviceTokens, Presence } from '@herald/devices';
-import { History } from '@herald/history';
-import type { HistoryEntry, HistoryOptions } from '@herald/history';
+import { History, toNotification } from '@herald/history';
+import type { AppendOutcome, HistoryEntry, HistoryOptions } from '@herald/history';
+import { LiveStream } from '@herald/live';
+import { partitionOf } from '@herald/priority-streams';
 import { createLogger, createMetricsRegistry } from '@herald/observability';
 import { closeRedis, createKeys, createRedis } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
@@ -13,6 +15,9 @@ import { createGateway } from './index.js';
 import type { Gateway, GatewayOptionsInput } from './index.js';
 
 export const SECRET = 'gateway-test-secret-gateway-test-secret';
+
+/** Stream partitions per priority in these tests (the gateway's default). */
+const PARTITIONS = 4;
 
 export type DeviceClient = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -164,9 +169,30 @@ export function useGateways(redis: TestRedis, historyOptions: Partial<HistoryOpt
       });
     },
 
-    /** The worker's side: a Socket.IO Redis emitter on the test prefix. */
-    emitter(): Emitter<ServerToClientEvents> {
-      return new Emitter<ServerToClientEvents>(connection('gw-test-emitter'), { key: context.keys.socketIoPrefix });
+    /**
+     * The worker's side, as the router and the delivery do it: appends entries to their
+     * account's history, then sends a live push of each appended one to `pushTo` of its devices
+     * (default: all of them) on its partition's live stream. Resolves with the append outcomes.
+     */
+    async deliver(accountId: string, entries: HistoryEntry[], pushTo?: (entry: HistoryEntry) => string[]): Promise<AppendOutcome[]> {
+      const outcomes = await context.history.append(accountId, entries);
+      await this.push(entries.map((e, i) => ({ entry: e, outcome: outcomes[i]!, deviceIds: pushTo?.(e) ?? e.devices })));
+      return outcomes;
+    },
+
+    /** The delivery's part alone: live pushes of appended entries, one live message per priority and partition, in order. */
+    async push(pushes: { entry: HistoryEntry; outcome: AppendOutcome; deviceIds: string[] }[]): Promise<void> {
+      const live = new LiveStream({ keys: context.keys });
+      const byPartition = new Map<string, { priority: HistoryEntry['priority']; partition: number; messages: string[] }>();
+      for (const { entry: e, outcome, deviceIds } of pushes) {
+        if (deviceIds.length === 0) continue;
+        const partition = partitionOf(e.accountId, PARTITIONS);
+        const key = `${e.priority}:${partition}`;
+        let group = byPartition.get(key);
+        if (group === undefined) byPartition.set(key, (group = { priority: e.priority, partition, messages: [] }));
+        group.messages.push(encodeLivePush(e.accountId, deviceIds, outcome.prev, JSON.stringify(toNotification(outcome.cursor, e))));
+      }
+      for (const { priority, partition, messages } of byPartition.values()) await live.append(redis.client, priority, partition, encodeLiveBatches(messages));
     },
   };
 }

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { DeviceRegistry, Presence } from '@herald/devices';
 import type { History } from '@herald/history';
+import { LiveStream } from '@herald/live';
 import type { Logger, Registry } from '@herald/observability';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import { createGatewayApp } from './app.js';
@@ -14,7 +15,7 @@ import type { GatewayOptions, GatewayOptionsInput } from './options.js';
 import { HistoryWakeups } from './pull/history-wakeups.js';
 import { Puller } from './pull/puller.js';
 import { DeviceSockets } from './sockets/device-sockets.js';
-import { LiveLanes } from './sockets/live-lanes.js';
+import { LiveFeed } from './sockets/live-feed.js';
 import type { GatewayServer } from './sockets/types.js';
 
 /** How long requests in flight may take to finish when the node shuts down. */
@@ -27,7 +28,7 @@ export interface GatewayDeps {
   adapterSubscriber: RedisClient;
   /** Put in subscriber mode for the history channel (long-poll wake-ups). */
   historySubscriber: RedisClient;
-  /** Put in subscriber mode for the live channels (the worker's pushes to web and TV devices). */
+  /** Put in subscriber mode for the live streams' shard channels (the delivery's pushes to web and TV devices). */
   liveSubscriber: RedisClient;
   keys: KeyBuilder;
   devices: DeviceRegistry;
@@ -58,7 +59,7 @@ export function createGateway(deps: GatewayDeps, input: GatewayOptionsInput = {}
   const options = resolveGatewayOptions(input);
   const now = deps.now ?? Date.now;
   const metrics = createGatewayMetrics(deps.metrics);
-  const wakeups = new HistoryWakeups(deps.historySubscriber, { batch: deps.keys.historyBatchChannel, single: deps.keys.historyChannel }, deps.logger);
+  const wakeups = new HistoryWakeups(deps.historySubscriber, deps.keys.historyBatchChannel, deps.logger);
   const puller = new Puller({ history: deps.history, wakeups, metrics, now });
   let closing: Promise<void> | undefined;
   const app = createGatewayApp({
@@ -73,11 +74,21 @@ export function createGateway(deps: GatewayDeps, input: GatewayOptionsInput = {}
   });
   const httpServer = createServer(app);
   const sockets = new DeviceSockets(httpServer, { ...deps, metrics, now }, options);
-  const lanes = new LiveLanes({ subscriber: deps.liveSubscriber, keys: deps.keys, sink: sockets, maxWaiting: options.liveLaneLimit, now });
+  const feed = new LiveFeed({
+    subscriber: deps.liveSubscriber,
+    redis: deps.redis,
+    live: new LiveStream({ keys: deps.keys }),
+    keys: deps.keys,
+    partitions: options.partitions,
+    sink: sockets,
+    laneLimit: options.liveLaneLimit,
+    checkIntervalMs: options.liveCheckIntervalMs,
+    logger: deps.logger,
+  });
 
   const close = async () => {
     await wakeups.stop();
-    await lanes.stop();
+    await feed.stop();
     const closed = once(httpServer, 'close');
     // A client still sending a request after the grace period is cut off. Armed before closing the
     // sockets: socket.io's close() resolves only once the HTTP server has closed, which a keep-alive
@@ -97,7 +108,7 @@ export function createGateway(deps: GatewayDeps, input: GatewayOptionsInput = {}
     io: sockets.io,
     async listen(port, host) {
       await wakeups.start();
-      await lanes.start();
+      await feed.start();
       sockets.start();
       httpServer.listen(port, host);
       await once(httpServer, 'listening');

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { Priority } from '@herald/contracts';
 
 /** How one gateway process behaves. Every field has a default; `resolveGatewayOptions` checks them. */
 export interface GatewayOptions {
@@ -30,10 +31,14 @@ export interface GatewayOptions {
   liveBufferLimit: number;
   /**
    * Live messages (of up to 100 pushes each) a priority's lane keeps waiting on this node; past
-   * it the oldest are dropped (counted as `overflow`): devices still get them from history.
+   * it newer ones are left in their live streams and read from there once the lane drains.
    */
   liveLaneLimit: number;
-  /** Notifications remembered per connection (cursor → event id) for ack traces and duplicate drops. */
+  /** Stream partitions per priority (as ingest and the worker are configured): the live streams this node follows. */
+  partitions: Record<Priority, number>;
+  /** How often each live stream's counter is compared with this node's position (a message lost unnoticed is read then). */
+  liveCheckIntervalMs: number;
+  /** Notifications remembered per connection (cursor → event id) for ack traces; also the most ack callbacks pending. */
   recentNotifications: number;
   /** How long an event trace's key lives when the gateway creates it (an ack); 0: acks are not traced. */
   traceTtlMs: number;
@@ -65,6 +70,8 @@ export const GATEWAY_DEFAULTS = {
   replayPageSize: 100,
   liveBufferLimit: 500,
   liveLaneLimit: 20_000,
+  partitions: { high: 4, medium: 4, low: 4 },
+  liveCheckIntervalMs: 1_000,
   recentNotifications: 64,
   traceTtlMs: 24 * 3600 * 1000,
   ackRetentionMs: 7 * 24 * 3600 * 1000,
@@ -88,6 +95,8 @@ export function resolveGatewayOptions(input: GatewayOptionsInput = {}): GatewayO
     replayPageSize: input.replayPageSize ?? GATEWAY_DEFAULTS.replayPageSize,
     liveBufferLimit: input.liveBufferLimit ?? GATEWAY_DEFAULTS.liveBufferLimit,
     liveLaneLimit: input.liveLaneLimit ?? GATEWAY_DEFAULTS.liveLaneLimit,
+    partitions: { ...GATEWAY_DEFAULTS.partitions, ...input.partitions },
+    liveCheckIntervalMs: input.liveCheckIntervalMs ?? GATEWAY_DEFAULTS.liveCheckIntervalMs,
     recentNotifications: input.recentNotifications ?? GATEWAY_DEFAULTS.recentNotifications,
     traceTtlMs: input.traceTtlMs ?? GATEWAY_DEFAULTS.traceTtlMs,
     ackRetentionMs: input.ackRetentionMs ?? GATEWAY_DEFAULTS.ackRetentionMs,
@@ -106,6 +115,8 @@ export function resolveGatewayOptions(input: GatewayOptionsInput = {}): GatewayO
   positiveInteger('replayPageSize', options.replayPageSize);
   positiveInteger('liveBufferLimit', options.liveBufferLimit);
   positiveInteger('liveLaneLimit', options.liveLaneLimit);
+  for (const [priority, count] of Object.entries(options.partitions)) positiveInteger(`partitions.${priority}`, count);
+  positiveInteger('liveCheckIntervalMs', options.liveCheckIntervalMs);
   positiveInteger('recentNotifications', options.recentNotifications);
   if (!Number.isInteger(options.traceTtlMs) || options.traceTtlMs < 0) throw new RangeError('gateway option traceTtlMs must be a non-negative integer');
   positiveInteger('ackRetentionMs', options.ackRetentionMs);

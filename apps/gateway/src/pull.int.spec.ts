@@ -80,30 +80,23 @@ describe('gateway pull API', () => {
     expect(ms).to.be.below(2000);
   });
 
-  it('wakes long-polls on batch announcements and on the one-account ones of earlier workers, ignoring malformed ones', async () => {
+  it('wakes long-polls on batch announcements, ignoring malformed ones', async () => {
     const node = await gw.startNode();
     const token = await gw.register('phone', 'acct', 'ios');
     const [seed] = await gw.history.append('acct', [entry('seed', ['phone'])]);
     const longPoll = () => pull(node.url, token, `?after=${seed!.cursor}&waitMs=5000`);
     const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
 
-    let waiting = longPoll();
+    const waiting = longPoll();
     await settle();
     await gw.history.append('acct', [entry('mine', ['phone'])], { announce: false });
     await redis.client.publish(gw.keys.historyBatchChannel, 'not json');
     await redis.client.publish(gw.keys.historyBatchChannel, JSON.stringify([42]));
     await settle();
     await gw.history.announce(['other', 'acct']);
-    let result = await waiting;
+    const result = await waiting;
     expect(result.body.notifications.map((n) => n.id)).to.deep.equal(['mine']);
     expect(result.ms, 'woken by the batch announcement, not the malformed ones').to.be.within(250, 2000);
-
-    waiting = longPoll();
-    await settle();
-    await redis.client.publish(gw.keys.historyChannel, 'acct');
-    result = await waiting;
-    expect(result.body.notifications.map((n) => n.id)).to.deep.equal(['mine']);
-    expect(result.ms).to.be.below(2000);
   });
 
   it('times out a long-poll with an empty list and the cursor unchanged', async () => {

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { deviceRoom } from '@herald/contracts';
 import { History, compareCursors, toNotification } from '@herald/history';
 import { useTestRedis } from '@herald/testing';
 import { entry, useGateways, waitUntil } from './gateway.fixture.js';
@@ -23,16 +22,11 @@ describe('gateway recovery', () => {
     const [a, b] = [await gw.startNode({ nodeId: 'a' }), await gw.startNode({ nodeId: 'b' })];
     const token = await gw.register('tv');
     const onA = await gw.connect(a.url, { token });
-    const emitter = gw.emitter();
-    const [first] = await gw.history.append('acct', [entry('e1', ['tv'])]);
-    emitter.to(deviceRoom('acct', 'tv')).emit('notification', toNotification(first!.cursor, entry('e1', ['tv'])));
+    await gw.deliver('acct', [entry('e1', ['tv'])]);
     await waitUntil(() => onA.notifications.length === 1);
     await a.close();
     // While the device is away, more happens; the worker's pushes reach no socket.
-    const missed = await gw.history.append('acct', [entry('e2', ['tv']), entry('e3', ['tv'])]);
-    for (const [i, outcome] of missed.entries()) {
-      emitter.to(deviceRoom('acct', 'tv')).emit('notification', toNotification(outcome.cursor, entry(`e${i + 2}`, ['tv'])));
-    }
+    const missed = await gw.deliver('acct', [entry('e2', ['tv']), entry('e3', ['tv'])]);
     const onB = await gw.connect(b.url, { token, cursor: onA.notifications[0]!.cursor });
     expect(onB.notifications.map((n) => n.id)).to.deep.equal(['e2', 'e3']);
     expect(onB.synced[0]).to.deep.equal({ cursor: missed[1]!.cursor, replayed: 2, reset: false });
@@ -56,15 +50,11 @@ describe('gateway recovery', () => {
     it(title, async () => {
       const node = await gw.startNode(options);
       const token = await gw.register('tv');
-      const emitter = gw.emitter();
       const cursors: string[] = [];
-      // What the worker does for each notification: append to history, then push to the room.
+      // What the worker does for each notification: append to history, then push live.
       const publish = async (id: string, devices: string[]) => {
-        const [outcome] = await gw.history.append('acct', [entry(id, devices)]);
-        if (devices.includes('tv')) {
-          cursors.push(outcome!.cursor);
-          emitter.to(deviceRoom('acct', 'tv')).emit('notification', toNotification(outcome!.cursor, entry(id, devices)));
-        }
+        const [outcome] = await gw.deliver('acct', [entry(id, devices)]);
+        if (devices.includes('tv')) cursors.push(outcome!.cursor);
       };
       const [seed] = await gw.history.append('acct', [entry('seed', ['tv'])]);
       for (let i = 0; i < 120; i++) await publish(`old-${i}`, i % 5 === 0 ? ['web'] : ['tv']);
@@ -80,7 +70,11 @@ describe('gateway recovery', () => {
       racing = false;
       await race;
       await waitUntil(() => device.notifications.length >= cursors.length, 5000, 'every notification');
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // A marker sent after everything else: once it is in, nothing else is on its way.
+      await publish('marker', ['tv']);
+      await waitUntil(() => device.notifications.at(-1)?.id === 'marker', 5000, 'the marker');
+      device.notifications.pop();
+      cursors.pop();
       const received = device.notifications.map((n) => n.cursor);
       expect(received).to.have.length(cursors.length);
       expect(received).to.deep.equal(cursors);

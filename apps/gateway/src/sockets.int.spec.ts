@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { deviceRoom } from '@herald/contracts';
-import { toNotification } from '@herald/history';
+import { LiveStream } from '@herald/live';
+import { partitionOf } from '@herald/priority-streams';
 import { useTestRedis } from '@herald/testing';
 import { entry, useGateways, waitUntil } from './gateway.fixture.js';
 
@@ -8,14 +8,11 @@ describe('gateway sockets', () => {
   const redis = useTestRedis();
   const gw = useGateways(redis);
 
-  it('delivers a notification emitted to the device room, whichever of two nodes holds the device', async () => {
+  it('delivers a live push to its device, whichever of two nodes holds the device', async () => {
     const [a, b] = [await gw.startNode({ nodeId: 'a' }), await gw.startNode({ nodeId: 'b' })];
     const onA = await gw.connect(a.url, { token: await gw.register('tv-a') });
     const onB = await gw.connect(b.url, { token: await gw.register('tv-b') });
-    const emitter = gw.emitter();
-    const [first, second] = await gw.history.append('acct', [entry('e1', ['tv-a']), entry('e2', ['tv-b'])]);
-    emitter.to(deviceRoom('acct', 'tv-a')).emit('notification', toNotification(first!.cursor, entry('e1', ['tv-a'])));
-    emitter.to([deviceRoom('acct', 'tv-b')]).emit('notification', toNotification(second!.cursor, entry('e2', ['tv-b'])));
+    const [first, second] = await gw.deliver('acct', [entry('e1', ['tv-a']), entry('e2', ['tv-b'])]);
     await waitUntil(() => onA.notifications.length === 1 && onB.notifications.length === 1, 3000, 'both pushes');
     expect(onA.notifications[0]).to.include({ id: 'e1', cursor: first!.cursor, accountId: 'acct' });
     expect(onB.notifications[0]).to.include({ id: 'e2', cursor: second!.cursor });
@@ -26,8 +23,7 @@ describe('gateway sockets', () => {
     const [seed] = await gw.history.append('acct', [entry('seed', ['tv'])]);
     const device = await gw.connect(node.url, { token: await gw.register('tv') }, { transports: ['polling'] });
     expect(device.synced[0]?.cursor).to.equal(seed!.cursor);
-    const [next] = await gw.history.append('acct', [entry('next', ['tv'])]);
-    gw.emitter().to(deviceRoom('acct', 'tv')).emit('notification', toNotification(next!.cursor, entry('next', ['tv'])));
+    await gw.deliver('acct', [entry('next', ['tv'])]);
     await waitUntil(() => device.notifications.length === 1, 3000, 'the push over polling');
   });
 
@@ -93,17 +89,20 @@ describe('gateway sockets', () => {
     expect(reply.error?.code).to.equal('invalid_request');
   });
 
-  it('drops a live push it already sent (a retried delivery job)', async () => {
+  it('drops a live push it already sent (a retried delivery job), and says so in the metrics and not in the trace', async () => {
     const node = await gw.startNode();
     const device = await gw.connect(node.url, { token: await gw.register('tv') });
-    const [appended] = await gw.history.append('acct', [entry('e1', ['tv'])]);
-    const notification = toNotification(appended!.cursor, entry('e1', ['tv']));
-    const emitter = gw.emitter();
-    emitter.to(deviceRoom('acct', 'tv')).emit('notification', notification);
-    emitter.to(deviceRoom('acct', 'tv')).emit('notification', notification);
-    await waitUntil(() => device.notifications.length >= 1);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(device.notifications).to.have.length(1);
+    const e1 = entry('e1', ['tv']);
+    const [appended] = await gw.deliver('acct', [e1]);
+    // The job again (its worker died before completing it), then a marker that must follow it.
+    await gw.push([{ entry: e1, outcome: appended!, deviceIds: ['tv'] }]);
+    await gw.deliver('acct', [entry('marker', ['tv'])]);
+    await waitUntil(() => device.notifications.some((n) => n.id === 'marker'), 3000, 'the marker');
+    expect(device.notifications.map((n) => n.id)).to.deep.equal(['e1', 'marker']);
+    const metrics = await (await fetch(`${node.url}/metrics`)).text();
+    expect(metrics).to.match(/herald_gateway_notifications_dropped_total\{reason="duplicate"[^}]*\} 1/);
+    const trace = await redis.client.hgetall(gw.keys.trace('e1'));
+    expect(Object.keys(trace)).to.deep.equal(['sent:tv:tv']);
   });
 
   it('refuses messages over the rate limit with rate_limited, then disconnects a client that keeps going', async () => {
@@ -124,12 +123,13 @@ describe('gateway sockets', () => {
     expect(reason).to.equal('transport close');
   });
 
-  it('drops a broadcast notification that does not match the contract', async () => {
+  it('drops a live message that does not match the contract, and goes on with the next', async () => {
     const node = await gw.startNode();
     const device = await gw.connect(node.url, { token: await gw.register('tv') });
-    gw.emitter().to(deviceRoom('acct', 'tv')).emit('notification', { id: 'x' } as never);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(device.notifications).to.deep.equal([]);
+    await new LiveStream({ keys: gw.keys }).append(redis.client, 'medium', partitionOf('acct', 4), ['[{"id":"x"}]']);
+    await gw.deliver('acct', [entry('marker', ['tv'])]);
+    await waitUntil(() => device.notifications.length > 0, 3000, 'the marker');
+    expect(device.notifications.map((n) => n.id)).to.deep.equal(['marker']);
     const metrics = await (await fetch(`${node.url}/metrics`)).text();
     expect(metrics).to.match(/herald_gateway_notifications_dropped_total\{reason="invalid"[^}]*\} 1/);
   });

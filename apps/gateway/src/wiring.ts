@@ -47,6 +47,7 @@ export function createGatewayWiring(config: HeraldConfig, redisUrl: string): Gat
     lifetimeDitherMs,
     allowedOrigins,
     liveLaneLimit,
+    partitions: { high: config.priorities.high.partitions, medium: config.priorities.medium.partitions, low: config.priorities.low.partitions },
     ackRetentionMs: config.history.retentionMs,
     // Acks join the event's trace for as long as the rest of it is kept (not at all when tracing is off).
     traceTtlMs: config.traceWindowMs,

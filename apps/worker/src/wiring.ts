@@ -9,6 +9,7 @@ import { PLATFORMS, PRIORITIES } from '@herald/contracts';
 import type { Priority } from '@herald/contracts';
 import { DeviceRegistry, DeviceTokens, Presence } from '@herald/devices';
 import { History } from '@herald/history';
+import { LiveStream } from '@herald/live';
 import { createLogger, createMetricsRegistry } from '@herald/observability';
 import type { Logger } from '@herald/observability';
 import { DeadLetters } from '@herald/priority-streams';
@@ -89,7 +90,6 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
       presence: new Presence({ redis: lane, keys }),
       history: new History({ redis: lane, keys, maxLength: config.history.maxLength, retentionMs: config.history.retentionMs, dedupWindowMs: config.dedupWindowMs }),
       queues: queues[priority],
-      queueConnection: laneOf(priority).bull,
       metrics,
       logger,
       traces: tracesOf(priority),
@@ -119,6 +119,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
         logger,
       });
 
+  const live = new LiveStream({ keys, maxLength: config.liveStreamLength });
   const push = roles.has('delivery') ? (overrides.push ?? pushProvider(config, logger)) : undefined;
   const deliveryWorkers = push === undefined
     ? []
@@ -128,6 +129,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
           keys,
           priorities: [priority],
           redis: laneOf(priority).redis,
+          live,
           push,
           concurrency: config.worker.deliveryConcurrency,
           metrics,

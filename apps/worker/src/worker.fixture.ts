@@ -1,14 +1,13 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Server } from 'socket.io';
 import { io as connectClient } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
 import { loadConfig } from '@herald/config';
 import type { HeraldConfig } from '@herald/config';
-import { LiveBatchSchema, PRIORITIES, deviceRoom } from '@herald/contracts';
 import type { AcceptedEvent, Notification, Platform } from '@herald/contracts';
 import { DeviceRegistry, DeviceTokens, Presence } from '@herald/devices';
+import { createGateway } from '@herald/gateway';
+import type { Gateway } from '@herald/gateway';
 import { History } from '@herald/history';
+import { createLogger, createMetricsRegistry } from '@herald/observability';
 import { PriorityStreams } from '@herald/priority-streams';
 import { closeRedis, createKeys, createRedis } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
@@ -31,11 +30,13 @@ export function workerConfig(redis: TestRedis, env: Record<string, string> = {})
   );
 }
 
+/** The device-token secret of the worker tests (the fixture's gateway checks it). */
+const SECRET = 'x'.repeat(32);
+
 /**
  * What the worker tests stand on: the real write side (PriorityStreams, as ingest uses it),
- * the device registry and presence, and a Socket.IO server standing in for the gateway (it
- * serves the live channels to the device rooms), with real socket.io-client devices joined to
- * their rooms.
+ * the device registry and presence, and a real gateway node, with real socket.io-client
+ * devices connected to it: live delivery goes the production way (live streams → gateway).
  */
 export class WorkerFixture {
   readonly config: HeraldConfig;
@@ -46,7 +47,7 @@ export class WorkerFixture {
   readonly history: History;
   private readonly clients: Socket[] = [];
   private readonly extraConnections: RedisClient[] = [];
-  private io: Server | undefined;
+  private gateway: Gateway | undefined;
   private port = 0;
 
   constructor(
@@ -57,7 +58,7 @@ export class WorkerFixture {
     this.keys = createKeys(redis.prefix);
     const { client } = redis;
     this.streams = new PriorityStreams({ redis: client, keys: this.keys, priorities: this.config.priorities, dedupWindowMs: this.config.dedupWindowMs });
-    this.devices = new DeviceRegistry({ redis: client, keys: this.keys, tokens: new DeviceTokens({ secret: 'x'.repeat(32), ttlSeconds: 60 }) });
+    this.devices = new DeviceRegistry({ redis: client, keys: this.keys, tokens: new DeviceTokens({ secret: SECRET, ttlSeconds: 60 }) });
     this.presence = new Presence({ redis: client, keys: this.keys });
     this.history = new History({ redis: client, keys: this.keys });
   }
@@ -71,31 +72,32 @@ export class WorkerFixture {
     if (results.some((r) => r.status !== 'accepted')) throw new Error(`not accepted: ${JSON.stringify(results)}`);
   }
 
-  /** Starts the stand-in gateway. */
+  /** Starts a gateway node on a free port (for web and TV devices). */
   async startSockets(): Promise<void> {
-    const http = createServer();
-    this.io = new Server(http);
-    // The live channels, as a gateway node serves them: each push to its devices' rooms.
-    const live = this.connection();
-    live.on('message', (_channel: string, message: string) => {
-      for (const { accountId, deviceIds, notification } of LiveBatchSchema.parse(JSON.parse(message))) {
-        this.io?.to(deviceIds.map((deviceId) => deviceRoom(accountId, deviceId))).emit('notification', notification);
-      }
-    });
-    await live.subscribe(...PRIORITIES.map((priority) => this.keys.liveChannel(priority)));
-    this.io.on('connection', (socket) => {
-      const { accountId, deviceId } = socket.handshake.auth as { accountId: string; deviceId: string };
-      void socket.join(deviceRoom(accountId, deviceId));
-      socket.emit('joined' as never);
-    });
-    http.listen(0);
-    await new Promise((resolve) => http.once('listening', resolve));
-    this.port = (http.address() as AddressInfo).port;
+    const redis = createRedis({ url: this.redis.url, autoPipelining: true });
+    this.extraConnections.push(redis);
+    const { keys, config } = this;
+    this.gateway = createGateway(
+      {
+        redis,
+        adapterSubscriber: this.connection(),
+        historySubscriber: this.connection(),
+        liveSubscriber: this.connection(),
+        keys,
+        devices: new DeviceRegistry({ redis, keys, tokens: new DeviceTokens({ secret: SECRET, ttlSeconds: 60 }) }),
+        presence: new Presence({ redis, keys }),
+        history: new History({ redis, keys }),
+        logger: createLogger({ app: 'worker-test-gateway', level: 'silent' }),
+        metrics: createMetricsRegistry('worker-test-gateway'),
+      },
+      { partitions: { high: config.priorities.high.partitions, medium: config.priorities.medium.partitions, low: config.priorities.low.partitions } },
+    );
+    this.port = await this.gateway.listen(0, '127.0.0.1');
   }
 
   /** Registers a device; when online, connects it and marks it present. Collects what it receives. */
   async device(accountId: string, deviceId: string, platform: Platform, options: { online?: boolean; profileId?: string; pushToken?: string } = {}) {
-    await this.devices.register({
+    const { token } = await this.devices.register({
       accountId,
       deviceId,
       platform,
@@ -104,11 +106,12 @@ export class WorkerFixture {
     });
     const received: Notification[] = [];
     if (options.online === true) {
-      const client = connectClient(`http://127.0.0.1:${this.port}`, { auth: { accountId, deviceId }, transports: ['websocket'] });
+      // Every receipt on the socket, as it comes: no duplicate filter.
+      const client = connectClient(`http://127.0.0.1:${this.port}`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
       this.clients.push(client);
       client.on('notification', (notification: Notification) => received.push(notification));
-      await new Promise<void>((resolve) => client.once('joined', () => resolve()));
-      await this.presence.markOnline(accountId, deviceId, 'test-gateway', 60_000);
+      // The gateway marks the device online before it replays and sends `synced`.
+      await new Promise<void>((resolve) => client.once('synced', () => resolve()));
     }
     return received;
   }
@@ -121,7 +124,7 @@ export class WorkerFixture {
 
   async close(): Promise<void> {
     for (const client of this.clients) client.disconnect();
-    await new Promise((resolve) => (this.io === undefined ? resolve(undefined) : this.io.close(() => resolve(undefined))));
+    await this.gateway?.close();
     await Promise.all(this.extraConnections.map((c) => closeRedis(c)));
   }
 }

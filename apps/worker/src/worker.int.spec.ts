@@ -2,11 +2,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { expect } from 'chai';
-import { encodeLiveBatches, encodeLivePush } from '@herald/contracts';
 import type { Platform } from '@herald/contracts';
+import { LiveStream } from '@herald/live';
 import { useTestRedis } from '@herald/testing';
 import { EventTraces } from '@herald/trace';
-import { liveBatches } from './delivery/live-batches.js';
 import { SocketDeliveryJobSchema, createWorker, createWorkerDeps } from './index.js';
 import type { HeraldWorker, PushProvider, PushSignal, WorkerWiringOverrides } from './index.js';
 import { WorkerFixture, eventually, workerConfig } from './worker.fixture.js';
@@ -158,66 +157,25 @@ describe('worker', function () {
       }
     }
 
-    /** A live message for `web1` of `acct`, as the router stages it. */
-    function liveMessage(id: string, cursor: string): string {
-      const notification = JSON.stringify({ id, cursor, type: 'plan.changed', accountId: 'acct', payload: {}, createdAt: new Date().toISOString(), priority: 'high' });
-      return encodeLiveBatches([encodeLivePush('acct', ['web1'], notification)])[0]!;
-    }
-
-    it('carry no notification text: the router stages them in Redis, the delivery publishes them from there once', async () => {
+    it('carry their live messages to the partition\'s live stream; a job run again sends them again and the gateway drops them', async () => {
       const web = await oneOnlineWebDevice();
-      await fixture.accept([{ id: 'small', accountId: 'acct', payload: { text: 'x'.repeat(2000) } }]);
-      await eventually(() => expect(web.map((n) => n.id)).to.deep.equal(['small']));
+      await fixture.accept([{ id: 'first', accountId: 'acct', payload: { text: 'x'.repeat(2000) } }]);
+      await eventually(() => expect(web.map((n) => n.id)).to.deep.equal(['first']));
       expect(web[0]!.payload).to.deep.equal({ text: 'x'.repeat(2000) });
 
       await withWebQueue(async (queue) => {
         const [job] = await queue.getJobs(['completed']);
         const data = SocketDeliveryJobSchema.parse(job!.data);
-        expect(data.items).to.deep.equal([{ accountId: 'acct', deviceIds: ['web1'], eventId: 'small', acceptedAt: data.items[0]!.acceptedAt }]);
-        expect(JSON.stringify(job!.data)).not.to.include('xxxx');
-        // Published: the staged list gave way to its "sent" mark, and publishing again sends nothing.
-        expect(await redis.client.get(data.live)).to.equal('sent');
-        expect(await liveBatches.publish(redis.client, data.live, fixture.keys.liveChannel('high'))).to.equal(0);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        expect(web).to.have.length(1);
-      });
-    });
-
-    it('fail while their live messages are not in Redis, and deliver them once staged', async () => {
-      const web = await oneOnlineWebDevice();
-      const cursor = `${Date.now()}-0`;
-      const live = fixture.keys.liveBatch('high', 0, 'by-hand', 'web');
-      await withWebQueue(async (queue) => {
-        const job = await queue.add('web', { priority: 'high', live, items: [{ accountId: 'acct', deviceIds: ['web1'], eventId: 'late', acceptedAt: Date.now() }] }, { attempts: 3, backoff: { type: 'fixed', delay: 300 } });
-        await eventually(async () => expect((await queue.getJob(job.id!))!.attemptsMade).to.be.at.least(1));
-        expect((await queue.getJob(job.id!))!.failedReason).to.match(/not in Redis .*not staged yet, or expired/);
-        expect(web).to.deep.equal([]);
-
-        expect(await liveBatches.stage(redis.client, live, [liveMessage('late', cursor)])).to.equal(true);
-        await eventually(() => expect(web.map((n) => n.id)).to.deep.equal(['late']));
-        await eventually(async () => expect(await (await queue.getJob(job.id!))!.isCompleted()).to.equal(true));
-        // A batch routed again stages nothing over the mark its published job left.
-        expect(await liveBatches.stage(redis.client, live, [liveMessage('late', cursor)])).to.equal(false);
-        expect(await redis.client.get(live)).to.equal('sent');
-      });
-    });
-
-    it('queued by the previous version, with their notifications inside, are still delivered', async () => {
-      const web = await oneOnlineWebDevice();
-      const notification = JSON.stringify({ id: 'inline', cursor: `${Date.now()}-0`, type: 'plan.changed', accountId: 'acct', payload: {}, createdAt: new Date().toISOString(), priority: 'high' });
-      await withWebQueue(async (queue) => {
-        await queue.add('web', { priority: 'high', items: [{ accountId: 'acct', deviceIds: ['web1'], eventId: 'inline', notification, acceptedAt: Date.now() }] });
-        await eventually(() => expect(web.map((n) => n.id)).to.deep.equal(['inline']));
-      });
-    });
-
-    it('queued by versions before live batches, with each notification as an object, are still delivered', async () => {
-      const web = await oneOnlineWebDevice();
-      const notification = { id: 'object', cursor: `${Date.now()}-0`, type: 'plan.changed', accountId: 'acct', payload: { plan: 'basic' }, createdAt: new Date().toISOString(), priority: 'high' };
-      await withWebQueue(async (queue) => {
-        await queue.add('web', { items: [{ accountId: 'acct', deviceIds: ['web1'], notification, acceptedAt: Date.now() }] });
-        await eventually(() => expect(web.map((n) => n.id)).to.deep.equal(['object']));
-        expect(web[0]).to.deep.include({ cursor: notification.cursor, payload: { plan: 'basic' } });
+        expect(data.items).to.deep.equal([{ accountId: 'acct', deviceIds: ['web1'], eventId: 'first', acceptedAt: data.items[0]!.acceptedAt }]);
+        expect(data).to.include({ priority: 'high', partition: fixture.streams.partitionOf('high', 'acct') });
+        const live = new LiveStream({ keys: fixture.keys });
+        const stored = await live.read(redis.client, 'high', data.partition, '0-0', 10);
+        expect(stored.map((e) => e.message)).to.deep.equal(data.messages);
+        // The job once more (its worker died before completing it): on the socket, nothing twice.
+        await queue.add('web', data, { jobId: 'again' });
+        await fixture.accept([{ id: 'marker', accountId: 'acct' }]);
+        await eventually(() => expect(web.map((n) => n.id)).to.include('marker'));
+        expect(web.map((n) => n.id)).to.deep.equal(['first', 'marker']);
       });
     });
   });

@@ -93,6 +93,7 @@ const EnvSchema = z.object({
   HERALD_PUSH_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
   HERALD_PUSH_WEBHOOK_TIMEOUT_MS: positiveInt(5_000),
   HERALD_HISTORY_MAX_LENGTH: positiveInt(1000),
+  HERALD_LIVE_STREAM_LENGTH: positiveInt(1000),
   HERALD_HISTORY_RETENTION_MS: positiveInt(7 * 24 * 3600 * 1000),
   HERALD_GATEWAY_NODE_ID: z
     .string()
@@ -140,6 +141,11 @@ export interface HeraldConfig {
   /** How long event traces (`GET /v1/events/:id`) are kept; 0 turns tracing off. */
   traceWindowMs: number;
   history: { maxLength: number; retentionMs: number };
+  /**
+   * Live messages (of up to 100 pushes each) each partition's live stream keeps: how far a
+   * gateway node may fall behind a partition before it resyncs its connections from history.
+   */
+  liveStreamLength: number;
   worker: WorkerConfig;
   gateway: GatewayConfig;
   logLevel: z.infer<typeof EnvSchema>['HERALD_LOG_LEVEL'];
@@ -276,6 +282,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
     dedupWindowMs: vars.HERALD_DEDUP_WINDOW_MS,
     traceWindowMs: vars.HERALD_TRACE_WINDOW_MS,
     history: { maxLength: vars.HERALD_HISTORY_MAX_LENGTH, retentionMs: vars.HERALD_HISTORY_RETENTION_MS },
+    liveStreamLength: vars.HERALD_LIVE_STREAM_LENGTH,
     worker: {
       priorities: vars.HERALD_WORKER_PRIORITIES,
       roles: vars.HERALD_WORKER_ROLES,

@@ -14,16 +14,22 @@ const notification = (n: number): Notification => ({
 
 describe('live batches', () => {
   it('encode pushes that decode, with the schema, to the same notifications in order', () => {
-    const pushes = [1, 2, 3].map((n) => encodeLivePush('acct "quoted" \\ ü', [`web-${n}`, 'tv-1'], JSON.stringify(notification(n))));
+    const prevs = [null, undefined, '1700000000000-2'];
+    const pushes = [1, 2, 3].map((n) => encodeLivePush('acct "quoted" \\ ü', [`web-${n}`, 'tv-1'], prevs[n - 1], JSON.stringify(notification(n))));
     const [message, ...rest] = encodeLiveBatches(pushes);
     expect(rest).to.deep.equal([]);
     const decoded = LiveBatchSchema.parse(JSON.parse(message!));
-    expect(decoded).to.deep.equal([1, 2, 3].map((n) => ({ accountId: 'acct "quoted" \\ ü', deviceIds: [`web-${n}`, 'tv-1'], notification: notification(n) })));
+    expect(decoded).to.deep.equal([1, 2, 3].map((n) => ({
+      accountId: 'acct "quoted" \\ ü',
+      deviceIds: [`web-${n}`, 'tv-1'],
+      ...(prevs[n - 1] === undefined ? {} : { prev: prevs[n - 1] }),
+      notification: notification(n),
+    })));
   });
 
   it(`split into messages of at most ${LIVE_PUSHES_PER_MESSAGE} pushes, keeping the order`, () => {
     const count = 2 * LIVE_PUSHES_PER_MESSAGE + 1;
-    const pushes = Array.from({ length: count }, (_, n) => encodeLivePush(notification(n).accountId, ['d'], JSON.stringify(notification(n))));
+    const pushes = Array.from({ length: count }, (_, n) => encodeLivePush(notification(n).accountId, ['d'], null, JSON.stringify(notification(n))));
     const messages = encodeLiveBatches(pushes);
     expect(messages.map((m) => LiveBatchSchema.parse(JSON.parse(m)).length)).to.deep.equal([LIVE_PUSHES_PER_MESSAGE, LIVE_PUSHES_PER_MESSAGE, 1]);
     const ids = messages.flatMap((m) => LiveBatchSchema.parse(JSON.parse(m)).map((push) => push.notification.id));
@@ -32,11 +38,11 @@ describe('live batches', () => {
 
   it("are refused by the schema when a push has no devices, a malformed notification or another account's devices", () => {
     const { accountId } = notification(1);
-    expect(LiveBatchSchema.safeParse(JSON.parse(encodeLiveBatches([encodeLivePush(accountId, ['d'], JSON.stringify(notification(1)))])[0]!)).success).to.equal(true);
-    expect(LiveBatchSchema.safeParse(JSON.parse(encodeLiveBatches([encodeLivePush(accountId, [], JSON.stringify(notification(1)))])[0]!)).success).to.equal(false);
-    expect(LiveBatchSchema.safeParse(JSON.parse(encodeLiveBatches([encodeLivePush(accountId, ['d'], '{"id":"x"}')])[0]!)).success).to.equal(false);
+    expect(LiveBatchSchema.safeParse(JSON.parse(encodeLiveBatches([encodeLivePush(accountId, ['d'], null, JSON.stringify(notification(1)))])[0]!)).success).to.equal(true);
+    expect(LiveBatchSchema.safeParse(JSON.parse(encodeLiveBatches([encodeLivePush(accountId, [], null, JSON.stringify(notification(1)))])[0]!)).success).to.equal(false);
+    expect(LiveBatchSchema.safeParse(JSON.parse(encodeLiveBatches([encodeLivePush(accountId, ['d'], null, '{"id":"x"}')])[0]!)).success).to.equal(false);
     expect(LiveBatchSchema.safeParse([]).success).to.equal(false);
-    const otherAccount = encodeLivePush('someone-else', ['d'], JSON.stringify(notification(1)));
+    const otherAccount = encodeLivePush('someone-else', ['d'], null, JSON.stringify(notification(1)));
     expect(LiveBatchSchema.safeParse(JSON.parse(encodeLiveBatches([otherAccount])[0]!)).success).to.equal(false);
   });
 });

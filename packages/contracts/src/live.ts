@@ -1,24 +1,28 @@
 import { z } from 'zod';
 import { AccountIdSchema, DeviceIdSchema } from './identifiers.js';
-import { NotificationSchema } from './notification.js';
+import { CursorSchema, NotificationSchema } from './notification.js';
 
 /**
- * One live push from the worker's `web`/`tv` delivery to the gateway nodes: a notification
- * and the devices of its account that are to get it now.
+ * One live push from the worker's `web`/`tv` delivery to the gateway nodes: a notification,
+ * the devices of its account that are to get it now, and `prev`, the cursor of the entry just
+ * before it in the account's history (null: none before it; absent: not known, as for an event
+ * whose append was a retry). A gateway that has delivered a device everything up to `prev`
+ * can send the push at once; otherwise it reads the gap from history first.
  */
 export const LivePushSchema = z
   .object({
     accountId: AccountIdSchema,
     deviceIds: z.array(DeviceIdSchema).min(1),
+    prev: CursorSchema.nullable().optional(),
     notification: NotificationSchema,
   })
   .refine((push) => push.notification.accountId === push.accountId, { message: "a push goes to devices of the notification's own account" });
 export type LivePush = z.infer<typeof LivePushSchema>;
 
 /**
- * A message on a live channel (`keys.liveChannel(priority)`): pushes in the order they are to
- * be sent. One message carries many pushes, so a batch costs one Redis PUBLISH and one decode
- * per gateway node instead of one of each per notification (the Socket.IO emitter's way).
+ * A live message (an entry of a partition's live stream, `keys.liveStream`): pushes in the
+ * order they are to be sent. One message carries many pushes, so a batch costs one append and
+ * one decode per gateway node instead of one of each per notification.
  */
 export const LiveBatchSchema = z.array(LivePushSchema).min(1);
 
@@ -29,8 +33,9 @@ export const LIVE_PUSHES_PER_MESSAGE = 100;
  * A LivePush as JSON, around a notification that is JSON already: the router serializes each
  * notification once and no later step parses it again before the gateway.
  */
-export function encodeLivePush(accountId: string, deviceIds: readonly string[], notificationJson: string): string {
-  return `{"accountId":${JSON.stringify(accountId)},"deviceIds":${JSON.stringify(deviceIds)},"notification":${notificationJson}}`;
+export function encodeLivePush(accountId: string, deviceIds: readonly string[], prev: string | null | undefined, notificationJson: string): string {
+  const previous = prev === undefined ? '' : `"prev":${JSON.stringify(prev)},`;
+  return `{"accountId":${JSON.stringify(accountId)},"deviceIds":${JSON.stringify(deviceIds)},${previous}"notification":${notificationJson}}`;
 }
 
 /** Live messages for pushes encoded by `encodeLivePush`, at most LIVE_PUSHES_PER_MESSAGE each, in order. */

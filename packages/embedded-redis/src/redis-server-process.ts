@@ -12,6 +12,11 @@ export interface RedisServerOptions {
   port?: number;
   /** Append-only file, fsync every second (default true). Tests turn it off for speed. */
   appendOnly?: boolean;
+  /**
+   * When the AOF is fsynced: `everysec` (default; a crash of the host may lose the last second)
+   * or `always` (before each reply: what fault tests that kill Redis need).
+   */
+  appendFsync?: 'everysec' | 'always';
   /** Where to report installing redis-server. */
   log?: (line: string) => void;
   /**
@@ -93,7 +98,7 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Run
       ...(withSocket ? ['--unixsocket', socket, '--unixsocketperm', '700'] : []),
       '--dir', options.dir,
       '--appendonly', options.appendOnly === false ? 'no' : 'yes',
-      '--appendfsync', 'everysec',
+      '--appendfsync', options.appendFsync ?? 'everysec',
       // Rewrite the AOF when it has grown 4× since the last rewrite, not 2×: a rewrite forks and
       // re-serializes the whole dataset, and Herald writes every event several times (stream,
       // history, traces, jobs), so at full load 2× meant a rewrite every few seconds, a core's

@@ -22,7 +22,10 @@
   ARGV[6]  the message published there
   ARGV[7..6+2N]  per notification: its event id, then its HistoryEntry JSON, in order
 
-  Returns { cursor, flag, cursor, flag, ... }: flag 1 appended now, 0 appended before.
+  Returns { cursor, flag, prev, cursor, flag, prev, ... }: flag 1 appended now, 0 appended
+  before; prev, for an entry appended now, the id of the entry just before it in the stream
+  ('' when there is none), so a gateway can tell whether it delivered everything before it
+  (for an entry appended before, prev is '': not known here).
   Error "BUCKET <b>" when Redis's clock puts now in bucket b, not B (call again with b).
 ]]
 --- @include "redis-time-bucket"
@@ -56,18 +59,27 @@ local reply = {}
 local appended = 0
 local written = {}
 local newPairs = {}
+-- The newest entry before this call's first append (read once, only if something is appended).
+local previous = nil
 for j, id in ipairs(ids) do
   local cursor = inCurrent[j] or inPrevious[j] or written[id]
   if cursor then
     reply[#reply + 1] = cursor
     reply[#reply + 1] = 0
+    reply[#reply + 1] = ''
   else
+    if previous == nil then
+      previous = ''
+      if length > 0 then previous = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1][1] end
+    end
     cursor = redis.call('XADD', KEYS[1], '*', 'e', ARGV[6 + 2 * j])
     written[id] = cursor
     newPairs[#newPairs + 1] = id
     newPairs[#newPairs + 1] = cursor
     reply[#reply + 1] = cursor
     reply[#reply + 1] = 1
+    reply[#reply + 1] = previous
+    previous = cursor
     appended = appended + 1
   end
 end

@@ -24,6 +24,18 @@ describe('history', () => {
     expect(await h.latestCursor('acct')).to.equal(outcomes[2]!.cursor);
   });
 
+  it('tells each appended entry the cursor of the entry before it, across calls and accounts apart', async () => {
+    const h = history();
+    const first = await h.append('acct', [entry('a'), entry('b')]);
+    expect(first.map((o) => o.prev)).to.deep.equal([null, first[0]!.cursor]);
+    await h.append('other', [entry('x', ['tv'], 'other')]);
+    const next = await h.append('acct', [entry('a'), entry('c'), entry('c'), entry('d')]);
+    expect(next.map((o) => o.appended)).to.deep.equal([false, true, false, true]);
+    expect(next[0]!.prev, 'a retry: not known').to.equal(undefined);
+    expect(next[1]!.prev).to.equal(first[1]!.cursor);
+    expect(next[3]!.prev).to.equal(next[1]!.cursor);
+  });
+
   it('takes an event once: a retry gets the first cursor back and writes nothing', async () => {
     const h = history();
     const [first] = await h.append('acct', [entry('a')]);

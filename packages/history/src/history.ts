@@ -26,6 +26,12 @@ export interface AppendOutcome {
   cursor: string;
   /** False when the history had already taken this event (a retry): nothing was written. */
   appended: boolean;
+  /**
+   * For an entry appended now: the cursor of the entry just before it in the account's history
+   * (null: none). Undefined for a retry (not known). Live pushes carry it, so a gateway sees at
+   * once whether it delivered a device everything before the push.
+   */
+  prev?: string | null;
 }
 
 /**
@@ -66,7 +72,12 @@ export class History {
           [this.buckets.windowMs, bucket, this.maxLength, this.retentionMs, ...(announce ? [keys.historyBatchChannel, JSON.stringify([accountId])] : ['', '']), ...args],
         )) as (string | number)[],
     );
-    return entries.map((_, i) => ({ cursor: String(reply[2 * i]), appended: reply[2 * i + 1] === 1 }));
+    return entries.map((_, i) => {
+      const cursor = String(reply[3 * i]);
+      if (reply[3 * i + 1] !== 1) return { cursor, appended: false };
+      const prev = String(reply[3 * i + 2]);
+      return { cursor, appended: true, prev: prev === '' ? null : prev };
+    });
   }
 
   /** Wakes the long-polls on these accounts (histories appended with `announce: false`): one message. */

@@ -14,7 +14,8 @@ describe('key builder', () => {
   it('puts a partition stream and its idempotency marks on one slot', () => {
     expect(hashTag(keys.stream('high', 2))).to.equal(hashTag(keys.seen('high', 2, 123)));
     expect(hashTag(keys.stream('high', 2))).to.equal(hashTag(keys.backlog('high', 2)));
-    expect(hashTag(keys.stream('high', 2))).to.equal(hashTag(keys.liveBatch('high', 2, '1-0.2-0.2', 'web')));
+    expect(hashTag(keys.stream('high', 2))).to.equal(hashTag(keys.liveStream('high', 2)));
+    expect(hashTag(keys.liveStream('high', 2))).to.equal(hashTag(keys.liveSequence('high', 2))).and.to.equal(hashTag(keys.liveTail('high', 2)));
     expect(hashTag(keys.stream('high', 2))).not.to.equal(hashTag(keys.stream('high', 3)));
     expect(hashTag(keys.stream('high', 2))).not.to.equal(hashTag(keys.stream('low', 2)));
   });

@@ -55,11 +55,18 @@ export interface KeyBuilder {
    */
   deliveryQueue(platform: Platform, priority: Priority): string;
   /**
-   * List of the live messages (LiveBatch JSON) of one `web`/`tv` delivery job, staged by the
-   * router next to the job so the job itself stays small; the delivery publishes them from
-   * Redis and leaves the string `sent` in their place.
+   * The live transport of one partition: a capped stream of live messages (field `s`, the
+   * message's sequence number; field `m`, LiveBatch JSON), appended by the `web`/`tv` delivery,
+   * read by every gateway node from its own position.
    */
-  liveBatch(priority: Priority, partition: number, batch: string, platform: Platform): string;
+  liveStream(priority: Priority, partition: number): string;
+  /** Counter of the live messages ever appended to a partition's live stream (their sequence numbers). */
+  liveSequence(priority: Priority, partition: number): string;
+  /**
+   * Sharded pub/sub channel (SPUBLISH) on which each live message is also sent as it is
+   * appended: `<seq> <stream id> <LiveBatch JSON>`. The fast path; the stream is the truth.
+   */
+  liveTail(priority: Priority, partition: number): string;
   /** Hash of an account's registered devices: deviceId → DeviceRecord JSON. */
   devices(accountId: string): string;
   /**
@@ -82,23 +89,12 @@ export interface KeyBuilder {
   /** Hash of one event's trace (verdicts, deliveries, acknowledgements); expires. */
   trace(eventId: string): string;
   /**
-   * Pub/sub channel on which workers before live batches announced one account whose history
-   * grew (long-poll wake-ups); gateways still listen to it during an upgrade.
-   */
-  readonly historyChannel: string;
-  /**
    * Pub/sub channel announcing accounts whose history grew, a JSON array of account ids per
    * message: one message per router batch, not one per account, since every gateway node gets
    * every message.
    */
   readonly historyBatchChannel: string;
-  /**
-   * Pub/sub channel of one priority's live pushes to web and TV devices: the delivery workers
-   * publish LiveBatch JSON messages, every gateway node subscribes (a lane per priority, so a
-   * node serves high-priority pushes before a backlog of lower ones).
-   */
-  liveChannel(priority: Priority): string;
-  /** Key prefix of the Socket.IO Redis adapter and emitter (must match on both sides). */
+  /** Key prefix of the Socket.IO Redis adapter (cross-node room operations). */
   readonly socketIoPrefix: string;
   /** BullMQ `prefix` option. */
   readonly bullPrefix: string;
@@ -128,7 +124,9 @@ export function createKeys(prefix: string): KeyBuilder {
     routed: (priority, partition, bucket) => `${partitionTag(priority, partition)}:routed:${bucket}`,
     deadLetters: (priority, partition) => `${partitionTag(priority, partition)}:dead`,
     deliveryQueue: (platform, priority) => `deliver-${platform}-${priority}`,
-    liveBatch: (priority, partition, batch, platform) => `${partitionTag(priority, partition)}:live-batch:${batch}:${platform}`,
+    liveStream: (priority, partition) => `${partitionTag(priority, partition)}:live`,
+    liveSequence: (priority, partition) => `${partitionTag(priority, partition)}:live-seq`,
+    liveTail: (priority, partition) => `${partitionTag(priority, partition)}:live-tail`,
     devices: (accountId) => `${accountTag(accountId)}:devices`,
     presence: (accountId) => `${accountTag(accountId)}:presence`,
     history: (accountId) => `${accountTag(accountId)}:history`,
@@ -136,9 +134,7 @@ export function createKeys(prefix: string): KeyBuilder {
     historyIds: (accountId, bucket) => `${accountTag(accountId)}:history-ids:${bucket}`,
     deviceAcks: (accountId) => `${accountTag(accountId)}:acks`,
     trace: (eventId) => `${prefix}:{e:${escapeId(eventId)}}:trace`,
-    historyChannel: `${prefix}:history-appended`,
     historyBatchChannel: `${prefix}:history-appended:batch`,
-    liveChannel: (priority) => `${prefix}:live:${priority}`,
     socketIoPrefix: `${prefix}:socket.io`,
     bullPrefix: `{${prefix}:bull}`,
   };

@@ -1,10 +1,10 @@
-import { PLATFORMS, PRIORITIES, parseJson } from '@herald/contracts';
+import { PLATFORMS, PRIORITIES, PlatformSchema, parseJson } from '@herald/contracts';
 import type { EventTrace, GateVerdict, Platform, Priority, TapRecord } from '@herald/contracts';
 import { HistoryEntrySchema } from '@herald/history';
 import type { HistoryEntry } from '@herald/history';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import { TraceBuckets } from './trace-buckets.js';
-import { FailureRecordSchema, JobPushRecordSchema, PushRecordSchema, RoutingRecordSchema, TapEntrySchema, traceField } from './trace-records.js';
+import { FailureRecordSchema, JobPushRecordSchema, RoutingRecordSchema, TapEntrySchema, traceField } from './trace-records.js';
 import type { RoutingRecord } from './trace-records.js';
 
 export interface EventTracesOptions {
@@ -46,16 +46,17 @@ interface Found {
   priority: Priority;
   key: string;
   routed: string | null;
-  pushed: (string | null)[];
-  failed: (string | null)[];
 }
+
+/** The mobile platforms, whose pushes are the delivery jobs' signals (web and TV: what the gateway sent). */
+const SIGNAL_PLATFORMS = ['ios', 'android'] as const satisfies readonly Platform[];
 
 /**
  * Event traces and the live tap: the "why didn't my TV get it?" tools.
  *
  * Writers: the router's acknowledgement script (its verdicts, atomically with the ack), the
- * delivery workers (pushes and failures) and the gateway (device acks, in the per-event
- * `trace` hash). Ingest writes nothing extra: an event it accepted and the router has not
+ * delivery workers (mobile signals sent, failures) and the gateway (each notification it sent
+ * to a web or TV device, and device acks, in the per-event `trace` hash). Ingest writes nothing extra: an event it accepted and the router has not
  * finished is found in the idempotency sets (accepted, not routed) and shown as queued.
  */
 export class EventTraces {
@@ -71,11 +72,6 @@ export class EventTraces {
   async read(eventId: string): Promise<EventTrace | undefined> {
     if (!this.buckets.enabled) return undefined;
     const { redis, keys } = this.options;
-    const fields = [
-      traceField.routed(eventId),
-      ...PLATFORMS.map((platform) => traceField.pushed(eventId, platform)),
-      ...PLATFORMS.map((platform) => traceField.failed(eventId, platform)),
-    ];
     const places: { priority: Priority; key: string }[] = [];
     const pipeline = redis.pipeline();
     // The idempotency sets first, the router's record after: the router writes its record and
@@ -86,7 +82,7 @@ export class EventTraces {
       for (const { priority, partition } of this.partitions()) {
         const key = keys.traces(priority, partition, bucket);
         places.push({ priority, key });
-        pipeline.hmget(key, ...fields);
+        pipeline.hget(key, traceField.routed(eventId));
       }
     }
     pipeline.hgetall(keys.trace(eventId));
@@ -95,11 +91,10 @@ export class EventTraces {
 
     const found: Found[] = [];
     places.forEach((place, i) => {
-      const values = replies[i] as (string | null)[];
-      if (values.every((value) => value === null)) return;
-      found.push({ priority: place.priority, key: place.key, routed: values[0]!, pushed: values.slice(1, 1 + PLATFORMS.length), failed: values.slice(1 + PLATFORMS.length) });
+      const routed = replies[i] as string | null;
+      if (routed !== null) found.push({ priority: place.priority, key: place.key, routed });
     });
-    const acks = replies[places.length] as Record<string, string>;
+    const gateway = replies[places.length] as Record<string, string>;
 
     const routedRaw = found.map((f) => f.routed).find((raw) => raw !== null) ?? undefined;
     const parsed = routedRaw === undefined ? undefined : RoutingRecordSchema.safeParse(parseJson(routedRaw));
@@ -112,7 +107,7 @@ export class EventTraces {
       record.k === undefined ? undefined : this.historyEntry(record.a, record.k),
       this.jobDeliveries(key, record),
     ]);
-    return this.assemble(eventId, priority, record, entry, found, jobs, acks);
+    return this.assemble(eventId, priority, record, entry, jobs, gateway);
   }
 
   /** Routing records as the router writes them, from now on, until the signal aborts. */
@@ -172,8 +167,9 @@ export class EventTraces {
   }
 
   /**
-   * The pushes and failures of the delivery jobs that carried a routed event (`record.b`): one
-   * record per job and platform, for the devices the event's record names on that platform.
+   * The mobile signals and the failures of the delivery jobs that carried a routed event
+   * (`record.b`): one record per job and platform, for the devices the event's record names on
+   * that platform.
    */
   private async jobDeliveries(key: string, record: RoutingRecord): Promise<Deliveries> {
     const deliveries: Deliveries = { pushes: [], failures: [] };
@@ -186,7 +182,8 @@ export class EventTraces {
     );
     PLATFORMS.forEach((platform, i) => {
       const push = JobPushRecordSchema.safeParse(parseJson(values[i] ?? 'null'));
-      if (push.success) for (const deviceId of record.pd?.[platform] ?? []) deliveries.pushes.push({ deviceId, platform, at: iso(push.data.at) });
+      const signals = (SIGNAL_PLATFORMS as readonly Platform[]).includes(platform);
+      if (push.success && signals) for (const deviceId of record.pd?.[platform] ?? []) deliveries.pushes.push({ deviceId, platform, at: iso(push.data.at) });
       const fail = FailureRecordSchema.safeParse(parseJson(values[PLATFORMS.length + i] ?? 'null'));
       if (fail.success) deliveries.failures.push({ platform, at: iso(fail.data.at), error: fail.data.e });
     });
@@ -207,21 +204,12 @@ export class EventTraces {
     priority: Priority,
     record: RoutingRecord,
     entry: HistoryEntry | undefined,
-    found: Found[],
     jobs: Deliveries,
-    acks: Record<string, string>,
+    gateway: Record<string, string>,
   ): EventTrace {
-    const { pushes, failures } = jobs;
-    // Per-event records, as versions before per-job records wrote them.
-    for (const f of found) {
-      PLATFORMS.forEach((platform: Platform, i) => {
-        const push = PushRecordSchema.safeParse(parseJson(f.pushed[i] ?? 'null'));
-        if (push.success) for (const deviceId of push.data.d) pushes.push({ deviceId, platform, at: iso(push.data.at) });
-        const fail = FailureRecordSchema.safeParse(parseJson(f.failed[i] ?? 'null'));
-        if (fail.success) failures.push({ platform, at: iso(fail.data.at), error: fail.data.e });
-      });
-    }
-    const ackList = Object.entries(acks)
+    const { failures } = jobs;
+    const pushes = [...jobs.pushes, ...sentByGateway(gateway)].sort((a, b) => a.at.localeCompare(b.at));
+    const ackList = Object.entries(gateway)
       .filter(([field, at]) => field.startsWith('ack:') && Number.isFinite(Number(at)))
       .map(([field, at]) => ({ deviceId: field.slice(4), at: iso(Number(at)) }))
       .sort((a, b) => a.at.localeCompare(b.at));
@@ -256,6 +244,19 @@ function gatesOf(record: RoutingRecord, targeted: string[] | undefined): GateVer
     { gate: 'duplicate', verdict: verdict(1) },
     { gate: 'targeting', verdict: verdict(2), ...(targeted === undefined || targeted.length === 0 ? {} : { devices: targeted }) },
     { gate: 'history', verdict: verdict(3), ...(record.k === undefined ? {} : { cursor: record.k }) },
-    { gate: 'online', verdict: verdict(4), devices: record.o ?? [...(record.pd?.web ?? []), ...(record.pd?.tv ?? [])] },
+    { gate: 'online', verdict: verdict(4), devices: [...(record.pd?.web ?? []), ...(record.pd?.tv ?? [])] },
   ];
+}
+
+/** The gateway's `sent:<platform>:<deviceId>` fields: what reached web and TV devices' sockets. */
+function sentByGateway(fields: Record<string, string>): EventTrace['pushes'] {
+  const pushes: EventTrace['pushes'] = [];
+  for (const [field, at] of Object.entries(fields)) {
+    if (!field.startsWith('sent:') || !Number.isFinite(Number(at))) continue;
+    const colon = field.indexOf(':', 5);
+    const platform = PlatformSchema.safeParse(field.slice(5, colon));
+    if (colon < 0 || !platform.success) continue;
+    pushes.push({ deviceId: field.slice(colon + 1), platform: platform.data, at: iso(Number(at)) });
+  }
+  return pushes;
 }

@@ -24,7 +24,7 @@ function routed(id: string, routedAt: number): TapRecord {
   };
 }
 
-describe('trace recorder and reader: delivery records per job', () => {
+describe('trace recorder and reader: what reached each device', () => {
   const redis = useTestRedis();
 
   function setup() {
@@ -32,28 +32,30 @@ describe('trace recorder and reader: delivery records per job', () => {
     const buckets = new TraceBuckets(keys, HOUR);
     const recorder = new TraceRecorder(redis.client, keys, buckets);
     const reader = new EventTraces({ redis: redis.client, keys, partitions: { high: 1, medium: 1, low: 1 }, windowMs: HOUR, dedupWindowMs: HOUR });
-    return { recorder, reader, traceKey: buckets.key('high', 0, Date.now()) };
+    return { recorder, reader, keys, traceKey: buckets.key('high', 0, Date.now()) };
   }
 
-  it("shows each event of a batch pushed to its own devices when the batch's jobs record one push each", async () => {
-    const { recorder, reader, traceKey } = setup();
+  it("lists as pushes what the gateway sent to web and TV devices, and each mobile job's signals for its own devices", async () => {
+    const { recorder, reader, traceKey, keys } = setup();
     const at = Date.now();
     const deliveries = new Map([
       ['e1', { batch: 'b1', devices: { web: ['web-1'], tv: ['tv-1'], ios: ['ios-1'] } }],
       ['e2', { batch: 'b1', devices: { web: ['web-1'] } }],
     ]);
     await redis.client.hset(traceKey, ...recorder.routingFields([routed('e1', at), routed('e2', at)], deliveries));
-    await recorder.recordPushes(traceKey, 'web', 'b1', at + 5);
+    // The gateway sent e1 to web-1 only (tv-1 went offline before the push came).
+    await redis.client.hset(keys.trace('e1'), 'sent:web:web-1', at + 5, 'ack:web-1', at + 6, 'sent:bogus:x', at);
     await recorder.recordPushes(traceKey, 'ios', 'b1', at + 7);
 
     const first = await reader.read('e1');
-    expect(first?.pushes).to.have.deep.members([
+    expect(first?.pushes).to.deep.equal([
       { deviceId: 'web-1', platform: 'web', at: new Date(at + 5).toISOString() },
       { deviceId: 'ios-1', platform: 'ios', at: new Date(at + 7).toISOString() },
     ]);
+    expect(first?.acks).to.deep.equal([{ deviceId: 'web-1', at: new Date(at + 6).toISOString() }]);
     expect(first?.gates.find((gate) => gate.gate === 'online')?.devices).to.deep.equal(['web-1', 'tv-1']);
     const second = await reader.read('e2');
-    expect(second?.pushes).to.deep.equal([{ deviceId: 'web-1', platform: 'web', at: new Date(at + 5).toISOString() }]);
+    expect(second?.pushes, 'nothing sent yet').to.deep.equal([]);
     expect(second?.failures).to.deep.equal([]);
   });
 
@@ -69,12 +71,4 @@ describe('trace recorder and reader: delivery records per job', () => {
     expect(trace?.pushes).to.deep.equal([]);
   });
 
-  it('still reads the per-event push records that versions before per-job records wrote', async () => {
-    const { reader, traceKey } = setup();
-    const at = Date.now();
-    await redis.client.hset(traceKey, 'e1:r', JSON.stringify({ v: 'routed', at, ac: at - 10, a: 'acct', k: `${at}-0`, o: ['web-1'] }), 'e1:p:web', JSON.stringify({ at: at + 3, d: ['web-1'] }));
-    const trace = await reader.read('e1');
-    expect(trace?.pushes).to.deep.equal([{ deviceId: 'web-1', platform: 'web', at: new Date(at + 3).toISOString() }]);
-    expect(trace?.gates.find((gate) => gate.gate === 'online')?.devices).to.deep.equal(['web-1']);
-  });
 });

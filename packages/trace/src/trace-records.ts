@@ -15,17 +15,16 @@ import type { Platform, TapRecord } from '@herald/contracts';
  * - `<id>:r`: the router's record of an event (RoutingRecord), written atomically with the
  *   acknowledgement; it names the router batch whose delivery jobs carried the event, and the
  *   devices per platform they were to reach;
- * - `@<batch>:p:<platform>`: that batch's delivery job of the platform was made (JobPushRecord),
- *   by the delivery worker after publishing or sending: one field per job, not per event;
- * - `@<batch>:f:<platform>`: that job failed for good (FailureRecord).
- * - `<id>:p:<platform>` / `<id>:f:<platform>`: the per-event push and failure records of
- *   versions before per-job records (PushRecord, FailureRecord); still read.
- * Event ids never contain `@`, so the job fields cannot meet an event's.
+ * - `@<batch>:p:<platform>`: that batch's `ios`/`android` delivery job sent its signals
+ *   (JobPushRecord): one field per job, not per event;
+ * - `@<batch>:f:<platform>`: that batch's job of the platform failed for good (FailureRecord).
+ * Event ids never contain `@`, so the job fields cannot meet an event's. What reached web and TV
+ * devices is not here: the gateway writes each notification it sends in the event's own trace
+ * hash (`keys.trace`, `sent:<platform>:<deviceId>`), so a push it dropped as a duplicate is
+ * never listed.
  */
 export const traceField = {
   routed: (eventId: string) => `${eventId}:r`,
-  pushed: (eventId: string, platform: Platform) => `${eventId}:p:${platform}`,
-  failed: (eventId: string, platform: Platform) => `${eventId}:f:${platform}`,
   jobPushed: (batch: string, platform: Platform) => `@${batch}:p:${platform}`,
   jobFailed: (batch: string, platform: Platform) => `@${batch}:f:${platform}`,
 };
@@ -61,8 +60,6 @@ export const RoutingRecordSchema = z.object({
   c: z.number().optional(),
   k: CursorSchema.optional(),
   d: z.array(DeviceIdSchema).optional(),
-  /** Online devices pushed to (records before per-job push records; now `pd`'s web and tv). */
-  o: z.array(DeviceIdSchema).optional(),
   /** The router batch whose delivery jobs carried the event (see `traceField.jobPushed`). */
   b: z.string().optional(),
   /** The devices, per platform, those jobs were to reach. */
@@ -70,10 +67,7 @@ export const RoutingRecordSchema = z.object({
 });
 export type RoutingRecord = z.infer<typeof RoutingRecordSchema>;
 
-export const PushRecordSchema = z.object({ at: z.number(), d: z.array(DeviceIdSchema) });
-export type PushRecord = z.infer<typeof PushRecordSchema>;
-
-/** A delivery job was made (its pushes published, or its signals sent), at `at`. */
+/** A mobile delivery job sent its signals, at `at`. */
 export const JobPushRecordSchema = z.object({ at: z.number() });
 export type JobPushRecord = z.infer<typeof JobPushRecordSchema>;
 

@@ -54,12 +54,6 @@ class AccountWakeup implements Wakeup {
   }
 }
 
-/** The channels announcing grown histories: `batch` (JSON arrays of account ids), `single` (one id, from workers of earlier versions). */
-export interface HistoryChannels {
-  batch: string;
-  single: string;
-}
-
 const AnnouncedAccountsSchema = z.array(AccountIdSchema).min(1);
 
 /**
@@ -75,7 +69,8 @@ export class HistoryWakeups {
 
   constructor(
     private readonly subscriber: RedisClient,
-    private readonly channels: HistoryChannels,
+    /** The channel announcing grown histories (JSON arrays of account ids; `keys.historyBatchChannel`). */
+    private readonly channel: string,
     private readonly logger: Logger,
   ) {}
 
@@ -89,7 +84,7 @@ export class HistoryWakeups {
     if (this.started) return;
     this.started = true;
     this.subscriber.on('message', this.onMessage);
-    await this.subscriber.subscribe(this.channels.batch, this.channels.single);
+    await this.subscriber.subscribe(this.channel);
     // After a reconnect, announcements made while it was down are lost: let every poll look again.
     this.subscriber.on('ready', this.onReady);
   }
@@ -114,25 +109,17 @@ export class HistoryWakeups {
     this.started = false;
     this.subscriber.off('message', this.onMessage);
     this.subscriber.off('ready', this.onReady);
-    await this.subscriber.unsubscribe(this.channels.batch, this.channels.single).catch((error: unknown) => this.logger.warn({ err: error }, 'unsubscribing failed'));
+    await this.subscriber.unsubscribe(this.channel).catch((error: unknown) => this.logger.warn({ err: error }, 'unsubscribing failed'));
   }
 
   private handle(channel: string, message: string): void {
-    let accountIds: string[] | undefined;
-    if (channel === this.channels.batch) {
-      const parsed = AnnouncedAccountsSchema.safeParse(parseJson(message));
-      accountIds = parsed.success ? parsed.data : undefined;
-    } else if (channel === this.channels.single) {
-      const parsed = AccountIdSchema.safeParse(message);
-      accountIds = parsed.success ? [parsed.data] : undefined;
-    } else {
-      return;
-    }
-    if (accountIds === undefined) {
+    if (channel !== this.channel) return;
+    const parsed = AnnouncedAccountsSchema.safeParse(parseJson(message));
+    if (!parsed.success) {
       this.logger.warn({ channel, message: message.slice(0, 200) }, 'ignored a malformed history announcement');
       return;
     }
-    for (const accountId of accountIds) for (const wakeup of this.waiting.get(accountId) ?? []) wakeup.wake();
+    for (const accountId of parsed.data) for (const wakeup of this.waiting.get(accountId) ?? []) wakeup.wake();
   }
 
   private wakeAll(): void {

@@ -1,5 +1,5 @@
 import { AckSchema, deviceRoom } from '@herald/contracts';
-import type { Notification, Synced } from '@herald/contracts';
+import type { LivePush, Notification, Synced } from '@herald/contracts';
 import { HeraldError, toHeraldError } from '@herald/errors';
 import type { History } from '@herald/history';
 import { compareCursors, toNotification } from '@herald/history';
@@ -21,10 +21,19 @@ export interface ConnectionContext {
 }
 
 /** Why the gateway asks a client to reconnect (the `reconnect_requested` reason). */
-export type ReconnectReason = 'max_lifetime' | 'shutting_down' | 'replay_failed';
+export type ReconnectReason = 'max_lifetime' | 'shutting_down' | 'replay_failed' | 'history_trimmed';
 
-/** `replaying`: live pushes are held; `live`: they go out as they come; `closed`: the socket is gone. */
-type Phase = 'replaying' | 'live' | 'closed';
+/**
+ * `starting`: replaying what the device missed, live pushes are held; `live`: pushes go out as
+ * they come; `filling`: reading a gap from history, pushes are held; `closed`: the socket is gone.
+ */
+type Phase = 'starting' | 'live' | 'filling' | 'closed';
+
+/** The delivered cursor of a connection that started on an empty history: before every entry. */
+const EMPTY_HISTORY = '0-0';
+
+/** How a notification reached the socket (traces and metrics). */
+type Via = 'live' | 'replay' | 'fill';
 
 /** A cursor written canonically (no leading zeros), so string order checks in Redis hold. */
 function canonicalCursor(cursor: string): string {
@@ -41,22 +50,24 @@ function errorBody(error: HeraldError): { code: string; message: string } {
  * then forwards live pushes, records acks, rate-limits what the client sends and asks it to
  * reconnect when its lifetime is up.
  *
- * Ordering without gaps or duplicates: the socket joins its room first and holds live pushes
- * while it reads history; the last history read happens after the join, so every entry is
- * either read (its cursor is at most the `fence`) or appended later, and then pushed after the
- * join and held. Going live, it sends the held pushes past the fence and drops the rest.
+ * Exactly once, in order, by one invariant: `delivered` is a cursor such that every history
+ * entry targeted at this device up to it has been sent on this connection (or was behind the
+ * device when it connected), and it only moves forward through the account's history. A push
+ * at or before it is a true duplicate and is dropped; a push whose predecessor in the history
+ * (`prev`) is at or before it follows on and is sent; any other push means a gap, which is read
+ * from history, in cursor order, before the push is considered again. Nothing waits for
+ * another priority's queue: a gap is read, not waited for.
  */
 export class DeviceConnection {
   // Fields are few and created lazily where they can be: a node holds tens of thousands of these.
-  private phase: Phase = 'replaying';
-  private held: Notification[] | undefined;
-  /** The hold overflowed: pushes are dropped until the replay re-reads them from history. */
-  private heldOverflowed = false;
-  /** History up to this cursor was replayed, or is behind the device: pushes at or before it are not sent. */
-  private fence: string | undefined;
-  /** A resync asked for while replaying: it runs once the device is live again. */
-  private resyncAfter: string | undefined;
-  private recentlySent: RecentNotifications | undefined;
+  private phase: Phase = 'starting';
+  /** The exact delivered cursor (see the class comment); undefined only while starting. */
+  private delivered: string | undefined;
+  /** Pushes that came while history was being read, in arrival order. */
+  private held: LivePush[] | undefined;
+  /** Read history again before going live: pushes were dropped from a full hold, or the node lost some. */
+  private readAgain = false;
+  private sentEvents: RecentNotifications | undefined;
   private bucket: TokenBucket | undefined;
   private refusedInARow = 0;
   /** Notifications sent with an ack callback not called yet (bounded; past it, no callback). */
@@ -74,11 +85,6 @@ export class DeviceConnection {
     this.expiresAt = context.now() + connectionMaxLifetimeMs - Math.floor(Math.random() * lifetimeDitherMs);
   }
 
-  private get recent(): RecentNotifications {
-    this.recentlySent ??= new RecentNotifications(this.context.options.recentNotifications);
-    return this.recentlySent;
-  }
-
   /** A getter, so a check after an `await` reads the phase anew (TypeScript narrows a field read). */
   private get closed(): boolean {
     return this.phase === 'closed';
@@ -88,14 +94,18 @@ export class DeviceConnection {
     return this.socket.data.device;
   }
 
-  /** Joins the room, listens, replays, sends `synced` and goes live. Never throws. */
+  /**
+   * Joins the room, listens, replays, sends `synced` and goes live. The caller has marked the
+   * device online first, so an entry appended after the replay's last read is pushed (the
+   * router reads presence after its append). Never throws.
+   */
   async open(): Promise<void> {
     const { accountId, deviceId } = this.device;
     this.listen();
     await this.socket.join(deviceRoom(accountId, deviceId));
     try {
       const synced = await this.catchUp(this.socket.data.cursor);
-      if (this.phase === 'closed') return;
+      if (this.closed) return;
       this.socket.emit('synced', synced);
       this.goLive();
     } catch (error) {
@@ -104,50 +114,43 @@ export class DeviceConnection {
     }
   }
 
-  /** A live push for this device (from the adapter). Held during replay; duplicates dropped. */
-  deliverLive(notification: Notification): void {
+  /** A live push for this device. Held while history is read; sent, dropped or gap-filled by the invariant. */
+  deliverLive(push: LivePush): void {
     if (this.phase === 'closed') return;
-    if (this.phase === 'replaying') {
-      this.hold(notification);
+    if (this.phase !== 'live') {
+      this.hold(push);
       return;
     }
-    const covered = this.fence !== undefined && compareCursors(notification.cursor, this.fence) <= 0;
-    if (covered || this.recentlySent?.has(notification.cursor) === true) {
+    const { notification, prev } = push;
+    const delivered = this.delivered!;
+    if (compareCursors(notification.cursor, delivered) <= 0) {
       this.context.metrics.dropped.inc({ reason: 'duplicate' });
       return;
     }
-    this.send(notification);
-    this.context.metrics.pushed.inc();
+    if (prev === null || (prev !== undefined && compareCursors(prev, delivered) <= 0)) {
+      this.delivered = notification.cursor;
+      this.send(notification, 'live');
+      return;
+    }
+    // Something before this push is not delivered yet (another priority's push still on its
+    // way, an entry for other devices, a push lost in transit): read it from history first.
+    this.context.metrics.gapFills.inc({ reason: 'gap' });
+    this.hold(push);
+    void this.fill();
   }
 
   /**
-   * Live pushes for this device may have been lost on their way to this node (its live lane
-   * overflowed, or its subscription to the live channels was down): sends what history holds
-   * after `after` that this connection has not sent, holding live pushes meanwhile as on
-   * connect. Notifications sent longer ago than the recently-sent set remembers may go out twice
-   * (devices drop a repeated event id). Asked during a replay, it runs once that replay is done.
-   * Never throws: a failed read asks the device to reconnect, which replays from the device's
-   * own cursor.
+   * Pushes for this connection may have been lost on this node (a live stream it can no longer
+   * read): reads history after the delivered cursor, as a gap. Exact, so it sends nothing twice.
    */
-  async resync(after: string): Promise<void> {
+  async resync(): Promise<void> {
     if (this.phase === 'closed' || this.leaving) return;
-    if (this.phase === 'replaying') {
-      // Once this replay is done (what it reads is sent, so from its fence on at the latest).
-      this.resyncAfter = this.resyncAfter === undefined || compareCursors(after, this.resyncAfter) < 0 ? after : this.resyncAfter;
+    this.context.metrics.gapFills.inc({ reason: 'lost' });
+    if (this.phase !== 'live') {
+      this.readAgain = true;
       return;
     }
-    this.phase = 'replaying';
-    try {
-      // Not before the replay that started this connection: what it read was sent.
-      const from = this.fence !== undefined && compareCursors(this.fence, after) > 0 ? this.fence : after;
-      await this.replayAfter(from);
-      if (this.closed) return;
-      this.goLive();
-    } catch (error) {
-      const { accountId, deviceId } = this.device;
-      this.context.logger.warn({ err: error, accountId, deviceId }, 'resync failed; asking the device to reconnect');
-      this.requestReconnect('replay_failed');
-    }
+    await this.fill();
   }
 
   /** Tells the client to reconnect (it will, with its backoff) and closes the transport. */
@@ -179,63 +182,97 @@ export class DeviceConnection {
     const { accountId } = this.device;
     if (cursor === undefined || (await history.isTrimmedPast(accountId, cursor))) {
       // A new device, or one too far behind to catch up: it starts from the newest cursor.
-      this.fence = await history.latestCursor(accountId);
-      return { cursor: this.fence ?? null, replayed: 0, reset: cursor !== undefined };
+      const latest = await history.latestCursor(accountId);
+      this.delivered = latest ?? EMPTY_HISTORY;
+      if (this.readAgain) await this.readHistory('replay');
+      return { cursor: latest ?? null, replayed: 0, reset: cursor !== undefined };
     }
-    const replayed = await this.replayAfter(cursor);
-    return { cursor: this.fence ?? null, replayed, reset: false };
+    this.delivered = canonicalCursor(cursor);
+    const replayed = await this.readHistory('replay');
+    return { cursor: this.delivered, replayed, reset: false };
   }
 
-  private async replayAfter(cursor: string): Promise<number> {
-    const { history, options, metrics } = this.context;
+  /**
+   * Reads the gap after the delivered cursor from history, then goes on with the held pushes.
+   * The phase changes at once, so pushes that come meanwhile are held. Never rejects.
+   */
+  private fill(): Promise<void> {
+    this.phase = 'filling';
+    return (async () => {
+      try {
+        const { history } = this.context;
+        // A connection that started on an empty history has nothing before its first entry to
+        // miss ('0-0' is older than any trimmed marker the history gets later).
+        if (this.delivered !== EMPTY_HISTORY && (await history.isTrimmedPast(this.device.accountId, this.delivered!))) {
+          // Entries for this device were trimmed before they were delivered: its cursor says
+          // so on reconnect, and the device refreshes in full (`synced.reset`).
+          this.requestReconnect('history_trimmed');
+          return;
+        }
+        await this.readHistory('fill');
+        if (this.closed) return;
+        this.goLive();
+      } catch (error) {
+        const { accountId, deviceId } = this.device;
+        this.context.logger.warn({ err: error, accountId, deviceId }, 'reading a gap from history failed; asking the device to reconnect');
+        this.requestReconnect('replay_failed');
+      }
+    })();
+  }
+
+  /**
+   * Sends what history holds after the delivered cursor and targets this device, oldest first,
+   * moving the cursor over every entry read; returns how many were sent.
+   */
+  private async readHistory(via: Via): Promise<number> {
+    const { history, options } = this.context;
     const { accountId, deviceId } = this.device;
-    this.fence = cursor;
-    let replayed = 0;
+    let sent = 0;
     for (;;) {
-      const page = await history.range(accountId, this.fence, options.replayPageSize);
-      if (this.phase === 'closed') return replayed;
-      for (const { cursor: entryCursor, entry } of page) {
-        this.fence = entryCursor;
-        // Sent already (live, before a resync): not again.
-        if (!entry.devices.includes(deviceId) || this.recentlySent?.has(entryCursor) === true) continue;
-        this.send(toNotification(entryCursor, entry));
-        metrics.replayed.inc();
-        replayed++;
+      const page = await history.range(accountId, this.delivered, options.replayPageSize);
+      if (this.closed) return sent;
+      for (const { cursor, entry } of page) {
+        this.delivered = cursor;
+        if (!entry.devices.includes(deviceId)) continue;
+        this.send(toNotification(cursor, entry), via);
+        sent++;
       }
       if (page.length < options.replayPageSize) {
-        if (!this.heldOverflowed) return replayed;
-        // Pushes were dropped from a full hold; they are in history after the fence. Hold anew
-        // and read on: whatever is appended after this next read will be held.
-        this.heldOverflowed = false;
+        if (!this.readAgain) return sent;
+        // Pushes were dropped from a full hold (or lost on the node): they are in history
+        // after the cursor. Read on: whatever is appended after this next read will be held.
+        this.readAgain = false;
       }
     }
   }
 
-  private hold(notification: Notification): void {
-    if (this.heldOverflowed) return;
+  private hold(push: LivePush): void {
+    if (this.readAgain) return;
     this.held ??= [];
     if (this.held.length >= this.context.options.liveBufferLimit) {
       this.held = undefined;
-      this.heldOverflowed = true;
+      this.readAgain = true;
       return;
     }
-    this.held.push(notification);
+    this.held.push(push);
   }
 
+  /** Goes live with the pushes held meanwhile, in arrival order; one of them may start another fill. */
   private goLive(): void {
     this.phase = 'live';
     const held = this.held ?? [];
     this.held = undefined;
-    for (const notification of held) this.deliverLive(notification);
-    const after = this.resyncAfter;
-    if (after !== undefined) {
-      this.resyncAfter = undefined;
-      void this.resync(after);
-    }
+    for (const push of held) this.deliverLive(push);
   }
 
-  private send(notification: Notification): void {
-    this.recent.remember(notification.cursor, notification.id);
+  private send(notification: Notification, via: Via): void {
+    const { metrics, acks } = this.context;
+    if (via === 'live') metrics.pushed.inc();
+    else metrics.replayed.inc();
+    this.sentEvents ??= new RecentNotifications(this.context.options.recentNotifications);
+    this.sentEvents.remember(notification.cursor, notification.id);
+    const { deviceId, platform } = this.device;
+    acks.traceSent(notification.id, platform, deviceId);
     if (this.callbacksPending >= this.context.options.recentNotifications) {
       this.socket.emit('notification', notification);
       return;
@@ -291,7 +328,7 @@ export class DeviceConnection {
     const { accountId, deviceId } = this.device;
     metrics.acks.inc({ via });
     const canonical = canonicalCursor(cursor);
-    const eventId = this.recentlySent?.eventIdOf(canonical);
+    const eventId = this.sentEvents?.eventIdOf(canonical);
     const writes = [acks.advance(accountId, deviceId, canonical), ...(eventId === undefined ? [] : [acks.trace(eventId, deviceId)])];
     Promise.all(writes).then(
       () => reply?.({ ok: true }),

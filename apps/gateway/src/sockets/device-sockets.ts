@@ -1,9 +1,9 @@
 import type { Server as HttpServer } from 'node:http';
+import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import { deviceRoom } from '@herald/contracts';
-import type { LivePush, Notification, Priority } from '@herald/contracts';
+import type { LivePush, Priority } from '@herald/contracts';
 import type { DeviceRegistry, Presence } from '@herald/devices';
-import { cursorBefore } from '@herald/history';
 import type { History } from '@herald/history';
 import type { Logger } from '@herald/observability';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
@@ -14,9 +14,7 @@ import { coalesceQueuedWrites } from './coalesced-writes.js';
 import { DeviceConnection } from './device-connection.js';
 import type { ConnectionContext } from './device-connection.js';
 import { handshake } from './handshake.js';
-import { notificationAwareRedisAdapter } from './live-notifications.js';
-import type { LiveNotificationSink } from './live-notifications.js';
-import type { LivePushSink } from './live-lanes.js';
+import type { LiveFeedSink } from './live-feed.js';
 import { LocalDevices } from './local-devices.js';
 import { Resyncs } from './resyncs.js';
 import type { GatewayServer, GatewaySocket } from './types.js';
@@ -43,12 +41,6 @@ function releaseHandshakeRequest(socket: GatewaySocket): void {
   Reflect.set(socket.conn, 'request', null);
 }
 
-/**
- * How far back before a lost subscription to the live channels a resync reads history: a push
- * is published within this long of its history append unless delivery jobs are backed up.
- */
-export const RESUBSCRIBE_LOOKBACK_MS = 60_000;
-
 /** Connections resyncing from history at once. */
 const RESYNCS_IN_FLIGHT = 32;
 
@@ -57,9 +49,11 @@ const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
 
 /**
  * The Socket.IO side of the gateway: handshake auth, one DeviceConnection per socket, the
- * node's presence and heartbeats, and the hand-off of live pushes from the Redis adapter.
+ * node's presence and heartbeats, and the hand-off of live pushes from the live feed to the
+ * connections of their devices. The Socket.IO Redis adapter is installed for cross-node room
+ * operations; live pushes do not go through it.
  */
-export class DeviceSockets implements LiveNotificationSink, LivePushSink {
+export class DeviceSockets implements LiveFeedSink {
   readonly io: GatewayServer;
   private readonly connections = new Map<string, DeviceConnection>();
   private readonly local: LocalDevices;
@@ -68,9 +62,7 @@ export class DeviceSockets implements LiveNotificationSink, LivePushSink {
   private lifetimeTimer: NodeJS.Timeout | undefined;
   private heartbeating = false;
   private accepting = true;
-  /** Per lane: when a full lane was last reported, and what it dropped since. */
-  private readonly overflowWarnings = new Map<Priority, { at: number; dropped: number }>();
-  private readonly resyncs = new Resyncs((socketId, after) => this.connections.get(socketId)?.resync(after) ?? Promise.resolve(), RESYNCS_IN_FLIGHT);
+  private readonly resyncs = new Resyncs((socketId) => this.connections.get(socketId)?.resync() ?? Promise.resolve(), RESYNCS_IN_FLIGHT);
 
   constructor(
     httpServer: HttpServer,
@@ -80,7 +72,7 @@ export class DeviceSockets implements LiveNotificationSink, LivePushSink {
     const { redis, keys, metrics, logger, now } = deps;
     this.context = {
       history: deps.history,
-      acks: new AckRecorder({ redis, keys, ackRetentionMs: options.ackRetentionMs, traceTtlMs: options.traceTtlMs, now }),
+      acks: new AckRecorder({ redis, keys, ackRetentionMs: options.ackRetentionMs, traceTtlMs: options.traceTtlMs, now, logger }),
       options,
       metrics,
       logger,
@@ -98,7 +90,7 @@ export class DeviceSockets implements LiveNotificationSink, LivePushSink {
       now,
     });
     this.io = new Server(httpServer, {
-      adapter: notificationAwareRedisAdapter(redis, deps.adapterSubscriber, keys.socketIoPrefix, this),
+      adapter: createAdapter(redis, deps.adapterSubscriber, { key: keys.socketIoPrefix }),
       transports: ['websocket', 'polling'],
       cors: { origin: options.allowedOrigins === undefined ? '*' : [...options.allowedOrigins], methods: ['GET', 'POST'] },
       connectTimeout: options.connectTimeoutMs,
@@ -123,21 +115,15 @@ export class DeviceSockets implements LiveNotificationSink, LivePushSink {
     this.lifetimeTimer.unref();
   }
 
-  handles(socketId: string): boolean {
-    return this.connections.has(socketId);
-  }
-
-  deliver(socketId: string, notification: Notification): void {
-    try {
-      this.connections.get(socketId)?.deliverLive(notification);
-    } catch (error) {
-      this.deps.logger.error({ err: error, cursor: notification.cursor }, 'delivering a live notification failed');
-    }
-  }
-
-  /** A push from the live channels: to every socket of its devices on this node. */
-  push({ accountId, deviceIds, notification }: LivePush): void {
-    this.forEachSocket(accountId, deviceIds, (socketId) => this.deliver(socketId, notification));
+  /** A push from the live feed: to every socket of its devices on this node. */
+  push(push: LivePush): void {
+    this.forEachSocket(push.accountId, push.deviceIds, (socketId) => {
+      try {
+        this.connections.get(socketId)?.deliverLive(push);
+      } catch (error) {
+        this.deps.logger.error({ err: error, cursor: push.notification.cursor }, 'delivering a live push failed');
+      }
+    });
   }
 
   /** Calls `visit` with each socket on this node of these devices of an account (each device's room). */
@@ -150,46 +136,17 @@ export class DeviceSockets implements LiveNotificationSink, LivePushSink {
   }
 
   /**
-   * Live messages dropped from a full lane: each device their pushes were for that has a socket
-   * here resyncs from history, from the earliest dropped notification's cursor on.
+   * This node can no longer read a partition's live stream from its position: every connection
+   * here reads history after its delivered cursor (exact, so nothing goes out twice).
    */
-  overflowed(priority: Priority, messages: number, pushes: readonly LivePush[]): void {
-    const { metrics, logger } = this.deps;
-    metrics.dropped.inc({ reason: 'overflow' }, messages);
-    // A full lane drops a message for each one that arrives: a warning a second per lane, with the count.
-    const warning = this.overflowWarnings.get(priority) ?? { at: -Infinity, dropped: 0 };
-    this.overflowWarnings.set(priority, warning);
-    warning.dropped += messages;
-    const now = this.deps.now();
-    if (now - warning.at >= 1000) {
-      logger.warn({ priority, messages: warning.dropped }, 'live lane full: dropped the oldest live messages; their devices here resync from history');
-      warning.at = now;
-      warning.dropped = 0;
-    }
-    for (const { accountId, deviceIds, notification } of pushes) {
-      const after = cursorBefore(notification.cursor);
-      this.forEachSocket(accountId, deviceIds, (socketId) => {
-        if (this.resyncs.request(socketId, after)) metrics.resyncs.inc({ reason: 'overflow' });
-      });
-    }
-  }
-
-  /**
-   * The live channels' subscription was down from `lostAt`: every connection here resyncs from
-   * history, from RESUBSCRIBE_LOOKBACK_MS before the loss on.
-   */
-  resubscribed(lostAt: number): void {
-    const { metrics, logger } = this.deps;
-    logger.warn({ lostAt: new Date(lostAt).toISOString(), connections: this.connections.size }, 'live channels subscribed again after a loss; connections here resync from history');
-    const after = cursorBefore(`${Math.max(0, lostAt - RESUBSCRIBE_LOOKBACK_MS)}-0`);
-    for (const socketId of this.connections.keys()) {
-      if (this.resyncs.request(socketId, after)) metrics.resyncs.inc({ reason: 'resubscribed' });
-    }
+  lost(priority: Priority, partition: number): void {
+    this.deps.logger.warn({ priority, partition, connections: this.connections.size }, 'live pushes of a partition lost on this node; connections here read history after their delivered cursors');
+    for (const socketId of this.connections.keys()) this.resyncs.request(socketId);
   }
 
   invalid(payload: unknown): void {
     this.deps.metrics.dropped.inc({ reason: 'invalid' });
-    this.deps.logger.warn({ payload }, 'dropped a notification broadcast that does not match the contract');
+    this.deps.logger.warn({ payload }, 'dropped a live message that does not match the contract');
   }
 
   /**
@@ -220,9 +177,13 @@ export class DeviceSockets implements LiveNotificationSink, LivePushSink {
       metrics.connections.dec();
       this.local.remove(connection).catch((error: unknown) => logger.warn({ err: error, accountId, deviceId }, 'marking a device offline failed'));
     });
-    this.local.add(connection).catch((error: unknown) => logger.warn({ err: error, accountId, deviceId }, 'marking a device online failed'));
     devices.touch(accountId, deviceId).catch((error: unknown) => logger.warn({ err: error, accountId, deviceId }, 'refreshing lastSeenAt failed'));
-    void connection.open();
+    // Online before the replay reads history: the router reads presence after its history
+    // append, so every entry is either read by the replay or pushed to this device.
+    void this.local
+      .add(connection)
+      .catch((error: unknown) => logger.warn({ err: error, accountId, deviceId }, 'marking a device online failed'))
+      .then(() => (socket.connected ? connection.open() : undefined));
   }
 
   private endExpiredConnections(): void {

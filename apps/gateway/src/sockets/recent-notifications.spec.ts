@@ -7,7 +7,7 @@ describe('recent notifications of a connection', () => {
     recent.remember('1-0', 'a');
     recent.remember('2-0', 'b');
     recent.remember('3-0', 'c');
-    expect(recent.has('1-0')).to.equal(false);
+    expect(recent.eventIdOf('1-0')).to.equal(undefined);
     expect(recent.eventIdOf('2-0')).to.equal('b');
     expect(recent.eventIdOf('3-0')).to.equal('c');
   });

@@ -1,16 +1,12 @@
 /**
  * The last few notifications sent on one connection, cursor → event id, oldest evicted first:
- * maps an acknowledged cursor to its event (for the trace) and spots a push sent twice (a
- * delivery job retried). Bounded by `capacity`.
+ * maps an acknowledged cursor to its event, for the event's trace. Only that: what a connection
+ * has delivered is its exact cursor, not this memory. Bounded by `capacity`.
  */
 export class RecentNotifications {
   private readonly byCursor = new Map<string, string>();
 
   constructor(private readonly capacity: number) {}
-
-  has(cursor: string): boolean {
-    return this.byCursor.has(cursor);
-  }
 
   eventIdOf(cursor: string): string | undefined {
     return this.byCursor.get(cursor);

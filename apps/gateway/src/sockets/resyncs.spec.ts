@@ -3,10 +3,10 @@ import { Resyncs } from './resyncs.js';
 
 /** A resync that finishes when the test says so. */
 function controlled() {
-  const started: { socketId: string; after: string; finish: () => void }[] = [];
-  const resync = (socketId: string, after: string) =>
+  const started: { socketId: string; finish: () => void }[] = [];
+  const resync = (socketId: string) =>
     new Promise<void>((resolve) => {
-      started.push({ socketId, after, finish: resolve });
+      started.push({ socketId, finish: resolve });
     });
   return { started, resync };
 }
@@ -17,30 +17,29 @@ describe('Resyncs', () => {
   it('runs at most `concurrency` at once, and the next as one finishes', async () => {
     const { started, resync } = controlled();
     const resyncs = new Resyncs(resync, 2);
-    for (const socketId of ['a', 'b', 'c']) resyncs.request(socketId, '5-0');
+    for (const socketId of ['a', 'b', 'c']) resyncs.request(socketId);
     expect(started.map((s) => s.socketId)).to.deep.equal(['a', 'b']);
     started[0]!.finish();
     await settle();
     expect(started.map((s) => s.socketId)).to.deep.equal(['a', 'b', 'c']);
   });
 
-  it('merges the requests for a waiting connection into one, from the earliest cursor', async () => {
+  it('merges the requests for a waiting connection into one', async () => {
     const { started, resync } = controlled();
     const resyncs = new Resyncs(resync, 1);
-    expect(resyncs.request('busy', '1-0')).to.equal(true);
-    expect(resyncs.request('a', '7-3')).to.equal(true);
-    expect(resyncs.request('a', '7-1')).to.equal(false);
-    expect(resyncs.request('a', '9-0')).to.equal(false);
+    expect(resyncs.request('busy')).to.equal(true);
+    expect(resyncs.request('a')).to.equal(true);
+    expect(resyncs.request('a')).to.equal(false);
     started[0]!.finish();
     await settle();
-    expect(started.slice(1).map(({ socketId, after }) => ({ socketId, after }))).to.deep.equal([{ socketId: 'a', after: '7-1' }]);
+    expect(started.slice(1).map(({ socketId }) => socketId)).to.deep.equal(['a']);
   });
 
-  it('takes a new request for a connection whose resync has started: it may have read past what was lost', async () => {
+  it('takes a new request for a connection whose resync has started: it may have read before what was lost', async () => {
     const { started, resync } = controlled();
     const resyncs = new Resyncs(resync, 2);
-    resyncs.request('a', '5-0');
-    expect(resyncs.request('a', '6-0')).to.equal(true);
-    expect(started.map(({ socketId, after }) => ({ socketId, after }))).to.deep.equal([{ socketId: 'a', after: '5-0' }, { socketId: 'a', after: '6-0' }]);
+    resyncs.request('a');
+    expect(resyncs.request('a')).to.equal(true);
+    expect(started.map(({ socketId }) => socketId)).to.deep.equal(['a', 'a']);
   });
 });

@@ -1,38 +1,33 @@
-import { compareCursors } from '@herald/history';
-
 /**
- * Connections waiting to resync from history, each from the earliest cursor asked for, run a
- * few at a time: a subscription lost for a moment concerns every connection on the node, and
+ * Connections waiting to read history because this node lost live pushes for them, run a few
+ * at a time: a live stream the node can no longer read concerns every connection on it, and
  * each resync reads its account's history.
  */
 export class Resyncs {
-  private readonly waiting = new Map<string, string>();
+  private readonly waiting = new Set<string>();
   private running = 0;
 
   constructor(
-    private readonly resync: (socketId: string, after: string) => Promise<void>,
+    private readonly resync: (socketId: string) => Promise<void>,
     private readonly concurrency: number,
   ) {}
 
-  /**
-   * Resyncs the connection `socketId` from after `after` (or from earlier, if asked so before it
-   * starts). Returns false when it was waiting already (the two requests are one resync).
-   */
-  request(socketId: string, after: string): boolean {
-    const known = this.waiting.get(socketId);
-    if (known === undefined || compareCursors(after, known) < 0) this.waiting.set(socketId, after);
+  /** Resyncs the connection `socketId`. Returns false when it was waiting already (the two requests are one resync). */
+  request(socketId: string): boolean {
+    if (this.waiting.has(socketId)) return false;
+    this.waiting.add(socketId);
     this.pump();
-    return known === undefined;
+    return true;
   }
 
   private pump(): void {
     while (this.running < this.concurrency) {
-      const next = this.waiting.entries().next();
+      const next = this.waiting.values().next();
       if (next.done === true) return;
-      const [socketId, after] = next.value;
+      const socketId = next.value;
       this.waiting.delete(socketId);
       this.running++;
-      void this.resync(socketId, after).finally(() => {
+      void this.resync(socketId).finally(() => {
         this.running--;
         this.pump();
       });

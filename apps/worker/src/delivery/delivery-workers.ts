@@ -2,12 +2,12 @@ import { MetricsTime, Worker } from 'bullmq';
 import type { ConnectionOptions, Job } from 'bullmq';
 import { PLATFORMS } from '@herald/contracts';
 import type { Platform, Priority } from '@herald/contracts';
+import type { LiveStream } from '@herald/live';
 import type { Logger } from '@herald/observability';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { TraceRecorder } from '@herald/trace';
 import type { WorkerMetrics } from '../worker-metrics.js';
-import { PushDeliveryJobSchema, readSocketDeliveryJob } from './jobs.js';
-import { liveBatches } from './live-batches.js';
+import { PushDeliveryJobSchema, SocketDeliveryJobSchema } from './jobs.js';
 import type { PushProvider } from './push-providers.js';
 
 export interface DeliveryWorkersOptions {
@@ -15,8 +15,10 @@ export interface DeliveryWorkersOptions {
   keys: KeyBuilder;
   /** The priorities whose delivery queues this process works. */
   priorities: readonly Priority[];
-  /** Publishes live batches to the gateways (runs the script that publishes a job's staged messages). */
+  /** Appends `web`/`tv` jobs' live messages to the live streams. */
   redis: RedisClient;
+  /** The live transport to the gateways. */
+  live: LiveStream;
   push: PushProvider;
   concurrency: number;
   metrics: WorkerMetrics;
@@ -28,8 +30,8 @@ export interface DeliveryWorkersOptions {
 
 /** The event ids of a job's data, whatever its platform (for failure traces and logs). */
 function eventIdsOf(data: unknown): string[] {
-  const socket = readSocketDeliveryJob(data);
-  if (socket !== undefined) return socket.items.map((item) => item.eventId);
+  const socket = SocketDeliveryJobSchema.safeParse(data);
+  if (socket.success) return socket.data.items.map((item) => item.eventId);
   const push = PushDeliveryJobSchema.safeParse(data);
   return push.success ? [...new Set(push.data.signals.flatMap((signal) => signal.eventIds))] : [];
 }
@@ -37,9 +39,9 @@ function eventIdsOf(data: unknown): string[] {
 /**
  * The delivery role: one BullMQ worker per (priority, platform) queue, so a failing push
  * provider or a slow platform never holds up another, and a low-priority flood never queues
- * ahead of high-priority deliveries. `web` and `tv` publish their notifications, staged in
- * Redis by the router as live batches, on the priority's live channel, which every gateway node
- * hands to the devices' sockets it holds; `ios` and `android` send "pull now" signals
+ * ahead of high-priority deliveries. `web` and `tv` append their live messages to their
+ * partition's live stream, which every gateway node reads and hands to the devices' sockets it
+ * holds (the gateways record what they send in the events' traces); `ios` and `android` send "pull now" signals
  * through the push provider. A job that throws is retried with exponential backoff and, after
  * its last attempt, kept in the queue's failed set: the delivery dead letters.
  */
@@ -55,18 +57,12 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
   };
 
   const deliverToSockets = async (platform: Platform, job: Job): Promise<void> => {
-    const data = readSocketDeliveryJob(job.data);
-    if (data === undefined) throw new Error(`job ${job.id} is not a ${platform} delivery job`);
-    const { priority, items } = data;
-    const channel = options.keys.liveChannel(priority);
-    if ('staged' in data.messages) {
-      const published = await liveBatches.publish(options.redis, data.messages.staged, channel);
-      // Not staged yet (the router stages before it adds the job, on the same connection, so
-      // only a script load after a Redis restart can reorder them) or expired: BullMQ retries.
-      if (published === undefined) throw new Error(`the live messages of job ${job.id} are not in Redis (${data.messages.staged}): not staged yet, or expired`);
-    } else {
-      await Promise.all(data.messages.inline.map((message) => options.redis.publish(channel, message)));
-    }
+    const parsed = SocketDeliveryJobSchema.safeParse(job.data);
+    if (!parsed.success) throw new Error(`job ${job.id} is not a ${platform} delivery job`);
+    const { priority, partition, messages, items } = parsed.data;
+    // A job run again (its worker died before completing it) appends its messages again: the
+    // gateways drop what they delivered already (a device's cursor only moves forward).
+    await options.live.append(options.redis, priority, partition, messages);
     const at = now();
     let pushes = 0;
     // The labelled child once per job, not a label look-up per notification.
@@ -74,10 +70,9 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
     for (const { eventId, accountId, deviceIds, acceptedAt } of items) {
       pushes += deviceIds.length;
       latency.observe((at - acceptedAt) / 1000);
-      if (debug()) logger.debug({ eventId, accountId, platform, deviceIds }, 'notification published live');
+      if (debug()) logger.debug({ eventId, accountId, platform, deviceIds }, 'notification sent to the live stream');
     }
     metrics.deliveries.inc({ platform, outcome: 'emitted' }, pushes);
-    await tracePush(data, platform);
   };
 
   const deliverToPush = async (platform: 'ios' | 'android', job: Job): Promise<void> => {

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { AccountIdSchema, CursorSchema, DeviceIdSchema, EventIdSchema, NotificationSchema, PrioritySchema, encodeLiveBatches, encodeLivePush } from '@herald/contracts';
-import type { Priority } from '@herald/contracts';
+import { AccountIdSchema, CursorSchema, DeviceIdSchema, EventIdSchema, PrioritySchema } from '@herald/contracts';
 
 /**
  * How long BullMQ keeps finished delivery jobs. Completed ones: the newest 100 per queue, for the
@@ -22,79 +21,24 @@ export const SocketItemSchema = z.object({
 export type SocketItem = z.infer<typeof SocketItemSchema>;
 
 /**
- * A `web` or `tv` delivery job: notifications to push, each to some devices of its account.
- * The notifications themselves are not in the job: the router stages them, already encoded
- * as live messages, in a Redis list of their own (`live`, see `keys.liveBatch`), and the
- * delivery publishes that list from inside Redis. So the job stays small, and a notification
- * crosses the network once on its way to the gateways instead of three times.
+ * A `web` or `tv` delivery job: the live messages of one router batch for one platform, which
+ * the delivery appends to the batch's partition's live stream (`@herald/live`), in order. The
+ * router encodes each notification once; the job carries the messages as text, so nothing
+ * parses them again before the gateways.
  */
 export const SocketDeliveryJobSchema = z.object({
-  /** The priority whose live channel the pushes go to. */
+  /** The stream partition the router batch came from: its live stream is the one appended to. */
   priority: PrioritySchema,
-  /** The key of the job's staged live messages. */
-  live: z.string().min(1),
+  partition: z.number().int().nonnegative(),
+  /** LiveBatch JSON, in order. */
+  messages: z.array(z.string().min(2)).min(1),
   items: z.array(SocketItemSchema),
-  /** The trace hash the delivery records its pushes in. */
+  /** The trace hash a delivery that failed for good is recorded in. */
   traceKey: z.string().optional(),
-  /** The router batch the job is of: its push is recorded once, under this name, in the trace hash. */
+  /** The router batch the job is of. */
   batch: z.string().optional(),
 });
 export type SocketDeliveryJob = z.infer<typeof SocketDeliveryJobSchema>;
-
-/**
- * The `web`/`tv` job of versions before staged live batches: each notification's JSON inside
- * the job. Jobs still queued from before an upgrade are delivered, not failed.
- */
-const InlineSocketDeliveryJobSchema = z.object({
-  priority: PrioritySchema,
-  items: z.array(SocketItemSchema.extend({ notification: z.string() })),
-  traceKey: z.string().optional(),
-  batch: z.string().optional(),
-});
-
-/** The `web`/`tv` job of versions before live batches (each notification as an object, emitted one by one). */
-const LegacySocketDeliveryJobSchema = z.object({
-  items: z.array(z.object({ accountId: AccountIdSchema, deviceIds: z.array(DeviceIdSchema).min(1), notification: NotificationSchema, acceptedAt: z.number() })).min(1),
-  traceKey: z.string().optional(),
-});
-
-/** A `web`/`tv` job, whichever version queued it. */
-export interface SocketDelivery {
-  priority: Priority;
-  items: SocketItem[];
-  traceKey?: string | undefined;
-  batch?: string | undefined;
-  /** Where its live messages are: staged in Redis (this version), or in the job (earlier ones). */
-  messages: { staged: string } | { inline: string[] };
-}
-
-/** The live messages of a job that carried its notifications (JSON) inside, as the router stages them now. */
-function inlineMessages(items: readonly { accountId: string; deviceIds: readonly string[]; notification: string }[]): { inline: string[] } {
-  return { inline: encodeLiveBatches(items.map((item) => encodeLivePush(item.accountId, item.deviceIds, item.notification))) };
-}
-
-/** A `web`/`tv` job's data, whichever version queued it; undefined when it is none of them. */
-export function readSocketDeliveryJob(data: unknown): SocketDelivery | undefined {
-  const current = SocketDeliveryJobSchema.safeParse(data);
-  if (current.success) {
-    const { live, ...job } = current.data;
-    return { ...job, messages: { staged: live } };
-  }
-  const inline = InlineSocketDeliveryJobSchema.safeParse(data);
-  if (inline.success) {
-    const { items, ...job } = inline.data;
-    return { ...job, items: items.map(({ notification: _, ...item }) => item), messages: inlineMessages(items) };
-  }
-  const legacy = LegacySocketDeliveryJobSchema.safeParse(data);
-  if (!legacy.success) return undefined;
-  const { items, traceKey } = legacy.data;
-  return {
-    priority: items[0]!.notification.priority,
-    items: items.map(({ accountId, deviceIds, notification, acceptedAt }) => ({ accountId, deviceIds, eventId: notification.id, acceptedAt })),
-    traceKey,
-    messages: inlineMessages(items.map((item) => ({ ...item, notification: JSON.stringify(item.notification) }))),
-  };
-}
 
 /** One "something changed, pull" signal to a mobile device. */
 export const PushSignalSchema = z.object({

@@ -11,7 +11,6 @@ import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { EventDelivery, TraceRecorder } from '@herald/trace';
 import { JOB_RETENTION } from '../delivery/jobs.js';
 import type { PushSignal, SocketDeliveryJob, SocketItem } from '../delivery/jobs.js';
-import { liveBatches } from '../delivery/live-batches.js';
 import type { WorkerMetrics } from '../worker-metrics.js';
 import { isStale, resolveTargets } from './gates.js';
 import { Slots } from './slots.js';
@@ -38,11 +37,6 @@ export interface BatchRouterDeps {
   history: History;
   /** The delivery queues of the priority this router routes. */
   queues: DeliveryQueues;
-  /**
-   * The connection those queues add their jobs on: a job's live messages are staged on it just
-   * before the job is added, so Redis runs the two in that order.
-   */
-  queueConnection: RedisClient;
   metrics: WorkerMetrics;
   logger: Logger;
   /** Writes each event's verdicts to its trace and to the live tap. */
@@ -63,9 +57,11 @@ export interface BatchRouterDeps {
 interface Routed {
   event: AcceptedEvent;
   targets: DeviceRecord[];
-  /** The account's devices with live presence (read with its registrations). */
+  /** The account's devices with live presence (read after the history append). */
   online: ReadonlySet<string>;
   cursor?: string;
+  /** The cursor of the history entry before this one (null: none; undefined: not known, a retry). */
+  prev?: string | null;
 }
 
 /** What the router decided for each event of a batch, for traces, the tap and debug logs. */
@@ -204,10 +200,8 @@ export class BatchRouter {
     const grown: string[] = [];
     const perAccount = await Promise.all(
       [...byAccount].map(([accountId, accountEvents]) => slots.run(async () => {
-        // Registrations and presence in one round trip. A device that comes online after this
-        // read replays the history it joins after; one that goes offline misses a push it pulls.
-        const [devices, online, routedBefore] = await Promise.all([this.deps.devices.list(accountId), this.deps.presence.onlineDevices(accountId), seen]);
-        const routed: Routed[] = [];
+        const [devices, routedBefore] = await Promise.all([this.deps.devices.list(accountId), seen]);
+        const routed: Omit<Routed, 'online'>[] = [];
         for (const event of accountEvents) {
           if (routedBefore.has(event.id)) {
             decisions.add(event, 'duplicate');
@@ -215,17 +209,21 @@ export class BatchRouter {
           }
           const targets = resolveTargets(event, devices, this.deps.catalog);
           if (targets.length === 0) decisions.add(event, 'no_targets');
-          else routed.push({ event, targets, online });
+          else routed.push({ event, targets });
         }
-        if (routed.length === 0) return routed;
+        if (routed.length === 0) return [];
         const entries: HistoryEntry[] = routed.map(({ event, targets }) => ({ ...event, devices: targets.map((d) => d.deviceId) }));
         const outcomes = await this.deps.history.append(accountId, entries, { announce: false });
         if (outcomes.some((outcome) => outcome.appended)) grown.push(accountId);
-        routed.forEach((r, i) => {
-          r.cursor = outcomes[i]!.cursor;
-          decisions.add(r.event, 'routed', r.targets, r.cursor);
+        // Presence is read after the append has run: a gateway marks a device online before its
+        // replay reads history, so the device either was online here (and gets the push) or
+        // came online after, and its replay reads this entry. Nothing falls between the two.
+        const online = await this.deps.presence.onlineDevices(accountId);
+        return routed.map((r, i): Routed => {
+          const { cursor, prev } = outcomes[i]!;
+          decisions.add(r.event, 'routed', r.targets, cursor);
+          return { ...r, online, cursor, ...(prev === undefined ? {} : { prev }) };
         });
-        return routed;
       })),
     );
     // Wakes long-polls, while the fan-out goes on (best effort: a poll not woken answers at its timeout).
@@ -249,7 +247,7 @@ export class BatchRouter {
     const socket = { web: { items: [] as SocketItem[], pushes: [] as string[] }, tv: { items: [] as SocketItem[], pushes: [] as string[] } };
     const signals: Record<'ios' | 'android', Map<string, PushSignal>> = { ios: new Map(), android: new Map() };
 
-    for (const { event, targets, online, cursor } of routed) {
+    for (const { event, targets, online, cursor, prev } of routed) {
       if (cursor === undefined) continue;
       // Serialized once, here: the staged live messages carry this JSON to the gateways as it is.
       let notification: string | undefined;
@@ -260,7 +258,7 @@ export class BatchRouter {
         if (deviceIds.length > 0) {
           notification ??= JSON.stringify(toNotification(cursor, event));
           socket[platform].items.push({ accountId: event.accountId, deviceIds, eventId: event.id, acceptedAt: event.acceptedAt });
-          socket[platform].pushes.push(encodeLivePush(event.accountId, deviceIds, notification));
+          socket[platform].pushes.push(encodeLivePush(event.accountId, deviceIds, prev, notification));
           decisions.deliver(event.id, batch, platform, deviceIds);
         }
       }
@@ -295,16 +293,12 @@ export class BatchRouter {
       removeOnComplete: JOB_RETENTION.completed,
       removeOnFail: JOB_RETENTION.failed,
     });
-    const { queues, keys } = this.deps;
+    const { queues } = this.deps;
     const adds: Promise<unknown>[] = [];
     for (const platform of ['web', 'tv'] as const) {
       const { items, pushes } = socket[platform];
       if (items.length === 0) continue;
-      const live = keys.liveBatch(priority, partition, batch, platform);
-      // Staged on the connection the job is added on, and sent before it: Redis has the
-      // messages before the job exists, without waiting a round trip for them.
-      adds.push(liveBatches.stage(this.deps.queueConnection, live, encodeLiveBatches(pushes)));
-      const job: SocketDeliveryJob = { priority, live, items, traceKey, batch };
+      const job: SocketDeliveryJob = { priority, partition, messages: encodeLiveBatches(pushes), items, traceKey, batch };
       adds.push(queues[platform].add(platform, job, options(platform)));
     }
     for (const platform of ['ios', 'android'] as const) {

@@ -1,0 +1,209 @@
+import { expect } from 'chai';
+import { loadConfig } from '@herald/config';
+import { LiveStream } from '@herald/live';
+import { partitionOf } from '@herald/priority-streams';
+import { useTestRedis } from '@herald/testing';
+import type { Device } from './gateway.fixture.js';
+import { entry, useGateways, waitUntil } from './gateway.fixture.js';
+import { createGatewayWiring } from './wiring.js';
+
+/** A counter of the node's /metrics for one reason. */
+async function counted(url: string, metric: string, reason: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const found = text.split('\n').find((l) => l.startsWith(`${metric}{`) && l.includes(`reason="${reason}"`));
+  return found === undefined ? 0 : Number(found.split(' ').at(-1));
+}
+
+const dropped = (url: string, reason: string) => counted(url, 'herald_gateway_notifications_dropped_total', reason);
+const gapFills = (url: string, reason: string) => counted(url, 'herald_gateway_gap_fills_total', reason);
+
+/** Every id the device received, in order, as counted on the socket (no duplicate filter). */
+const ids = (device: Device) => device.notifications.map((n) => n.id);
+
+describe('gateway live feed: exactly once, in order, by the delivered cursor', () => {
+  const redis = useTestRedis();
+  const gw = useGateways(redis);
+
+  it('delivers each push of a live message to the devices it names, on whichever node holds them, in order', async () => {
+    const [a, b] = [await gw.startNode({ nodeId: 'a' }), await gw.startNode({ nodeId: 'b' })];
+    const tvA = await gw.connect(a.url, { token: await gw.register('tv-a') });
+    const tvB = await gw.connect(b.url, { token: await gw.register('tv-b') });
+    const other = await gw.connect(a.url, { token: await gw.register('tv-other') });
+    await gw.deliver('acct', [entry('e1', ['tv-a', 'tv-b']), entry('e2', ['tv-a']), entry('marker', ['tv-a', 'tv-b', 'tv-other'])]);
+    await waitUntil(() => [tvA, tvB, other].every((d) => ids(d).includes('marker')), 3000, 'the pushes');
+    expect(ids(tvA)).to.deep.equal(['e1', 'e2', 'marker']);
+    expect(ids(tvB)).to.deep.equal(['e1', 'marker']);
+    expect(ids(other)).to.deep.equal(['marker']);
+  });
+
+  it('sends a push that overtook an earlier one of another priority only after reading the earlier one from history, then drops the late push', async () => {
+    const node = await gw.startNode();
+    const tv = await gw.connect(node.url, { token: await gw.register('tv') });
+    // The medium event is appended, but its delivery is slow; the high one is pushed at once.
+    const medium = entry('medium', ['tv'], { priority: 'medium' });
+    const [slow] = await gw.history.append('acct', [medium]);
+    const [fast] = await gw.deliver('acct', [entry('high', ['tv'], { priority: 'high' })]);
+    expect(fast!.prev).to.equal(slow!.cursor);
+    await waitUntil(() => ids(tv).length === 2, 3000, 'both');
+    expect(ids(tv)).to.deep.equal(['medium', 'high']);
+    // The medium push finally arrives: a true duplicate.
+    await gw.push([{ entry: medium, outcome: slow!, deviceIds: ['tv'] }]);
+    await gw.deliver('acct', [entry('marker', ['tv'], { priority: 'medium' })]);
+    await waitUntil(() => ids(tv).includes('marker'), 3000, 'the marker');
+    expect(ids(tv)).to.deep.equal(['medium', 'high', 'marker']);
+    expect(await gapFills(node.url, 'gap')).to.equal(1);
+    // Both pushes came after history had delivered them: the one that showed the gap, and the late one.
+    expect(await dropped(node.url, 'duplicate')).to.equal(2);
+    const trace = await redis.client.hgetall(gw.keys.trace('medium'));
+    expect(Object.keys(trace), 'sent once, listed once').to.deep.equal(['sent:tv:tv']);
+  });
+
+  it('never skips a notification still in flight when the device reconnects with its newest cursor (regression: 0/10 delivered)', async () => {
+    const [a, b] = [await gw.startNode({ nodeId: 'a' }), await gw.startNode({ nodeId: 'b' })];
+    const token = await gw.register('tv');
+    const onA = await gw.connect(a.url, { token });
+    const delayed: { entry: ReturnType<typeof entry>; outcome: Awaited<ReturnType<typeof gw.history.append>>[number] }[] = [];
+    for (let i = 0; i < 10; i++) {
+      const medium = entry(`medium-${i}`, ['tv'], { priority: 'medium' });
+      const [outcome] = await gw.history.append('acct', [medium]);
+      delayed.push({ entry: medium, outcome: outcome! });
+      await gw.deliver('acct', [entry(`high-${i}`, ['tv'], { priority: 'high' })]);
+    }
+    await waitUntil(() => ids(onA).length === 20, 3000, 'all twenty');
+    const newest = onA.notifications.at(-1)!.cursor;
+    await a.close();
+    const onB = await gw.connect(b.url, { token, cursor: newest });
+    // The delayed medium pushes finally go out, to the node the device is on now.
+    await gw.push(delayed.map(({ entry: e, outcome }) => ({ entry: e, outcome, deviceIds: ['tv'] })));
+    await gw.deliver('acct', [entry('marker', ['tv'])]);
+    await waitUntil(() => ids(onB).includes('marker'), 3000, 'the marker');
+    expect(ids(onB)).to.deep.equal(['marker']);
+    const all = [...ids(onA), ...ids(onB)];
+    for (let i = 0; i < 10; i++) expect(all.filter((id) => id === `medium-${i}`), `medium-${i}`).to.have.length(1);
+  });
+
+  it('reads entries for other devices over as a gap, and sends only its own', async () => {
+    const node = await gw.startNode();
+    const tv = await gw.connect(node.url, { token: await gw.register('tv') });
+    await gw.deliver('acct', [entry('mine-1', ['tv']), entry('theirs', ['web']), entry('mine-2', ['tv'])]);
+    await waitUntil(() => ids(tv).length === 2, 3000, 'both of mine');
+    expect(ids(tv)).to.deep.equal(['mine-1', 'mine-2']);
+  });
+
+  it('reads a message lost in transit from the live stream when the next one shows the gap', async () => {
+    const node = await gw.startNode();
+    const tv = await gw.connect(node.url, { token: await gw.register('tv') });
+    const [first] = await gw.deliver('acct', [entry('e1', ['tv'])]);
+    await waitUntil(() => ids(tv).length === 1, 3000, 'e1');
+    // e2's message is in the stream but its channel message is lost: a subscriber of no channel.
+    const partition = partitionOf('acct', 4);
+    const e2 = entry('e2', ['tv']);
+    const [second] = await gw.history.append('acct', [e2]);
+    await redis.client.xadd(gw.keys.liveStream('medium', partition), '*', 's', '2', 'm', JSON.stringify([{ accountId: 'acct', deviceIds: ['tv'], prev: first!.cursor, notification: { id: 'e2', cursor: second!.cursor, type: e2.type, accountId: 'acct', payload: e2.payload, createdAt: new Date(e2.createdAt).toISOString(), priority: 'medium' } }]));
+    await redis.client.incr(gw.keys.liveSequence('medium', partition));
+    await gw.deliver('acct', [entry('e3', ['tv'])]);
+    await waitUntil(() => ids(tv).length === 3, 3000, 'e2 and e3');
+    expect(ids(tv)).to.deep.equal(['e1', 'e2', 'e3']);
+    expect(await gapFills(node.url, 'gap'), 'read from the live stream, not history').to.equal(0);
+  });
+
+  it('finds a lost last message at the next check, with no later message to show the gap', async () => {
+    const node = await gw.startNode({ liveCheckIntervalMs: 100 });
+    const tv = await gw.connect(node.url, { token: await gw.register('tv') });
+    const partition = partitionOf('acct', 4);
+    const e1 = entry('e1', ['tv']);
+    const [outcome] = await gw.history.append('acct', [e1]);
+    await redis.client.xadd(gw.keys.liveStream('medium', partition), '*', 's', '1', 'm', JSON.stringify([{ accountId: 'acct', deviceIds: ['tv'], prev: null, notification: { id: 'e1', cursor: outcome!.cursor, type: e1.type, accountId: 'acct', payload: e1.payload, createdAt: new Date(e1.createdAt).toISOString(), priority: 'medium' } }]));
+    await redis.client.incr(gw.keys.liveSequence('medium', partition));
+    await waitUntil(() => ids(tv).length === 1, 3000, 'e1, from the stream');
+    expect(ids(tv)).to.deep.equal(['e1']);
+  });
+
+  it('after its subscriber connection is killed, delivers what was sent meanwhile from the live stream, once, without a reconnect', async () => {
+    const node = await gw.startNode();
+    const tv = await gw.connect(node.url, { token: await gw.register('tv') });
+    await gw.deliver('acct', [entry('before', ['tv'])]);
+    await waitUntil(() => ids(tv).length === 1, 3000, 'the live push');
+    const clients = String(await redis.client.client('LIST')).split('\n');
+    const subscriberId = /id=(\d+)/.exec(clients.find((line) => line.includes('name=gw-test-live-sub')) ?? '')?.[1];
+    expect(subscriberId, 'the live subscriber connection').to.be.a('string');
+    await redis.client.client('KILL', 'ID', subscriberId!);
+    // ioredis reconnects after 100 ms at the soonest: nobody hears these pushes.
+    await gw.deliver('acct', [entry('missed-1', ['tv']), entry('missed-2', ['tv'])]);
+    await waitUntil(() => ids(tv).length === 3, 5000, 'the missed pushes');
+    await gw.deliver('acct', [entry('after', ['tv'])]);
+    await waitUntil(() => ids(tv).length === 4, 5000, 'the next push');
+    expect(ids(tv)).to.deep.equal(['before', 'missed-1', 'missed-2', 'after']);
+    expect(tv.socket.connected).to.equal(true);
+  });
+
+  it('serves a high-priority message before a backlog of low-priority ones that arrived first', async () => {
+    const node = await gw.startNode();
+    const flooded = await gw.connect(node.url, { token: await gw.register('tv', 'acct-low') });
+    const probe = await gw.connect(node.url, { token: await gw.register('tv', 'acct') });
+    const lows = 200;
+    const low = Array.from({ length: lows }, (_, i) => entry(`low-${i}`, ['tv'], { priority: 'low' }, 'acct-low'));
+    const lowOutcomes = await gw.history.append('acct-low', low);
+    const high = entry('high', ['tv'], { priority: 'high' });
+    const [highOutcome] = await gw.history.append('acct', [high]);
+    // One live message per low event, all sent before the high one.
+    const live = new LiveStream({ keys: gw.keys });
+    const partition = partitionOf('acct-low', 4);
+    await Promise.all(low.map((e, i) => live.append(redis.client, 'low', partition, [JSON.stringify([{ accountId: 'acct-low', deviceIds: ['tv'], prev: lowOutcomes[i]!.prev, notification: { id: e.id, cursor: lowOutcomes[i]!.cursor, type: e.type, accountId: 'acct-low', payload: e.payload, createdAt: new Date(e.createdAt).toISOString(), priority: 'low' } }])])));
+    let lowsBeforeHigh = -1;
+    probe.socket.on('notification', () => (lowsBeforeHigh = flooded.notifications.length));
+    await gw.push([{ entry: high, outcome: highOutcome!, deviceIds: ['tv'] }]);
+    await waitUntil(() => ids(flooded).length === lows && ids(probe).length === 1, 5000, 'every push');
+    // Served in arrival order it would come after every low one; by priority it overtakes them.
+    expect(lowsBeforeHigh).to.be.lessThan(lows / 2);
+    expect(ids(flooded)).to.deep.equal(low.map((e) => e.id));
+  });
+
+  it('leaves messages past a full lane in their stream and reads them once the lane drains: none is lost', async () => {
+    const node = await gw.startNode({ liveLaneLimit: 2 });
+    const tv = await gw.connect(node.url, { token: await gw.register('tv') });
+    const entries = Array.from({ length: 100 }, (_, i) => entry(`e${i + 1}`, ['tv']));
+    const outcomes = await gw.history.append('acct', entries);
+    await Promise.all(entries.map((e, i) => gw.push([{ entry: e, outcome: outcomes[i]!, deviceIds: ['tv'] }])));
+    await waitUntil(() => ids(tv).length === 100, 5000, 'every notification');
+    expect(ids(tv)).to.deep.equal(entries.map((e) => e.id));
+    expect(tv.socket.connected).to.equal(true);
+  });
+
+  it('resyncs its connections from their delivered cursors when a live stream no longer reaches back to its position', async () => {
+    const node = await gw.startNode({ liveCheckIntervalMs: 100 });
+    const tv = await gw.connect(node.url, { token: await gw.register('tv') });
+    await gw.deliver('acct', [entry('e1', ['tv'])]);
+    await waitUntil(() => ids(tv).length === 1, 3000, 'e1');
+    // The stream starts anew (deleted by an operator): its counter goes back past this node.
+    const partition = partitionOf('acct', 4);
+    await redis.client.del(gw.keys.liveStream('medium', partition), gw.keys.liveSequence('medium', partition));
+    await gw.history.append('acct', [entry('e2', ['tv'])]);
+    await waitUntil(async () => (await gapFills(node.url, 'lost')) > 0 && ids(tv).length === 2, 5000, 'the resync');
+    expect(ids(tv)).to.deep.equal(['e1', 'e2']);
+  });
+
+  it('asks a device to reconnect when a gap cannot be read from history, so its own cursor brings it up to date', async () => {
+    const node = await gw.startNode();
+    const tv = await gw.connect(node.url, { token: await gw.register('tv') });
+    const [first] = await gw.history.append('acct', [entry('e1', ['tv'])]);
+    const e2 = entry('e2', ['tv']);
+    const [second] = await gw.history.append('acct', [e2]);
+    // A history key that cannot be read as a stream: the gap read fails.
+    await redis.client.del(gw.keys.history('acct'));
+    await redis.client.set(gw.keys.history('acct'), 'not a stream');
+    await gw.push([{ entry: e2, outcome: { ...second!, prev: first!.cursor }, deviceIds: ['tv'] }]);
+    await waitUntil(() => tv.reconnectRequests.length === 1, 3000, 'the reconnect request');
+    expect(tv.reconnectRequests).to.deep.equal(['replay_failed']);
+  });
+
+  it('takes its lane limit from HERALD_GATEWAY_LIVE_LANE_LIMIT and its partitions from HERALD_PARTITIONS_*', async () => {
+    const wiring = createGatewayWiring(loadConfig({ HERALD_GATEWAY_LIVE_LANE_LIMIT: '7', HERALD_PARTITIONS_LOW: '9' }, 'gateway'), redis.url);
+    try {
+      expect(wiring.options.liveLaneLimit).to.equal(7);
+      expect(wiring.options.partitions).to.deep.equal({ high: 4, medium: 4, low: 9 });
+    } finally {
+      await wiring.closeConnections();
+    }
+  });
+});

@@ -1,0 +1,56 @@
+import { expect } from 'chai';
+import { closeRedis, createKeys, createRedis } from '@herald/redis';
+import { useTestRedis } from '@herald/testing';
+import { LIVE_START, LiveStream, parseTailMessage } from './index.js';
+
+describe('live stream', () => {
+  const redis = useTestRedis();
+  const stream = (maxLength?: number) => new LiveStream({ keys: createKeys(redis.prefix), ...(maxLength === undefined ? {} : { maxLength }) });
+
+  it('numbers the messages of a partition 1, 2, 3… across appends, and reads them back after a position', async () => {
+    const live = stream();
+    expect(await live.head(redis.client, 'high', 0)).to.deep.equal(LIVE_START);
+    expect(await live.append(redis.client, 'high', 0, ['[1]', '[2]'])).to.equal(2);
+    expect(await live.append(redis.client, 'high', 0, ['[3]'])).to.equal(3);
+    expect(await live.append(redis.client, 'high', 1, ['[other]']), 'partitions count apart').to.equal(1);
+    const all = await live.read(redis.client, 'high', 0, LIVE_START.id, 10);
+    expect(all.map((e) => [e.seq, e.message])).to.deep.equal([[1, '[1]'], [2, '[2]'], [3, '[3]']]);
+    expect((await live.read(redis.client, 'high', 0, all[0]!.id, 10)).map((e) => e.seq)).to.deep.equal([2, 3]);
+    expect(await live.head(redis.client, 'high', 0)).to.deep.equal({ seq: 3, id: all[2]!.id });
+    expect(await live.lastSeq(redis.client, 'high', 0)).to.equal(3);
+  });
+
+  it("sends each message on the partition's shard channel as it is appended, with its number and entry id", async () => {
+    const live = stream();
+    const keys = createKeys(redis.prefix);
+    const subscriber = createRedis({ url: redis.url, name: 'live-test-sub' });
+    try {
+      const received: string[] = [];
+      subscriber.on('smessage', (channel: string, message: string) => {
+        if (channel === keys.liveTail('low', 2)) received.push(message);
+      });
+      await subscriber.ssubscribe(keys.liveTail('low', 2));
+      await live.append(redis.client, 'low', 2, ['[{"a":"b c"}]', '[x]']);
+      const deadline = Date.now() + 2000;
+      while (received.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      const stored = await live.read(redis.client, 'low', 2, LIVE_START.id, 10);
+      expect(received.map(parseTailMessage)).to.deep.equal(stored);
+      expect(stored.map((e) => e.message)).to.deep.equal(['[{"a":"b c"}]', '[x]']);
+    } finally {
+      await closeRedis(subscriber);
+    }
+  });
+
+  it('keeps about maxLength entries per partition', async () => {
+    const live = stream(100);
+    for (let i = 0; i < 30; i++) await live.append(redis.client, 'medium', 0, Array.from({ length: 20 }, (_, j) => `[${i * 20 + j}]`));
+    const length = await redis.client.xlen(createKeys(redis.prefix).liveStream('medium', 0));
+    expect(length).to.be.within(100, 300);
+    expect((await live.head(redis.client, 'medium', 0)).seq).to.equal(600);
+  });
+
+  it('refuses malformed channel messages', () => {
+    expect(parseTailMessage('1 1-0 [x]')).to.deep.equal({ seq: 1, id: '1-0', message: '[x]' });
+    for (const raw of ['', '1', '1 1-0', 'x 1-0 [x]', '0 1-0 [x]', '1 abc [x]', '-1 1-0 [x]']) expect(parseTailMessage(raw), raw).to.equal(undefined);
+  });
+});
