@@ -311,6 +311,14 @@ async function main(): Promise<void> {
       .map(([, name, calls, usec]) => ({ name: name!, calls: Number(calls), usec: Number(usec) }))
       .sort((a, b) => b.usec - a.usec)
       .slice(0, 10);
+    // How the gateway delivered: live pushes sent as they came, sent from history (replays and gap
+    // reads), pushes dropped as duplicates, and history reads by live connections.
+    const gatewayMetrics = await (await fetch(`http://127.0.0.1:${gatewayPort}/metrics`)).text();
+    const counters = gatewayMetrics
+      .split('\n')
+      .filter((line) => /^herald_gateway_(notifications_(pushed|replayed|dropped)|gap_fills)_total/.test(line))
+      .map((line) => line.replace(/^herald_gateway_/, '').replace(/_total/, ''));
+    console.log(`gateway: ${counters.join(', ')}`);
     console.log(`redis time by command: ${stats.map((s) => `${s.name} ${(s.usec / 1e6).toFixed(1)}s/${s.calls}`).join(', ')}`);
     const traffic = Object.fromEntries([...(await redis.info('stats')).matchAll(/^total_net_(input|output)_bytes:(\d+)/gm)].map(([, way, bytes]) => [way!, Number(bytes)]));
     const perEvent = (bytes = 0) => (sent === 0 ? '-' : Math.round(bytes / sent).toLocaleString('en'));

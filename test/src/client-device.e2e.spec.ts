@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { HeraldClientError, HeraldDevice, MemoryCursorStorage } from '@herald/client';
 import type { HeraldDeviceOptions, Notification } from '@herald/client';
-import { encodeLiveBatches, encodeLivePush } from '@herald/contracts';
+import { encodeLiveMessages, encodeLivePush } from '@herald/contracts';
 import { History } from '@herald/history';
 import { LiveStream } from '@herald/live';
 import { partitionOf } from '@herald/priority-streams';
@@ -130,7 +130,7 @@ describe('HeraldDevice (web/TV SDK) against the real stack', function () {
     const [outcome] = await new History({ redis: stack.redis.client, keys, dedupWindowMs: 1 }).append('acct-d4', [entry!.entry]);
     const again = { ...original, cursor: outcome!.cursor };
     const push = encodeLivePush('acct-d4', ['web-1'], outcome!.prev, JSON.stringify(again));
-    await new LiveStream({ keys }).append(stack.redis.client, 'high', partitionOf('acct-d4', 2), encodeLiveBatches([push]));
+    await new LiveStream({ keys }).append(stack.redis.client, 'high', partitionOf('acct-d4', 2), encodeLiveMessages([push]));
 
     await waitUntil('the duplicate reached the device', () => device.cursor === again.cursor);
     await sleep(100);

@@ -32,7 +32,7 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
     pushed: new Counter({ name: 'herald_gateway_notifications_pushed_total', help: 'Live pushes sent to sockets as they came', registers }),
     dropped: new Counter({
       name: 'herald_gateway_notifications_dropped_total',
-      help: 'Live pushes not sent: delivered already (duplicate), or live messages that are not LiveBatch JSON (invalid)',
+      help: 'Live pushes not sent: delivered already (duplicate), or live messages that are not LiveMessage JSON (invalid)',
       labelNames: ['reason'],
       registers,
     }),

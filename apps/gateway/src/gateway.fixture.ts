@@ -1,6 +1,6 @@
 import { io as connectClient } from 'socket.io-client';
 import type { Socket as ClientSocket } from 'socket.io-client';
-import { encodeLiveBatches, encodeLivePush } from '@herald/contracts';
+import { encodeLiveMessages, encodeLivePush } from '@herald/contracts';
 import type { ClientToServerEvents, Notification, Platform, ServerToClientEvents, Synced } from '@herald/contracts';
 import { DeviceRegistry, DeviceTokens, Presence } from '@herald/devices';
 import { History, toNotification } from '@herald/history';
@@ -192,7 +192,7 @@ export function useGateways(redis: TestRedis, historyOptions: Partial<HistoryOpt
         if (group === undefined) byPartition.set(key, (group = { priority: e.priority, partition, messages: [] }));
         group.messages.push(encodeLivePush(e.accountId, deviceIds, outcome.prev, JSON.stringify(toNotification(outcome.cursor, e))));
       }
-      for (const { priority, partition, messages } of byPartition.values()) await live.append(redis.client, priority, partition, encodeLiveBatches(messages));
+      for (const { priority, partition, messages } of byPartition.values()) await live.append(redis.client, priority, partition, encodeLiveMessages(messages));
     },
   };
 }

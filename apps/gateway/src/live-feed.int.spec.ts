@@ -99,7 +99,7 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     const partition = partitionOf('acct', 4);
     const e2 = entry('e2', ['tv']);
     const [second] = await gw.history.append('acct', [e2]);
-    await redis.client.xadd(gw.keys.liveStream('medium', partition), '*', 's', '2', 'm', JSON.stringify([{ accountId: 'acct', deviceIds: ['tv'], prev: first!.cursor, notification: { id: 'e2', cursor: second!.cursor, type: e2.type, accountId: 'acct', payload: e2.payload, createdAt: new Date(e2.createdAt).toISOString(), priority: 'medium' } }]));
+    await redis.client.xadd(gw.keys.liveStream('medium', partition), '*', 's', '2', 'm', JSON.stringify({ pushes: [{ accountId: 'acct', deviceIds: ['tv'], prev: first!.cursor, notification: { id: 'e2', cursor: second!.cursor, type: e2.type, accountId: 'acct', payload: e2.payload, createdAt: new Date(e2.createdAt).toISOString(), priority: 'medium' } }] }));
     await redis.client.incr(gw.keys.liveSequence('medium', partition));
     await gw.deliver('acct', [entry('e3', ['tv'])]);
     await waitUntil(() => ids(tv).length === 3, 3000, 'e2 and e3');
@@ -113,7 +113,7 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     const partition = partitionOf('acct', 4);
     const e1 = entry('e1', ['tv']);
     const [outcome] = await gw.history.append('acct', [e1]);
-    await redis.client.xadd(gw.keys.liveStream('medium', partition), '*', 's', '1', 'm', JSON.stringify([{ accountId: 'acct', deviceIds: ['tv'], prev: null, notification: { id: 'e1', cursor: outcome!.cursor, type: e1.type, accountId: 'acct', payload: e1.payload, createdAt: new Date(e1.createdAt).toISOString(), priority: 'medium' } }]));
+    await redis.client.xadd(gw.keys.liveStream('medium', partition), '*', 's', '1', 'm', JSON.stringify({ pushes: [{ accountId: 'acct', deviceIds: ['tv'], prev: null, notification: { id: 'e1', cursor: outcome!.cursor, type: e1.type, accountId: 'acct', payload: e1.payload, createdAt: new Date(e1.createdAt).toISOString(), priority: 'medium' } }] }));
     await redis.client.incr(gw.keys.liveSequence('medium', partition));
     await waitUntil(() => ids(tv).length === 1, 3000, 'e1, from the stream');
     expect(ids(tv)).to.deep.equal(['e1']);
@@ -149,7 +149,7 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     // One live message per low event, all sent before the high one.
     const live = new LiveStream({ keys: gw.keys });
     const partition = partitionOf('acct-low', 4);
-    await Promise.all(low.map((e, i) => live.append(redis.client, 'low', partition, [JSON.stringify([{ accountId: 'acct-low', deviceIds: ['tv'], prev: lowOutcomes[i]!.prev, notification: { id: e.id, cursor: lowOutcomes[i]!.cursor, type: e.type, accountId: 'acct-low', payload: e.payload, createdAt: new Date(e.createdAt).toISOString(), priority: 'low' } }])])));
+    await Promise.all(low.map((e, i) => live.append(redis.client, 'low', partition, [JSON.stringify({ pushes: [{ accountId: 'acct-low', deviceIds: ['tv'], prev: lowOutcomes[i]!.prev, notification: { id: e.id, cursor: lowOutcomes[i]!.cursor, type: e.type, accountId: 'acct-low', payload: e.payload, createdAt: new Date(e.createdAt).toISOString(), priority: 'low' } }] })])));
     let lowsBeforeHigh = -1;
     probe.socket.on('notification', () => (lowsBeforeHigh = flooded.notifications.length));
     await gw.push([{ entry: high, outcome: highOutcome!, deviceIds: ['tv'] }]);

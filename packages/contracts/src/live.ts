@@ -21,10 +21,16 @@ export type LivePush = z.infer<typeof LivePushSchema>;
 
 /**
  * A live message (an entry of a partition's live stream, `keys.liveStream`): pushes in the
- * order they are to be sent. One message carries many pushes, so a batch costs one append and
- * one decode per gateway node instead of one of each per notification.
+ * order they are to be sent, and `trace`, the trace hash of the router batch they come from
+ * (absent when tracing is off), where a gateway records what it sent live, in one write per
+ * message. One message carries many pushes, so a batch costs one append and one decode per
+ * gateway node instead of one of each per notification.
  */
-export const LiveBatchSchema = z.array(LivePushSchema).min(1);
+export const LiveMessageSchema = z.object({
+  trace: z.string().min(1).optional(),
+  pushes: z.array(LivePushSchema).min(1),
+});
+export type LiveMessage = z.infer<typeof LiveMessageSchema>;
 
 /** Most pushes in one live message: a gateway decodes a message in one go, so it stays short. */
 export const LIVE_PUSHES_PER_MESSAGE = 100;
@@ -39,8 +45,9 @@ export function encodeLivePush(accountId: string, deviceIds: readonly string[], 
 }
 
 /** Live messages for pushes encoded by `encodeLivePush`, at most LIVE_PUSHES_PER_MESSAGE each, in order. */
-export function encodeLiveBatches(pushes: readonly string[]): string[] {
+export function encodeLiveMessages(pushes: readonly string[], trace?: string): string[] {
+  const head = trace === undefined ? '{"pushes":[' : `{"trace":${JSON.stringify(trace)},"pushes":[`;
   const messages: string[] = [];
-  for (let i = 0; i < pushes.length; i += LIVE_PUSHES_PER_MESSAGE) messages.push(`[${pushes.slice(i, i + LIVE_PUSHES_PER_MESSAGE).join(',')}]`);
+  for (let i = 0; i < pushes.length; i += LIVE_PUSHES_PER_MESSAGE) messages.push(`${head}${pushes.slice(i, i + LIVE_PUSHES_PER_MESSAGE).join(',')}]}`);
   return messages;
 }

@@ -9,6 +9,15 @@ export type Cursor = z.infer<typeof CursorSchema>;
 
 /** Cursors are history stream ids (`<ms>-<seq>`): compared as two integers, not as strings. Negative when a < b. */
 export function compareCursors(a: string, b: string): number {
+  // Parts of up to 15 digits are exact as numbers (every cursor Redis makes today): no BigInt.
+  const aDash = a.indexOf('-');
+  const bDash = b.indexOf('-');
+  if (aDash > 0 && aDash <= 15 && bDash > 0 && bDash <= 15 && a.length - aDash <= 16 && b.length - bDash <= 16) {
+    const ms = Number(a.slice(0, aDash)) - Number(b.slice(0, bDash));
+    if (ms !== 0) return ms < 0 ? -1 : 1;
+    const seq = Number(a.slice(aDash + 1)) - Number(b.slice(bDash + 1));
+    return seq === 0 ? 0 : seq < 0 ? -1 : 1;
+  }
   const [aMs = '0', aSeq = '0'] = a.split('-');
   const [bMs = '0', bSeq = '0'] = b.split('-');
   const ms = BigInt(aMs) - BigInt(bMs);

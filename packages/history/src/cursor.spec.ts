@@ -1,17 +1,16 @@
 import { expect } from 'chai';
-import { compareCursors, cursorBefore } from './index.js';
+import { compareCursors } from './index.js';
 
-describe('cursorBefore', () => {
-  it('steps back one sequence number within a millisecond', () => {
-    expect(cursorBefore('1700000000000-5')).to.equal('1700000000000-4');
+describe('compareCursors', () => {
+  it('orders by milliseconds, then by sequence, as integers (not as strings)', () => {
+    expect(compareCursors('9-0', '10-0')).to.equal(-1);
+    expect(compareCursors('1700000000000-10', '1700000000000-9')).to.equal(1);
+    expect(compareCursors('1700000000000-3', '1700000000000-3')).to.equal(0);
   });
 
-  it('steps back to the last sequence number of the millisecond before', () => {
-    expect(cursorBefore('1700000000000-0')).to.equal('1699999999999-18446744073709551615');
-    expect(compareCursors(cursorBefore('1700000000000-0'), '1699999999999-99999')).to.equal(1);
-  });
-
-  it('stops at the first cursor there is', () => {
-    expect(cursorBefore('0-0')).to.equal('0-0');
+  it('stays exact past 2^53, where numbers would round', () => {
+    expect(compareCursors('9007199254740993-0', '9007199254740992-0')).to.equal(1);
+    expect(compareCursors('1-18446744073709551615', '1-18446744073709551614')).to.equal(1);
+    expect(compareCursors('18446744073709551615-0', '1700000000000-0')).to.equal(1);
   });
 });

@@ -1,4 +1,4 @@
-export { compareCursors, cursorBefore, cursorTime } from './cursor.js';
+export { compareCursors, cursorTime } from './cursor.js';
 export { History } from './history.js';
 export type { AppendOutcome, HistoryOptions, HistoryRecord } from './history.js';
 export { HistoryEntrySchema, toNotification } from './history-entry.js';

@@ -9,7 +9,7 @@
   ARGV[1]  the partition's shard channel (its name carries the keys' hash tag: SPUBLISH from a
            script must stay in the script's slot)
   ARGV[2]  most entries the stream keeps (MAXLEN ~)
-  ARGV[3..]  the live messages (LiveBatch JSON), in order
+  ARGV[3..]  the live messages (LiveMessage JSON), in order
 
   Each entry: `s` its sequence number, `m` the message. Each channel message:
   `<seq> <entry id> <message>`.

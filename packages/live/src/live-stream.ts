@@ -10,7 +10,7 @@ export interface LiveEntry {
   seq: number;
   /** Its entry id in the partition's live stream (where a read after it starts). */
   id: string;
-  /** LiveBatch JSON. */
+  /** LiveMessage JSON. */
   message: string;
 }
 

@@ -56,7 +56,7 @@ export interface KeyBuilder {
   deliveryQueue(platform: Platform, priority: Priority): string;
   /**
    * The live transport of one partition: a capped stream of live messages (field `s`, the
-   * message's sequence number; field `m`, LiveBatch JSON), appended by the `web`/`tv` delivery,
+   * message's sequence number; field `m`, LiveMessage JSON), appended by the `web`/`tv` delivery,
    * read by every gateway node from its own position.
    */
   liveStream(priority: Priority, partition: number): string;
@@ -64,7 +64,7 @@ export interface KeyBuilder {
   liveSequence(priority: Priority, partition: number): string;
   /**
    * Sharded pub/sub channel (SPUBLISH) on which each live message is also sent as it is
-   * appended: `<seq> <stream id> <LiveBatch JSON>`. The fast path; the stream is the truth.
+   * appended: `<seq> <stream id> <LiveMessage JSON>`. The fast path; the stream is the truth.
    */
   liveTail(priority: Priority, partition: number): string;
   /** Hash of an account's registered devices: deviceId → DeviceRecord JSON. */

@@ -105,7 +105,7 @@ export class EventTraces {
     const { priority, key } = found.find((f) => f.routed !== null)!;
     const [entry, jobs] = await Promise.all([
       record.k === undefined ? undefined : this.historyEntry(record.a, record.k),
-      this.jobDeliveries(key, record),
+      this.jobDeliveries(key, eventId, record),
     ]);
     return this.assemble(eventId, priority, record, entry, jobs, gateway);
   }
@@ -167,25 +167,33 @@ export class EventTraces {
   }
 
   /**
-   * The mobile signals and the failures of the delivery jobs that carried a routed event
-   * (`record.b`): one record per job and platform, for the devices the event's record names on
-   * that platform.
+   * Where a routed event went, from its router batch's trace hash: for its web and TV devices,
+   * when a gateway sent it to them live; for its mobile devices, when their job sent its signals;
+   * and the batch's jobs that failed for good.
    */
-  private async jobDeliveries(key: string, record: RoutingRecord): Promise<Deliveries> {
+  private async jobDeliveries(key: string, eventId: string, record: RoutingRecord): Promise<Deliveries> {
     const deliveries: Deliveries = { pushes: [], failures: [] };
     if (record.b === undefined) return deliveries;
     const batch = record.b;
+    // Web and TV: what a gateway sent live (one field per device); mobile: each job's signals.
+    const live = (['web', 'tv'] as const).flatMap((platform) => (record.pd?.[platform] ?? []).map((deviceId) => ({ platform, deviceId })));
     const values = await this.options.redis.hmget(
       key,
-      ...PLATFORMS.map((platform) => traceField.jobPushed(batch, platform)),
+      ...SIGNAL_PLATFORMS.map((platform) => traceField.jobPushed(batch, platform)),
       ...PLATFORMS.map((platform) => traceField.jobFailed(batch, platform)),
+      ...live.map(({ deviceId }) => traceField.sent(eventId, deviceId)),
     );
-    PLATFORMS.forEach((platform, i) => {
+    SIGNAL_PLATFORMS.forEach((platform, i) => {
       const push = JobPushRecordSchema.safeParse(parseJson(values[i] ?? 'null'));
-      const signals = (SIGNAL_PLATFORMS as readonly Platform[]).includes(platform);
-      if (push.success && signals) for (const deviceId of record.pd?.[platform] ?? []) deliveries.pushes.push({ deviceId, platform, at: iso(push.data.at) });
-      const fail = FailureRecordSchema.safeParse(parseJson(values[PLATFORMS.length + i] ?? 'null'));
+      if (push.success) for (const deviceId of record.pd?.[platform] ?? []) deliveries.pushes.push({ deviceId, platform, at: iso(push.data.at) });
+    });
+    PLATFORMS.forEach((platform, i) => {
+      const fail = FailureRecordSchema.safeParse(parseJson(values[SIGNAL_PLATFORMS.length + i] ?? 'null'));
       if (fail.success) deliveries.failures.push({ platform, at: iso(fail.data.at), error: fail.data.e });
+    });
+    live.forEach(({ platform, deviceId }, i) => {
+      const at = Number(values[SIGNAL_PLATFORMS.length + PLATFORMS.length + i] ?? Number.NaN);
+      if (Number.isFinite(at)) deliveries.pushes.push({ deviceId, platform, at: iso(at) });
     });
     return deliveries;
   }

@@ -43,14 +43,16 @@ describe('trace recorder and reader: what reached each device', () => {
       ['e2', { batch: 'b1', devices: { web: ['web-1'] } }],
     ]);
     await redis.client.hset(traceKey, ...recorder.routingFields([routed('e1', at), routed('e2', at)], deliveries));
-    // The gateway sent e1 to web-1 only (tv-1 went offline before the push came).
-    await redis.client.hset(keys.trace('e1'), 'sent:web:web-1', at + 5, 'ack:web-1', at + 6, 'sent:bogus:x', at);
+    // A gateway sent e1 to web-1 live, and to tv-1 from history (it reconnected); e2 not yet.
+    await redis.client.hset(traceKey, 'e1:s:web-1', at + 5);
+    await redis.client.hset(keys.trace('e1'), 'sent:tv:tv-1', at + 8, 'ack:web-1', at + 6, 'sent:bogus:x', at);
     await recorder.recordPushes(traceKey, 'ios', 'b1', at + 7);
 
     const first = await reader.read('e1');
     expect(first?.pushes).to.deep.equal([
       { deviceId: 'web-1', platform: 'web', at: new Date(at + 5).toISOString() },
       { deviceId: 'ios-1', platform: 'ios', at: new Date(at + 7).toISOString() },
+      { deviceId: 'tv-1', platform: 'tv', at: new Date(at + 8).toISOString() },
     ]);
     expect(first?.acks).to.deep.equal([{ deviceId: 'web-1', at: new Date(at + 6).toISOString() }]);
     expect(first?.gates.find((gate) => gate.gate === 'online')?.devices).to.deep.equal(['web-1', 'tv-1']);

@@ -18,13 +18,14 @@ import type { Platform, TapRecord } from '@herald/contracts';
  * - `@<batch>:p:<platform>`: that batch's `ios`/`android` delivery job sent its signals
  *   (JobPushRecord): one field per job, not per event;
  * - `@<batch>:f:<platform>`: that batch's job of the platform failed for good (FailureRecord).
- * Event ids never contain `@`, so the job fields cannot meet an event's. What reached web and TV
- * devices is not here: the gateway writes each notification it sends in the event's own trace
- * hash (`keys.trace`, `sent:<platform>:<deviceId>`), so a push it dropped as a duplicate is
- * never listed.
+ * - `<id>:s:<deviceId>`: a gateway sent the event live to that web or TV device (epoch ms), in
+ *   one write per live message; a push it dropped as a duplicate writes nothing. (What a gateway
+ *   sent from history is in the event's own trace hash, `keys.trace`: `sent:<platform>:<device>`.)
+ * Event ids never contain `@`, so the job fields cannot meet an event's.
  */
 export const traceField = {
   routed: (eventId: string) => `${eventId}:r`,
+  sent: (eventId: string, deviceId: string) => `${eventId}:s:${deviceId}`,
   jobPushed: (batch: string, platform: Platform) => `@${batch}:p:${platform}`,
   jobFailed: (batch: string, platform: Platform) => `@${batch}:f:${platform}`,
 };

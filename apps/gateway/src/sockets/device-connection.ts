@@ -7,6 +7,7 @@ import type { Logger } from '@herald/observability';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import type { GatewayOptions } from '../options.js';
 import type { AckRecorder } from './acks.js';
+import type { SentTraces } from './sent-traces.js';
 import { RecentNotifications } from './recent-notifications.js';
 import { TokenBucket } from './token-bucket.js';
 import type { GatewaySocket } from './types.js';
@@ -14,6 +15,7 @@ import type { GatewaySocket } from './types.js';
 export interface ConnectionContext {
   history: History;
   acks: AckRecorder;
+  sent: SentTraces;
   options: GatewayOptions;
   metrics: GatewayMetrics;
   logger: Logger;
@@ -63,8 +65,8 @@ export class DeviceConnection {
   private phase: Phase = 'starting';
   /** The exact delivered cursor (see the class comment); undefined only while starting. */
   private delivered: string | undefined;
-  /** Pushes that came while history was being read, in arrival order. */
-  private held: LivePush[] | undefined;
+  /** Pushes that came while history was being read, in arrival order, with their trace hash. */
+  private held: [LivePush, string | undefined][] | undefined;
   /** Read history again before going live: pushes were dropped from a full hold, or the node lost some. */
   private readAgain = false;
   private sentEvents: RecentNotifications | undefined;
@@ -115,10 +117,10 @@ export class DeviceConnection {
   }
 
   /** A live push for this device. Held while history is read; sent, dropped or gap-filled by the invariant. */
-  deliverLive(push: LivePush): void {
+  deliverLive(push: LivePush, trace: string | undefined): void {
     if (this.phase === 'closed') return;
     if (this.phase !== 'live') {
-      this.hold(push);
+      this.hold(push, trace);
       return;
     }
     const { notification, prev } = push;
@@ -129,13 +131,13 @@ export class DeviceConnection {
     }
     if (prev === null || (prev !== undefined && compareCursors(prev, delivered) <= 0)) {
       this.delivered = notification.cursor;
-      this.send(notification, 'live');
+      this.send(notification, 'live', trace);
       return;
     }
     // Something before this push is not delivered yet (another priority's push still on its
     // way, an entry for other devices, a push lost in transit): read it from history first.
     this.context.metrics.gapFills.inc({ reason: 'gap' });
-    this.hold(push);
+    this.hold(push, trace);
     void this.fill();
   }
 
@@ -246,7 +248,7 @@ export class DeviceConnection {
     }
   }
 
-  private hold(push: LivePush): void {
+  private hold(push: LivePush, trace: string | undefined): void {
     if (this.readAgain) return;
     this.held ??= [];
     if (this.held.length >= this.context.options.liveBufferLimit) {
@@ -254,7 +256,7 @@ export class DeviceConnection {
       this.readAgain = true;
       return;
     }
-    this.held.push(push);
+    this.held.push([push, trace]);
   }
 
   /** Goes live with the pushes held meanwhile, in arrival order; one of them may start another fill. */
@@ -262,17 +264,19 @@ export class DeviceConnection {
     this.phase = 'live';
     const held = this.held ?? [];
     this.held = undefined;
-    for (const push of held) this.deliverLive(push);
+    for (const [push, trace] of held) this.deliverLive(push, trace);
   }
 
-  private send(notification: Notification, via: Via): void {
-    const { metrics, acks } = this.context;
+  /** Sends a notification, and records it in the event's trace (`trace`: the live push's router batch hash). */
+  private send(notification: Notification, via: Via, trace?: string): void {
+    const { metrics, sent } = this.context;
+    const { deviceId, platform } = this.device;
     if (via === 'live') metrics.pushed.inc();
     else metrics.replayed.inc();
+    if (trace !== undefined) sent.live(trace, notification.id, deviceId);
+    else sent.fromHistory(notification.id, platform, deviceId);
     this.sentEvents ??= new RecentNotifications(this.context.options.recentNotifications);
     this.sentEvents.remember(notification.cursor, notification.id);
-    const { deviceId, platform } = this.device;
-    acks.traceSent(notification.id, platform, deviceId);
     if (this.callbacksPending >= this.context.options.recentNotifications) {
       this.socket.emit('notification', notification);
       return;

@@ -16,6 +16,7 @@ import type { ConnectionContext } from './device-connection.js';
 import { handshake } from './handshake.js';
 import type { LiveFeedSink } from './live-feed.js';
 import { LocalDevices } from './local-devices.js';
+import { SentTraces } from './sent-traces.js';
 import { Resyncs } from './resyncs.js';
 import type { GatewayServer, GatewaySocket } from './types.js';
 
@@ -72,7 +73,8 @@ export class DeviceSockets implements LiveFeedSink {
     const { redis, keys, metrics, logger, now } = deps;
     this.context = {
       history: deps.history,
-      acks: new AckRecorder({ redis, keys, ackRetentionMs: options.ackRetentionMs, traceTtlMs: options.traceTtlMs, now, logger }),
+      acks: new AckRecorder({ redis, keys, ackRetentionMs: options.ackRetentionMs, traceTtlMs: options.traceTtlMs, now }),
+      sent: new SentTraces({ redis, keys, ttlMs: options.traceTtlMs, now, logger }),
       options,
       metrics,
       logger,
@@ -116,10 +118,10 @@ export class DeviceSockets implements LiveFeedSink {
   }
 
   /** A push from the live feed: to every socket of its devices on this node. */
-  push(push: LivePush): void {
+  push(push: LivePush, trace: string | undefined): void {
     this.forEachSocket(push.accountId, push.deviceIds, (socketId) => {
       try {
-        this.connections.get(socketId)?.deliverLive(push);
+        this.connections.get(socketId)?.deliverLive(push, trace);
       } catch (error) {
         this.deps.logger.error({ err: error, cursor: push.notification.cursor }, 'delivering a live push failed');
       }

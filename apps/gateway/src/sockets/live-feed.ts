@@ -1,4 +1,4 @@
-import { LiveBatchSchema, PRIORITIES, parseJson } from '@herald/contracts';
+import { LiveMessageSchema, PRIORITIES, parseJson } from '@herald/contracts';
 import type { LivePush, Priority } from '@herald/contracts';
 import { parseTailMessage } from '@herald/live';
 import type { LiveEntry, LivePosition, LiveStream } from '@herald/live';
@@ -7,9 +7,9 @@ import type { KeyBuilder, RedisClient } from '@herald/redis';
 
 /** Where the feed hands what it takes from the live streams. */
 export interface LiveFeedSink {
-  /** A push, in the order of its partition's live stream. */
-  push(push: LivePush): void;
-  /** A live message that is not a LiveBatch (dropped whole). */
+  /** A push, in the order of its partition's live stream; `trace`: its router batch's trace hash. */
+  push(push: LivePush, trace: string | undefined): void;
+  /** A live message that is not a LiveMessage (dropped whole). */
   invalid(payload: unknown): void;
   /**
    * Messages of this partition can no longer be read (its live stream was trimmed past this
@@ -266,12 +266,13 @@ export class LiveFeed {
 
   private hand(partition: Partition, entry: LiveEntry): void {
     partition.position = { seq: entry.seq, id: entry.id };
-    const batch = LiveBatchSchema.safeParse(parseJson(entry.message));
-    if (!batch.success) {
+    const message = LiveMessageSchema.safeParse(parseJson(entry.message));
+    if (!message.success) {
       this.options.sink.invalid(preview(entry.message));
       return;
     }
-    for (const push of batch.data) this.options.sink.push(push);
+    const { trace, pushes } = message.data;
+    for (const push of pushes) this.options.sink.push(push, trace);
   }
 
   /**

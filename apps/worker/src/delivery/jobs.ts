@@ -30,7 +30,7 @@ export const SocketDeliveryJobSchema = z.object({
   /** The stream partition the router batch came from: its live stream is the one appended to. */
   priority: PrioritySchema,
   partition: z.number().int().nonnegative(),
-  /** LiveBatch JSON, in order. */
+  /** LiveMessage JSON, in order. */
   messages: z.array(z.string().min(2)).min(1),
   items: z.array(SocketItemSchema),
   /** The trace hash a delivery that failed for good is recorded in. */

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { EventCatalog } from '@herald/catalog';
-import { encodeLiveBatches, encodeLivePush } from '@herald/contracts';
+import { encodeLiveMessages, encodeLivePush } from '@herald/contracts';
 import type { AcceptedEvent, DeviceRecord, Platform, Priority, RoutingVerdict, TapRecord } from '@herald/contracts';
 import type { DeviceRegistry, Presence } from '@herald/devices';
 import { toNotification } from '@herald/history';
@@ -298,7 +298,9 @@ export class BatchRouter {
     for (const platform of ['web', 'tv'] as const) {
       const { items, pushes } = socket[platform];
       if (items.length === 0) continue;
-      const job: SocketDeliveryJob = { priority, partition, messages: encodeLiveBatches(pushes), items, traceKey, batch };
+      // The gateways record what they send live in the batch's trace hash (one write per message).
+      const messages = encodeLiveMessages(pushes, this.deps.traces.buckets.enabled ? traceKey : undefined);
+      const job: SocketDeliveryJob = { priority, partition, messages, items, traceKey, batch };
       adds.push(queues[platform].add(platform, job, options(platform)));
     }
     for (const platform of ['ios', 'android'] as const) {
