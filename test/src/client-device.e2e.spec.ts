@@ -130,7 +130,10 @@ describe('HeraldDevice (web/TV SDK) against the real stack', function () {
     const [outcome] = await new History({ redis: stack.redis.client, keys, dedupWindowMs: 1 }).append('acct-d4', [entry!.entry]);
     const again = { ...original, cursor: outcome!.cursor };
     const push = encodeLivePush('acct-d4', ['web-1'], outcome!.prev, JSON.stringify(again));
-    await new LiveStream({ keys }).append(stack.redis.client, 'high', partitionOf('acct-d4', 2), encodeLiveMessages([push]));
+    const stream = new LiveStream({ keys });
+    const staged = keys.liveStaged('high', partitionOf('acct-d4', 2), 'again', 'web');
+    await stream.stage(stack.redis.client, staged, encodeLiveMessages([push]));
+    await stream.appendStaged(stack.redis.client, 'high', partitionOf('acct-d4', 2), staged);
 
     await waitUntil('the duplicate reached the device', () => device.cursor === again.cursor);
     await sleep(100);

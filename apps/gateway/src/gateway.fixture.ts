@@ -62,6 +62,7 @@ export function entry(id: string, devices: string[], extra: Partial<HistoryEntry
  */
 export function useGateways(redis: TestRedis, historyOptions: Partial<HistoryOptions> = {}) {
   const opened: (() => Promise<void>)[] = [];
+  let batches = 0;
   const clients: DeviceClient[] = [];
   const context = {
     keys: undefined as unknown as KeyBuilder,
@@ -182,7 +183,6 @@ export function useGateways(redis: TestRedis, historyOptions: Partial<HistoryOpt
 
     /** The delivery's part alone: live pushes of appended entries, one live message per priority and partition, in order. */
     async push(pushes: { entry: HistoryEntry; outcome: AppendOutcome; deviceIds: string[] }[]): Promise<void> {
-      const live = new LiveStream({ keys: context.keys });
       const byPartition = new Map<string, { priority: HistoryEntry['priority']; partition: number; messages: string[] }>();
       for (const { entry: e, outcome, deviceIds } of pushes) {
         if (deviceIds.length === 0) continue;
@@ -192,7 +192,15 @@ export function useGateways(redis: TestRedis, historyOptions: Partial<HistoryOpt
         if (group === undefined) byPartition.set(key, (group = { priority: e.priority, partition, messages: [] }));
         group.messages.push(encodeLivePush(e.accountId, deviceIds, outcome.prev, JSON.stringify(toNotification(outcome.cursor, e))));
       }
-      for (const { priority, partition, messages } of byPartition.values()) await live.append(redis.client, priority, partition, encodeLiveMessages(messages));
+      for (const { priority, partition, messages } of byPartition.values()) await this.appendLive(priority, partition, encodeLiveMessages(messages));
+    },
+
+    /** Live messages into a partition's live stream, as the router stages them and the delivery moves them. */
+    async appendLive(priority: HistoryEntry['priority'], partition: number, messages: string[]): Promise<void> {
+      const live = new LiveStream({ keys: context.keys });
+      const staged = context.keys.liveStaged(priority, partition, `test-${++batches}`, 'tv');
+      await live.stage(redis.client, staged, messages);
+      await live.appendStaged(redis.client, priority, partition, staged);
     },
   };
 }

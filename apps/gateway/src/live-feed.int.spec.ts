@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { loadConfig } from '@herald/config';
-import { LiveStream } from '@herald/live';
 import { partitionOf } from '@herald/priority-streams';
 import { useTestRedis } from '@herald/testing';
 import type { Device } from './gateway.fixture.js';
@@ -147,9 +146,8 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     const high = entry('high', ['tv'], { priority: 'high' });
     const [highOutcome] = await gw.history.append('acct', [high]);
     // One live message per low event, all sent before the high one.
-    const live = new LiveStream({ keys: gw.keys });
     const partition = partitionOf('acct-low', 4);
-    await Promise.all(low.map((e, i) => live.append(redis.client, 'low', partition, [JSON.stringify({ pushes: [{ accountId: 'acct-low', deviceIds: ['tv'], prev: lowOutcomes[i]!.prev, notification: { id: e.id, cursor: lowOutcomes[i]!.cursor, type: e.type, accountId: 'acct-low', payload: e.payload, createdAt: new Date(e.createdAt).toISOString(), priority: 'low' } }] })])));
+    await Promise.all(low.map((e, i) => gw.appendLive('low', partition, [JSON.stringify({ pushes: [{ accountId: 'acct-low', deviceIds: ['tv'], prev: lowOutcomes[i]!.prev, notification: { id: e.id, cursor: lowOutcomes[i]!.cursor, type: e.type, accountId: 'acct-low', payload: e.payload, createdAt: new Date(e.createdAt).toISOString(), priority: 'low' } }] })])));
     let lowsBeforeHigh = -1;
     probe.socket.on('notification', () => (lowsBeforeHigh = flooded.notifications.length));
     await gw.push([{ entry: high, outcome: highOutcome!, deviceIds: ['tv'] }]);

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { LiveStream } from '@herald/live';
 import { partitionOf } from '@herald/priority-streams';
 import { useTestRedis } from '@herald/testing';
 import { entry, useGateways, waitUntil } from './gateway.fixture.js';
@@ -126,7 +125,7 @@ describe('gateway sockets', () => {
   it('drops a live message that does not match the contract, and goes on with the next', async () => {
     const node = await gw.startNode();
     const device = await gw.connect(node.url, { token: await gw.register('tv') });
-    await new LiveStream({ keys: gw.keys }).append(redis.client, 'medium', partitionOf('acct', 4), ['[{"id":"x"}]']);
+    await gw.appendLive('medium', partitionOf('acct', 4), ['[{"id":"x"}]']);
     await gw.deliver('acct', [entry('marker', ['tv'])]);
     await waitUntil(() => device.notifications.length > 0, 3000, 'the marker');
     expect(device.notifications.map((n) => n.id)).to.deep.equal(['marker']);

@@ -76,6 +76,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
     ]),
   ) as Record<Priority, DeliveryQueues>;
 
+  const live = new LiveStream({ keys, maxLength: config.liveStreamLength });
   const traceBuckets = new TraceBuckets(keys, config.traceWindowMs);
   const tracesOf = (priority: Priority) => new TraceRecorder(laneOf(priority).redis, keys, traceBuckets);
   const roles = new Set(config.worker.roles);
@@ -90,6 +91,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
       presence: new Presence({ redis: lane, keys }),
       history: new History({ redis: lane, keys, maxLength: config.history.maxLength, retentionMs: config.history.retentionMs, dedupWindowMs: config.dedupWindowMs }),
       queues: queues[priority],
+      live,
       metrics,
       logger,
       traces: tracesOf(priority),
@@ -119,7 +121,6 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
         logger,
       });
 
-  const live = new LiveStream({ keys, maxLength: config.liveStreamLength });
   const push = roles.has('delivery') ? (overrides.push ?? pushProvider(config, logger)) : undefined;
   const deliveryWorkers = push === undefined
     ? []

@@ -157,7 +157,7 @@ describe('worker', function () {
       }
     }
 
-    it('carry their live messages to the partition\'s live stream; a job run again sends them again and the gateway drops them', async () => {
+    it('stage their live messages in the partition\'s slot and move them into its live stream once; a job run again moves nothing', async () => {
       const web = await oneOnlineWebDevice();
       await fixture.accept([{ id: 'first', accountId: 'acct', payload: { text: 'x'.repeat(2000) } }]);
       await eventually(() => expect(web.map((n) => n.id)).to.deep.equal(['first']));
@@ -168,11 +168,16 @@ describe('worker', function () {
         const data = SocketDeliveryJobSchema.parse(job!.data);
         expect(data.items).to.deep.equal([{ accountId: 'acct', deviceIds: ['web1'], eventId: 'first', acceptedAt: data.items[0]!.acceptedAt }]);
         expect(data).to.include({ priority: 'high', partition: fixture.streams.partitionOf('high', 'acct') });
+        expect(JSON.stringify(job!.data)).not.to.include('xxxx');
         const live = new LiveStream({ keys: fixture.keys });
         const stored = await live.read(redis.client, 'high', data.partition, '0-0', 10);
-        expect(stored.map((e) => e.message)).to.deep.equal(data.messages);
-        // The job once more (its worker died before completing it): on the socket, nothing twice.
+        expect(stored).to.have.length(1);
+        expect(stored[0]!.message).to.include('x'.repeat(2000));
+        expect(await redis.client.exists(data.staged), 'moved, not copied').to.equal(0);
+        // The job once more (its worker died before completing it): nothing more on the stream or the socket.
         await queue.add('web', data, { jobId: 'again' });
+        await eventually(async () => expect(await (await queue.getJob('again'))?.isCompleted()).to.equal(true));
+        expect(await live.read(redis.client, 'high', data.partition, '0-0', 10)).to.have.length(1);
         await fixture.accept([{ id: 'marker', accountId: 'acct' }]);
         await eventually(() => expect(web.map((n) => n.id)).to.include('marker'));
         expect(web.map((n) => n.id)).to.deep.equal(['first', 'marker']);

@@ -2,7 +2,12 @@ import type { Priority } from '@herald/contracts';
 import { RedisScript } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 
-const appendLive = RedisScript.fromFile(new URL('../lua/', import.meta.url), 'append-live-2');
+const lua = new URL('../lua/', import.meta.url);
+const stageLive = RedisScript.fromFile(lua, 'stage-live-1');
+const appendStaged = RedisScript.fromFile(lua, 'append-staged-3');
+
+/** A staged list waits for its job as long as a failed job is kept (7 days, to be retried from the board). */
+const STAGED_TTL_MS = 7 * 24 * 3600 * 1000;
 
 /** A live message with its place in its partition's live stream. */
 export interface LiveEntry {
@@ -35,7 +40,9 @@ export interface LiveStreamOptions {
 /**
  * The live transport between the `web`/`tv` delivery and the gateway nodes: per stream
  * partition, a capped Redis stream of live messages numbered 1, 2, 3…, each also sent on the
- * partition's shard channel (SPUBLISH) as it is appended. Gateways take messages from the
+ * partition's shard channel (SPUBLISH) as it is appended. The router stages a job's messages in
+ * the partition's slot (`stage`), the delivery moves them into the stream (`appendStaged`):
+ * messages cross the network once, and jobs stay small. Gateways take messages from the
  * channel while their numbers follow on, and read the stream from their own position when they
  * do not (a message missed in transit, a lost subscription, a Redis restart): nothing in transit
  * is lost, and everything shards with the partitions (keys and channel share the partition's
@@ -49,12 +56,24 @@ export class LiveStream {
     if (!Number.isInteger(this.maxLength) || this.maxLength < 1) throw new RangeError('maxLength must be a positive integer');
   }
 
-  /** Appends live messages to a partition, in order; resolves with the last one's sequence number. */
-  async append(client: RedisClient, priority: Priority, partition: number, messages: readonly string[]): Promise<number> {
-    if (messages.length === 0) return 0;
+  /**
+   * Stages a delivery job's live messages under `key` (`keys.liveStaged`), unless a routing of
+   * the same batch staged them already. Await it before adding the job: the job may run at once.
+   */
+  async stage(client: RedisClient, key: string, messages: readonly string[]): Promise<boolean> {
+    if (messages.length === 0) return false;
+    return (await stageLive.run(client, [key], [STAGED_TTL_MS, ...messages])) === 1;
+  }
+
+  /**
+   * Moves the messages staged under `key` into the partition's live stream, in order (the
+   * delivery's part). Resolves with how many were appended: 0 when none are staged (moved by an
+   * earlier run of the job).
+   */
+  async appendStaged(client: RedisClient, priority: Priority, partition: number, key: string): Promise<number> {
     const { keys } = this.options;
     return Number(
-      await appendLive.run(client, [keys.liveStream(priority, partition), keys.liveSequence(priority, partition)], [keys.liveTail(priority, partition), this.maxLength, ...messages]),
+      await appendStaged.run(client, [key, keys.liveStream(priority, partition), keys.liveSequence(priority, partition)], [keys.liveTail(priority, partition), this.maxLength]),
     );
   }
 

@@ -60,6 +60,12 @@ export interface KeyBuilder {
    * read by every gateway node from its own position.
    */
   liveStream(priority: Priority, partition: number): string;
+  /**
+   * List of the live messages of one `web`/`tv` delivery job (router batch `batch`), staged by
+   * the router in the partition's slot; the delivery moves them into the live stream and
+   * deletes the list.
+   */
+  liveStaged(priority: Priority, partition: number, batch: string, platform: Platform): string;
   /** Counter of the live messages ever appended to a partition's live stream (their sequence numbers). */
   liveSequence(priority: Priority, partition: number): string;
   /**
@@ -125,6 +131,7 @@ export function createKeys(prefix: string): KeyBuilder {
     deadLetters: (priority, partition) => `${partitionTag(priority, partition)}:dead`,
     deliveryQueue: (platform, priority) => `deliver-${platform}-${priority}`,
     liveStream: (priority, partition) => `${partitionTag(priority, partition)}:live`,
+    liveStaged: (priority, partition, batch, platform) => `${partitionTag(priority, partition)}:live-staged:${batch}:${platform}`,
     liveSequence: (priority, partition) => `${partitionTag(priority, partition)}:live-seq`,
     liveTail: (priority, partition) => `${partitionTag(priority, partition)}:live-tail`,
     devices: (accountId) => `${accountTag(accountId)}:devices`,

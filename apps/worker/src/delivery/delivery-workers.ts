@@ -59,10 +59,9 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
   const deliverToSockets = async (platform: Platform, job: Job): Promise<void> => {
     const parsed = SocketDeliveryJobSchema.safeParse(job.data);
     if (!parsed.success) throw new Error(`job ${job.id} is not a ${platform} delivery job`);
-    const { priority, partition, messages, items } = parsed.data;
-    // A job run again (its worker died before completing it) appends its messages again: the
-    // gateways drop what they delivered already (a device's cursor only moves forward).
-    await options.live.append(options.redis, priority, partition, messages);
+    const { priority, partition, staged, items } = parsed.data;
+    // A job run again (its worker died before completing it) finds its messages moved already.
+    await options.live.appendStaged(options.redis, priority, partition, staged);
     const at = now();
     let pushes = 0;
     // The labelled child once per job, not a label look-up per notification.

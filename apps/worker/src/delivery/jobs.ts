@@ -21,17 +21,17 @@ export const SocketItemSchema = z.object({
 export type SocketItem = z.infer<typeof SocketItemSchema>;
 
 /**
- * A `web` or `tv` delivery job: the live messages of one router batch for one platform, which
- * the delivery appends to the batch's partition's live stream (`@herald/live`), in order. The
- * router encodes each notification once; the job carries the messages as text, so nothing
- * parses them again before the gateways.
+ * A `web` or `tv` delivery job: the live pushes of one router batch for one platform. The
+ * router encodes each notification once and stages the live messages in the partition's slot
+ * (`staged`, see `keys.liveStaged`); the delivery moves them into the partition's live stream
+ * (`@herald/live`) inside Redis. So the job stays small and the messages cross the network once.
  */
 export const SocketDeliveryJobSchema = z.object({
   /** The stream partition the router batch came from: its live stream is the one appended to. */
   priority: PrioritySchema,
   partition: z.number().int().nonnegative(),
-  /** LiveMessage JSON, in order. */
-  messages: z.array(z.string().min(2)).min(1),
+  /** The key of the job's staged live messages. */
+  staged: z.string().min(1),
   items: z.array(SocketItemSchema),
   /** The trace hash a delivery that failed for good is recorded in. */
   traceKey: z.string().optional(),

@@ -5,6 +5,7 @@ import type { AcceptedEvent, DeviceRecord, Platform, Priority, RoutingVerdict, T
 import type { DeviceRegistry, Presence } from '@herald/devices';
 import { toNotification } from '@herald/history';
 import type { History, HistoryEntry } from '@herald/history';
+import type { LiveStream } from '@herald/live';
 import type { Logger } from '@herald/observability';
 import { RedisScript, RedisTimeBuckets } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
@@ -37,6 +38,8 @@ export interface BatchRouterDeps {
   history: History;
   /** The delivery queues of the priority this router routes. */
   queues: DeliveryQueues;
+  /** Where web/TV jobs' live messages are staged for the delivery to move into the live streams. */
+  live: LiveStream;
   metrics: WorkerMetrics;
   logger: Logger;
   /** Writes each event's verdicts to its trace and to the live tap. */
@@ -293,15 +296,17 @@ export class BatchRouter {
       removeOnComplete: JOB_RETENTION.completed,
       removeOnFail: JOB_RETENTION.failed,
     });
-    const { queues } = this.deps;
+    const { queues, keys, live, redis } = this.deps;
     const adds: Promise<unknown>[] = [];
     for (const platform of ['web', 'tv'] as const) {
       const { items, pushes } = socket[platform];
       if (items.length === 0) continue;
       // The gateways record what they send live in the batch's trace hash (one write per message).
       const messages = encodeLiveMessages(pushes, this.deps.traces.buckets.enabled ? traceKey : undefined);
-      const job: SocketDeliveryJob = { priority, partition, messages, items, traceKey, batch };
-      adds.push(queues[platform].add(platform, job, options(platform)));
+      const staged = keys.liveStaged(priority, partition, batch, platform);
+      const job: SocketDeliveryJob = { priority, partition, staged, items, traceKey, batch };
+      // Staged before the job exists (the job may run at once, on any worker).
+      adds.push(live.stage(redis, staged, messages).then(() => queues[platform].add(platform, job, options(platform))));
     }
     for (const platform of ['ios', 'android'] as const) {
       if (signals[platform].size > 0) adds.push(queues[platform].add(platform, { signals: [...signals[platform].values()], traceKey, batch }, options(platform)));
