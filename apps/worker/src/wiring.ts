@@ -18,15 +18,15 @@ import { TraceBuckets, TraceRecorder } from '@herald/trace';
 import type { WorkerDeps } from './app.js';
 import { createDeliveryWorkers } from './delivery/delivery-workers.js';
 import { LogPushProvider, WebhookPushProvider } from './delivery/push-providers.js';
-import type { PushProvider } from './delivery/push-providers.js';
+import type { PushProvider, PushProviders } from './delivery/push-providers.js';
 import { BatchRouter } from './router/batch-router.js';
 import type { DeliveryQueues } from './router/batch-router.js';
 import { Router } from './router/router.js';
 import { createWorkerMetrics } from './worker-metrics.js';
 
 export interface WorkerWiringOverrides {
-  /** Replaces the configured push provider (tests). */
-  push?: PushProvider;
+  /** Replaces the configured push providers (tests): one for both mobile platforms, or one each. */
+  push?: PushProvider | PushProviders;
   workerId?: string;
   logger?: Logger;
   /** XREADGROUP BLOCK time (default 1000 ms). */
@@ -75,6 +75,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
     ]),
   ) as Record<Priority, DeliveryQueues>;
 
+  const deviceTokens = new DeviceTokens({ secret: config.deviceSecret, ttlSeconds: config.deviceTokenTtlSeconds });
   const traceBuckets = new TraceBuckets(keys, config.traceWindowMs);
   const tracesOf = (priority: Priority) => new TraceRecorder(laneOf(priority).redis, keys, traceBuckets);
   const roles = new Set(config.worker.roles);
@@ -85,7 +86,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
       redis: lane,
       keys,
       catalog,
-      devices: new DeviceRegistry({ redis: lane, keys, tokens: new DeviceTokens({ secret: config.deviceSecret, ttlSeconds: config.deviceTokenTtlSeconds }) }),
+      devices: new DeviceRegistry({ redis: lane, keys, tokens: deviceTokens }),
       presence: new Presence({ redis: lane, keys }),
       history: new History({ redis: lane, keys, maxLength: config.history.maxLength, retentionMs: config.history.retentionMs, dedupWindowMs: config.dedupWindowMs }),
       queues: queues[priority],
@@ -119,7 +120,14 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
         logger,
       });
 
-  const push = roles.has('delivery') ? (overrides.push ?? pushProvider(config, logger)) : undefined;
+  const pushOverride = overrides.push;
+  const push: PushProviders | undefined = !roles.has('delivery')
+    ? undefined
+    : pushOverride === undefined
+      ? { ios: pushProvider(config, logger), android: pushProvider(config, logger) }
+      : 'send' in pushOverride
+        ? { ios: pushOverride, android: pushOverride }
+        : pushOverride;
   const deliveryWorkers = push === undefined
     ? []
     : config.worker.priorities.flatMap((priority) =>
@@ -129,6 +137,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
           priorities: [priority],
           redis: laneOf(priority).redis,
           push,
+          registry: new DeviceRegistry({ redis: laneOf(priority).redis, keys, tokens: deviceTokens }),
           concurrency: config.worker.deliveryConcurrency,
           metrics,
           logger,
@@ -146,6 +155,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
     metrics: registry,
     close: async () => {
       await Promise.all(Object.values(queues).flatMap((byPlatform) => Object.values(byPlatform).map((queue) => queue.close())));
+      await Promise.all([...new Set(push === undefined ? [] : [push.ios, push.android])].map((provider) => provider.close?.()));
       await Promise.all(connections.map((connection) => closeRedis(connection)));
     },
   };

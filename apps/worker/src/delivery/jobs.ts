@@ -109,6 +109,28 @@ export const PushSignalSchema = z.object({
 });
 export type PushSignal = z.infer<typeof PushSignalSchema>;
 
+/**
+ * What earlier attempts of a push job got done, kept in the job (`job.updateData`) so that a
+ * retry resends only to the devices still owed a signal, never to one already signalled.
+ */
+export const PushProgressSchema = z.object({
+  /** Indices in `signals` of the devices finished with: signalled, token dropped, or without a token. */
+  done: z.array(z.number().int().nonnegative()),
+});
+export type PushProgress = z.infer<typeof PushProgressSchema>;
+
 /** An `ios` or `android` delivery job: signals, at most one per device. */
-export const PushDeliveryJobSchema = z.object({ signals: z.array(PushSignalSchema), traceKey: z.string().optional(), batch: z.string().optional() });
+export const PushDeliveryJobSchema = z.object({
+  signals: z.array(PushSignalSchema),
+  traceKey: z.string().optional(),
+  batch: z.string().optional(),
+  progress: PushProgressSchema.optional(),
+});
 export type PushDeliveryJob = z.infer<typeof PushDeliveryJobSchema>;
+
+/**
+ * The BullMQ backoff of push jobs: exponential from 0.5 s like the others, but never sooner
+ * than the Retry-After a provider asked for (a strategy of the delivery workers, see
+ * `pushBackoffStrategy`). NEVER RENAME: queued jobs carry the type name.
+ */
+export const PUSH_BACKOFF = { type: 'push-retry-after', delay: 500 } as const;
