@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Logger } from '@herald/observability';
 import type { MobilePlatform, PushOutcome, PushProvider, TokenSignal } from '../push-providers.js';
 import { Limiter } from './limiter.js';
+import { jsonOrUndefined } from './json.js';
 import { retryAfterMs } from './retry-after.js';
 
 /** APNs refuses a provider token older than an hour; one is minted again after this. */
@@ -111,7 +112,7 @@ export class ApnsProvider implements PushProvider {
       return { status: 'retry', reason: `APNs: ${error instanceof Error ? error.message : String(error)}` };
     }
     if (answer.status === 200) return { status: 'sent' };
-    const parsed = ApnsErrorSchema.safeParse(safeJson(answer.body));
+    const parsed = ApnsErrorSchema.safeParse(jsonOrUndefined(answer.body));
     const reason = parsed.success ? parsed.data.reason : `status ${answer.status}`;
     if (answer.status === 410 || (answer.status === 400 && reason === 'BadDeviceToken')) return { status: 'dead_token', reason };
     if (answer.status === 403 && reason === 'ExpiredProviderToken') this.expireToken(jwt);
@@ -207,13 +208,5 @@ export class ApnsProvider implements PushProvider {
       });
       stream.end(body);
     });
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }
