@@ -3,7 +3,6 @@ import { hostname } from 'node:os';
 import { Queue } from 'bullmq';
 import { loadCatalog } from '@herald/catalog';
 import type { EventCatalog } from '@herald/catalog';
-import { ConfigError } from '@herald/config';
 import type { HeraldConfig } from '@herald/config';
 import { PLATFORMS, PRIORITIES } from '@herald/contracts';
 import type { Priority } from '@herald/contracts';
@@ -17,7 +16,7 @@ import type { RedisClient } from '@herald/redis';
 import { TraceBuckets, TraceRecorder } from '@herald/trace';
 import type { WorkerDeps } from './app.js';
 import { createDeliveryWorkers } from './delivery/delivery-workers.js';
-import { LogPushProvider, WebhookPushProvider } from './delivery/push-providers.js';
+import { createPushProviders } from './delivery/push/create-providers.js';
 import type { PushProvider, PushProviders } from './delivery/push-providers.js';
 import { BatchRouter } from './router/batch-router.js';
 import type { DeliveryQueues } from './router/batch-router.js';
@@ -29,15 +28,10 @@ export interface WorkerWiringOverrides {
   push?: PushProvider | PushProviders;
   workerId?: string;
   logger?: Logger;
+  /** Certificates the APNs provider trusts besides the system's (tests, against a local stand-in). */
+  apnsCa?: string;
   /** XREADGROUP BLOCK time (default 1000 ms). */
   blockMs?: number;
-}
-
-function pushProvider(config: HeraldConfig, logger: Logger): PushProvider {
-  const { provider, webhookUrl, webhookTimeoutMs } = config.worker.push;
-  if (provider === 'log') return new LogPushProvider(logger);
-  if (webhookUrl === undefined) throw new ConfigError('HERALD_PUSH_PROVIDER=webhook needs HERALD_PUSH_WEBHOOK_URL.');
-  return new WebhookPushProvider({ url: webhookUrl, timeoutMs: webhookTimeoutMs });
 }
 
 /** Everything the worker needs, built from the config and a Redis URL. */
@@ -47,6 +41,17 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
   const registry = createMetricsRegistry('worker');
   const metrics = createWorkerMetrics(registry);
   const workerId = overrides.workerId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  // Built first: a key file that cannot be read stops the worker before it connects anywhere.
+  // config.worker.push is there exactly when this process runs the delivery role.
+  const pushConfig = config.worker.push;
+  const pushOverride = overrides.push;
+  const push: PushProviders | undefined = pushConfig === undefined
+    ? undefined
+    : pushOverride === undefined
+      ? createPushProviders(pushConfig, { logger, apnsCa: overrides.apnsCa })
+      : 'send' in pushOverride
+        ? { ios: pushOverride, android: pushOverride }
+        : pushOverride;
   const connections: RedisClient[] = [];
   const connect = (name: string, blocking = false) => {
     const client = createRedis({ url: redisUrl, name, blocking, autoPipelining: !blocking, logger });
@@ -120,14 +125,6 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
         logger,
       });
 
-  const pushOverride = overrides.push;
-  const push: PushProviders | undefined = !roles.has('delivery')
-    ? undefined
-    : pushOverride === undefined
-      ? { ios: pushProvider(config, logger), android: pushProvider(config, logger) }
-      : 'send' in pushOverride
-        ? { ios: pushOverride, android: pushOverride }
-        : pushOverride;
   const deliveryWorkers = push === undefined
     ? []
     : config.worker.priorities.flatMap((priority) =>
