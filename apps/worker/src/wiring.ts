@@ -16,6 +16,7 @@ import type { RedisClient } from '@herald/redis';
 import { TraceBuckets, TraceRecorder } from '@herald/trace';
 import type { WorkerDeps } from './app.js';
 import { createDeliveryWorkers } from './delivery/delivery-workers.js';
+import { PushCoalescer } from './delivery/push/coalescer.js';
 import { createPushProviders } from './delivery/push/create-providers.js';
 import type { PushProvider, PushProviders } from './delivery/push-providers.js';
 import { BatchRouter } from './router/batch-router.js';
@@ -135,6 +136,9 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
           redis: laneOf(priority).redis,
           push,
           registry: new DeviceRegistry({ redis: laneOf(priority).redis, keys, tokens: deviceTokens }),
+          pushCoalescing: pushConfig === undefined || pushConfig.coalesceMs === 0
+            ? undefined
+            : { coalescer: new PushCoalescer({ redis: laneOf(priority).redis, keys, windowMs: pushConfig.coalesceMs }), queue: (platform, p) => queues[p][platform] },
           concurrency: config.worker.deliveryConcurrency,
           metrics,
           logger,

@@ -39,7 +39,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     }),
     deliveries: new Counter({
       name: 'herald_deliveries_total',
-      help: 'Notifications emitted (web, tv) or push signals (ios, android), by outcome: emitted, sent, failed (retried), dead_token, no_token',
+      help: 'Notifications emitted (web, tv) or push signals (ios, android), by outcome: emitted, sent, failed (retried), dead_token, no_token, coalesced (held for the window\'s trailing signal)',
       labelNames: ['platform', 'outcome'],
       registers: [registry],
     }),

@@ -56,7 +56,8 @@ describe('config', () => {
   });
 
   it("chooses each mobile platform's push provider, HERALD_PUSH_PROVIDER being the default of both", () => {
-    expect(loadConfig({}, 'worker').worker.push).to.deep.include({ ios: { provider: 'log' }, android: { provider: 'log' }, timeoutMs: 5000, concurrency: 100 });
+    expect(loadConfig({}, 'worker').worker.push).to.deep.equal({ ios: { provider: 'log' }, android: { provider: 'log' }, timeoutMs: 5000, concurrency: 100, coalesceMs: 1000 });
+    expect(loadConfig({ HERALD_PUSH_COALESCE_MS: '0' }, 'worker').worker.push?.coalesceMs).to.equal(0);
     const apns = { HERALD_APNS_KEY_FILE: '/keys/apns.p8', HERALD_APNS_KEY_ID: 'ABC123DEFG', HERALD_APNS_TEAM_ID: 'TEAM123456', HERALD_APNS_TOPIC: 'com.example.app' };
     const push = loadConfig({ ...apns, HERALD_PUSH_PROVIDER: 'fcm', HERALD_PUSH_PROVIDER_IOS: 'apns', HERALD_FCM_SERVICE_ACCOUNT_FILE: '/keys/fcm.json' }, 'worker').worker.push;
     expect(push?.ios).to.deep.equal({ provider: 'apns', keyFile: '/keys/apns.p8', keyId: 'ABC123DEFG', teamId: 'TEAM123456', topic: 'com.example.app', url: 'https://api.push.apple.com' });

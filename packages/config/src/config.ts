@@ -105,6 +105,7 @@ const EnvSchema = z.object({
   HERALD_PUSH_WEBHOOK_TIMEOUT_MS: positiveInt(5_000),
   HERALD_PUSH_TIMEOUT_MS: positiveInt(5_000),
   HERALD_PUSH_CONCURRENCY: positiveInt(100),
+  HERALD_PUSH_COALESCE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   HERALD_APNS_KEY_FILE: z.string().min(1).optional(),
   HERALD_APNS_KEY_ID: appleId('key id').optional(),
   HERALD_APNS_TEAM_ID: appleId('team id').optional(),
@@ -210,6 +211,11 @@ export interface PushConfig {
   timeoutMs: number;
   /** APNs and FCM requests in flight at most, per platform. */
   concurrency: number;
+  /**
+   * At most one signal per device per this many ms when events of its account arrive together;
+   * what comes during the window is sent, newest cursor, when it ends. 0: every signal at once.
+   */
+  coalesceMs: number;
 }
 
 export interface GatewayConfig {
@@ -294,7 +300,7 @@ function pushConfig(vars: EnvVars): PushConfig {
   if (typeof ios === 'string' || typeof android === 'string') {
     throw new ConfigError(`Push providers are not fully configured:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }
-  return { ios, android, timeoutMs: vars.HERALD_PUSH_TIMEOUT_MS, concurrency: vars.HERALD_PUSH_CONCURRENCY };
+  return { ios, android, timeoutMs: vars.HERALD_PUSH_TIMEOUT_MS, concurrency: vars.HERALD_PUSH_CONCURRENCY, coalesceMs: vars.HERALD_PUSH_COALESCE_MS };
 }
 
 function parseOrigins(raw: string | undefined): string[] | undefined {

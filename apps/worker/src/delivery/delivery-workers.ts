@@ -9,7 +9,7 @@ import type { WorkerMetrics } from '../worker-metrics.js';
 import { PushDeliveryJobSchema, readSocketDeliveryJob } from './jobs.js';
 import { liveBatches } from './live-batches.js';
 import { createPushDelivery, pushBackoffStrategy } from './push/push-delivery.js';
-import type { PushTokenRegistry } from './push/push-delivery.js';
+import type { PushCoalescing, PushTokenRegistry } from './push/push-delivery.js';
 import type { PushProviders } from './push-providers.js';
 
 export interface DeliveryWorkersOptions {
@@ -23,6 +23,8 @@ export interface DeliveryWorkersOptions {
   push: PushProviders;
   /** Where the push delivery drops the tokens a provider reports dead. */
   registry: PushTokenRegistry;
+  /** One push signal per device per window; absent: every signal at once. */
+  pushCoalescing?: PushCoalescing | undefined;
   concurrency: number;
   metrics: WorkerMetrics;
   logger: Logger;
@@ -85,7 +87,7 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
     await tracePush(data, platform);
   };
 
-  const deliverToPush = createPushDelivery({ providers: options.push, registry: options.registry, metrics, logger, trace: tracePush, now });
+  const deliverToPush = createPushDelivery({ providers: options.push, registry: options.registry, coalescing: options.pushCoalescing, metrics, logger, trace: tracePush, now });
 
   return options.priorities.flatMap((priority) => PLATFORMS.map((platform) => {
     const worker = new Worker(

@@ -114,8 +114,14 @@ export type PushSignal = z.infer<typeof PushSignalSchema>;
  * retry resends only to the devices still owed a signal, never to one already signalled.
  */
 export const PushProgressSchema = z.object({
-  /** Indices in `signals` of the devices finished with: signalled, token dropped, or without a token. */
+  /** Indices in `signals` of the devices finished with: signalled, token dropped, without a token, or held by their coalescing window. */
   done: z.array(z.number().int().nonnegative()),
+  /**
+   * Signals past the coalescing gate and not delivered yet, by index in `signals`: what to send
+   * (the gate may have handed over a newer held signal). A retry sends them without asking the
+   * gate again, which would hold them in the window their first attempt opened.
+   */
+  cleared: z.record(z.string().regex(/^\d+$/), PushSignalSchema).optional(),
 });
 export type PushProgress = z.infer<typeof PushProgressSchema>;
 
@@ -125,6 +131,12 @@ export const PushDeliveryJobSchema = z.object({
   traceKey: z.string().optional(),
   batch: z.string().optional(),
   progress: PushProgressSchema.optional(),
+  /**
+   * Set on a coalescing window's trailing job: the device whose held signal it sends once the
+   * window is over (its `signals` stay empty until it takes that signal), and the priority of
+   * the queue it is in.
+   */
+  trailing: z.object({ accountId: AccountIdSchema, deviceId: DeviceIdSchema, priority: PrioritySchema }).optional(),
 });
 export type PushDeliveryJob = z.infer<typeof PushDeliveryJobSchema>;
 

@@ -1,9 +1,11 @@
-import type { Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
+import type { Priority } from '@herald/contracts';
 import type { Logger } from '@herald/observability';
 import type { WorkerMetrics } from '../../worker-metrics.js';
-import { PUSH_BACKOFF, PushDeliveryJobSchema } from '../jobs.js';
-import type { PushDeliveryJob, PushSignal } from '../jobs.js';
+import { JOB_RETENTION, PUSH_BACKOFF, PushDeliveryJobSchema } from '../jobs.js';
+import type { PushDeliveryJob } from '../jobs.js';
 import type { MobilePlatform, PushOutcome, PushProviders, TokenSignal } from '../push-providers.js';
+import type { PushCoalescer } from './coalescer.js';
 
 /** Longest Retry-After honoured: past it a job waits this long (a provider asking for hours is down). */
 const MAX_RETRY_AFTER_MS = 15 * 60_000;
@@ -43,14 +45,27 @@ export interface PushDeliveryOptions {
   logger: Logger;
   /** Records the job's pushes in its events' traces (best effort). */
   trace: (data: PushDeliveryJob, platform: MobilePlatform) => Promise<void>;
+  /** One signal per device per window (`HERALD_PUSH_COALESCE_MS`); absent: every signal goes at once. */
+  coalescing?: PushCoalescing | undefined;
   now: () => number;
 }
+
+export interface PushCoalescing {
+  coalescer: PushCoalescer;
+  /** The delivery queue a platform's trailing jobs of a priority go to (their own). */
+  queue: (platform: MobilePlatform, priority: Priority) => Queue;
+}
+
+/** The device a trailing job sends the held signal of. */
+type TrailingDevice = NonNullable<PushDeliveryJob['trailing']>;
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
  * The `ios`/`android` delivery of one job: each device with a push token gets its signal through
- * the platform's provider; a device without one gets nothing (it pulls). A token the provider
+ * the platform's provider; a device without one gets nothing (it pulls). With coalescing, a
+ * device signalled less than a window ago has its signal held instead, and sent (the newest
+ * held) by the window's trailing job, a job of this queue too (see PushCoalescer). A token the provider
  * reports dead is dropped from the device at once and not retried. Devices the provider could
  * not reach this time (429, 5xx, timeouts) make the job throw a PushRetryError after it has
  * recorded, in the job, which devices are done: BullMQ retries the job after the backoff, and
@@ -58,7 +73,7 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
  * delivery does.
  */
 export function createPushDelivery(options: PushDeliveryOptions): (platform: MobilePlatform, job: Job) => Promise<void> {
-  const { providers, registry, metrics, logger, now } = options;
+  const { providers, registry, metrics, logger, now, coalescing } = options;
 
   const dropToken = async (platform: MobilePlatform, signal: TokenSignal, reason: string): Promise<PushOutcome> => {
     metrics.pushDeadTokens.inc({ platform, provider: providers[platform].name });
@@ -72,14 +87,90 @@ export function createPushDelivery(options: PushDeliveryOptions): (platform: Mob
     }
   };
 
+  /** Makes sure a held signal's window has its trailing job (one per window: deduplicated by the window id). */
+  const scheduleTrailing = async (platform: MobilePlatform, device: TrailingDevice, windowId: string, delayMs: number, attempts: number, dedupSuffix = '') => {
+    if (coalescing === undefined) return;
+    const data: PushDeliveryJob = { signals: [], trailing: device };
+    await coalescing.queue(platform, device.priority).add(`${platform}-trailing`, data, {
+      delay: delayMs,
+      deduplication: { id: `push-window:${windowId}${dedupSuffix}` },
+      attempts,
+      backoff: PUSH_BACKOFF,
+      removeOnComplete: JOB_RETENTION.completed,
+      removeOnFail: JOB_RETENTION.failed,
+    });
+  };
+
+  /**
+   * A trailing job's first step: take the device's held signal once its window is over. Answers
+   * the job's data with that signal to send, or undefined when there is nothing to send now.
+   */
+  const takeHeld = async (platform: MobilePlatform, job: Job, data: PushDeliveryJob, device: TrailingDevice): Promise<PushDeliveryJob | undefined> => {
+    if (coalescing === undefined) return undefined;
+    const verdict = await coalescing.coalescer.trailing(device.accountId, device.deviceId);
+    if (verdict.verdict === 'none') return undefined;
+    if (verdict.verdict === 'wait') {
+      // Early (clocks), or a new window opened since: come back when that one ends. A new
+      // deduplication id, since this job's own one stands until it completes.
+      await scheduleTrailing(platform, device, verdict.windowId, verdict.delayMs, job.opts.attempts ?? 1, `:after:${job.id ?? ''}`);
+      return undefined;
+    }
+    const taken: PushDeliveryJob = { ...data, signals: [verdict.signal], progress: { done: [], cleared: { 0: verdict.signal } } };
+    // Kept at once: the held signal is no longer in Redis, so a retry must find it here.
+    await job.updateData(taken);
+    return taken;
+  };
+
   return async (platform, job) => {
-    const data = PushDeliveryJobSchema.parse(job.data);
+    let data = PushDeliveryJobSchema.parse(job.data);
+    if (data.trailing !== undefined && data.signals.length === 0) {
+      const taken = await takeHeld(platform, job, data, data.trailing);
+      if (taken === undefined) return;
+      data = taken;
+    }
     const provider = providers[platform];
     const done = new Set(data.progress?.done ?? []);
-    const owed: { index: number; signal: TokenSignal }[] = [];
+    const cleared = new Map(Object.entries(data.progress?.cleared ?? {}).map(([index, signal]) => [Number(index), signal]));
+    const retries: { reason: string; retryAfterMs?: number | undefined }[] = [];
     let withoutToken = 0;
-    data.signals.forEach((signal: PushSignal, index) => {
-      if (done.has(index)) return;
+    let held = 0;
+
+    // The coalescing gate, for the signals with a token that have not passed it yet.
+    const gated = data.signals.flatMap((signal, index) => {
+      if (done.has(index) || cleared.has(index)) return [];
+      if (signal.pushToken === undefined) {
+        withoutToken++;
+        done.add(index);
+        return [];
+      }
+      if (coalescing === undefined) {
+        cleared.set(index, signal);
+        return [];
+      }
+      return [{ index, signal }];
+    });
+    const coalescer = coalescing?.coalescer;
+    if (coalescer !== undefined) await Promise.all(
+      gated.map(async ({ index, signal }) => {
+        try {
+          const admission = await coalescer.admit(signal);
+          if (admission.verdict === 'send') {
+            cleared.set(index, admission.signal);
+            return;
+          }
+          await scheduleTrailing(platform, { accountId: signal.accountId, deviceId: signal.deviceId, priority: signal.priority }, admission.windowId, admission.delayMs, job.opts.attempts ?? 1);
+          held++;
+          done.add(index);
+        } catch (error) {
+          // Held or not, the retry asks the gate again; a held signal's trailing job is made then.
+          retries.push({ reason: `coalescing: ${messageOf(error)}` });
+        }
+      }),
+    );
+
+    const owed: { index: number; signal: TokenSignal }[] = [];
+    for (const [index, signal] of [...cleared].sort(([a], [b]) => a - b)) {
+      if (done.has(index)) continue;
       const { pushToken } = signal;
       if (pushToken === undefined) {
         withoutToken++;
@@ -87,7 +178,7 @@ export function createPushDelivery(options: PushDeliveryOptions): (platform: Mob
       } else {
         owed.push({ index, signal: { ...signal, pushToken } });
       }
-    });
+    }
 
     let outcomes: PushOutcome[];
     try {
@@ -99,7 +190,6 @@ export function createPushDelivery(options: PushDeliveryOptions): (platform: Mob
       for (let i = 0; i < owed.length; i++) outcomes.push({ status: 'retry', reason });
     }
 
-    const retries: { reason: string; retryAfterMs?: number | undefined }[] = [];
     let sent = 0;
     let dead = 0;
     const at = now();
@@ -125,10 +215,12 @@ export function createPushDelivery(options: PushDeliveryOptions): (platform: Mob
     if (sent > 0) metrics.deliveries.inc({ platform, outcome: 'sent' }, sent);
     if (dead > 0) metrics.deliveries.inc({ platform, outcome: 'dead_token' }, dead);
     if (withoutToken > 0) metrics.deliveries.inc({ platform, outcome: 'no_token' }, withoutToken);
+    if (held > 0) metrics.deliveries.inc({ platform, outcome: 'coalesced' }, held);
     if (retries.length > 0) {
       metrics.deliveries.inc({ platform, outcome: 'failed' }, retries.length);
-      // Kept before throwing, so the retry skips the devices done now.
-      await job.updateData({ ...data, progress: { done: [...done].sort((a, b) => a - b) } } satisfies PushDeliveryJob);
+      // Kept before throwing, so the retry skips the devices done now and sends the cleared ones as they are.
+      const stillCleared = Object.fromEntries([...cleared].filter(([index]) => !done.has(index)).map(([index, signal]) => [String(index), signal]));
+      await job.updateData({ ...data, progress: { done: [...done].sort((a, b) => a - b), cleared: stillCleared } } satisfies PushDeliveryJob);
       const reasons = [...new Set(retries.map((r) => r.reason))];
       const retryAfter = retries.reduce<number | undefined>((max, r) => (r.retryAfterMs === undefined ? max : Math.max(max ?? 0, r.retryAfterMs)), undefined);
       throw new PushRetryError(`${retries.length} of ${data.signals.length} push signals not delivered (${reasons.slice(0, 3).join('; ')}); retrying them`, retryAfter);
