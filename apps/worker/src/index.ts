@@ -3,7 +3,7 @@ export type { HeraldWorker, WorkerDeps } from './app.js';
 export { createWorkerDeps } from './wiring.js';
 export type { WorkerWiringOverrides } from './wiring.js';
 export { LogPushProvider, WebhookPushProvider } from './delivery/push-providers.js';
-export type { PushProvider } from './delivery/push-providers.js';
+export type { MobilePlatform, PushOutcome, PushProvider, PushProviders, TokenSignal } from './delivery/push-providers.js';
 export { PushDeliveryJobSchema, PushSignalSchema, SocketDeliveryJobSchema } from './delivery/jobs.js';
 export type { PushDeliveryJob, PushSignal, SocketDeliveryJob } from './delivery/jobs.js';
 export { isStale, resolveTargets } from './router/gates.js';

@@ -3,7 +3,6 @@ import { hostname } from 'node:os';
 import { Queue } from 'bullmq';
 import { loadCatalog } from '@herald/catalog';
 import type { EventCatalog } from '@herald/catalog';
-import { ConfigError } from '@herald/config';
 import type { HeraldConfig } from '@herald/config';
 import { PLATFORMS, PRIORITIES } from '@herald/contracts';
 import type { Priority } from '@herald/contracts';
@@ -18,27 +17,23 @@ import type { RedisClient } from '@herald/redis';
 import { TraceBuckets, TraceRecorder } from '@herald/trace';
 import type { WorkerDeps } from './app.js';
 import { createDeliveryWorkers } from './delivery/delivery-workers.js';
-import { LogPushProvider, WebhookPushProvider } from './delivery/push-providers.js';
-import type { PushProvider } from './delivery/push-providers.js';
+import { PushCoalescer } from './delivery/push/coalescer.js';
+import { createPushProviders } from './delivery/push/create-providers.js';
+import type { PushProvider, PushProviders } from './delivery/push-providers.js';
 import { BatchRouter } from './router/batch-router.js';
 import type { DeliveryQueues } from './router/batch-router.js';
 import { Router } from './router/router.js';
 import { createWorkerMetrics } from './worker-metrics.js';
 
 export interface WorkerWiringOverrides {
-  /** Replaces the configured push provider (tests). */
-  push?: PushProvider;
+  /** Replaces the configured push providers (tests): one for both mobile platforms, or one each. */
+  push?: PushProvider | PushProviders;
   workerId?: string;
   logger?: Logger;
+  /** Certificates the APNs provider trusts besides the system's (tests, against a local stand-in). */
+  apnsCa?: string;
   /** XREADGROUP BLOCK time (default 1000 ms). */
   blockMs?: number;
-}
-
-function pushProvider(config: HeraldConfig, logger: Logger): PushProvider {
-  const { provider, webhookUrl, webhookTimeoutMs } = config.worker.push;
-  if (provider === 'log') return new LogPushProvider(logger);
-  if (webhookUrl === undefined) throw new ConfigError('HERALD_PUSH_PROVIDER=webhook needs HERALD_PUSH_WEBHOOK_URL.');
-  return new WebhookPushProvider({ url: webhookUrl, timeoutMs: webhookTimeoutMs });
 }
 
 /** Everything the worker needs, built from the config and a Redis URL. */
@@ -48,6 +43,17 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
   const registry = createMetricsRegistry('worker');
   const metrics = createWorkerMetrics(registry);
   const workerId = overrides.workerId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  // Built first: a key file that cannot be read stops the worker before it connects anywhere.
+  // config.worker.push is there exactly when this process runs the delivery role.
+  const pushConfig = config.worker.push;
+  const pushOverride = overrides.push;
+  const push: PushProviders | undefined = pushConfig === undefined
+    ? undefined
+    : pushOverride === undefined
+      ? createPushProviders(pushConfig, { logger, apnsCa: overrides.apnsCa })
+      : 'send' in pushOverride
+        ? { ios: pushOverride, android: pushOverride }
+        : pushOverride;
   const connections: RedisClient[] = [];
   const connect = (name: string, blocking = false) => {
     const client = createRedis({ url: redisUrl, name, blocking, autoPipelining: !blocking, logger });
@@ -77,6 +83,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
   ) as Record<Priority, DeliveryQueues>;
 
   const live = new LiveStream({ keys, maxLength: config.liveStreamLength });
+  const deviceTokens = new DeviceTokens({ secret: config.deviceSecret, ttlSeconds: config.deviceTokenTtlSeconds });
   const traceBuckets = new TraceBuckets(keys, config.traceWindowMs);
   const tracesOf = (priority: Priority) => new TraceRecorder(laneOf(priority).redis, keys, traceBuckets);
   const roles = new Set(config.worker.roles);
@@ -87,7 +94,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
       redis: lane,
       keys,
       catalog,
-      devices: new DeviceRegistry({ redis: lane, keys, tokens: new DeviceTokens({ secret: config.deviceSecret, ttlSeconds: config.deviceTokenTtlSeconds }) }),
+      devices: new DeviceRegistry({ redis: lane, keys, tokens: deviceTokens }),
       presence: new Presence({ redis: lane, keys }),
       history: new History({ redis: lane, keys, maxLength: config.history.maxLength, retentionMs: config.history.retentionMs, dedupWindowMs: config.dedupWindowMs }),
       queues: queues[priority],
@@ -121,7 +128,6 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
         logger,
       });
 
-  const push = roles.has('delivery') ? (overrides.push ?? pushProvider(config, logger)) : undefined;
   const deliveryWorkers = push === undefined
     ? []
     : config.worker.priorities.flatMap((priority) =>
@@ -132,6 +138,10 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
           redis: laneOf(priority).redis,
           live,
           push,
+          registry: new DeviceRegistry({ redis: laneOf(priority).redis, keys, tokens: deviceTokens }),
+          pushCoalescing: pushConfig === undefined || pushConfig.coalesceMs === 0
+            ? undefined
+            : { coalescer: new PushCoalescer({ redis: laneOf(priority).redis, keys, windowMs: pushConfig.coalesceMs }), queue: (platform, p) => queues[p][platform] },
           concurrency: config.worker.deliveryConcurrency,
           metrics,
           logger,
@@ -149,6 +159,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
     metrics: registry,
     close: async () => {
       await Promise.all(Object.values(queues).flatMap((byPlatform) => Object.values(byPlatform).map((queue) => queue.close())));
+      await Promise.all([...new Set(push === undefined ? [] : [push.ios, push.android])].map((provider) => provider.close?.()));
       await Promise.all(connections.map((connection) => closeRedis(connection)));
     },
   };

@@ -8,6 +8,7 @@ export interface WorkerMetrics {
   deadLettered: Counter<'priority' | 'reason'>;
   deliveries: Counter<'platform' | 'outcome'>;
   deliveryLatency: Histogram<'priority' | 'platform'>;
+  pushDeadTokens: Counter<'platform' | 'provider'>;
 }
 
 export function createWorkerMetrics(registry: Registry): WorkerMetrics {
@@ -38,7 +39,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     }),
     deliveries: new Counter({
       name: 'herald_deliveries_total',
-      help: 'Notifications emitted (web, tv) or signals sent (ios, android), by outcome',
+      help: 'Notifications emitted (web, tv) or push signals (ios, android), by outcome: emitted, sent, failed (retried), dead_token, no_token, coalesced (held for the window\'s trailing signal)',
       labelNames: ['platform', 'outcome'],
       registers: [registry],
     }),
@@ -47,6 +48,12 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       help: 'From acceptance by ingest to emit (web, tv) or push signal (ios, android)',
       labelNames: ['priority', 'platform'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    pushDeadTokens: new Counter({
+      name: 'herald_push_dead_tokens_total',
+      help: 'Push tokens a provider reported dead (APNs 410 / BadDeviceToken, FCM UNREGISTERED), dropped from their devices',
+      labelNames: ['platform', 'provider'],
       registers: [registry],
     }),
   };

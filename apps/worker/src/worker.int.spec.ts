@@ -7,14 +7,15 @@ import { LiveStream } from '@herald/live';
 import { useTestRedis } from '@herald/testing';
 import { EventTraces } from '@herald/trace';
 import { SocketDeliveryJobSchema, createWorker, createWorkerDeps } from './index.js';
-import type { HeraldWorker, PushProvider, PushSignal, WorkerWiringOverrides } from './index.js';
+import type { HeraldWorker, PushOutcome, PushProvider, PushSignal, WorkerWiringOverrides } from './index.js';
 import { WorkerFixture, eventually, workerConfig } from './worker.fixture.js';
 
 class RecordingPush implements PushProvider {
   readonly name = 'recording';
   readonly sent: { platform: string; signal: PushSignal }[] = [];
-  async send(platform: 'ios' | 'android', signals: readonly PushSignal[]): Promise<void> {
+  async send(platform: 'ios' | 'android', signals: readonly PushSignal[]): Promise<PushOutcome[]> {
     for (const signal of signals) this.sent.push({ platform, signal });
+    return signals.map(() => ({ status: 'sent' }));
   }
 }
 
@@ -228,7 +229,7 @@ describe('worker', function () {
     await fixture.startSockets();
     const tv = await fixture.device('acct', 'tv1', 'tv', { online: true });
     const web = await fixture.device('acct', 'web1', 'web', { online: true });
-    await fixture.device('acct', 'ios1', 'ios');
+    await fixture.device('acct', 'ios1', 'ios', { pushToken: 'ios1-token' });
     await startWorker(env);
     await fixture.accept([{ id: 'e1', accountId: 'acct' }]);
     await eventually(() => {

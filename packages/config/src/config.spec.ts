@@ -55,6 +55,33 @@ describe('config', () => {
     expect(loadConfig({ REDIS_URL: '', HERALD_PUSH_WEBHOOK_URL: '', INGEST_PORT: '' }, 'ingest').ports.ingest).to.equal(3100);
   });
 
+  it("chooses each mobile platform's push provider, HERALD_PUSH_PROVIDER being the default of both", () => {
+    expect(loadConfig({}, 'worker').worker.push).to.deep.equal({ ios: { provider: 'log' }, android: { provider: 'log' }, timeoutMs: 5000, concurrency: 100, coalesceMs: 1000 });
+    expect(loadConfig({ HERALD_PUSH_COALESCE_MS: '0' }, 'worker').worker.push?.coalesceMs).to.equal(0);
+    const apns = { HERALD_APNS_KEY_FILE: '/keys/apns.p8', HERALD_APNS_KEY_ID: 'ABC123DEFG', HERALD_APNS_TEAM_ID: 'TEAM123456', HERALD_APNS_TOPIC: 'com.example.app' };
+    const push = loadConfig({ ...apns, HERALD_PUSH_PROVIDER: 'fcm', HERALD_PUSH_PROVIDER_IOS: 'apns', HERALD_FCM_SERVICE_ACCOUNT_FILE: '/keys/fcm.json' }, 'worker').worker.push;
+    expect(push?.ios).to.deep.equal({ provider: 'apns', keyFile: '/keys/apns.p8', keyId: 'ABC123DEFG', teamId: 'TEAM123456', topic: 'com.example.app', url: 'https://api.push.apple.com' });
+    expect(push?.android).to.deep.equal({ provider: 'fcm', serviceAccountFile: '/keys/fcm.json', url: 'https://fcm.googleapis.com' });
+    const sandbox = loadConfig({ ...apns, HERALD_PUSH_PROVIDER_IOS: 'apns', HERALD_APNS_URL: 'https://api.sandbox.push.apple.com' }, 'worker').worker.push;
+    expect(sandbox?.ios).to.include({ url: 'https://api.sandbox.push.apple.com' });
+    expect(sandbox?.android).to.deep.equal({ provider: 'log' });
+  });
+
+  it('stops a delivering worker whose push provider lacks settings, naming every missing one', () => {
+    expect(() => loadConfig({ HERALD_PUSH_PROVIDER_IOS: 'apns', HERALD_APNS_KEY_ID: 'ABC123DEFG' }, 'worker')).to.throw(
+      ConfigError,
+      /HERALD_PUSH_PROVIDER_IOS=apns \(the ios provider\) needs HERALD_APNS_KEY_FILE, HERALD_APNS_TEAM_ID, HERALD_APNS_TOPIC/,
+    );
+    expect(() => loadConfig({ HERALD_PUSH_PROVIDER: 'fcm' }, 'worker')).to.throw(/HERALD_PUSH_PROVIDER=fcm \(the ios provider\) needs HERALD_FCM_SERVICE_ACCOUNT_FILE[\s\S]*the android provider/);
+    expect(() => loadConfig({ HERALD_PUSH_PROVIDER_ANDROID: 'webhook' }, 'worker')).to.throw(/needs HERALD_PUSH_WEBHOOK_URL/);
+    expect(() => loadConfig({ HERALD_PUSH_PROVIDER: 'apns', HERALD_PUSH_PROVIDER_IOS: 'log' }, 'worker')).to.throw(/APNs reaches Apple devices only/);
+    expect(() => loadConfig({ HERALD_APNS_KEY_ID: 'short' }, 'worker')).to.throw(/HERALD_APNS_KEY_ID: must be the 10-character key id/);
+    expect(() => loadConfig({ HERALD_APNS_URL: 'https://api.push.apple.com/3/device' }, 'worker')).to.throw(/HERALD_APNS_URL: must be an origin/);
+    // Only a worker that delivers sends signals, so no other process needs these settings.
+    expect(loadConfig({ HERALD_PUSH_PROVIDER: 'fcm' }, 'ingest').worker.push).to.equal(undefined);
+    expect(loadConfig({ HERALD_PUSH_PROVIDER: 'fcm', HERALD_WORKER_ROLES: 'router' }, 'worker').worker.push).to.equal(undefined);
+  });
+
   it('parses several service keys', () => {
     const config = loadConfig({ HERALD_SERVICE_KEYS: 'billing:aaaaaaaa, playback:bbbbbbbb' }, 'ingest');
     expect(config.serviceKeys.map((k) => k.name)).to.deep.equal(['billing', 'playback']);

@@ -30,6 +30,15 @@ const SECRETS_BY_APP: Record<AppName, readonly Secret[]> = {
   launcher: [],
 };
 
+/** Where the worker sends a mobile platform's "pull now" signals. */
+const PushProviderNameSchema = z.enum(['log', 'webhook', 'apns', 'fcm']);
+export type PushProviderName = z.infer<typeof PushProviderNameSchema>;
+
+/** Apple's key and team ids: 10 letters and digits. */
+const appleId = (what: string) => z.string().regex(/^[A-Za-z0-9]{10}$/, `must be the 10-character ${what} Apple shows`);
+
+const isOrigin = (url: string) => /^https?:\/\/[^/?#]+\/?$/.test(url);
+
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -89,9 +98,21 @@ const EnvSchema = z.object({
   HERALD_WORKER_NICE: z.coerce.number().int().min(0).max(19).default(0),
   HERALD_DELIVERY_CONCURRENCY: positiveInt(8),
   HERALD_DELIVERY_ATTEMPTS: positiveInt(5),
-  HERALD_PUSH_PROVIDER: z.enum(['log', 'webhook']).default('log'),
+  HERALD_PUSH_PROVIDER: PushProviderNameSchema.default('log'),
+  HERALD_PUSH_PROVIDER_IOS: PushProviderNameSchema.optional(),
+  HERALD_PUSH_PROVIDER_ANDROID: PushProviderNameSchema.optional(),
   HERALD_PUSH_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
   HERALD_PUSH_WEBHOOK_TIMEOUT_MS: positiveInt(5_000),
+  HERALD_PUSH_TIMEOUT_MS: positiveInt(5_000),
+  HERALD_PUSH_CONCURRENCY: positiveInt(100),
+  HERALD_PUSH_COALESCE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  HERALD_APNS_KEY_FILE: z.string().min(1).optional(),
+  HERALD_APNS_KEY_ID: appleId('key id').optional(),
+  HERALD_APNS_TEAM_ID: appleId('team id').optional(),
+  HERALD_APNS_TOPIC: z.string().regex(/^[A-Za-z0-9.-]+$/, "must be the app's bundle id").optional(),
+  HERALD_APNS_URL: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).refine(isOrigin, 'must be an origin, without a path').default('https://api.push.apple.com'),
+  HERALD_FCM_SERVICE_ACCOUNT_FILE: z.string().min(1).optional(),
+  HERALD_FCM_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).refine(isOrigin, 'must be an origin, without a path').default('https://fcm.googleapis.com'),
   HERALD_HISTORY_MAX_LENGTH: positiveInt(1000),
   HERALD_LIVE_STREAM_LENGTH: positiveInt(1000),
   HERALD_HISTORY_RETENTION_MS: positiveInt(7 * 24 * 3600 * 1000),
@@ -175,7 +196,32 @@ export interface WorkerConfig {
   nice: number;
   deliveryConcurrency: number;
   deliveryAttempts: number;
-  push: { provider: 'log' | 'webhook'; webhookUrl: string | undefined; webhookTimeoutMs: number };
+  /**
+   * The mobile push providers. Only a worker that runs the delivery role has them (it alone
+   * sends signals): undefined in every other process. Incomplete settings stop that worker.
+   */
+  push: PushConfig | undefined;
+}
+
+/** One mobile platform's push provider and what it needs. Key files are read by the worker when it builds the provider. */
+export type PushProviderConfig =
+  | { provider: 'log' }
+  | { provider: 'webhook'; url: string; timeoutMs: number }
+  | { provider: 'apns'; keyFile: string; keyId: string; teamId: string; topic: string; url: string }
+  | { provider: 'fcm'; serviceAccountFile: string; url: string };
+
+export interface PushConfig {
+  ios: PushProviderConfig;
+  android: PushProviderConfig;
+  /** APNs and FCM requests without an answer after this count as not delivered (and are retried). */
+  timeoutMs: number;
+  /** APNs and FCM requests in flight at most, per platform. */
+  concurrency: number;
+  /**
+   * At most one signal per device per this many ms when events of its account arrive together;
+   * what comes during the window is sent, newest cursor, when it ends. 0: every signal at once.
+   */
+  coalesceMs: number;
 }
 
 export interface GatewayConfig {
@@ -219,6 +265,48 @@ function parseServiceKeys(raw: string): ServiceKey[] {
     }
     return { name, key };
   });
+}
+
+type EnvVars = z.infer<typeof EnvSchema>;
+
+/** A platform's push provider from the variables, or what is missing for it. */
+function pushProviderConfig(vars: EnvVars, platform: 'ios' | 'android'): PushProviderConfig | string {
+  const own = platform === 'ios' ? 'HERALD_PUSH_PROVIDER_IOS' : 'HERALD_PUSH_PROVIDER_ANDROID';
+  const chosenBy = vars[own] === undefined ? 'HERALD_PUSH_PROVIDER' : own;
+  const provider = vars[own] ?? vars.HERALD_PUSH_PROVIDER;
+  const needs = (missing: string[]) => `${chosenBy}=${provider} (the ${platform} provider) needs ${missing.join(', ')}`;
+  switch (provider) {
+    case 'log':
+      return { provider };
+    case 'webhook':
+      return vars.HERALD_PUSH_WEBHOOK_URL === undefined
+        ? needs(['HERALD_PUSH_WEBHOOK_URL'])
+        : { provider, url: vars.HERALD_PUSH_WEBHOOK_URL, timeoutMs: vars.HERALD_PUSH_WEBHOOK_TIMEOUT_MS };
+    case 'apns': {
+      if (platform === 'android') return `${chosenBy}=apns: APNs reaches Apple devices only; set HERALD_PUSH_PROVIDER_ANDROID to fcm, webhook or log`;
+      const { HERALD_APNS_KEY_FILE: keyFile, HERALD_APNS_KEY_ID: keyId, HERALD_APNS_TEAM_ID: teamId, HERALD_APNS_TOPIC: topic } = vars;
+      if (keyFile === undefined || keyId === undefined || teamId === undefined || topic === undefined) {
+        const given = { HERALD_APNS_KEY_FILE: keyFile, HERALD_APNS_KEY_ID: keyId, HERALD_APNS_TEAM_ID: teamId, HERALD_APNS_TOPIC: topic };
+        return needs(Object.entries(given).filter(([, value]) => value === undefined).map(([name]) => name));
+      }
+      return { provider, keyFile, keyId, teamId, topic, url: vars.HERALD_APNS_URL.replace(/\/+$/, '') };
+    }
+    case 'fcm':
+      return vars.HERALD_FCM_SERVICE_ACCOUNT_FILE === undefined
+        ? needs(['HERALD_FCM_SERVICE_ACCOUNT_FILE'])
+        : { provider, serviceAccountFile: vars.HERALD_FCM_SERVICE_ACCOUNT_FILE, url: vars.HERALD_FCM_URL.replace(/\/+$/, '') };
+  }
+}
+
+/** The push providers of a worker that delivers; a ConfigError naming every missing setting. */
+function pushConfig(vars: EnvVars): PushConfig {
+  const ios = pushProviderConfig(vars, 'ios');
+  const android = pushProviderConfig(vars, 'android');
+  const problems = [ios, android].filter((p): p is string => typeof p === 'string');
+  if (typeof ios === 'string' || typeof android === 'string') {
+    throw new ConfigError(`Push providers are not fully configured:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+  return { ios, android, timeoutMs: vars.HERALD_PUSH_TIMEOUT_MS, concurrency: vars.HERALD_PUSH_CONCURRENCY, coalesceMs: vars.HERALD_PUSH_COALESCE_MS };
 }
 
 function parseOrigins(raw: string | undefined): string[] | undefined {
@@ -298,11 +386,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
       nice: vars.HERALD_WORKER_NICE,
       deliveryConcurrency: vars.HERALD_DELIVERY_CONCURRENCY,
       deliveryAttempts: vars.HERALD_DELIVERY_ATTEMPTS,
-      push: {
-        provider: vars.HERALD_PUSH_PROVIDER,
-        webhookUrl: vars.HERALD_PUSH_WEBHOOK_URL,
-        webhookTimeoutMs: vars.HERALD_PUSH_WEBHOOK_TIMEOUT_MS,
-      },
+      push: app === 'worker' && vars.HERALD_WORKER_ROLES.includes('delivery') ? pushConfig(vars) : undefined,
     },
     gateway: {
       nodeId: vars.HERALD_GATEWAY_NODE_ID,

@@ -78,6 +78,8 @@ export const DeviceViewSchema = z.object({
   /** Connected to a gateway now (presence). */
   online: z.boolean(),
   lastSeenAt: IsoDateTime,
+  /** Has a push token (iOS, Android): false once the push provider reported it dead, until the device registers a new one. */
+  hasPushToken: z.boolean(),
 });
 
 /** `GET /v1/accounts/:accountId/devices` → 200. */

@@ -1,7 +1,7 @@
 --[[
   Replaces a device record only if it is still exactly the one the caller read: a
-  compare-and-set, so refreshing `lastSeenAt` can never bring back a device deleted (or
-  undo a registration changed) since.
+  compare-and-set, so refreshing `lastSeenAt` (or dropping a dead push token) can never bring
+  back a device deleted (or undo a registration changed) since.
 
   KEYS[1]  the account's devices hash
   ARGV[1]  the device id (field)

@@ -79,6 +79,27 @@ describe('device registry and tokens', () => {
     expect(view[0]?.profileId).to.equal(null);
   });
 
+  it('drops a dead push token, keeping the device and showing it without a token until it registers a new one', async () => {
+    const devices = registry();
+    await devices.register({ accountId: 'acct', platform: 'ios', deviceId: 'phone', pushToken: 'dead' });
+    await devices.touch('acct', 'phone');
+    expect(await devices.dropPushToken('acct', 'phone', 'dead')).to.equal(true);
+    expect((await devices.get('acct', 'phone'))?.pushToken).to.equal(undefined);
+    expect((await devices.view('acct')).map((d) => [d.deviceId, d.hasPushToken])).to.deep.equal([['phone', false]]);
+    expect(await devices.dropPushToken('acct', 'phone', 'dead')).to.equal(false);
+    await devices.register({ accountId: 'acct', platform: 'ios', deviceId: 'phone', pushToken: 'fresh' });
+    expect((await devices.view('acct'))[0]?.hasPushToken).to.equal(true);
+  });
+
+  it('keeps a push token registered after the dead one was reported', async () => {
+    const devices = registry();
+    await devices.register({ accountId: 'acct', platform: 'android', deviceId: 'phone', pushToken: 'old' });
+    await devices.register({ accountId: 'acct', platform: 'android', deviceId: 'phone', pushToken: 'new' });
+    expect(await devices.dropPushToken('acct', 'phone', 'old')).to.equal(false);
+    expect((await devices.get('acct', 'phone'))?.pushToken).to.equal('new');
+    expect(await devices.dropPushToken('acct', 'gone', 'old')).to.equal(false);
+  });
+
   it('refuses one device more than the per-account limit', async () => {
     const devices = registry(3600, 2);
     await devices.register({ accountId: 'acct', platform: 'tv', deviceId: 'a' });

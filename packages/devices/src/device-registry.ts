@@ -24,6 +24,8 @@ export interface DeviceView {
   profileId: string | null;
   online: boolean;
   lastSeenAt: string;
+  /** Whether the device has a push token: false once a push provider reported it dead, until the device registers a new one. */
+  hasPushToken: boolean;
 }
 
 /**
@@ -90,6 +92,7 @@ export class DeviceRegistry {
       profileId: device.profileId ?? null,
       online: online.has(device.deviceId),
       lastSeenAt: new Date(device.lastSeenAt).toISOString(),
+      hasPushToken: device.pushToken !== undefined,
     }));
   }
 
@@ -105,6 +108,27 @@ export class DeviceRegistry {
     if (raw === null) return;
     const device = DeviceRecordSchema.parse(JSON.parse(raw));
     await touchDevice.run(redis, [key], [deviceId, raw, JSON.stringify({ ...device, lastSeenAt: this.now() })]);
+  }
+
+  /**
+   * Drops a device's push token that its push provider reported dead (unregistered, malformed),
+   * so no later signal is sent to it; the device gets a token again by registering with one.
+   * A compare-and-set: only when `pushToken` is still the registered token, so a token the
+   * device registered meanwhile is kept. True when it was dropped.
+   */
+  async dropPushToken(accountId: string, deviceId: string, pushToken: string): Promise<boolean> {
+    const { redis, keys } = this.options;
+    const key = keys.devices(accountId);
+    // The record may change between the read and the write for other reasons (a gateway's
+    // lastSeenAt refresh): read again then, a few times; each round is one write at most.
+    for (let round = 0; round < 5; round++) {
+      const raw = await redis.hget(key, deviceId);
+      if (raw === null) return false;
+      const { pushToken: current, ...rest } = DeviceRecordSchema.parse(JSON.parse(raw));
+      if (current !== pushToken) return false;
+      if ((await touchDevice.run(redis, [key], [deviceId, raw, JSON.stringify(rest)])) === 1) return true;
+    }
+    return false;
   }
 
   /** Deletes a device; its tokens stop working at once. False when it was not registered. */

@@ -26,6 +26,12 @@ describe('key builder', () => {
     expect(escapeId('%{}')).to.equal('%25%7B%7D');
   });
 
+  it("keeps a device's push window and held signal on its account's slot", () => {
+    expect(hashTag(keys.pushWindow('acct', 'phone'))).to.equal(hashTag(keys.devices('acct')));
+    expect(hashTag(keys.pushHeld('acct', 'phone'))).to.equal(hashTag(keys.devices('acct')));
+    expect(keys.pushWindow('acct', 'a:b')).not.to.equal(keys.pushWindow('acct:a', 'b'));
+  });
+
   it('gives BullMQ a hash-tagged prefix', () => {
     expect(keys.bullPrefix).to.equal('{herald:bull}');
   });

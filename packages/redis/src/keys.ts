@@ -92,6 +92,16 @@ export interface KeyBuilder {
   historyIds(accountId: string, bucket: number): string;
   /** Hash deviceId → last cursor the device acknowledged. */
   deviceAcks(accountId: string): string;
+  /**
+   * A mobile device's push coalescing window: the window's id while a "pull now" signal went
+   * to the device less than `HERALD_PUSH_COALESCE_MS` ago (SET NX PX, so it expires with it).
+   */
+  pushWindow(accountId: string, deviceId: string): string;
+  /**
+   * Hash of the newest signal held back by a device's open push window (`c` its cursor, `s` the
+   * signal JSON), sent by the window's trailing job when the window ends; expires after a day.
+   */
+  pushHeld(accountId: string, deviceId: string): string;
   /** Hash of one event's trace (verdicts, deliveries, acknowledgements); expires. */
   trace(eventId: string): string;
   /**
@@ -140,6 +150,8 @@ export function createKeys(prefix: string): KeyBuilder {
     historyTrimmed: (accountId) => `${accountTag(accountId)}:history-trimmed`,
     historyIds: (accountId, bucket) => `${accountTag(accountId)}:history-ids:${bucket}`,
     deviceAcks: (accountId) => `${accountTag(accountId)}:acks`,
+    pushWindow: (accountId, deviceId) => `${accountTag(accountId)}:push-window:${escapeId(deviceId)}`,
+    pushHeld: (accountId, deviceId) => `${accountTag(accountId)}:push-held:${escapeId(deviceId)}`,
     trace: (eventId) => `${prefix}:{e:${escapeId(eventId)}}:trace`,
     historyBatchChannel: `${prefix}:history-appended:batch`,
     socketIoPrefix: `${prefix}:socket.io`,

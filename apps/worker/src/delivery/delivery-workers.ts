@@ -8,7 +8,9 @@ import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { TraceRecorder } from '@herald/trace';
 import type { WorkerMetrics } from '../worker-metrics.js';
 import { PushDeliveryJobSchema, SocketDeliveryJobSchema } from './jobs.js';
-import type { PushProvider } from './push-providers.js';
+import { createPushDelivery, pushBackoffStrategy } from './push/push-delivery.js';
+import type { PushCoalescing, PushTokenRegistry } from './push/push-delivery.js';
+import type { PushProviders } from './push-providers.js';
 
 export interface DeliveryWorkersOptions {
   connection: ConnectionOptions;
@@ -19,7 +21,12 @@ export interface DeliveryWorkersOptions {
   redis: RedisClient;
   /** The live transport to the gateways. */
   live: LiveStream;
-  push: PushProvider;
+  /** The push provider of each mobile platform. */
+  push: PushProviders;
+  /** Where the push delivery drops the tokens a provider reports dead. */
+  registry: PushTokenRegistry;
+  /** One push signal per device per window; absent: every signal at once. */
+  pushCoalescing?: PushCoalescing | undefined;
   concurrency: number;
   metrics: WorkerMetrics;
   logger: Logger;
@@ -74,22 +81,7 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
     metrics.deliveries.inc({ platform, outcome: 'emitted' }, pushes);
   };
 
-  const deliverToPush = async (platform: 'ios' | 'android', job: Job): Promise<void> => {
-    const data = PushDeliveryJobSchema.parse(job.data);
-    const { signals } = data;
-    try {
-      await options.push.send(platform, signals);
-    } catch (error) {
-      metrics.deliveries.inc({ platform, outcome: 'failed' }, signals.length);
-      throw error;
-    }
-    metrics.deliveries.inc({ platform, outcome: 'sent' }, signals.length);
-    for (const signal of signals) {
-      metrics.deliveryLatency.observe({ priority: signal.priority, platform }, (now() - signal.acceptedAt) / 1000);
-      if (debug()) for (const eventId of signal.eventIds) logger.debug({ eventId, accountId: signal.accountId, platform, deviceId: signal.deviceId }, 'push signal sent');
-    }
-    await tracePush(data, platform);
-  };
+  const deliverToPush = createPushDelivery({ providers: options.push, registry: options.registry, coalescing: options.pushCoalescing, metrics, logger, trace: tracePush, now });
 
   return options.priorities.flatMap((priority) => PLATFORMS.map((platform) => {
     const worker = new Worker(
@@ -107,6 +99,8 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
         // BullMQ's running completed/failed totals (per minute, a week): the dashboard's failure
         // rate needs counts that jobs leaving the completed and failed sets do not shrink.
         metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
+        // Push jobs back off no sooner than the provider's Retry-After (their PUSH_BACKOFF type).
+        ...(platform === 'ios' || platform === 'android' ? { settings: { backoffStrategy: pushBackoffStrategy } } : {}),
       },
     );
     worker.on('failed', (job, error) => {

@@ -53,6 +53,40 @@ export const PushSignalSchema = z.object({
 });
 export type PushSignal = z.infer<typeof PushSignalSchema>;
 
+/**
+ * What earlier attempts of a push job got done, kept in the job (`job.updateData`) so that a
+ * retry resends only to the devices still owed a signal, never to one already signalled.
+ */
+export const PushProgressSchema = z.object({
+  /** Indices in `signals` of the devices finished with: signalled, token dropped, without a token, or held by their coalescing window. */
+  done: z.array(z.number().int().nonnegative()),
+  /**
+   * Signals past the coalescing gate and not delivered yet, by index in `signals`: what to send
+   * (the gate may have handed over a newer held signal). A retry sends them without asking the
+   * gate again, which would hold them in the window their first attempt opened.
+   */
+  cleared: z.record(z.string().regex(/^\d+$/), PushSignalSchema).optional(),
+});
+export type PushProgress = z.infer<typeof PushProgressSchema>;
+
 /** An `ios` or `android` delivery job: signals, at most one per device. */
-export const PushDeliveryJobSchema = z.object({ signals: z.array(PushSignalSchema), traceKey: z.string().optional(), batch: z.string().optional() });
+export const PushDeliveryJobSchema = z.object({
+  signals: z.array(PushSignalSchema),
+  traceKey: z.string().optional(),
+  batch: z.string().optional(),
+  progress: PushProgressSchema.optional(),
+  /**
+   * Set on a coalescing window's trailing job: the device whose held signal it sends once the
+   * window is over (its `signals` stay empty until it takes that signal), and the priority of
+   * the queue it is in.
+   */
+  trailing: z.object({ accountId: AccountIdSchema, deviceId: DeviceIdSchema, priority: PrioritySchema }).optional(),
+});
 export type PushDeliveryJob = z.infer<typeof PushDeliveryJobSchema>;
+
+/**
+ * The BullMQ backoff of push jobs: exponential from 0.5 s like the others, but never sooner
+ * than the Retry-After a provider asked for (a strategy of the delivery workers, see
+ * `pushBackoffStrategy`). NEVER RENAME: queued jobs carry the type name.
+ */
+export const PUSH_BACKOFF = { type: 'push-retry-after', delay: 500 } as const;

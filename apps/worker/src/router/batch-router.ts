@@ -10,7 +10,7 @@ import type { Logger } from '@herald/observability';
 import { RedisScript, RedisTimeBuckets } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { EventDelivery, TraceRecorder } from '@herald/trace';
-import { JOB_RETENTION } from '../delivery/jobs.js';
+import { JOB_RETENTION, PUSH_BACKOFF } from '../delivery/jobs.js';
 import type { PushSignal, SocketDeliveryJob, SocketItem } from '../delivery/jobs.js';
 import type { WorkerMetrics } from '../worker-metrics.js';
 import { isStale, resolveTargets } from './gates.js';
@@ -309,7 +309,7 @@ export class BatchRouter {
       adds.push(live.stage(redis, staged, messages).then(() => queues[platform].add(platform, job, options(platform))));
     }
     for (const platform of ['ios', 'android'] as const) {
-      if (signals[platform].size > 0) adds.push(queues[platform].add(platform, { signals: [...signals[platform].values()], traceKey, batch }, options(platform)));
+      if (signals[platform].size > 0) adds.push(queues[platform].add(platform, { signals: [...signals[platform].values()], traceKey, batch }, { ...options(platform), backoff: PUSH_BACKOFF }));
     }
     await Promise.all(adds);
   }
