@@ -181,7 +181,7 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     expect(ids(tv)).to.deep.equal(['e1', 'e2']);
   });
 
-  it('asks a device to reconnect when a gap cannot be read from history, so its own cursor brings it up to date', async () => {
+  it('tells a device its history cannot be read, and disconnects it, when Redis refuses the gap read (regression: a reconnect loop)', async () => {
     const node = await gw.startNode();
     const tv = await gw.connect(node.url, { token: await gw.register('tv') });
     const [first] = await gw.history.append('acct', [entry('e1', ['tv'])]);
@@ -191,8 +191,10 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     await redis.client.del(gw.keys.history('acct'));
     await redis.client.set(gw.keys.history('acct'), 'not a stream');
     await gw.push([{ entry: e2, outcome: { ...second!, prev: first!.cursor }, deviceIds: ['tv'] }]);
-    await waitUntil(() => tv.reconnectRequests.length === 1, 3000, 'the reconnect request');
-    expect(tv.reconnectRequests).to.deep.equal(['replay_failed']);
+    const reason = await new Promise<string>((resolve) => tv.socket.once('disconnect', resolve));
+    expect(reason, 'a server disconnect: socket.io-client does not retry').to.equal('io server disconnect');
+    expect(tv.errors.map((e) => e.code)).to.deep.equal(['internal']);
+    expect(tv.reconnectRequests).to.deep.equal([]);
   });
 
   it('takes its lane limit from HERALD_GATEWAY_LIVE_LANE_LIMIT and its partitions from HERALD_PARTITIONS_*', async () => {

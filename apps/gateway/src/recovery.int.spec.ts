@@ -33,6 +33,19 @@ describe('gateway recovery', () => {
     expect([...(await gw.presence.onlineDevices('acct'))]).to.deep.equal(['tv']);
   });
 
+  it('tells a device whose history Redis refuses to read why, and disconnects it instead of asking it to reconnect (regression: a reconnect loop)', async () => {
+    const node = await gw.startNode();
+    const token = await gw.register('tv');
+    const [seen] = await gw.history.append('acct', [entry('seen', ['tv'])]);
+    await redis.client.del(gw.keys.history('acct'));
+    await redis.client.set(gw.keys.history('acct'), 'not a stream');
+    const device = gw.open(node.url, { token, cursor: seen!.cursor });
+    const reason = await new Promise<string>((resolve) => device.socket.once('disconnect', resolve));
+    expect(reason).to.equal('io server disconnect');
+    expect(device.errors.map((e) => e.code)).to.deep.equal(['internal']);
+    expect(device.reconnectRequests).to.deep.equal([]);
+  });
+
   it('sends reset and replays nothing when the cursor is older than the retained history', async () => {
     const node = await gw.startNode();
     const token = await gw.register('tv');

@@ -66,3 +66,11 @@ export async function closeRedis(client: RedisClient): Promise<void> {
     client.disconnect();
   }
 }
+
+/**
+ * Whether Redis itself answered a command with an error (WRONGTYPE, ERR …): sending the same
+ * command again fails the same way. A lost connection or a timeout is not a reply error.
+ */
+export function isReplyError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError';
+}

@@ -1,4 +1,4 @@
-export { closeRedis, createRedis, unixSocketAddress } from './connection.js';
+export { closeRedis, createRedis, isReplyError, unixSocketAddress } from './connection.js';
 export type { ConnectionErrorLogger, RedisClient, RedisConnectionOptions } from './connection.js';
 export { createKeys, escapeId } from './keys.js';
 export type { KeyBuilder } from './keys.js';

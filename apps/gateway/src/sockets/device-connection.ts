@@ -4,6 +4,7 @@ import { HeraldError, toHeraldError } from '@herald/errors';
 import type { History } from '@herald/history';
 import { compareCursors, toNotification } from '@herald/history';
 import type { Logger } from '@herald/observability';
+import { isReplyError } from '@herald/redis';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import type { GatewayOptions } from '../options.js';
 import type { AckRecorder } from './acks.js';
@@ -111,8 +112,7 @@ export class DeviceConnection {
       this.socket.emit('synced', synced);
       this.goLive();
     } catch (error) {
-      this.context.logger.warn({ err: error, accountId, deviceId }, 'replay failed; asking the device to reconnect');
-      this.requestReconnect('replay_failed');
+      this.historyFailed(error, 'replay');
     }
   }
 
@@ -215,11 +215,25 @@ export class DeviceConnection {
         if (this.closed) return;
         this.goLive();
       } catch (error) {
-        const { accountId, deviceId } = this.device;
-        this.context.logger.warn({ err: error, accountId, deviceId }, 'reading a gap from history failed; asking the device to reconnect');
-        this.requestReconnect('replay_failed');
+        this.historyFailed(error, 'gap');
       }
     })();
+  }
+
+  /**
+   * History could not be read. Redis unreachable (it may come back): the device is asked to
+   * reconnect, and its own cursor brings it up to date. Redis refused the read (the same read
+   * would be refused again: reconnecting would loop): the device is told so and disconnected.
+   */
+  private historyFailed(error: unknown, reading: 'replay' | 'gap'): void {
+    const { accountId, deviceId } = this.device;
+    if (isReplyError(error)) {
+      this.context.logger.error({ err: error, accountId, deviceId }, `reading history (${reading}) was refused by Redis; disconnecting the device`);
+      this.refuse(new HeraldError('internal', "This account's history cannot be read; reconnecting would fail the same way."));
+      return;
+    }
+    this.context.logger.warn({ err: error, accountId, deviceId }, `reading history (${reading}) failed; asking the device to reconnect`);
+    this.requestReconnect('replay_failed');
   }
 
   /**
