@@ -181,6 +181,18 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     expect(ids(tv)).to.deep.equal(['e1', 'e2']);
   });
 
+  it('reads history for its connections when presence may have lapsed (heartbeats stalled past the ttl), so an entry routed without a push arrives', async () => {
+    const node = await gw.startNode({ presenceTtlMs: 1000 });
+    const tv = await gw.connect(node.url, { token: await gw.register('tv') });
+    // The router found the device offline (its presence had lapsed) and pushed nothing.
+    await gw.history.append('acct', [entry('unpushed', ['tv'])]);
+    // Every client of Redis stalls past the presence ttl, the node's heartbeat with them.
+    await redis.client.client('PAUSE', 1500, 'ALL');
+    await waitUntil(() => ids(tv).includes('unpushed'), 5000, 'the entry, from history');
+    expect(ids(tv)).to.deep.equal(['unpushed']);
+    expect(await gapFills(node.url, 'lost')).to.equal(1);
+  });
+
   it('tells a device its history cannot be read, and disconnects it, when Redis refuses the gap read (regression: a reconnect loop)', async () => {
     const node = await gw.startNode();
     const tv = await gw.connect(node.url, { token: await gw.register('tv') });

@@ -62,6 +62,8 @@ export class DeviceSockets implements LiveFeedSink {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private lifetimeTimer: NodeJS.Timeout | undefined;
   private heartbeating = false;
+  /** When presence was last refreshed for every device here (see `heartbeat`). */
+  private presenceRefreshedAt = 0;
   private accepting = true;
   private readonly resyncs = new Resyncs((socketId) => this.connections.get(socketId)?.resync() ?? Promise.resolve(), RESYNCS_IN_FLIGHT);
 
@@ -110,6 +112,7 @@ export class DeviceSockets implements LiveFeedSink {
    * lifetime sweep (one timer for all connections rather than one each: less memory per socket).
    */
   start(): void {
+    this.presenceRefreshedAt = this.deps.now();
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), Math.max(1, Math.floor(this.options.presenceTtlMs / 3)));
     this.heartbeatTimer.unref();
     const sweepMs = Math.min(1000, Math.max(10, Math.floor(this.options.connectionMaxLifetimeMs / 10)));
@@ -195,11 +198,25 @@ export class DeviceSockets implements LiveFeedSink {
     }
   }
 
+  /**
+   * Refreshes presence. When the last refresh that reached every device is older than the
+   * presence ttl, this node's devices may have looked offline to the router meanwhile (Redis
+   * unreachable, or this process stalled), and entries routed then were not pushed to them:
+   * every connection reads history after its delivered cursor.
+   */
   private async heartbeat(): Promise<void> {
     if (this.heartbeating) return;
     this.heartbeating = true;
     try {
-      await this.local.heartbeat();
+      const refreshed = await this.local.heartbeat();
+      const now = this.deps.now();
+      if (refreshed) {
+        if (now - this.presenceRefreshedAt > this.options.presenceTtlMs) {
+          this.deps.logger.warn({ connections: this.connections.size }, 'presence may have lapsed; connections here read history after their delivered cursors');
+          for (const socketId of this.connections.keys()) this.resyncs.request(socketId);
+        }
+        this.presenceRefreshedAt = now;
+      }
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'heartbeat failed');
     } finally {

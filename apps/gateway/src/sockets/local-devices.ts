@@ -89,16 +89,19 @@ export class LocalDevices {
 
   /**
    * Re-checks every device's registration and tokens, refreshes its presence, then announces
-   * this node's counts.
+   * this node's counts. Resolves true when every device's presence was refreshed.
    */
-  async heartbeat(): Promise<void> {
+  async heartbeat(): Promise<boolean> {
     const devices = [...this.byDevice.values()];
+    let refreshed = true;
     for (let i = 0; i < devices.length; i += HEARTBEAT_CONCURRENCY) {
-      await Promise.all(devices.slice(i, i + HEARTBEAT_CONCURRENCY).map((device) => this.refresh(device)));
+      const results = await Promise.all(devices.slice(i, i + HEARTBEAT_CONCURRENCY).map((device) => this.refresh(device)));
+      refreshed &&= results.every(Boolean);
     }
     await this.announce().catch((error: unknown) => {
       this.options.logger.warn({ err: error }, 'heartbeat: announcing the node failed');
     });
+    return refreshed;
   }
 
   /** Marks every device of this node offline and withdraws the node's entry (shutting down). */
@@ -138,7 +141,8 @@ export class LocalDevices {
    * registration (deleted, or deleted and registered anew: another credential) and the clock.
    * Checking those needs one HGET, not a signature check per socket.
    */
-  private async refresh(device: LocalDevice): Promise<void> {
+  /** Resolves false when the device's presence could not be refreshed. */
+  private async refresh(device: LocalDevice): Promise<boolean> {
     try {
       const record = await this.options.devices.get(device.accountId, device.deviceId);
       const now = this.options.now();
@@ -151,10 +155,14 @@ export class LocalDevices {
       this.options.logger.warn({ err: error, accountId: device.accountId, deviceId: device.deviceId }, 'heartbeat: registration check failed');
     }
     // The device may have left meanwhile (or just been refused): then it was marked offline already.
-    if (this.byDevice.get(JSON.stringify([device.accountId, device.deviceId])) !== device) return;
-    await this.markOnline(device).catch((error: unknown) => {
-      this.options.logger.warn({ err: error, accountId: device.accountId, deviceId: device.deviceId }, 'heartbeat: presence refresh failed');
-    });
+    if (this.byDevice.get(JSON.stringify([device.accountId, device.deviceId])) !== device) return true;
+    return this.markOnline(device).then(
+      () => true,
+      (error: unknown) => {
+        this.options.logger.warn({ err: error, accountId: device.accountId, deviceId: device.deviceId }, 'heartbeat: presence refresh failed');
+        return false;
+      },
+    );
   }
 
   private markOnline(device: LocalDevice): Promise<void> {
