@@ -23,6 +23,8 @@ export interface SentTracesOptions {
 export class SentTraces {
   private pending = new Map<string, (string | number)[]>();
   private scheduled = false;
+  /** The time of this event-loop turn's records (one clock read a turn, not one a push). */
+  private at = 0;
 
   constructor(private readonly options: SentTracesOptions) {}
 
@@ -38,12 +40,14 @@ export class SentTraces {
 
   private add(key: string, field: string): void {
     if (this.options.ttlMs === 0) return;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.at = this.options.now();
+      setImmediate(() => this.flush());
+    }
     let fields = this.pending.get(key);
     if (fields === undefined) this.pending.set(key, (fields = []));
-    fields.push(field, this.options.now());
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => this.flush());
+    fields.push(field, this.at);
   }
 
   private flush(): void {
