@@ -26,6 +26,9 @@ const ACCOUNTS_IN_FLIGHT = 16;
 
 const ackEntries = RedisScript.fromFile(new URL('../../lua/', import.meta.url), 'ack-entries-5');
 
+/** No device online (before presence is read). */
+const NOBODY: ReadonlySet<string> = new Set();
+
 /** The delivery queues of one priority, per platform. */
 export type DeliveryQueues = Record<Platform, Queue>;
 
@@ -204,7 +207,7 @@ export class BatchRouter {
     const perAccount = await Promise.all(
       [...byAccount].map(([accountId, accountEvents]) => slots.run(async () => {
         const [devices, routedBefore] = await Promise.all([this.deps.devices.list(accountId), seen]);
-        const routed: Omit<Routed, 'online'>[] = [];
+        const routed: Routed[] = [];
         for (const event of accountEvents) {
           if (routedBefore.has(event.id)) {
             decisions.add(event, 'duplicate');
@@ -212,7 +215,7 @@ export class BatchRouter {
           }
           const targets = resolveTargets(event, devices, this.deps.catalog);
           if (targets.length === 0) decisions.add(event, 'no_targets');
-          else routed.push({ event, targets });
+          else routed.push({ event, targets, online: NOBODY });
         }
         if (routed.length === 0) return [];
         const entries: HistoryEntry[] = routed.map(({ event, targets }) => ({ ...event, devices: targets.map((d) => d.deviceId) }));
@@ -222,11 +225,14 @@ export class BatchRouter {
         // replay reads history, so the device either was online here (and gets the push) or
         // came online after, and its replay reads this entry. Nothing falls between the two.
         const online = await this.deps.presence.onlineDevices(accountId);
-        return routed.map((r, i): Routed => {
+        routed.forEach((r, i) => {
           const { cursor, prev } = outcomes[i]!;
           decisions.add(r.event, 'routed', r.targets, cursor);
-          return { ...r, online, cursor, ...(prev === undefined ? {} : { prev }) };
+          r.online = online;
+          r.cursor = cursor;
+          if (prev !== undefined) r.prev = prev;
         });
+        return routed;
       })),
     );
     // Wakes long-polls, while the fan-out goes on (best effort: a poll not woken answers at its timeout).
