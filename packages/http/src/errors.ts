@@ -28,7 +28,10 @@ function fromBodyParser(error: BodyParserError): HeraldError | undefined {
   }
 }
 
-/** Any throw, including body-parser's, as the HeraldError the client will see. */
+/**
+ * Any throw as the HeraldError the client will see: body-parser's with messages of their own,
+ * the rest through `toHeraldError` (which honours any 4xx status and knows zlib's and URIError).
+ */
 export function normalizeError(thrown: unknown): HeraldError {
   return (isBodyParserError(thrown) ? fromBodyParser(thrown) : undefined) ?? toHeraldError(thrown);
 }

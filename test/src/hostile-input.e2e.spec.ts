@@ -1,0 +1,213 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { expect } from 'chai';
+import { loadConfig } from '@herald/config';
+import { createDashboardApp, createDashboardDeps } from '@herald/dashboard';
+import type { DashboardApp, DashboardDeps } from '@herald/dashboard';
+import { createGateway, createGatewayWiring } from '@herald/gateway';
+import type { Gateway, GatewayWiring } from '@herald/gateway';
+import { createIngestApp, createIngestDeps } from '@herald/ingest';
+import { closeRedis, createRedis } from '@herald/redis';
+import type { RedisClient } from '@herald/redis';
+import { deleteKeysWithPrefix, testRedisServer, uniquePrefix } from '@herald/testing';
+import { createWorker, createWorkerDeps } from '@herald/worker';
+import type { HeraldWorker } from '@herald/worker';
+
+/*
+ * Hostile input over real HTTP and Socket.IO, against ingest, gateway, worker and dashboard in
+ * this process: whatever a client sends, the answer is a 4xx in the contract's error shape,
+ * never a 5xx (issue 17). One stack for the file: every case is a read or a refusal.
+ */
+
+const SERVICE_KEY = 'hostile-test-service-key';
+const ADMIN = `Basic ${Buffer.from('admin:hostile-admin').toString('base64')}`;
+
+interface Apps {
+  prefix: string;
+  redis: RedisClient;
+  ingest: string;
+  gateway: string;
+  worker: string;
+  dashboard: string;
+  /** A web device's token, for the pull and the handshake. */
+  token: string;
+  stop(): Promise<void>;
+}
+
+async function listen(server: Server): Promise<string> {
+  if (!server.listening) await once(server, 'listening');
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function startApps(): Promise<Apps> {
+  const url = (await testRedisServer()).url;
+  const prefix = uniquePrefix();
+  const config = loadConfig(
+    {
+      NODE_ENV: 'test',
+      HERALD_KEY_PREFIX: prefix,
+      HERALD_LOG_LEVEL: 'silent',
+      HERALD_SERVICE_KEYS: `hostile:${SERVICE_KEY}`,
+      HERALD_DEVICE_SECRET: 'hostile-test-device-secret-0123456789abcdef',
+      HERALD_ADMIN_USER: 'admin',
+      HERALD_ADMIN_PASSWORD: 'hostile-admin',
+      HERALD_WORKER_ROLES: 'router',
+    },
+    'launcher',
+  );
+  const stops: (() => Promise<void>)[] = [];
+  const redis = createRedis({ url, name: 'hostile-test' });
+
+  const ingestRedis = createRedis({ url, name: 'hostile-ingest' });
+  const ingest = createIngestApp(createIngestDeps(config, ingestRedis)).listen(0, '127.0.0.1');
+  stops.push(async () => {
+    ingest.close();
+    ingest.closeAllConnections();
+    await closeRedis(ingestRedis);
+  });
+
+  const wiring: GatewayWiring = createGatewayWiring(config, url);
+  const gateway: Gateway = createGateway(wiring.deps, wiring.options);
+  const gatewayPort = await gateway.listen(0, '127.0.0.1');
+  stops.push(async () => {
+    await gateway.close();
+    await wiring.closeConnections();
+  });
+
+  // The worker's operator API only: its router is built, never started.
+  const worker: HeraldWorker = createWorker(createWorkerDeps(config, url));
+  const workerHttp = worker.http.listen(0, '127.0.0.1');
+  stops.push(async () => {
+    workerHttp.close();
+    workerHttp.closeAllConnections();
+    await worker.stop();
+  });
+
+  const dashboardDeps: DashboardDeps = createDashboardDeps(config, url);
+  const dashboard: DashboardApp = createDashboardApp(dashboardDeps);
+  const dashboardHttp = dashboard.http.listen(0, '127.0.0.1');
+  stops.push(async () => {
+    dashboardHttp.close();
+    await dashboard.close();
+    dashboardHttp.closeAllConnections();
+    await dashboardDeps.close();
+  });
+
+  const ingestUrl = await listen(ingest);
+  const registered = await fetch(`${ingestUrl}/v1/devices`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${SERVICE_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ accountId: 'acct-hostile', platform: 'web', deviceId: 'web-1' }),
+  });
+  const { token } = (await registered.json()) as { token: string };
+  return {
+    prefix,
+    redis,
+    ingest: ingestUrl,
+    gateway: `http://127.0.0.1:${gatewayPort}`,
+    worker: await listen(workerHttp),
+    dashboard: await listen(dashboardHttp),
+    token,
+    async stop() {
+      for (const stop of stops.reverse()) await stop();
+      await deleteKeysWithPrefix(redis, prefix);
+      await closeRedis(redis);
+    },
+  };
+}
+
+type AppName = 'ingest' | 'gateway' | 'worker' | 'dashboard';
+
+interface HttpCase {
+  what: string;
+  app: AppName;
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  status: number;
+  code?: string;
+  /** A `details` path the answer must name. */
+  detail?: string;
+}
+
+const json = { 'content-type': 'application/json' };
+const event = (fields: Record<string, unknown> = {}) => JSON.stringify({ type: 'plan.changed', accountId: 'acct-hostile', ...fields });
+const corrupt = Buffer.from('these bytes are not compressed at all');
+
+describe('hostile input', function () {
+  this.timeout(30_000);
+  let apps: Apps;
+  before(async function () {
+    this.timeout(60_000);
+    apps = await startApps();
+  });
+  after(async () => apps?.stop());
+
+  async function send(c: Pick<HttpCase, 'app' | 'method' | 'path' | 'headers' | 'body'>): Promise<Response> {
+    const auth: Record<AppName, Record<string, string>> = {
+      ingest: { authorization: `Bearer ${SERVICE_KEY}` },
+      worker: { authorization: `Bearer ${SERVICE_KEY}` },
+      gateway: { authorization: `Bearer ${apps.token}` },
+      dashboard: { authorization: ADMIN },
+    };
+    return fetch(`${apps[c.app]}${c.path}`, {
+      method: c.method,
+      headers: { ...auth[c.app], ...c.headers },
+      ...(c.body === undefined ? {} : { body: c.body }),
+    });
+  }
+
+  function table(cases: HttpCase[]): void {
+    for (const c of cases) {
+      it(`answers ${c.what} (${c.app} ${c.method} ${c.path.slice(0, 60)}) with ${c.status}${c.code === undefined ? '' : ` ${c.code}`}`, async () => {
+        const res = await send(c);
+        const text = await res.text();
+        expect(res.status, text).to.equal(c.status);
+        if (c.code === undefined) return;
+        const body = JSON.parse(text) as { error: { code: string; message: string; details?: { path: string }[] } };
+        expect(body.error.code).to.equal(c.code);
+        expect(body.error.message).to.be.a('string').and.not.equal('');
+        if (c.detail !== undefined) expect(body.error.details?.map((d) => d.path)).to.include(c.detail);
+      });
+    }
+  }
+
+  describe('an error that is not Herald\'s own became a 500 (issue 17.1): a malformed %-escape in a path is a 400', () => {
+    table([
+      { what: 'a truncated UTF-8 escape in an account id', app: 'ingest', method: 'GET', path: '/v1/accounts/%E0%A4%A/devices', status: 400, code: 'invalid_request' },
+      { what: 'a lone surrogate as UTF-8 bytes in an account id', app: 'ingest', method: 'GET', path: '/v1/accounts/victim-%ED%A0%80/devices', status: 400, code: 'invalid_request' },
+      { what: 'a non-hex escape in an event id', app: 'ingest', method: 'GET', path: '/v1/events/%ZZ', status: 400, code: 'invalid_request' },
+      { what: 'a bare % in a device id', app: 'ingest', method: 'DELETE', path: '/v1/accounts/acct-hostile/devices/%', status: 400, code: 'invalid_request' },
+      { what: 'a non-hex escape in a trace lookup', app: 'dashboard', method: 'GET', path: '/admin/api/events/%ZZ', status: 400, code: 'invalid_request' },
+      { what: 'a non-hex escape in a queue name', app: 'dashboard', method: 'GET', path: '/admin/queues/queue/%ZZ', status: 400, code: 'invalid_request' },
+      { what: 'a non-hex escape in a dead letter id', app: 'worker', method: 'POST', path: '/v1/dead-letters/high/0/%ZZ/redrive', status: 400, code: 'invalid_request' },
+    ]);
+  });
+
+  describe('a corrupt or truncated compressed body became a 500 from zlib (issue 17.1): it is a 400', () => {
+    const encodings: [string, Buffer][] = [
+      ['gzip', gzipSync(event())],
+      ['deflate', deflateSync(event())],
+      ['br', brotliCompressSync(event())],
+    ];
+    const cases: HttpCase[] = [];
+    for (const path of ['/v1/events', '/v1/events/batch', '/v1/devices']) {
+      for (const [encoding, whole] of encodings) {
+        cases.push(
+          { what: `a ${encoding} body that is not ${encoding}`, app: 'ingest', method: 'POST', path, headers: { ...json, 'content-encoding': encoding }, body: corrupt, status: 400, code: 'invalid_request' },
+          { what: `a truncated ${encoding} body`, app: 'ingest', method: 'POST', path, headers: { ...json, 'content-encoding': encoding }, body: whole.subarray(0, whole.length - 6), status: 400, code: 'invalid_request' },
+        );
+      }
+    }
+    cases.push({ what: 'an unknown content-encoding', app: 'ingest', method: 'POST', path: '/v1/events', headers: { ...json, 'content-encoding': 'compress' }, body: corrupt, status: 415, code: 'unsupported_media_type' });
+    table(cases);
+
+    it('still takes a well-formed gzip body', async () => {
+      const res = await send({ app: 'ingest', method: 'POST', path: '/v1/events', headers: { ...json, 'content-encoding': 'gzip' }, body: gzipSync(event()) });
+      expect(res.status).to.equal(202);
+    });
+  });
+});
