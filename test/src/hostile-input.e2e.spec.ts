@@ -135,6 +135,8 @@ interface HttpCase {
 
 const json = { 'content-type': 'application/json' };
 const event = (fields: Record<string, unknown> = {}) => JSON.stringify({ type: 'plan.changed', accountId: 'acct-hostile', ...fields });
+/** A body whose payload nests `depth` objects, built as text: JSON.stringify itself overflows on such values. */
+const nested = (depth: number) => `{"type":"plan.changed","accountId":"acct-hostile","payload":${'{"a":'.repeat(depth - 1)}{}${'}'.repeat(depth - 1)}}`;
 const corrupt = Buffer.from('these bytes are not compressed at all');
 
 describe('hostile input', function () {
@@ -208,6 +210,35 @@ describe('hostile input', function () {
     it('still takes a well-formed gzip body', async () => {
       const res = await send({ app: 'ingest', method: 'POST', path: '/v1/events', headers: { ...json, 'content-encoding': 'gzip' }, body: gzipSync(event()) });
       expect(res.status).to.equal(202);
+    });
+  });
+
+  describe('deeply nested JSON overflowed the stack and became a 500 (issue 17.2): it is a validation error', () => {
+    table([
+      { what: 'a payload nested 5,000 deep', app: 'ingest', method: 'POST', path: '/v1/events', headers: json, body: nested(5000), status: 400, code: 'invalid_request', detail: 'payload' },
+      { what: 'a payload nested 33 deep', app: 'ingest', method: 'POST', path: '/v1/events', headers: json, body: nested(33), status: 400, code: 'invalid_request', detail: 'payload' },
+      {
+        what: 'a payload of arrays nested 5,000 deep',
+        app: 'ingest',
+        method: 'POST',
+        path: '/v1/events',
+        headers: json,
+        body: `{"type":"plan.changed","accountId":"acct-hostile","payload":{"a":${'['.repeat(5000)}${']'.repeat(5000)}}}`,
+        status: 400,
+        code: 'invalid_request',
+        detail: 'payload',
+      },
+      { what: 'a payload nested exactly 32 deep', app: 'ingest', method: 'POST', path: '/v1/events', headers: json, body: nested(32), status: 202 },
+    ]);
+
+    it('reports a deeply nested item of a batch on its own and accepts the others', async () => {
+      const body = `{"events":[${nested(5000)},${event({ id: 'beside-the-deep-one' })}]}`;
+      const res = await send({ app: 'ingest', method: 'POST', path: '/v1/events/batch', headers: json, body });
+      expect(res.status).to.equal(202);
+      const { results } = (await res.json()) as { results: Record<string, unknown>[] };
+      expect(results[0]).to.have.nested.property('error.code', 'invalid_request');
+      expect(results[0]).to.have.nested.property('error.details[0].path', 'events.0.payload');
+      expect(results[1]).to.include({ id: 'beside-the-deep-one', status: 'accepted' });
     });
   });
 });

@@ -9,6 +9,7 @@ export {
   JsonObjectSchema,
   MAX_BATCH_EVENTS,
   MAX_PAYLOAD_BYTES,
+  MAX_PAYLOAD_DEPTH,
 } from './event.js';
 export type { AcceptedEvent, AcceptStatus, EventInput, ParsedEventInput, Targets } from './event.js';
 export { DeviceRecordSchema, GatewayNodeEntrySchema, RegisterDeviceSchema } from './device.js';
