@@ -3,6 +3,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { expect } from 'chai';
+import { io } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { loadConfig } from '@herald/config';
 import { createDashboardApp, createDashboardDeps } from '@herald/dashboard';
 import type { DashboardApp, DashboardDeps } from '@herald/dashboard';
@@ -240,5 +242,50 @@ describe('hostile input', function () {
       expect(results[0]).to.have.nested.property('error.details[0].path', 'events.0.payload');
       expect(results[1]).to.include({ id: 'beside-the-deep-one', status: 'accepted' });
     });
+  });
+
+  describe('a cursor past 2^64 − 1 became a 500 on pull (issue 17.3): it is refused with invalid_request', () => {
+    const pull = (after: string): HttpCase => ({ what: `after=${after}`, app: 'gateway', method: 'GET', path: `/v1/notifications?after=${after}`, status: 400, code: 'invalid_request', detail: 'after' });
+    table([
+      pull('18446744073709551616-0'),
+      pull('0-18446744073709551616'),
+      pull('99999999999999999999-0'),
+      pull('18446744073709551615-18446744073709551615'),
+      pull('1-2-3'),
+      pull('%ZZ'),
+      { what: 'the largest cursor that has something after it', app: 'gateway', method: 'GET', path: '/v1/notifications?after=18446744073709551615-18446744073709551614', status: 200 },
+      { what: 'a dead letter id past 2^64 − 1', app: 'worker', method: 'POST', path: '/v1/dead-letters/high/0/18446744073709551616-0/redrive', status: 400, code: 'invalid_request', detail: 'id' },
+    ]);
+  });
+
+  describe('Socket.IO handshakes', () => {
+    function connect(auth: Record<string, unknown>): Promise<{ connected: true; socket: Socket } | { connected: false; data: { code: string; details?: { path: string }[] } }> {
+      const socket = io(apps.gateway, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
+      return new Promise((resolve) => {
+        socket.once('synced', () => resolve({ connected: true, socket }));
+        socket.once('connect_error', (error: Error & { data?: { code: string } }) => {
+          socket.close();
+          resolve({ connected: false, data: error.data ?? { code: 'none' } });
+        });
+      });
+    }
+
+    const refused: [string, unknown][] = [
+      ['a cursor past 2^64 − 1 (issue 17.3)', '18446744073709551616-0'],
+      ['a sequence past 2^64 − 1', '1-18446744073709551616'],
+      ['the largest stream id, which has nothing after it', '18446744073709551615-18446744073709551615'],
+      ['a cursor that is not one', 'latest'],
+      ['a cursor of the wrong type', 42],
+    ];
+    for (const [what, cursor] of refused) {
+      it(`refuses ${what} with invalid_request at the handshake`, async () => {
+        const result = await connect({ token: apps.token, cursor });
+        expect(result.connected).to.equal(false);
+        if (!result.connected) {
+          expect(result.data.code).to.equal('invalid_request');
+          expect(result.data.details?.map((d) => d.path)).to.include('cursor');
+        }
+      });
+    }
   });
 });

@@ -2,7 +2,7 @@ import express from 'express';
 import type { Express } from 'express';
 import { z } from 'zod';
 import type { Worker } from 'bullmq';
-import { PrioritySchema } from '@herald/contracts';
+import { PrioritySchema, StreamIdSchema } from '@herald/contracts';
 import { HeraldError } from '@herald/errors';
 import { errorHandler, healthRoutes, notFound, parseInput, serviceAuth } from '@herald/http';
 import type { ServiceCredential } from '@herald/http';
@@ -34,7 +34,7 @@ export interface HeraldWorker {
 }
 
 const DeadLetterQuery = z.object({ priority: PrioritySchema.optional() }).strict();
-const DeadLetterParams = z.object({ priority: PrioritySchema, partition: z.coerce.number().int().nonnegative(), id: z.string().regex(/^\d+-\d+$/) });
+const DeadLetterParams = z.object({ priority: PrioritySchema, partition: z.coerce.number().int().nonnegative(), id: StreamIdSchema });
 
 /** Builds the worker: the router and delivery roles plus its small operator HTTP API. */
 export function createWorker(deps: WorkerDeps): HeraldWorker {

@@ -20,6 +20,7 @@ export {
   DeviceIdListSchema,
   HandshakeAuthSchema,
   NotificationSchema,
+  StreamIdSchema,
   SyncedSchema,
   compareCursors,
   deviceRoom,
