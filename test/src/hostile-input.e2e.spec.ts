@@ -258,6 +258,34 @@ describe('hostile input', function () {
     ]);
   });
 
+  describe('unpaired UTF-16 surrogates let two accounts share keys (issue 17.4): ids must be well-formed Unicode', () => {
+    const lone = 'victim-\ud800';
+    table([
+      { what: 'a device of account "victim-\\ud800"', app: 'ingest', method: 'POST', path: '/v1/devices', headers: json, body: JSON.stringify({ accountId: lone, platform: 'web' }), status: 400, code: 'invalid_request', detail: 'accountId' },
+      { what: 'a device id with a lone low surrogate', app: 'ingest', method: 'POST', path: '/v1/devices', headers: json, body: JSON.stringify({ accountId: 'acct-hostile', platform: 'web', deviceId: 'tv-\udc00' }), status: 400, code: 'invalid_request', detail: 'deviceId' },
+      { what: 'a device of profile "kid-\\udbff"', app: 'ingest', method: 'POST', path: '/v1/devices', headers: json, body: JSON.stringify({ accountId: 'acct-hostile', platform: 'web', profileId: 'kid-\udbff' }), status: 400, code: 'invalid_request', detail: 'profileId' },
+      { what: 'an event for account "victim-\\udbff"', app: 'ingest', method: 'POST', path: '/v1/events', headers: json, body: event({ accountId: 'victim-\udbff' }), status: 400, code: 'invalid_request', detail: 'accountId' },
+      { what: 'an event for a profile with a lone surrogate', app: 'ingest', method: 'POST', path: '/v1/events', headers: json, body: event({ profileId: '\ud800' }), status: 400, code: 'invalid_request', detail: 'profileId' },
+      { what: 'an event targeting such a device', app: 'ingest', method: 'POST', path: '/v1/events', headers: json, body: event({ targets: { deviceIds: ['web-\ud800'] } }), status: 400, code: 'invalid_request', detail: 'targets.deviceIds.0' },
+      { what: 'an event excluding such a device', app: 'ingest', method: 'POST', path: '/v1/events', headers: json, body: event({ targets: { excludeDeviceIds: ['web-\ud800'] } }), status: 400, code: 'invalid_request', detail: 'targets.excludeDeviceIds.0' },
+      { what: 'an event targeting such a profile', app: 'ingest', method: 'POST', path: '/v1/events', headers: json, body: event({ targets: { profileIds: ['\udfff'] } }), status: 400, code: 'invalid_request', detail: 'targets.profileIds.0' },
+      { what: 'an event with such a collapse key', app: 'ingest', method: 'POST', path: '/v1/events', headers: json, body: event({ collapseKey: 'title-\ud800' }), status: 400, code: 'invalid_request', detail: 'collapseKey' },
+      { what: 'a batch item for account "victim-\\ud800"', app: 'ingest', method: 'POST', path: '/v1/events/batch', headers: json, body: JSON.stringify({ events: [{ type: 'plan.changed', accountId: lone }] }), status: 202 },
+    ]);
+
+    it('keeps ids with paired surrogates (emoji) apart and working', async () => {
+      const res = await send({ app: 'ingest', method: 'POST', path: '/v1/devices', headers: json, body: JSON.stringify({ accountId: 'emoji-\ud83d\ude00', platform: 'tv', deviceId: 'tv-\ud83d\udcfa' }) });
+      expect(res.status).to.equal(201);
+      const list = await send({ app: 'ingest', method: 'GET', path: `/v1/accounts/${encodeURIComponent('emoji-\ud83d\ude00')}/devices` });
+      expect(((await list.json()) as { devices: { deviceId: string }[] }).devices.map((d) => d.deviceId)).to.deep.equal(['tv-\ud83d\udcfa']);
+    });
+
+    it('wrote no key holding U+FFFD, the character every lone surrogate became', async () => {
+      const keys = await apps.redis.keys(`${apps.prefix}:*`);
+      expect(keys.filter((key) => key.includes('\ufffd'))).to.deep.equal([]);
+    });
+  });
+
   describe('Socket.IO handshakes', () => {
     function connect(auth: Record<string, unknown>): Promise<{ connected: true; socket: Socket } | { connected: false; data: { code: string; details?: { path: string }[] } }> {
       const socket = io(apps.gateway, { auth, transports: ['websocket'], reconnection: false, forceNew: true });

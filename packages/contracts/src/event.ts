@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AccountIdSchema, DeviceIdSchema, EventIdSchema, ProfileIdSchema } from './identifiers.js';
+import { AccountIdSchema, DeviceIdSchema, EventIdSchema, ProfileIdSchema, opaqueId } from './identifiers.js';
 import { PlatformSchema, PrioritySchema } from './platform.js';
 
 /** The largest serialized `payload` an event may carry. */
@@ -74,7 +74,8 @@ export const EventInputSchema = z
     profileId: ProfileIdSchema.optional(),
     payload: PayloadSchema.optional(),
     createdAt: TimestampSchema.optional(),
-    collapseKey: z.string().min(1).max(256).optional(),
+    // Compared as stored, like ids: ill-formed keys would collapse into one another.
+    collapseKey: opaqueId(256).optional(),
     targets: TargetsSchema.optional(),
   })
   .strict();

@@ -1,6 +1,6 @@
 export { PLATFORMS, PRIORITIES, PlatformSchema, PrioritySchema } from './platform.js';
 export type { Platform, Priority } from './platform.js';
-export { AccountIdSchema, DeviceIdSchema, EventIdSchema, ProfileIdSchema } from './identifiers.js';
+export { AccountIdSchema, DeviceIdSchema, EventIdSchema, ProfileIdSchema, isWellFormedUnicode } from './identifiers.js';
 export {
   AcceptedEventSchema,
   AcceptStatusSchema,
