@@ -286,6 +286,29 @@ describe('hostile input', function () {
     });
   });
 
+  describe('charset=utf-7 was accepted and decoded (issue 17.5): only UTF-8 JSON is taken', () => {
+    const as = (contentType: string, status: number, code?: string): HttpCase => ({
+      what: `Content-Type: ${contentType}`,
+      app: 'ingest',
+      method: 'POST',
+      path: '/v1/events',
+      headers: { 'content-type': contentType },
+      body: event({ payload: { note: '1+AGQAZQBtAG8-1' } }),
+      status,
+      ...(code === undefined ? {} : { code }),
+    });
+    table([
+      as('application/json; charset=utf-7', 415, 'unsupported_media_type'),
+      as('application/json; charset=UTF-7', 415, 'unsupported_media_type'),
+      as('application/json; charset=utf-16', 415, 'unsupported_media_type'),
+      as('application/json; charset=iso-8859-1', 415, 'unsupported_media_type'),
+      as('application/json; charset=utf-8; charset=utf-7', 415, 'unsupported_media_type'),
+      as('application/json', 202),
+      as('application/json; charset=utf-8', 202),
+      as('application/json; charset="UTF-8"', 202),
+    ]);
+  });
+
   describe('Socket.IO handshakes', () => {
     function connect(auth: Record<string, unknown>): Promise<{ connected: true; socket: Socket } | { connected: false; data: { code: string; details?: { path: string }[] } }> {
       const socket = io(apps.gateway, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
