@@ -309,6 +309,14 @@ describe('hostile input', function () {
     ]);
   });
 
+  describe('cursor: null in the handshake and an empty after= on pull were refused (issue 17.7): they mean "no cursor"', () => {
+    it('answers a pull with an empty after= as one without a cursor', async () => {
+      const res = await send({ app: 'gateway', method: 'GET', path: '/v1/notifications?after=' });
+      expect(res.status).to.equal(200);
+      expect(await res.json()).to.deep.equal({ notifications: [], cursor: null, reset: false });
+    });
+  });
+
   describe('Socket.IO handshakes', () => {
     function connect(auth: Record<string, unknown>): Promise<{ connected: true; socket: Socket } | { connected: false; data: { code: string; details?: { path: string }[] } }> {
       const socket = io(apps.gateway, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
@@ -338,5 +346,11 @@ describe('hostile input', function () {
         }
       });
     }
+
+    it('takes cursor: null as no cursor, and syncs (issue 17.7)', async () => {
+      const result = await connect({ token: apps.token, cursor: null });
+      expect(result.connected).to.equal(true);
+      if (result.connected) result.socket.close();
+    });
   });
 });

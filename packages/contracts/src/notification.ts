@@ -73,12 +73,13 @@ export type Synced = z.infer<typeof SyncedSchema>;
 export const AckSchema = z.object({ cursor: CursorSchema }).strict();
 export type Ack = z.infer<typeof AckSchema>;
 
-/** The Socket.IO handshake's `auth`. */
+/** The Socket.IO handshake's `auth`. A `cursor` of null (or none) means "no cursor": start from now. */
 export const HandshakeAuthSchema = z.object({
   token: z.string().min(1).max(4096),
-  cursor: CursorSchema.optional(),
+  cursor: CursorSchema.nullish().transform((cursor) => cursor ?? undefined),
 });
-export type HandshakeAuth = z.infer<typeof HandshakeAuthSchema>;
+/** What a client sends as `auth` (the gateway reads it into `{ token, cursor: string | undefined }`). */
+export type HandshakeAuth = z.input<typeof HandshakeAuthSchema>;
 
 /** Typed Socket.IO event maps, shared by the gateway, the worker's emitter and the client SDK. */
 export interface ServerToClientEvents {
