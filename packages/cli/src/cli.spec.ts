@@ -41,6 +41,12 @@ describe('herald settings', () => {
     });
     expect(() => resolveSettings({ ingest: 'ftp://x' }, {})).to.throw(UsageError, /--ingest/);
   });
+
+  it('follows INGEST_PORT and GATEWAY_PORT for its local defaults (regression: it went to 3100 and 3200 whatever ports npm start used)', () => {
+    expect(resolveSettings({}, { INGEST_PORT: '4100', GATEWAY_PORT: '4200' })).to.deep.include({ ingestUrl: 'http://localhost:4100', gatewayUrl: 'http://localhost:4200' });
+    expect(resolveSettings({}, { INGEST_PORT: '4100', HERALD_INGEST_URL: 'http://ingest:1' })).to.deep.include({ ingestUrl: 'http://ingest:1', gatewayUrl: 'http://localhost:3200' });
+    expect(() => resolveSettings({}, { GATEWAY_PORT: 'eighty' })).to.throw(UsageError, /GATEWAY_PORT: must be a port number/);
+  });
 });
 
 describe('table', () => {
