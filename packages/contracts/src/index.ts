@@ -29,8 +29,8 @@ export { parseJson } from './json.js';
 export { LIVE_PUSHES_PER_MESSAGE, LiveBatchSchema, LivePushSchema, encodeLiveBatches, encodeLivePush } from './live.js';
 export type { LivePush } from './live.js';
 export type { Ack, ClientToServerEvents, Cursor, HandshakeAuth, Notification, ServerToClientEvents, Synced } from './notification.js';
-export { EventTraceSchema, GateNameSchema, GateVerdictSchema, RoutingVerdictSchema, TapRecordSchema } from './trace.js';
-export type { EventTrace, GateName, GateVerdict, RoutingVerdict, TapRecord } from './trace.js';
+export { EventTraceSchema, GateNameSchema, GateVerdictSchema, NoTargetsReasonSchema, RoutingVerdictSchema, TapRecordSchema } from './trace.js';
+export type { EventTrace, GateName, GateVerdict, NoTargetsReason, RoutingVerdict, TapRecord } from './trace.js';
 export {
   AcceptResultSchema,
   AccountPathSchema,

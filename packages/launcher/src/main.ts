@@ -57,8 +57,12 @@ async function main(): Promise<void> {
             '  development credentials (set the variables to replace them):',
             ...(defaultKey ? [`    service key      ${serviceKey}   (HERALD_SERVICE_KEYS, comma-separated name:key pairs)`] : []),
             ...(defaultLogin ? [`    dashboard login  ${config.admin.user} / ${config.admin.password}   (HERALD_ADMIN_USER / HERALD_ADMIN_PASSWORD)`] : []),
+            // A device first: an event for an account without devices is dropped (no_targets).
             `  try: curl -H 'authorization: Bearer ${serviceKey}' -H 'content-type: application/json' \\`,
-            `         -d '{"type":"plan.changed","accountId":"acct-1"}' http://localhost:${config.ports.ingest}/v1/events`,
+            `         -d '{"accountId":"acct-1","platform":"android","deviceId":"phone-1"}' ${urls.ingest}/v1/devices`,
+            `       curl -H 'authorization: Bearer ${serviceKey}' -H 'content-type: application/json' \\`,
+            `         -d '{"type":"plan.changed","accountId":"acct-1"}' ${urls.ingest}/v1/events`,
+            `       npx herald trace <id>   (where it went, and why)`,
           ]
         : []),
       'Press Ctrl-C to stop (closing the terminal stops it too).',

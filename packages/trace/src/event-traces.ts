@@ -1,5 +1,5 @@
-import { PLATFORMS, PRIORITIES, parseJson } from '@herald/contracts';
-import type { EventTrace, GateVerdict, Platform, Priority, TapRecord } from '@herald/contracts';
+import { DeviceRecordSchema, PLATFORMS, PRIORITIES, parseJson } from '@herald/contracts';
+import type { EventTrace, GateName, GateVerdict, NoTargetsReason, Platform, Priority, TapRecord } from '@herald/contracts';
 import { HistoryEntrySchema } from '@herald/history';
 import type { HistoryEntry } from '@herald/history';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
@@ -108,11 +108,12 @@ export class EventTraces {
       return queuedIn === undefined ? undefined : { id: eventId, priority: queuedIn, status: 'queued', gates: [], pushes: [], failures: [], acks: [] };
     }
     const { priority, key } = found.find((f) => f.routed !== null)!;
-    const [entry, jobs] = await Promise.all([
+    const [entry, jobs, noTargets] = await Promise.all([
       record.k === undefined ? undefined : this.historyEntry(record.a, record.k),
       this.jobDeliveries(key, record),
+      record.v === 'no_targets' ? (record.r ?? this.noTargetsAfterTheFact(record)) : undefined,
     ]);
-    return this.assemble(eventId, priority, record, entry, found, jobs, acks);
+    return this.assemble(eventId, priority, record, entry, found, jobs, acks, noTargets);
   }
 
   /** Routing records as the router writes them, from now on, until the signal aborts. */
@@ -193,6 +194,20 @@ export class EventTraces {
     return deliveries;
   }
 
+  /**
+   * Why an event had no targets, for records of routers that did not say: `no_devices` when no
+   * device the account has now was registered by the time it was routed (a device deleted since
+   * cannot be seen), else `none_match`.
+   */
+  private async noTargetsAfterTheFact(record: RoutingRecord): Promise<NoTargetsReason> {
+    const raw = Object.values(await this.options.redis.hgetall(this.options.keys.devices(record.a)));
+    const registeredBefore = raw.some((json) => {
+      const device = DeviceRecordSchema.safeParse(parseJson(json));
+      return device.success && device.data.registeredAt <= record.at;
+    });
+    return registeredBefore ? 'none_match' : 'no_devices';
+  }
+
   /** A routed event's own fields, from its history entry while the history still has it. */
   private async historyEntry(accountId: string, cursor: string): Promise<HistoryEntry | undefined> {
     const entries = (await this.options.redis.xrange(this.options.keys.history(accountId), cursor, cursor)) as [string, string[]][];
@@ -210,6 +225,7 @@ export class EventTraces {
     found: Found[],
     jobs: Deliveries,
     acks: Record<string, string>,
+    noTargets: NoTargetsReason | undefined,
   ): EventTrace {
     const { pushes, failures } = jobs;
     // Per-event records, as versions before per-job records wrote them.
@@ -232,13 +248,14 @@ export class EventTraces {
       id: eventId,
       priority,
       status: record.v === 'routed' ? 'routed' : 'dropped',
+      verdict: record.v,
       acceptedAt: iso(record.ac),
       ...(type === undefined ? {} : { type }),
       accountId: record.a,
       ...(profileId === undefined ? {} : { profileId }),
       ...(createdAt === undefined ? {} : { createdAt: iso(createdAt) }),
       routedAt: iso(record.at),
-      gates: gatesOf(record, record.d ?? entry?.devices),
+      gates: gatesOf(record, record.d ?? entry?.devices, noTargets),
       ...(record.k === undefined ? {} : { cursor: record.k }),
       pushes,
       failures,
@@ -247,15 +264,31 @@ export class EventTraces {
   }
 }
 
-/** The gates in order, with what each decided; those after the dropping gate are skipped. */
-function gatesOf(record: RoutingRecord, targeted: string[] | undefined): GateVerdict[] {
+/** Why an event had no targets, in words (the trace's, the CLI's and the tap page's). */
+export const NO_TARGETS_REASONS: Record<NoTargetsReason, string> = {
+  no_devices: 'no devices registered for this account',
+  none_match: "none of the account's devices matches its type's platforms or the event's targets",
+};
+
+const GATE_ORDER: readonly GateName[] = ['stale', 'duplicate', 'targeting', 'history', 'online'];
+
+/** The gates in order, with what each decided; those after the dropping gate are skipped, and both say why. */
+function gatesOf(record: RoutingRecord, targeted: string[] | undefined, noTargets: NoTargetsReason | undefined): GateVerdict[] {
   const dropAt = { stale: 0, duplicate: 1, no_targets: 2, routed: 5 }[record.v];
   const verdict = (index: number): GateVerdict['verdict'] => (index < dropAt ? 'passed' : index === dropAt ? 'dropped' : 'skipped');
+  const dropped = {
+    stale: `older than its type's staleAfterMs when it was routed${record.c === undefined ? '' : ` (created ${record.at - record.c} ms before)`}`,
+    duplicate: 'an event with this id was already routed within the idempotency window',
+    no_targets: NO_TARGETS_REASONS[noTargets ?? 'none_match'],
+    routed: '',
+  }[record.v];
+  const reason = (index: number): { reason?: string } =>
+    index === dropAt ? { reason: dropped } : index > dropAt ? { reason: `not reached: the ${GATE_ORDER[dropAt]} gate dropped the event (${record.v})` } : {};
   return [
-    { gate: 'stale', verdict: verdict(0) },
-    { gate: 'duplicate', verdict: verdict(1) },
-    { gate: 'targeting', verdict: verdict(2), ...(targeted === undefined || targeted.length === 0 ? {} : { devices: targeted }) },
-    { gate: 'history', verdict: verdict(3), ...(record.k === undefined ? {} : { cursor: record.k }) },
-    { gate: 'online', verdict: verdict(4), devices: record.o ?? [...(record.pd?.web ?? []), ...(record.pd?.tv ?? [])] },
+    { gate: 'stale', verdict: verdict(0), ...reason(0) },
+    { gate: 'duplicate', verdict: verdict(1), ...reason(1) },
+    { gate: 'targeting', verdict: verdict(2), ...reason(2), ...(targeted === undefined || targeted.length === 0 ? {} : { devices: targeted }) },
+    { gate: 'history', verdict: verdict(3), ...reason(3), ...(record.k === undefined ? {} : { cursor: record.k }) },
+    { gate: 'online', verdict: verdict(4), ...reason(4), devices: record.o ?? [...(record.pd?.web ?? []), ...(record.pd?.tv ?? [])] },
   ];
 }

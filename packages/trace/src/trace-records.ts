@@ -3,6 +3,7 @@ import {
   AccountIdSchema,
   CursorSchema,
   DeviceIdSchema,
+  NoTargetsReasonSchema,
   ProfileIdSchema,
   RoutingVerdictSchema,
   TapRecordSchema,
@@ -61,6 +62,8 @@ export const RoutingRecordSchema = z.object({
   c: z.number().optional(),
   k: CursorSchema.optional(),
   d: z.array(DeviceIdSchema).optional(),
+  /** With `no_targets`: why (`no_devices`, `none_match`); absent in records of routers before it. */
+  r: NoTargetsReasonSchema.optional(),
   /** Online devices pushed to (records before per-job push records; now `pd`'s web and tv). */
   o: z.array(DeviceIdSchema).optional(),
   /** The router batch whose delivery jobs carried the event (see `traceField.jobPushed`). */
@@ -105,5 +108,6 @@ export function encodeRoutingRecord(record: TapRecord, delivery?: EventDelivery)
   if (record.profileId !== undefined) json += `,"p":${JSON.stringify(record.profileId)}`;
   json += `,"c":${record.createdAt}`;
   if (record.targeted.length > 0) json += `,"d":${JSON.stringify(record.targeted)}`;
+  if (record.noTargets !== undefined) json += `,"r":"${record.noTargets}"`;
   return `${json}}`;
 }
