@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Worker } from 'bullmq';
 import { PrioritySchema, StreamIdSchema } from '@herald/contracts';
 import { HeraldError } from '@herald/errors';
-import { errorHandler, healthRoutes, notFound, parseInput, serviceAuth } from '@herald/http';
+import { errorHandler, healthRoutes, methodNotAllowed, notFound, parseInput, serviceAuth } from '@herald/http';
 import type { ServiceCredential } from '@herald/http';
 import type { Logger, Registry } from '@herald/observability';
 import type { DeadLetters } from '@herald/priority-streams';
@@ -53,6 +53,8 @@ export function createWorker(deps: WorkerDeps): HeraldWorker {
     }
     res.status(202).json({ redriven: true });
   });
+  http.all('/v1/dead-letters', methodNotAllowed('GET'));
+  http.all('/v1/dead-letters/:priority/:partition/:id/redrive', methodNotAllowed('POST'));
   http.use(notFound);
   http.use(errorHandler(deps.logger));
 

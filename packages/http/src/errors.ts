@@ -47,6 +47,19 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
+/**
+ * For a path served by other methods only: 405 `method_not_allowed` with `Allow`, rather than
+ * the 404 that says the path does not exist. Mount it with `.all()` after a route's methods.
+ */
+export function methodNotAllowed(...allowed: readonly string[]): RequestHandler {
+  // Express answers HEAD with the GET route.
+  const allow = [...allowed, ...(allowed.includes('GET') ? ['HEAD'] : [])].join(', ');
+  return (req, res, next) => {
+    res.setHeader('Allow', allow);
+    next(new HeraldError('method_not_allowed', `${req.method} is not allowed on ${req.path}; use ${allow}.`));
+  };
+}
+
 /** For any route no router served. */
 export const notFound: RequestHandler = (req, _res, next) => {
   next(new HeraldError('not_found', `No route for ${req.method} ${req.path}.`));

@@ -1,4 +1,4 @@
-export { errorHandler, normalizeError, notFound } from './errors.js';
+export { errorHandler, methodNotAllowed, normalizeError, notFound } from './errors.js';
 export { healthRoutes } from './health.js';
 export { bearerToken, serviceAuth } from './service-auth.js';
 export type { ServiceCredential } from './service-auth.js';
