@@ -30,7 +30,7 @@ let source;
 function watch(accountId) {
   if (source) source.close();
   const query = accountId ? '?accountId=' + encodeURIComponent(accountId) : '';
-  source = new EventSource('/admin/api/tap' + query);
+  source = new EventSource(api('/admin/api/tap' + query));
   const status = document.getElementById('tap-status');
   status.textContent = 'Connecting…';
   source.addEventListener('ready', () => { status.textContent = accountId ? 'Watching account ' + accountId : 'Watching every account'; });
@@ -60,7 +60,7 @@ function addRecord(r) {
 
 async function lookup(id) {
   document.querySelector('#lookup input').value = id;
-  const res = await fetch('/admin/api/events/' + encodeURIComponent(id), { headers: { accept: 'application/json' } });
+  const res = await fetch(api('/admin/api/events/' + encodeURIComponent(id)), { headers: { accept: 'application/json' } });
   const body = await res.json();
   if (!res.ok) { replace('trace', el('p', { class: 'bad' }, body.error ? body.error.message : res.statusText)); return; }
   replace('trace', el('div', {},

@@ -35,9 +35,31 @@ export function refuseChanges(readOnly: boolean): RequestHandler {
   };
 }
 
+/** `<link>`s to fonts.googleapis.com (bull-board's page loads IBM Plex from Google Fonts). */
+const WEB_FONTS = /<link\b[^>]*\bhref="https:\/\/fonts\.(?:googleapis|gstatic)\.com[^"]*"[^>]*>\s*/g;
+
+/**
+ * bull-board's adapter, serving its page without the web fonts it loads from the internet: a
+ * dashboard opened offline (or behind a strict proxy) showed only bull-board's spinner while the
+ * stylesheet request hung. The page falls back on the system fonts its CSS names next to them.
+ */
+class OfflineExpressAdapter extends ExpressAdapter {
+  override setEntryRoute(route: Parameters<ExpressAdapter['setEntryRoute']>[0]): ExpressAdapter {
+    const handler: RequestHandler = (_req, res, next) => {
+      const { name, params } = route.handler({ basePath: this.basePath, uiConfig: this.uiConfig });
+      res.render(name, params, (error: Error | null, html: string) => {
+        if (error) next(error);
+        else res.type('html').send(html.replace(WEB_FONTS, ''));
+      });
+    };
+    this.app[route.method](route.route, handler);
+    return this;
+  }
+}
+
 /** The BullMQ board (bull-board) over every delivery queue, behind the read-only guard. */
 export function queuesBoard({ queues, basePath, readOnly }: QueuesBoardOptions): Router {
-  const serverAdapter = new ExpressAdapter();
+  const serverAdapter = new OfflineExpressAdapter();
   serverAdapter.setBasePath(basePath);
   createBullBoard({
     queues: queues.map(
