@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Worker } from 'bullmq';
 import { PrioritySchema, StreamIdSchema } from '@herald/contracts';
 import { HeraldError } from '@herald/errors';
-import { errorHandler, healthRoutes, methodNotAllowed, notFound, parseInput, serviceAuth } from '@herald/http';
+import { errorHandler, healthRoutes, methodNotAllowed, notFound, parseInput, requestMetrics, serviceAuth } from '@herald/http';
 import type { ServiceCredential } from '@herald/http';
 import type { Logger, Registry } from '@herald/observability';
 import type { DeadLetters } from '@herald/priority-streams';
@@ -40,6 +40,7 @@ const DeadLetterParams = z.object({ priority: PrioritySchema, partition: z.coerc
 export function createWorker(deps: WorkerDeps): HeraldWorker {
   const http = express();
   http.disable('x-powered-by');
+  http.use(requestMetrics(deps.metrics));
   http.use(healthRoutes({ redis: deps.redis, metrics: deps.metrics }));
   http.use('/v1', serviceAuth(deps.serviceKeys));
   http.get('/v1/dead-letters', async (req, res) => {
