@@ -187,6 +187,7 @@ describe('hostile input', function () {
       { what: 'a bare % in a device id', app: 'ingest', method: 'DELETE', path: '/v1/accounts/acct-hostile/devices/%', status: 400, code: 'invalid_request' },
       { what: 'a non-hex escape in a trace lookup', app: 'dashboard', method: 'GET', path: '/admin/api/events/%ZZ', status: 400, code: 'invalid_request' },
       { what: 'a non-hex escape in a queue name', app: 'dashboard', method: 'GET', path: '/admin/queues/queue/%ZZ', status: 400, code: 'invalid_request' },
+      { what: "a non-hex escape in the queue board API's query", app: 'dashboard', method: 'GET', path: '/admin/queues/api/queues?activeQueue=%ZZ', status: 400, code: 'invalid_request' },
       { what: 'a non-hex escape in a dead letter id', app: 'worker', method: 'POST', path: '/v1/dead-letters/high/0/%ZZ/redrive', status: 400, code: 'invalid_request' },
     ]);
   });
