@@ -112,6 +112,13 @@ describe('the gateway demo page: HTTP API (development only)', function () {
       const paths = (invalid.body as { error: { details: { path: string }[] } }).error.details.map((detail) => detail.path);
       expect(paths).to.include.members(['type', 'payload']);
     });
+
+    it('refuses a payload nested 5,000 deep with a 400 (regression: forwarding it to ingest overflowed the stack, a 500)', async () => {
+      const body = `{"accountId":"acct-demo","type":"plan.changed","payload":${'{"a":'.repeat(4999)}{}${'}'.repeat(4999)}}`;
+      const deep = await call(stack, 'POST', '/demo/api/events', body);
+      expect(deep.status).to.equal(400);
+      expect(deep.body).to.have.nested.property('error.details[0].path', 'payload');
+    });
   });
 
   describe('when ingest is down', () => {

@@ -74,6 +74,24 @@ describe('metrics', function () {
       expect(gateway).to.match(/^herald_gateway_pulls_total\{outcome="[a-z_]+",app="gateway"\} 1$/m);
       expect(gateway).to.match(/^herald_gateway_long_polls\{app="gateway"\} 0$/m);
 
+      // Labelled counters have their series from the first scrape, at 0 (regression: none until the first increment).
+      expect(ingest).to.match(/^herald_events_accepted_total\{priority="low",app="ingest"\} 0$/m);
+      expect(ingest).to.match(/^herald_events_rejected_total\{reason="backlog_exceeded",app="ingest"\} 0$/m);
+      expect(worker).to.match(/^herald_gate_outcomes_total\{priority="low",verdict="no_targets",app="worker"\} 0$/m);
+      expect(worker).to.match(/^herald_deliveries_total\{platform="android",outcome="failed",app="worker"\} 0$/m);
+      expect(gateway).to.match(/^herald_gateway_handshakes_refused_total\{reason="unauthorized",app="gateway"\} 0$/m);
+
+      // HTTP request durations by route pattern (regression: ingest and the gateway had none).
+      expect(ingest).to.match(/^herald_http_request_duration_seconds_count\{app="ingest",method="POST",route="\/v1\/events",status="202"\} 1$/m);
+      expect(ingest).to.match(/^herald_http_request_duration_seconds_count\{app="ingest",method="POST",route="\/v1\/devices",status="201"\} 1$/m);
+      expect(gateway).to.match(/^herald_http_request_duration_seconds_count\{app="gateway",method="GET",route="\/v1\/notifications",status="200"\} 1$/m);
+
+      // No gauge named like a counter (regression: herald_nodejs_active_handles_total and two more).
+      for (const text of [ingest, worker, gateway, dashboard]) {
+        expect([...text.matchAll(/^# TYPE (\S+_total) gauge$/gm)].map((match) => match[1])).to.deep.equal([]);
+        expect(text).to.match(/^herald_nodejs_active_handles\{/m);
+      }
+
       const all = new Set([...families(ingest), ...families(worker), ...families(gateway), ...families(dashboard)]);
       for (const name of all) expect(name, name).to.match(/^herald_/);
       for (const panel of grafana.panels) {

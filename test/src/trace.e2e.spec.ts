@@ -62,7 +62,7 @@ describe('event trace: GET /v1/events/:id', function () {
     await eventually(async () => (received.length > 0 ? true : undefined), 'the notification');
 
     const trace = await traceWhen(stack, id, (t) => t.acks.length > 0 && t.pushes.length >= 2);
-    expect(trace).to.include({ id, priority: 'high', status: 'routed', type: 'plan.changed', accountId: 'acct-t', cursor: received[0]!.cursor });
+    expect(trace).to.include({ id, priority: 'high', status: 'routed', verdict: 'routed', type: 'plan.changed', accountId: 'acct-t', cursor: received[0]!.cursor });
     expect(Date.parse(trace.acceptedAt!)).to.be.within(before - 1000, Date.now());
     expect(Date.parse(trace.routedAt!)).to.be.at.least(Date.parse(trace.acceptedAt!));
     const [targeting, ...others] = trace.gates.splice(2, 1).concat(trace.gates);
@@ -92,10 +92,25 @@ describe('event trace: GET /v1/events/:id', function () {
     expect(staleTrace.gates.map((g) => g.verdict)).to.deep.equal(['dropped', 'skipped', 'skipped', 'skipped', 'skipped']);
     expect(staleTrace.cursor).to.equal(undefined);
 
+    expect(staleTrace.verdict).to.equal('stale');
+    expect(staleTrace.gates[0]!.reason).to.match(/^older than its type's staleAfterMs when it was routed \(created \d+ ms before\)$/);
+
     const untargetedTrace = await traceWhen(stack, untargeted.id, (t) => t.status !== 'queued');
-    expect(untargetedTrace.status).to.equal('dropped');
+    expect(untargetedTrace).to.include({ status: 'dropped', verdict: 'no_targets' });
     expect(untargetedTrace.gates.map((g) => `${g.gate}:${g.verdict}`)).to.deep.equal(['stale:passed', 'duplicate:passed', 'targeting:dropped', 'history:skipped', 'online:skipped']);
+    expect(untargetedTrace.gates[2]!.reason).to.equal("none of the account's devices matches its type's platforms or the event's targets");
     expect(untargetedTrace.pushes).to.deep.equal([]);
+  });
+
+  it('says why targeting dropped an event for an account without devices, and why the later gates were skipped (regression: "targeting dropped, history skipped" with no reason)', async () => {
+    const { id } = await stack.send({ type: 'plan.changed', accountId: 'acct-nobody' });
+    const trace = await traceWhen(stack, id, (t) => t.status !== 'queued');
+    expect(trace).to.include({ status: 'dropped', verdict: 'no_targets' });
+    expect(trace.gates.slice(2).map(({ gate, verdict, reason }) => ({ gate, verdict, reason }))).to.deep.equal([
+      { gate: 'targeting', verdict: 'dropped', reason: 'no devices registered for this account' },
+      { gate: 'history', verdict: 'skipped', reason: 'not reached: the targeting gate dropped the event (no_targets)' },
+      { gate: 'online', verdict: 'skipped', reason: 'not reached: the targeting gate dropped the event (no_targets)' },
+    ]);
   });
 
   it('answers 404 for an unknown id, 400 for an invalid one and 401 without a service key', async () => {

@@ -77,6 +77,8 @@ export function createDashboardApp(deps: DashboardDeps): DashboardApp {
   );
   admin.use('/queues', queuesBoard({ queues: deps.queues, basePath: QUEUES_PATH, readOnly: deps.readOnly }));
   http.use('/admin', admin);
+  // The root leads to the dashboard (a browser pointed at http://localhost:3300/ got a 404).
+  http.get('/', (_req, res) => res.redirect(302, '/admin'));
   http.use(notFound);
   http.use(errorHandler(deps.logger));
 

@@ -59,6 +59,13 @@ describe('dashboard login', () => {
     expect(await metrics.text()).to.contain('herald_devices_online');
   });
 
+  it('leads the root to /admin (regression: http://localhost:3300/ answered a JSON 404)', async () => {
+    const { request } = await dashboard.start();
+    const res = await request('/', { authorization: null, redirect: 'manual' });
+    expect(res.status).to.equal(302);
+    expect(res.headers.get('location')).to.equal('/admin');
+  });
+
   it('answers an unknown route outside /admin with a JSON 404', async () => {
     const { request } = await dashboard.start();
     const res = await request('/nothing', { authorization: null });

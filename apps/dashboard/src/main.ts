@@ -1,6 +1,7 @@
 import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { loadConfig, requireRedisUrl } from '@herald/config';
-import { runMain, stopOnSignals } from '@herald/lifecycle';
+import { listenOn, runMain, stopOnSignals } from '@herald/lifecycle';
 import { createDashboardApp, createDashboardDeps } from './index.js';
 
 runMain(async () => {
@@ -10,8 +11,8 @@ runMain(async () => {
   for (const line of config.developmentDefaults) logger.warn(`development default in use: ${line}`);
 
   const app = createDashboardApp(deps);
-  const server = app.http.listen(config.ports.dashboard);
-  await once(server, 'listening');
+  const server = createServer(app.http);
+  await listenOn(server, config.ports.dashboard, 'DASHBOARD_PORT');
   logger.info(
     { port: config.ports.dashboard, readOnly: config.dashboard.readOnly },
     `dashboard listening on http://localhost:${config.ports.dashboard}/admin`,
@@ -20,6 +21,7 @@ runMain(async () => {
   stopOnSignals({
     app: 'dashboard',
     logger,
+    redis: deps.redis,
     // End the live taps (they never finish on their own), finish other requests, then let go of Redis.
     stop: async () => {
       // Listen first: with no connection open, 'close' comes on the next tick.

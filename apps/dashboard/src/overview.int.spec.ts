@@ -179,8 +179,17 @@ describe('dashboard overview (/admin/api/overview)', () => {
     expect(nonce).to.be.a('string');
     const html = await res.text();
     expect(html).to.contain(`<script nonce="${nonce}">`);
-    expect(html).to.contain("fetch('/admin/api/overview'");
+    expect(html).to.contain("fetch(api('/admin/api/overview')");
     expect(html).to.contain('href="/admin/queues"');
     expect(html).to.contain('href="/admin/tap"');
+  });
+
+  it('builds its API URLs on location.origin, never against a page address with credentials in it (regression: opened as http://admin:admin@host/admin, fetch refused every request)', async () => {
+    for (const page of ['/admin', '/admin/tap']) {
+      const html = await (await (await dashboard.start()).request(page)).text();
+      expect(html, page).to.contain('function api(path) { return location.origin + path; }');
+      // Every fetch and EventSource goes through api().
+      expect(html.match(/(?:fetch|new EventSource)\((?!api\()/g), page).to.equal(null);
+    }
   });
 });

@@ -27,6 +27,14 @@ describe('dashboard queue board (/admin/queues)', () => {
     expect(asset.headers.get('content-type')).to.match(/javascript/);
   });
 
+  it('loads nothing from the internet: no web fonts (regression: offline, the board showed only a spinner)', async () => {
+    const { request } = await dashboard.start();
+    const html = await (await request('/admin/queues')).text();
+    expect(html).not.to.contain('fonts.googleapis.com');
+    expect(html.match(/<(?:link|script)\b[^>]*(?:href|src)="https?:\/\/[^"]*"/g)).to.equal(null);
+    expect(html).to.match(/<link href="static\/css\/main\.[^"]+\.css" rel="stylesheet">/);
+  });
+
   it('lists the 12 delivery queues in its API, read-only by default, with their job counts', async () => {
     const { request } = await dashboard.start();
     await dashboard.queue('tv', 'low').add('deliver', { items: [] });

@@ -197,7 +197,7 @@ describe('dashboard live tap and event traces', () => {
     const res = await (await dashboard.start()).request('/admin/tap');
     expect(res.status).to.equal(200);
     const html = await res.text();
-    expect(html).to.contain("new EventSource('/admin/api/tap'");
-    expect(html).to.contain("fetch('/admin/api/events/'");
+    expect(html).to.contain("new EventSource(api('/admin/api/tap'");
+    expect(html).to.contain("fetch(api('/admin/api/events/'");
   });
 });

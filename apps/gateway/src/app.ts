@@ -2,7 +2,7 @@ import express from 'express';
 import type { Express } from 'express';
 import type { DeviceRegistry } from '@herald/devices';
 import { HeraldError } from '@herald/errors';
-import { errorHandler, healthRoutes, notFound } from '@herald/http';
+import { errorHandler, healthRoutes, notFound, requestMetrics } from '@herald/http';
 import type { Logger, Registry } from '@herald/observability';
 import { gatewayOpenApiDocument, openApiRoute } from '@herald/openapi';
 import type { RedisClient } from '@herald/redis';
@@ -30,6 +30,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(requestMetrics(deps.metrics));
   app.get('/readyz', (_req, res, next) => {
     if (deps.accepting()) next();
     else res.status(503).json(new HeraldError('unavailable', 'This gateway node is shutting down.').toJSON());

@@ -1,4 +1,4 @@
-import { Counter, Gauge } from '@herald/observability';
+import { Counter, Gauge, initCounterSeries } from '@herald/observability';
 import type { Registry } from '@herald/observability';
 
 export interface GatewayMetrics {
@@ -18,7 +18,7 @@ export interface GatewayMetrics {
 
 export function createGatewayMetrics(registry: Registry): GatewayMetrics {
   const registers = [registry];
-  return {
+  const metrics: GatewayMetrics = {
     connections: new Gauge({ name: 'herald_gateway_connections', help: 'Socket.IO connections open on this node', registers }),
     devices: new Gauge({ name: 'herald_gateway_devices', help: 'Distinct devices connected to this node', registers }),
     longPolls: new Gauge({ name: 'herald_gateway_long_polls', help: 'GET /v1/notifications requests waiting for news', registers }),
@@ -62,4 +62,12 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
       registers,
     }),
   };
+  // The label values known today, at 0 from the first scrape; others appear when first counted.
+  initCounterSeries(metrics.handshakesRefused, { reason: ['unauthorized', 'forbidden', 'invalid_request', 'unavailable', 'internal'] });
+  initCounterSeries(metrics.dropped, { reason: ['duplicate', 'invalid'] });
+  initCounterSeries(metrics.gapFills, { reason: ['gap', 'lost'] });
+  initCounterSeries(metrics.acks, { via: ['event', 'callback'] });
+  initCounterSeries(metrics.disconnects, { reason: ['max_lifetime', 'shutting_down', 'replay_failed', 'history_trimmed', 'unauthorized', 'internal'] });
+  initCounterSeries(metrics.pulls, { outcome: ['notifications', 'empty', 'reset'] });
+  return metrics;
 }

@@ -1,5 +1,5 @@
 import { loadConfig, requireRedisUrl } from '@herald/config';
-import { runMain, stopOnSignals } from '@herald/lifecycle';
+import { describeListenError, runMain, stopOnSignals } from '@herald/lifecycle';
 import { createGateway, createGatewayWiring } from './index.js';
 
 runMain(async () => {
@@ -9,12 +9,15 @@ runMain(async () => {
   for (const line of config.developmentDefaults) logger.warn(`development default in use: ${line}`);
 
   const gateway = createGateway(wiring.deps, wiring.options);
-  const port = await gateway.listen(config.ports.gateway);
+  const port = await gateway.listen(config.ports.gateway).catch((error: unknown) => {
+    throw describeListenError(error, 'GATEWAY_PORT', config.ports.gateway);
+  });
   logger.info({ port, nodeId: gateway.options.nodeId }, `gateway listening on http://localhost:${port}`);
 
   stopOnSignals({
     app: 'gateway',
     logger,
+    redis: wiring.deps.redis,
     // Ask clients to reconnect elsewhere, answer waiting long-polls, mark this node's devices offline.
     stop: async () => {
       await gateway.close();

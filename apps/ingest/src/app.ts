@@ -2,7 +2,7 @@ import express from 'express';
 import type { ErrorRequestHandler, Express } from 'express';
 import type { EventCatalog } from '@herald/catalog';
 import type { DeviceRegistry } from '@herald/devices';
-import { errorHandler, healthRoutes, normalizeError, notFound, serviceAuth } from '@herald/http';
+import { errorHandler, healthRoutes, normalizeError, notFound, requestMetrics, serviceAuth } from '@herald/http';
 import type { ServiceCredential } from '@herald/http';
 import type { Logger, Registry } from '@herald/observability';
 import { ingestOpenApiDocument, openApiRoute } from '@herald/openapi';
@@ -31,6 +31,7 @@ export function createIngestApp(deps: IngestDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(requestMetrics(deps.metrics));
   app.use(healthRoutes({ redis: deps.redis, metrics: deps.metrics }));
   app.use(openApiRoute(ingestOpenApiDocument()));
   app.use('/v1', serviceAuth(deps.serviceKeys));

@@ -1,5 +1,11 @@
-import { Counter } from '@herald/observability';
+import { PRIORITIES } from '@herald/contracts';
+import { ERROR_CODES } from '@herald/errors';
+import type { ErrorCode } from '@herald/errors';
+import { Counter, initCounterSeries } from '@herald/observability';
 import type { Registry } from '@herald/observability';
+
+/** The reasons a request or an event can be refused for: every client-fault code. */
+const REFUSAL_REASONS = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((code) => ERROR_CODES[code] < 500);
 
 export interface IngestMetrics {
   accepted: Counter<'priority'>;
@@ -8,7 +14,7 @@ export interface IngestMetrics {
 }
 
 export function createIngestMetrics(registry: Registry): IngestMetrics {
-  return {
+  const metrics: IngestMetrics = {
     accepted: new Counter({
       name: 'herald_events_accepted_total',
       help: 'Events accepted into the priority streams',
@@ -28,4 +34,9 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
       registers: [registry],
     }),
   };
+  // Every series from the first scrape, at 0.
+  initCounterSeries(metrics.accepted, { priority: PRIORITIES });
+  initCounterSeries(metrics.duplicates, { priority: PRIORITIES });
+  initCounterSeries(metrics.rejected, { reason: REFUSAL_REASONS });
+  return metrics;
 }

@@ -279,6 +279,24 @@ describe('ingest API', () => {
       expect(metrics).to.match(/herald_events_rejected_total\{reason="invalid_request",app="ingest"\} 1/);
     });
 
+    it('answers a known path with a method it does not take with 405 and Allow (regression: GET /v1/events was a 404)', async () => {
+      const cases: [string, string, string][] = [
+        ['GET', '/v1/events', 'POST'],
+        ['PUT', '/v1/events/batch', 'POST'],
+        ['POST', '/v1/events/some-id', 'GET, HEAD'],
+        ['GET', '/v1/devices', 'POST'],
+        ['POST', '/v1/accounts/acct/devices', 'GET, HEAD'],
+        ['GET', '/v1/accounts/acct/devices/tv-1', 'DELETE'],
+        ['DELETE', '/v1/event-types', 'GET, HEAD'],
+      ];
+      for (const [method, path, allow] of cases) {
+        const res = await request(method, path);
+        expect(res.status, `${method} ${path}`).to.equal(405);
+        expect(res.headers.get('allow'), `${method} ${path}`).to.equal(allow);
+        expect(((await res.json()) as { error: { code: string } }).error.code).to.equal('method_not_allowed');
+      }
+    });
+
     it('answers an unknown route with a 404 in the error shape', async () => {
       const res = await request('GET', '/v1/nothing-here');
       expect(res.status).to.equal(404);

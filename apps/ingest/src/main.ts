@@ -1,6 +1,7 @@
 import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { loadConfig, requireRedisUrl } from '@herald/config';
-import { runMain, stopOnSignals } from '@herald/lifecycle';
+import { listenOn, runMain, stopOnSignals } from '@herald/lifecycle';
 import { createLogger } from '@herald/observability';
 import { PRIORITIES } from '@herald/contracts';
 import type { Priority } from '@herald/contracts';
@@ -19,13 +20,14 @@ runMain(async () => {
   const deps = createIngestDeps(config, redis, appenders, logger);
   for (const line of config.developmentDefaults) logger.warn(`development default in use: ${line}`);
 
-  const server = createIngestApp(deps).listen(config.ports.ingest);
-  await once(server, 'listening');
+  const server = createServer(createIngestApp(deps));
+  await listenOn(server, config.ports.ingest, 'INGEST_PORT');
   logger.info({ port: config.ports.ingest }, `ingest listening on http://localhost:${config.ports.ingest}`);
 
   stopOnSignals({
     app: 'ingest',
     logger,
+    redis,
     // Finish the requests in flight, then let go of Redis.
     stop: async () => {
       server.close();

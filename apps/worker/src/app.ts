@@ -2,9 +2,9 @@ import express from 'express';
 import type { Express } from 'express';
 import { z } from 'zod';
 import type { Worker } from 'bullmq';
-import { PrioritySchema } from '@herald/contracts';
+import { PrioritySchema, StreamIdSchema } from '@herald/contracts';
 import { HeraldError } from '@herald/errors';
-import { errorHandler, healthRoutes, notFound, parseInput, serviceAuth } from '@herald/http';
+import { errorHandler, healthRoutes, methodNotAllowed, notFound, parseInput, requestMetrics, serviceAuth } from '@herald/http';
 import type { ServiceCredential } from '@herald/http';
 import type { Logger, Registry } from '@herald/observability';
 import type { DeadLetters } from '@herald/priority-streams';
@@ -34,12 +34,13 @@ export interface HeraldWorker {
 }
 
 const DeadLetterQuery = z.object({ priority: PrioritySchema.optional() }).strict();
-const DeadLetterParams = z.object({ priority: PrioritySchema, partition: z.coerce.number().int().nonnegative(), id: z.string().regex(/^\d+-\d+$/) });
+const DeadLetterParams = z.object({ priority: PrioritySchema, partition: z.coerce.number().int().nonnegative(), id: StreamIdSchema });
 
 /** Builds the worker: the router and delivery roles plus its small operator HTTP API. */
 export function createWorker(deps: WorkerDeps): HeraldWorker {
   const http = express();
   http.disable('x-powered-by');
+  http.use(requestMetrics(deps.metrics));
   http.use(healthRoutes({ redis: deps.redis, metrics: deps.metrics }));
   http.use('/v1', serviceAuth(deps.serviceKeys));
   http.get('/v1/dead-letters', async (req, res) => {
@@ -53,6 +54,8 @@ export function createWorker(deps: WorkerDeps): HeraldWorker {
     }
     res.status(202).json({ redriven: true });
   });
+  http.all('/v1/dead-letters', methodNotAllowed('GET'));
+  http.all('/v1/dead-letters/:priority/:partition/:id/redrive', methodNotAllowed('POST'));
   http.use(notFound);
   http.use(errorHandler(deps.logger));
 

@@ -1,7 +1,7 @@
-import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { getPriority, setPriority } from 'node:os';
 import { loadConfig, requireRedisUrl } from '@herald/config';
-import { runMain, stopOnSignals } from '@herald/lifecycle';
+import { listenOn, runMain, stopOnSignals } from '@herald/lifecycle';
 import { createWorker, createWorkerDeps } from './index.js';
 
 runMain(async () => {
@@ -15,8 +15,8 @@ runMain(async () => {
     logger.info({ nice: getPriority() }, 'worker runs at a lower OS scheduling priority (HERALD_WORKER_NICE)');
   }
   const worker = createWorker(deps);
-  const server = worker.http.listen(config.ports.worker);
-  await once(server, 'listening');
+  const server = createServer(worker.http);
+  await listenOn(server, config.ports.worker, 'WORKER_PORT');
   await worker.start();
   logger.info(
     { port: config.ports.worker, roles: config.worker.roles, priorities: config.worker.priorities },
@@ -26,6 +26,7 @@ runMain(async () => {
   stopOnSignals({
     app: 'worker',
     logger,
+    redis: deps.redis,
     // Stop reading, finish the batches and jobs in flight (what cannot finish stays pending
     // and is retried by another worker), give the leases back.
     stop: async () => {

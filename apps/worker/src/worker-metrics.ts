@@ -1,4 +1,5 @@
-import { Counter, Histogram } from '@herald/observability';
+import { PRIORITIES, RoutingVerdictSchema } from '@herald/contracts';
+import { Counter, Histogram, initCounterSeries } from '@herald/observability';
 import type { Registry } from '@herald/observability';
 
 export interface WorkerMetrics {
@@ -12,7 +13,7 @@ export interface WorkerMetrics {
 }
 
 export function createWorkerMetrics(registry: Registry): WorkerMetrics {
-  return {
+  const metrics: WorkerMetrics = {
     gateOutcomes: new Counter({
       name: 'herald_gate_outcomes_total',
       help: 'Events through the router gates, by priority and verdict (stale, duplicate, no_targets, routed)',
@@ -57,4 +58,12 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       registers: [registry],
     }),
   };
+  // Every known series at 0 from the first scrape.
+  initCounterSeries(metrics.gateOutcomes, { priority: PRIORITIES, verdict: RoutingVerdictSchema.options });
+  initCounterSeries(metrics.entriesRouted, { priority: PRIORITIES });
+  initCounterSeries(metrics.routeFailures, { priority: PRIORITIES });
+  initCounterSeries(metrics.deadLettered, { priority: PRIORITIES, reason: ['malformed', 'max_deliveries'] });
+  initCounterSeries(metrics.deliveries, { platform: ['web', 'tv'], outcome: ['emitted'] });
+  initCounterSeries(metrics.deliveries, { platform: ['ios', 'android'], outcome: ['sent', 'failed'] });
+  return metrics;
 }

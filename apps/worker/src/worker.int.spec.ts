@@ -99,8 +99,8 @@ describe('worker', function () {
     await redis.client.del(...(await redis.client.keys(`${redis.prefix}:{p:high:*}:seen:*`)));
     await fixture.accept([{ id: 'ok', accountId: 'acct' }]);
     await eventually(async () => expect(await metricValue(worker, /herald_gate_outcomes_total\{priority="high",verdict="duplicate"/)).to.equal(1));
-    expect(await metricValue(worker, /verdict="stale"/)).to.equal(1);
-    expect(await metricValue(worker, /verdict="no_targets"/)).to.equal(1);
+    expect(await metricValue(worker, /priority="low",verdict="stale"/)).to.equal(1);
+    expect(await metricValue(worker, /priority="high",verdict="no_targets"/)).to.equal(1);
     expect(await metricValue(worker, /priority="high",verdict="routed"/)).to.equal(1);
     expect((await history('acct')).map((e) => e.id)).to.deep.equal(['ok']);
   });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { UsageError, parseOptions } from './cli-error.js';
 import { SendOptionsSchema, buildEvent } from './commands/send.js';
+import { formatTrace } from './commands/trace.js';
 import { table } from './output.js';
 import { resolveSettings } from './settings.js';
 
@@ -40,6 +41,41 @@ describe('herald settings', () => {
       serviceKey: 'dev-service-key',
     });
     expect(() => resolveSettings({ ingest: 'ftp://x' }, {})).to.throw(UsageError, /--ingest/);
+  });
+
+  it('follows INGEST_PORT and GATEWAY_PORT for its local defaults (regression: it went to 3100 and 3200 whatever ports npm start used)', () => {
+    expect(resolveSettings({}, { INGEST_PORT: '4100', GATEWAY_PORT: '4200' })).to.deep.include({ ingestUrl: 'http://localhost:4100', gatewayUrl: 'http://localhost:4200' });
+    expect(resolveSettings({}, { INGEST_PORT: '4100', HERALD_INGEST_URL: 'http://ingest:1' })).to.deep.include({ ingestUrl: 'http://ingest:1', gatewayUrl: 'http://localhost:3200' });
+    expect(() => resolveSettings({}, { GATEWAY_PORT: 'eighty' })).to.throw(UsageError, /GATEWAY_PORT: must be a port number/);
+  });
+});
+
+describe('herald trace: reading a trace', () => {
+  it('says why an event was dropped, by the verdict the tap uses (regression: "targeting dropped" with no reason)', () => {
+    const skipped = 'not reached: the targeting gate dropped the event (no_targets)';
+    const text = formatTrace({
+      id: 'e1',
+      priority: 'high',
+      status: 'dropped',
+      verdict: 'no_targets',
+      acceptedAt: '2026-01-01T00:00:00.000Z',
+      type: 'plan.changed',
+      accountId: 'acct-1',
+      routedAt: '2026-01-01T00:00:00.010Z',
+      gates: [
+        { gate: 'stale', verdict: 'passed' },
+        { gate: 'duplicate', verdict: 'passed' },
+        { gate: 'targeting', verdict: 'dropped', reason: 'no devices registered for this account' },
+        { gate: 'history', verdict: 'skipped', reason: skipped },
+        { gate: 'online', verdict: 'skipped', reason: skipped, devices: [] },
+      ],
+      pushes: [],
+      failures: [],
+      acks: [],
+    });
+    expect(text).to.contain('status    dropped: no_targets (no devices registered for this account)\n');
+    expect(text).to.match(/targeting\s+dropped\s+no devices registered for this account/);
+    expect(text).to.match(/history\s+skipped\s+not reached: the targeting gate dropped the event \(no_targets\)/);
   });
 });
 

@@ -18,5 +18,7 @@ const env = EnvSchema.parse({
   HERALD_INGEST_URL: process.env['HERALD_INGEST_URL'] || undefined,
   HERALD_GATEWAY_URL: process.env['HERALD_GATEWAY_URL'] || undefined,
   HERALD_SERVICE_KEY: process.env['HERALD_SERVICE_KEY'] || undefined,
+  INGEST_PORT: process.env['INGEST_PORT'] || undefined,
+  GATEWAY_PORT: process.env['GATEWAY_PORT'] || undefined,
 });
 process.exitCode = await run(process.argv.slice(2), io, env);

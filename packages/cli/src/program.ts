@@ -7,7 +7,7 @@ import { tailCommand } from './commands/tail.js';
 import { traceCommand } from './commands/trace.js';
 import type { CliIo } from './io.js';
 import { describeError } from './output.js';
-import { DEFAULTS, resolveSettings } from './settings.js';
+import { DEFAULTS, localDefaults, resolveSettings } from './settings.js';
 import type { CliEnv, Settings } from './settings.js';
 
 /**
@@ -15,10 +15,17 @@ import type { CliEnv, Settings } from './settings.js';
  * program also runs inside tests.
  */
 export function createProgram(io: CliIo, env: CliEnv, setExitCode: (code: number) => void): Command {
+  // Shown in --help; a bad INGEST_PORT / GATEWAY_PORT is reported when a command runs.
+  let local: { ingest: string; gateway: string } = { ingest: DEFAULTS.ingest, gateway: DEFAULTS.gateway };
+  try {
+    local = localDefaults(env);
+  } catch {
+    // resolveSettings reports it.
+  }
   const program = new Command('herald')
     .description('Send Herald events, tail an account, list its devices, trace an event.')
-    .option('--ingest <url>', `ingest's URL (env HERALD_INGEST_URL)`, env.HERALD_INGEST_URL ?? DEFAULTS.ingest)
-    .option('--gateway <url>', `the gateway's URL (env HERALD_GATEWAY_URL)`, env.HERALD_GATEWAY_URL ?? DEFAULTS.gateway)
+    .option('--ingest <url>', `ingest's URL (env HERALD_INGEST_URL, else localhost on INGEST_PORT)`, env.HERALD_INGEST_URL ?? local.ingest)
+    .option('--gateway <url>', `the gateway's URL (env HERALD_GATEWAY_URL, else localhost on GATEWAY_PORT)`, env.HERALD_GATEWAY_URL ?? local.gateway)
     // No default value here: commander would print it in --help, and a key from the environment is a secret.
     .option('--key <serviceKey>', `a service key (env HERALD_SERVICE_KEY; default: the development key ${DEFAULTS.key})`)
     .showHelpAfterError('(run with --help for usage)')

@@ -25,6 +25,28 @@ describe('config', () => {
     expect(config.developmentDefaults).to.deep.equal([]);
   });
 
+  describe('refuses the published development defaults in production (regression: the development device secret passed the 32-character check)', () => {
+    const real = { NODE_ENV: 'production', HERALD_SERVICE_KEYS: 'billing:0123456789', HERALD_DEVICE_SECRET: 'x'.repeat(32), HERALD_ADMIN_USER: 'ops', HERALD_ADMIN_PASSWORD: 'a-real-password' };
+    const cases: [string, Record<string, string>, 'ingest' | 'worker' | 'gateway' | 'dashboard', RegExp][] = [
+      ['the development device secret', { HERALD_DEVICE_SECRET: 'dev-device-secret-not-for-production' }, 'gateway', /HERALD_DEVICE_SECRET: the published development default/],
+      ['the development device secret (ingest signs tokens too)', { HERALD_DEVICE_SECRET: 'dev-device-secret-not-for-production' }, 'ingest', /HERALD_DEVICE_SECRET/],
+      ['the development service key', { HERALD_SERVICE_KEYS: 'dev:dev-service-key' }, 'ingest', /HERALD_SERVICE_KEYS: the published development default/],
+      ['the development service key under another name, beside a real one', { HERALD_SERVICE_KEYS: 'billing:0123456789, ops:dev-service-key' }, 'worker', /HERALD_SERVICE_KEYS/],
+      ['the development admin password', { HERALD_ADMIN_PASSWORD: 'admin' }, 'dashboard', /HERALD_ADMIN_PASSWORD: the published development default/],
+    ];
+    for (const [what, env, app, message] of cases) {
+      it(`refuses ${what} for ${app}`, () => {
+        expect(() => loadConfig({ ...real, ...env }, app)).to.throw(ConfigError, message);
+      });
+    }
+
+    it('takes them outside production, and real secrets in production', () => {
+      expect(loadConfig({ HERALD_DEVICE_SECRET: 'dev-device-secret-not-for-production', HERALD_ADMIN_PASSWORD: 'admin' }, 'dashboard').admin.password).to.equal('admin');
+      for (const app of ['ingest', 'worker', 'gateway', 'dashboard'] as const) expect(() => loadConfig(real, app)).not.to.throw();
+      expect(loadConfig({ ...real, HERALD_ADMIN_USER: 'admin' }, 'dashboard').admin.user).to.equal('admin');
+    });
+  });
+
   it('names every bad variable at once', () => {
     const load = () => loadConfig({ INGEST_PORT: 'abc', REDIS_URL: 'http://x', HERALD_PARTITIONS_LOW: '0' }, 'ingest');
     expect(load).to.throw(ConfigError, /INGEST_PORT/);

@@ -309,6 +309,26 @@ function pushConfig(vars: EnvVars): PushConfig {
   return { ios, android, timeoutMs: vars.HERALD_PUSH_TIMEOUT_MS, concurrency: vars.HERALD_PUSH_CONCURRENCY, coalesceMs: vars.HERALD_PUSH_COALESCE_MS };
 }
 
+/**
+ * Whether a secret given in the environment is (or contains, for the service keys) its documented
+ * development default: anyone who read the README knows it. The admin user name is no secret.
+ */
+function isDevelopmentDefault(name: Secret, value: string | undefined): boolean {
+  if (value === undefined) return false;
+  switch (name) {
+    case 'serviceKeys': {
+      const devKey = DEVELOPMENT_SECRETS.serviceKeys.slice(DEVELOPMENT_SECRETS.serviceKeys.indexOf(':') + 1);
+      return value.split(',').some((pair) => pair.slice(pair.indexOf(':') + 1).trim() === devKey);
+    }
+    case 'deviceSecret':
+      return value === DEVELOPMENT_SECRETS.deviceSecret;
+    case 'adminPassword':
+      return value === DEVELOPMENT_SECRETS.adminPassword;
+    case 'adminUser':
+      return false;
+  }
+}
+
 function parseOrigins(raw: string | undefined): string[] | undefined {
   if (raw === undefined || raw.trim() === '*') return undefined;
   const origins = raw.split(',').map((origin) => origin.trim()).filter((origin) => origin.length > 0);
@@ -343,6 +363,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
   if (production && missing.length > 0) {
     const names = missing.map((secret) => SECRET_VARS[secret]).join(', ');
     throw new ConfigError(`Missing secrets for production (NODE_ENV=production): set ${names}.`);
+  }
+  if (production) {
+    const published = needed.filter((name) => isDevelopmentDefault(name, given[name]));
+    if (published.length > 0) {
+      const names = published.map((name) => SECRET_VARS[name]).join(', ');
+      throw new ConfigError(`${names}: the published development default cannot be used in production (NODE_ENV=production); set a secret of your own.`);
+    }
   }
   const secret = (name: Secret): string => given[name] ?? DEVELOPMENT_SECRETS[name];
   const deviceSecret = secret('deviceSecret');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AccountIdSchema, DeviceIdSchema, EventIdSchema, ProfileIdSchema } from './identifiers.js';
+import { AccountIdSchema, DeviceIdSchema, EventIdSchema, ProfileIdSchema, opaqueId } from './identifiers.js';
 import { PlatformSchema, PrioritySchema } from './platform.js';
 
 /** The largest serialized `payload` an event may carry. */
@@ -26,10 +26,38 @@ const isJsonObject = (value: unknown): value is Record<string, unknown> =>
  */
 export const JsonObjectSchema = z.custom<Record<string, unknown>>(isJsonObject, { message: 'must be a JSON object' });
 
-/** An event's payload: a JSON object of at most MAX_PAYLOAD_BYTES serialized. */
-const PayloadSchema = JsonObjectSchema.refine((payload) => Buffer.byteLength(JSON.stringify(payload)) <= MAX_PAYLOAD_BYTES, {
-    message: `must be at most ${MAX_PAYLOAD_BYTES} bytes when serialized`,
-  });
+/** How deeply a payload may nest objects and arrays (the payload object itself is depth 1). */
+export const MAX_PAYLOAD_DEPTH = 32;
+
+/**
+ * Whether a parsed JSON value nests objects and arrays deeper than `max`. Iterative, and it
+ * stops at the first value too deep: a body nested thousands deep must not overflow the stack
+ * here, nor reach anything recursive (JSON.stringify) downstream.
+ */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [current, depth] = next;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(current) ? current : Object.values(current)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+/**
+ * An event's payload: a JSON object nested at most MAX_PAYLOAD_DEPTH deep and of at most
+ * MAX_PAYLOAD_BYTES serialized. Depth is checked first: serializing is recursive.
+ */
+const PayloadSchema = JsonObjectSchema.superRefine((payload, ctx) => {
+  if (nestedDeeperThan(payload, MAX_PAYLOAD_DEPTH)) {
+    ctx.addIssue({ code: 'custom', message: `must nest objects and arrays at most ${MAX_PAYLOAD_DEPTH} deep`, input: payload });
+  } else if (Buffer.byteLength(JSON.stringify(payload)) > MAX_PAYLOAD_BYTES) {
+    ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_PAYLOAD_BYTES} bytes when serialized`, input: payload });
+  }
+});
 
 /** ISO-8601 date-time or epoch milliseconds, parsed to epoch milliseconds. */
 const TimestampSchema = z.union([
@@ -46,7 +74,8 @@ export const EventInputSchema = z
     profileId: ProfileIdSchema.optional(),
     payload: PayloadSchema.optional(),
     createdAt: TimestampSchema.optional(),
-    collapseKey: z.string().min(1).max(256).optional(),
+    // Compared as stored, like ids: ill-formed keys would collapse into one another.
+    collapseKey: opaqueId(256).optional(),
     targets: TargetsSchema.optional(),
   })
   .strict();

@@ -108,7 +108,8 @@ export const MAX_NOTIFICATIONS_WAIT_MS = 30_000;
 /** The query of `GET /v1/notifications`: the gateway parses it with this very schema. */
 export const NotificationsQuerySchema = z
   .object({
-    after: CursorSchema.optional(),
+    /** An empty `after=` means "no cursor", as no `after` does. */
+    after: z.union([CursorSchema, z.literal('').transform(() => undefined)]).optional(),
     limit: z.coerce.number().int().min(1).max(MAX_NOTIFICATIONS_LIMIT).default(100),
     waitMs: z.coerce.number().int().min(0).max(MAX_NOTIFICATIONS_WAIT_MS).default(0),
   })

@@ -1,6 +1,6 @@
 export { PLATFORMS, PRIORITIES, PlatformSchema, PrioritySchema } from './platform.js';
 export type { Platform, Priority } from './platform.js';
-export { AccountIdSchema, DeviceIdSchema, EventIdSchema, ProfileIdSchema } from './identifiers.js';
+export { AccountIdSchema, DeviceIdSchema, EventIdSchema, ProfileIdSchema, isWellFormedUnicode } from './identifiers.js';
 export {
   AcceptedEventSchema,
   AcceptStatusSchema,
@@ -9,6 +9,7 @@ export {
   JsonObjectSchema,
   MAX_BATCH_EVENTS,
   MAX_PAYLOAD_BYTES,
+  MAX_PAYLOAD_DEPTH,
 } from './event.js';
 export type { AcceptedEvent, AcceptStatus, EventInput, ParsedEventInput, Targets } from './event.js';
 export { DeviceRecordSchema, GatewayNodeEntrySchema, RegisterDeviceSchema } from './device.js';
@@ -19,6 +20,7 @@ export {
   DeviceIdListSchema,
   HandshakeAuthSchema,
   NotificationSchema,
+  StreamIdSchema,
   SyncedSchema,
   compareCursors,
   deviceRoom,
@@ -27,8 +29,8 @@ export { parseJson } from './json.js';
 export { LIVE_PUSHES_PER_MESSAGE, LiveMessageSchema, LivePushSchema, encodeLiveMessages, encodeLivePush } from './live.js';
 export type { LiveMessage, LivePush } from './live.js';
 export type { Ack, ClientToServerEvents, Cursor, HandshakeAuth, Notification, ServerToClientEvents, Synced } from './notification.js';
-export { EventTraceSchema, GateNameSchema, GateVerdictSchema, RoutingVerdictSchema, TapRecordSchema } from './trace.js';
-export type { EventTrace, GateName, GateVerdict, RoutingVerdict, TapRecord } from './trace.js';
+export { EventTraceSchema, GateNameSchema, GateVerdictSchema, NoTargetsReasonSchema, RoutingVerdictSchema, TapRecordSchema } from './trace.js';
+export type { EventTrace, GateName, GateVerdict, NoTargetsReason, RoutingVerdict, TapRecord } from './trace.js';
 export {
   AcceptResultSchema,
   AccountPathSchema,

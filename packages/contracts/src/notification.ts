@@ -3,8 +3,36 @@ import { AccountIdSchema, DeviceIdSchema, EventIdSchema, ProfileIdSchema } from 
 import { JsonObjectSchema } from './event.js';
 import { PrioritySchema } from './platform.js';
 
-/** A history cursor: the id of an entry in the account's history stream (`<ms>-<seq>`). */
-export const CursorSchema = z.string().regex(/^\d{1,20}-\d{1,20}$/, 'must be a cursor from Herald (<ms>-<seq>)');
+/** The largest part of a Redis stream id: 2^64 − 1, as Redis writes it. */
+const MAX_STREAM_ID_PART = '18446744073709551615';
+
+/** Whether a run of 1..20 digits is at most 2^64 − 1 (equal lengths compare as numbers do). */
+const fitsStreamIdPart = (digits: string) => digits.length < 20 || digits <= MAX_STREAM_ID_PART;
+
+/** A Redis stream entry id (`<ms>-<seq>`), each part at most 2^64 − 1 as Redis requires. */
+const streamId = (what: string) =>
+  z
+    .string()
+    .regex(/^\d{1,20}-\d{1,20}$/, `must be ${what} (<ms>-<seq>)`)
+    .refine((id) => id.length < 22 || id.split('-').every(fitsStreamIdPart), {
+      message: `must be ${what} (<ms>-<seq>, each part at most ${MAX_STREAM_ID_PART})`,
+    });
+
+/** A stream entry id given by a client (a dead letter's entry, say): refused here rather than by Redis. */
+export const StreamIdSchema = streamId('a stream entry id');
+
+/** The largest stream id: nothing can come after it, so Redis refuses it as an exclusive start. */
+const LAST_STREAM_ID = `${MAX_STREAM_ID_PART}-${MAX_STREAM_ID_PART}`;
+
+/**
+ * A history cursor: the id of an entry in the account's history stream (`<ms>-<seq>`). A part
+ * past 2^64 − 1 Redis would refuse ("Invalid stream ID") once the cursor reached it, and the
+ * largest id as the start of what comes after it ("invalid start ID"), so both are refused
+ * here, where a cursor enters (pull, the handshake, acks).
+ */
+export const CursorSchema = streamId('a cursor from Herald').refine((cursor) => cursor !== LAST_STREAM_ID, {
+  message: 'must be a cursor from Herald (the largest stream id has nothing after it)',
+});
 export type Cursor = z.infer<typeof CursorSchema>;
 
 /** Cursors are history stream ids (`<ms>-<seq>`): compared as two integers, not as strings. Negative when a < b. */
@@ -54,12 +82,13 @@ export type Synced = z.infer<typeof SyncedSchema>;
 export const AckSchema = z.object({ cursor: CursorSchema }).strict();
 export type Ack = z.infer<typeof AckSchema>;
 
-/** The Socket.IO handshake's `auth`. */
+/** The Socket.IO handshake's `auth`. A `cursor` of null (or none) means "no cursor": start from now. */
 export const HandshakeAuthSchema = z.object({
   token: z.string().min(1).max(4096),
-  cursor: CursorSchema.optional(),
+  cursor: CursorSchema.nullish().transform((cursor) => cursor ?? undefined),
 });
-export type HandshakeAuth = z.infer<typeof HandshakeAuthSchema>;
+/** What a client sends as `auth` (the gateway reads it into `{ token, cursor: string | undefined }`). */
+export type HandshakeAuth = z.input<typeof HandshakeAuthSchema>;
 
 /** Typed Socket.IO event maps, shared by the gateway, the worker's emitter and the client SDK. */
 export interface ServerToClientEvents {

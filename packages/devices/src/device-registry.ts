@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DeviceRecordSchema } from '@herald/contracts';
 import type { DeviceIdentity, DeviceRecord, RegisterDevice } from '@herald/contracts';
 import { HeraldError } from '@herald/errors';
-import { RedisScript } from '@herald/redis';
+import { RedisScript, assertWellFormedId } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { DeviceTokens } from './device-tokens.js';
 import { Presence } from './presence.js';
@@ -51,7 +51,7 @@ export class DeviceRegistry {
   async register(input: RegisterDevice): Promise<{ device: DeviceRecord; token: string }> {
     const { redis, keys, tokens } = this.options;
     const key = keys.devices(input.accountId);
-    const deviceId = input.deviceId ?? randomUUID();
+    const deviceId = assertWellFormedId(input.deviceId ?? randomUUID());
     const existing = await this.get(input.accountId, deviceId);
     if (existing === undefined && (await redis.hlen(key)) >= this.maxDevices) {
       throw new HeraldError('conflict', `Account ${input.accountId} already has ${this.maxDevices} devices; delete one first.`);
@@ -72,7 +72,7 @@ export class DeviceRegistry {
   }
 
   async get(accountId: string, deviceId: string): Promise<DeviceRecord | undefined> {
-    const raw = await this.options.redis.hget(this.options.keys.devices(accountId), deviceId);
+    const raw = await this.options.redis.hget(this.options.keys.devices(accountId), assertWellFormedId(deviceId));
     return raw === null ? undefined : DeviceRecordSchema.parse(JSON.parse(raw));
   }
 
@@ -104,7 +104,7 @@ export class DeviceRegistry {
   async touch(accountId: string, deviceId: string): Promise<void> {
     const { redis, keys } = this.options;
     const key = keys.devices(accountId);
-    const raw = await redis.hget(key, deviceId);
+    const raw = await redis.hget(key, assertWellFormedId(deviceId));
     if (raw === null) return;
     const device = DeviceRecordSchema.parse(JSON.parse(raw));
     await touchDevice.run(redis, [key], [deviceId, raw, JSON.stringify({ ...device, lastSeenAt: this.now() })]);
@@ -134,7 +134,7 @@ export class DeviceRegistry {
   /** Deletes a device; its tokens stop working at once. False when it was not registered. */
   async remove(accountId: string, deviceId: string): Promise<boolean> {
     const { redis, keys } = this.options;
-    const removed = await redis.hdel(keys.devices(accountId), deviceId);
+    const removed = await redis.hdel(keys.devices(accountId), assertWellFormedId(deviceId));
     await this.presence.forget(accountId, deviceId);
     return removed === 1;
   }

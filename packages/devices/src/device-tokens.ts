@@ -2,19 +2,20 @@ import { createSecretKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import { z } from 'zod';
-import { PlatformSchema } from '@herald/contracts';
+import { AccountIdSchema, DeviceIdSchema, PlatformSchema, ProfileIdSchema } from '@herald/contracts';
 import type { DeviceIdentity } from '@herald/contracts';
 import { HeraldError } from '@herald/errors';
 
 const ISSUER = 'herald';
 const AUDIENCE = 'herald-device';
 
+/** The ids in a token are held to the API's rules: they name Redis keys as soon as it is checked. */
 const ClaimsSchema = z.object({
-  sub: z.string().min(1),
+  sub: DeviceIdSchema,
   jti: z.string().min(1),
-  acc: z.string().min(1),
+  acc: AccountIdSchema,
   plt: PlatformSchema,
-  prf: z.string().min(1).optional(),
+  prf: ProfileIdSchema.optional(),
 });
 
 /** A verified token: who the device is, and which registration (credential) it was issued for. */

@@ -1,2 +1,2 @@
-export { ERROR_CODES, HeraldError, toHeraldError, issuesToDetails } from './herald-error.js';
+export { ERROR_CODES, HeraldError, codeForClientStatus, toHeraldError, issuesToDetails } from './herald-error.js';
 export type { ErrorBody, ErrorCode, ErrorDetail } from './herald-error.js';

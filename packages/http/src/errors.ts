@@ -28,7 +28,10 @@ function fromBodyParser(error: BodyParserError): HeraldError | undefined {
   }
 }
 
-/** Any throw, including body-parser's, as the HeraldError the client will see. */
+/**
+ * Any throw as the HeraldError the client will see: body-parser's with messages of their own,
+ * the rest through `toHeraldError` (which honours any 4xx status and knows zlib's and URIError).
+ */
 export function normalizeError(thrown: unknown): HeraldError {
   return (isBodyParserError(thrown) ? fromBodyParser(thrown) : undefined) ?? toHeraldError(thrown);
 }
@@ -41,6 +44,19 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
     if (res.headersSent) return;
     res.status(error.status).json(error.toJSON());
+  };
+}
+
+/**
+ * For a path served by other methods only: 405 `method_not_allowed` with `Allow`, rather than
+ * the 404 that says the path does not exist. Mount it with `.all()` after a route's methods.
+ */
+export function methodNotAllowed(...allowed: readonly string[]): RequestHandler {
+  // Express answers HEAD with the GET route.
+  const allow = [...allowed, ...(allowed.includes('GET') ? ['HEAD'] : [])].join(', ');
+  return (req, res, next) => {
+    res.setHeader('Allow', allow);
+    next(new HeraldError('method_not_allowed', `${req.method} is not allowed on ${req.path}; use ${allow}.`));
   };
 }
 

@@ -1,2 +1,2 @@
-export { runMain, stopOnSignals } from './lifecycle.js';
-export type { GracefulStopOptions } from './lifecycle.js';
+export { StartError, describeListenError, listenOn, runMain, stopOnSignals } from './lifecycle.js';
+export type { GracefulStopOptions, RedisConnectionState } from './lifecycle.js';

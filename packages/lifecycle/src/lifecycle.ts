@@ -1,5 +1,14 @@
+import type { Server } from 'node:net';
 import { ConfigError } from '@herald/config';
 import type { Logger } from '@herald/observability';
+
+/** What stopping needs of a Redis connection to tell whether Redis is there (ioredis's client fits). */
+export interface RedisConnectionState {
+  /** ioredis: `ready` while connected; `connecting`, `reconnecting`, … while not. */
+  readonly status: string;
+  once(event: 'reconnecting', listener: () => void): unknown;
+  off(event: 'reconnecting', listener: () => void): unknown;
+}
 
 export interface GracefulStopOptions {
   app: string;
@@ -8,26 +17,81 @@ export interface GracefulStopOptions {
   stop: () => Promise<void>;
   /** Past this the process exits 1 anyway (work in flight is retried elsewhere). Default 30 s. */
   timeoutMs?: number;
+  /**
+   * The app's main Redis connection. Finishing work in flight needs Redis: when it is not
+   * reachable as stopping begins, or the connection drops while stopping, the app exits (1) at
+   * once instead of waiting on reconnects until the timeout. What was in flight stays in Redis
+   * (pending stream entries, leases that expire, jobs BullMQ retries).
+   */
+  redis?: RedisConnectionState;
+}
+
+/** A failure to start that one line explains (a port in use): printed as it is, with no stack. */
+export class StartError extends Error {
+  override readonly name = 'StartError';
+}
+
+/** The signals that stop an app: Ctrl-C, a supervisor, and a closed terminal. */
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
+/** Set once stopOnSignals is registered; before that, a parent that goes away ends the process at once. */
+let requestStop: ((reason: string) => void) | undefined;
+
+/**
+ * An app started by the launcher has an IPC channel to it. When the channel closes (the launcher
+ * exited, was killed with SIGKILL, or its terminal closed) nobody will ever stop this app: it
+ * stops itself, as on SIGTERM. Run at import, so it holds during start-up too.
+ */
+function watchParent(): void {
+  if (process.channel === undefined) return;
+  // The channel must not keep a finished process alive.
+  process.channel.unref();
+  process.once('disconnect', () => {
+    if (requestStop !== undefined) requestStop('parent process gone');
+    else process.exit(1);
+  });
+}
+watchParent();
+
+/** Resolves when Redis is not reachable: now (not connected), or once the connection drops. */
+function redisLost(redis: RedisConnectionState): { lost: Promise<void>; dispose(): void } {
+  if (redis.status !== 'ready') return { lost: Promise.resolve(), dispose: () => undefined };
+  let listener: () => void = () => undefined;
+  // `reconnecting`, not `close`: ioredis emits `close` for the app's own quit too, `reconnecting` only for a lost connection.
+  const lost = new Promise<void>((resolve) => {
+    listener = resolve;
+    redis.once('reconnecting', listener);
+  });
+  return { lost, dispose: () => redis.off('reconnecting', listener) };
 }
 
 /**
- * Stops the app once on SIGTERM or SIGINT and exits 0, or exits 1 when stopping fails or takes
- * longer than the timeout (e.g. with Redis gone), rather than hanging.
+ * Stops the app once on SIGTERM, SIGINT or SIGHUP (a closed terminal), or when the launcher that
+ * started it is gone, and exits 0; exits 1 when stopping fails, takes longer than the timeout,
+ * or cannot finish because Redis is not there, rather than hanging.
  */
-export function stopOnSignals({ app, logger, stop, timeoutMs = 30_000 }: GracefulStopOptions): void {
+export function stopOnSignals({ app, logger, stop, timeoutMs = 30_000, redis }: GracefulStopOptions): void {
   let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
+  const onStop = (reason: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, `${app} stopping`);
+    logger.info({ reason }, `${app} stopping`);
     setTimeout(() => {
       logger.error(`${app} did not stop within ${timeoutMs} ms; exiting`);
       process.exit(1);
     }, timeoutMs).unref();
-    stop().then(
-      () => {
-        logger.info(`${app} stopped`);
-        process.exit(0);
+    const watch = redis === undefined ? undefined : redisLost(redis);
+    const stopped = stop().then(() => 'stopped' as const);
+    const gone = watch === undefined ? new Promise<never>(() => undefined) : watch.lost.then(() => 'redis gone' as const);
+    Promise.race([stopped, gone]).then(
+      (outcome) => {
+        if (outcome === 'stopped') {
+          watch?.dispose();
+          logger.info(`${app} stopped`);
+          process.exit(0);
+        }
+        logger.warn(`${app} stopped without finishing its work in flight: Redis is not reachable (what was in flight stays in Redis and is retried)`);
+        process.exit(1);
       },
       (error: unknown) => {
         logger.error({ err: error }, `${app} failed to stop cleanly`);
@@ -35,14 +99,45 @@ export function stopOnSignals({ app, logger, stop, timeoutMs = 30_000 }: Gracefu
       },
     );
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, () => onStop(signal));
+  requestStop = onStop;
 }
 
-/** Runs an app's main; a failure to start prints its reason (a config error as plain text) and exits 1. */
+/**
+ * Listens on `port` (all interfaces unless `host`), or throws a StartError naming the variable
+ * that sets it when the port is taken or not allowed, instead of an EADDRINUSE stack trace.
+ */
+export async function listenOn(server: Server, port: number, variable: string, host?: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error) => {
+      server.off('listening', onListening);
+      reject(describeListenError(error, variable, port));
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    if (host === undefined) server.listen(port);
+    else server.listen(port, host);
+  });
+}
+
+/** A listen error as one line naming the variable (EADDRINUSE, EACCES), or the error itself. */
+export function describeListenError(error: unknown, variable: string, port: number): unknown {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (code === 'EADDRINUSE') {
+    return new StartError(`${variable}=${port}: port ${port} is already in use (another Herald, or another program); stop it or set ${variable} to a free port.`);
+  }
+  if (code === 'EACCES') return new StartError(`${variable}=${port}: not allowed to listen on port ${port}; set ${variable} to a port above 1023.`);
+  return error;
+}
+
+/** Runs an app's main; a failure to start prints its reason (a config or start error as plain text) and exits 1. */
 export function runMain(main: () => Promise<void>): void {
   main().catch((error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
+    console.error(error instanceof ConfigError || error instanceof StartError ? error.message : error);
     process.exit(1);
   });
 }

@@ -1,3 +1,3 @@
 export { createLogger } from './logger.js';
 export type { Logger } from './logger.js';
-export { Counter, Gauge, Histogram, METRIC_PREFIX, Registry, createMetricsRegistry } from './metrics.js';
+export { Counter, Gauge, Histogram, METRIC_PREFIX, Registry, createMetricsRegistry, initCounterSeries } from './metrics.js';

@@ -16,6 +16,8 @@ import {
   EventIdSchema,
   EventInputSchema,
   JsonObjectSchema,
+  MAX_PAYLOAD_BYTES,
+  MAX_PAYLOAD_DEPTH,
   EventTraceSchema,
   EventTypeInfoSchema,
   EventTypeListSchema,
@@ -86,9 +88,9 @@ export const SHARED_COMPONENTS: readonly NamedSchema[] = [
   { name: 'Readiness', schema: ReadinessSchema },
 ];
 
-/** Payloads are checked with zod custom checks (a JSON object, of at most 8 KiB in events) JSON Schema cannot express. */
+/** Payloads are checked with zod custom checks (a JSON object; in events, of at most 8 KiB, nested at most 32 deep) JSON Schema cannot express. */
 export const UNREPRESENTABLE: ReadonlyMap<z.ZodType, JsonSchema> = new Map<z.ZodType, JsonSchema>([
-  [EventInputSchema.shape.payload.unwrap(), { type: 'object' }],
+  [EventInputSchema.shape.payload.unwrap(), { type: 'object', description: `A JSON object of at most ${MAX_PAYLOAD_BYTES} bytes serialized, nesting objects and arrays at most ${MAX_PAYLOAD_DEPTH} deep.` }],
   [JsonObjectSchema, { type: 'object' }],
 ]);
 

@@ -32,6 +32,15 @@ describe('key builder', () => {
     expect(keys.pushWindow('acct', 'a:b')).not.to.equal(keys.pushWindow('acct:a', 'b'));
   });
 
+  it('refuses ids that are not well-formed Unicode, which would share keys once stored as UTF-8 (regression: "victim-\\ud800" and "victim-\\udbff" named the same keys)', () => {
+    for (const id of ['victim-\ud800', 'victim-\udbff', '\udc00', 'a\ude00\ud83d']) {
+      expect(() => keys.devices(id), JSON.stringify(id)).to.throw(RangeError, /unpaired UTF-16 surrogate/);
+      expect(() => keys.history(id), JSON.stringify(id)).to.throw(RangeError);
+      expect(() => keys.trace(id), JSON.stringify(id)).to.throw(RangeError);
+    }
+    expect(keys.devices('emoji-\ud83d\ude00')).to.equal('herald:{a:emoji-\ud83d\ude00}:devices');
+  });
+
   it('gives BullMQ a hash-tagged prefix', () => {
     expect(keys.bullPrefix).to.equal('{herald:bull}');
   });

@@ -1,3 +1,4 @@
+import { isWellFormedUnicode } from '@herald/contracts';
 import type { Platform, Priority } from '@herald/contracts';
 
 /**
@@ -11,7 +12,9 @@ import type { Platform, Priority } from '@herald/contracts';
  * - BullMQ's prefix is `{<prefix>:bull}`, so each queue's keys share a slot.
  *
  * Ids from clients are escaped (`%`, `{`, `}`) so that no id can move a key to another slot
- * or collide with another key.
+ * or collide with another key, and an id that is not well-formed Unicode is refused outright:
+ * Redis stores UTF-8, where every unpaired surrogate becomes U+FFFD, so `"victim-\ud800"` would
+ * name `"victim-\udbff"`'s keys. The API refuses such ids at the door; this is the last check.
  */
 export interface KeyBuilder {
   readonly prefix: string;
@@ -116,7 +119,17 @@ export interface KeyBuilder {
   readonly bullPrefix: string;
 }
 
+/**
+ * Throws on an id that is not well-formed Unicode: one that would share its keys (or hash
+ * fields) with another once stored as UTF-8. Every id that becomes a key or a field passes here.
+ */
+export function assertWellFormedId(id: string): string {
+  if (!isWellFormedUnicode(id)) throw new RangeError(`an id with an unpaired UTF-16 surrogate cannot name a Redis key: ${JSON.stringify(id)}`);
+  return id;
+}
+
 export function escapeId(id: string): string {
+  assertWellFormedId(id);
   return id.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 

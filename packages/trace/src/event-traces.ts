@@ -1,5 +1,5 @@
 import { PLATFORMS, PRIORITIES, PlatformSchema, parseJson } from '@herald/contracts';
-import type { EventTrace, GateVerdict, Platform, Priority, TapRecord } from '@herald/contracts';
+import type { EventTrace, GateName, GateVerdict, NoTargetsReason, Platform, Priority, TapRecord } from '@herald/contracts';
 import { HistoryEntrySchema } from '@herald/history';
 import type { HistoryEntry } from '@herald/history';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
@@ -228,6 +228,7 @@ export class EventTraces {
       id: eventId,
       priority,
       status: record.v === 'routed' ? 'routed' : 'dropped',
+      verdict: record.v,
       acceptedAt: iso(record.ac),
       ...(type === undefined ? {} : { type }),
       accountId: record.a,
@@ -243,16 +244,32 @@ export class EventTraces {
   }
 }
 
-/** The gates in order, with what each decided; those after the dropping gate are skipped. */
+/** Why an event had no targets, in words (the trace's, the CLI's and the tap page's). */
+export const NO_TARGETS_REASONS: Record<NoTargetsReason, string> = {
+  no_devices: 'no devices registered for this account',
+  none_match: "none of the account's devices matches its type's platforms or the event's targets",
+};
+
+const GATE_ORDER: readonly GateName[] = ['stale', 'duplicate', 'targeting', 'history', 'online'];
+
+/** The gates in order, with what each decided; those after the dropping gate are skipped, and both say why. */
 function gatesOf(record: RoutingRecord, targeted: string[] | undefined): GateVerdict[] {
   const dropAt = { stale: 0, duplicate: 1, no_targets: 2, routed: 5 }[record.v];
   const verdict = (index: number): GateVerdict['verdict'] => (index < dropAt ? 'passed' : index === dropAt ? 'dropped' : 'skipped');
+  const dropped = {
+    stale: `older than its type's staleAfterMs when it was routed${record.c === undefined ? '' : ` (created ${record.at - record.c} ms before)`}`,
+    duplicate: 'an event with this id was already routed within the idempotency window',
+    no_targets: NO_TARGETS_REASONS[record.r ?? 'none_match'],
+    routed: '',
+  }[record.v];
+  const reason = (index: number): { reason?: string } =>
+    index === dropAt ? { reason: dropped } : index > dropAt ? { reason: `not reached: the ${GATE_ORDER[dropAt]} gate dropped the event (${record.v})` } : {};
   return [
-    { gate: 'stale', verdict: verdict(0) },
-    { gate: 'duplicate', verdict: verdict(1) },
-    { gate: 'targeting', verdict: verdict(2), ...(targeted === undefined || targeted.length === 0 ? {} : { devices: targeted }) },
-    { gate: 'history', verdict: verdict(3), ...(record.k === undefined ? {} : { cursor: record.k }) },
-    { gate: 'online', verdict: verdict(4), devices: [...(record.pd?.web ?? []), ...(record.pd?.tv ?? [])] },
+    { gate: 'stale', verdict: verdict(0), ...reason(0) },
+    { gate: 'duplicate', verdict: verdict(1), ...reason(1) },
+    { gate: 'targeting', verdict: verdict(2), ...reason(2), ...(targeted === undefined || targeted.length === 0 ? {} : { devices: targeted }) },
+    { gate: 'history', verdict: verdict(3), ...reason(3), ...(record.k === undefined ? {} : { cursor: record.k }) },
+    { gate: 'online', verdict: verdict(4), ...reason(4), devices: [...(record.pd?.web ?? []), ...(record.pd?.tv ?? [])] },
   ];
 }
 

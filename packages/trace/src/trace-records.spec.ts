@@ -40,4 +40,9 @@ describe('routing records', () => {
       v: 'stale', at: 1_020, ac: 1_010, a: base.accountId, t: 'plan.changed', c: 1_000, d: ['web-1', 'ios-1'],
     });
   });
+
+  it('encodes why an event had no targets, when the router says', () => {
+    const { cursor: _, ...dropped } = base;
+    expect(decoded(encodeRoutingRecord({ ...dropped, verdict: 'no_targets', noTargets: 'no_devices', targeted: [] }))).to.deep.include({ v: 'no_targets', r: 'no_devices' });
+  });
 });

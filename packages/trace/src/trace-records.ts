@@ -3,6 +3,7 @@ import {
   AccountIdSchema,
   CursorSchema,
   DeviceIdSchema,
+  NoTargetsReasonSchema,
   ProfileIdSchema,
   RoutingVerdictSchema,
   TapRecordSchema,
@@ -61,6 +62,8 @@ export const RoutingRecordSchema = z.object({
   c: z.number().optional(),
   k: CursorSchema.optional(),
   d: z.array(DeviceIdSchema).optional(),
+  /** With `no_targets`: why (`no_devices`, `none_match`). */
+  r: NoTargetsReasonSchema.optional(),
   /** The router batch whose delivery jobs carried the event (see `traceField.jobPushed`). */
   b: z.string().optional(),
   /** The devices, per platform, those jobs were to reach. */
@@ -100,5 +103,6 @@ export function encodeRoutingRecord(record: TapRecord, delivery?: EventDelivery)
   if (record.profileId !== undefined) json += `,"p":${JSON.stringify(record.profileId)}`;
   json += `,"c":${record.createdAt}`;
   if (record.targeted.length > 0) json += `,"d":${JSON.stringify(record.targeted)}`;
+  if (record.noTargets !== undefined) json += `,"r":"${record.noTargets}"`;
   return `${json}}`;
 }

@@ -97,4 +97,7 @@ function age(seconds) {
   return (seconds / 3600).toFixed(1) + ' h';
 }
 function replace(id, node) { const old = document.getElementById(id); node.id = id; old.replaceWith(node); }
+// The dashboard's own URLs, on the page's origin: a page opened as http://user:password@host/admin
+// has those credentials in its address, and fetch refuses any URL resolved against it.
+function api(path) { return location.origin + path; }
 `;

@@ -84,7 +84,7 @@ function render(o) {
 
 async function refresh() {
   try {
-    const res = await fetch('/admin/api/overview', { headers: { accept: 'application/json' } });
+    const res = await fetch(api('/admin/api/overview'), { headers: { accept: 'application/json' } });
     const body = await res.json();
     if (!res.ok) throw new Error(body.error ? body.error.message : res.statusText);
     render(body);

@@ -20,12 +20,17 @@ const BODY = `
 /** Follows the tap over SSE and looks traces up. */
 const SCRIPT = `
 const MAX_ROWS = 200;
+/** Why a no_targets event had none, as the trace says it. */
+const NO_TARGETS = {
+  no_devices: 'no devices registered for this account',
+  none_match: "none of the account's devices matches its type's platforms or the event's targets",
+};
 let source;
 
 function watch(accountId) {
   if (source) source.close();
   const query = accountId ? '?accountId=' + encodeURIComponent(accountId) : '';
-  source = new EventSource('/admin/api/tap' + query);
+  source = new EventSource(api('/admin/api/tap' + query));
   const status = document.getElementById('tap-status');
   status.textContent = 'Connecting…';
   source.addEventListener('ready', () => { status.textContent = accountId ? 'Watching account ' + accountId : 'Watching every account'; });
@@ -46,7 +51,7 @@ function addRecord(r) {
   const verdictClass = r.verdict === 'routed' ? 'ok' : 'warn';
   const tr = el('tr', {},
     el('td', {}, new Date(r.routedAt).toLocaleTimeString()), el('td', {}, r.priority), el('td', { class: 'text' }, r.type),
-    el('td', { class: 'text' }, r.accountId), el('td', { class: 'text ' + verdictClass }, r.verdict),
+    el('td', { class: 'text' }, r.accountId), el('td', { class: 'text ' + verdictClass, title: NO_TARGETS[r.noTargets] || '' }, r.verdict),
     el('td', { title: r.targeted.join(', ') }, fmt(r.targeted.length)), el('td', { title: r.online.join(', ') }, fmt(r.online.length)),
     el('td', { class: 'text' }, link));
   table.rows[0].after(tr);
@@ -55,15 +60,16 @@ function addRecord(r) {
 
 async function lookup(id) {
   document.querySelector('#lookup input').value = id;
-  const res = await fetch('/admin/api/events/' + encodeURIComponent(id), { headers: { accept: 'application/json' } });
+  const res = await fetch(api('/admin/api/events/' + encodeURIComponent(id)), { headers: { accept: 'application/json' } });
   const body = await res.json();
   if (!res.ok) { replace('trace', el('p', { class: 'bad' }, body.error ? body.error.message : res.statusText)); return; }
   replace('trace', el('div', {},
-    el('p', {}, body.id + ' · ' + body.priority + ' · ' + body.status + ' · accepted ' + new Date(body.acceptedAt).toLocaleString()),
+    el('p', {}, body.id + ' · ' + body.priority + ' · ' + body.status + (body.verdict && body.verdict !== 'routed' ? ' (' + body.verdict + ')' : '') +
+      (body.acceptedAt ? ' · accepted ' + new Date(body.acceptedAt).toLocaleString() : '')),
     el('table', {},
-      el('tr', {}, el('th', {}, 'gate'), el('th', { class: 'text' }, 'verdict'), el('th', { class: 'text' }, 'devices')),
+      el('tr', {}, el('th', {}, 'gate'), el('th', { class: 'text' }, 'verdict'), el('th', { class: 'text' }, 'why'), el('th', { class: 'text' }, 'devices')),
       body.gates.map((g) => el('tr', {}, el('td', {}, g.gate), el('td', { class: 'text ' + (g.verdict === 'dropped' ? 'bad' : '') }, g.verdict),
-        el('td', { class: 'text wrap' }, (g.devices || []).join(', '))))),
+        el('td', { class: 'text wrap' }, g.reason || ''), el('td', { class: 'text wrap' }, (g.devices || []).join(', '))))),
     el('pre', {}, JSON.stringify(body, null, 2))));
 }
 

@@ -3,7 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { Router } from 'express';
 import type { RequestHandler } from 'express';
-import { HeraldError } from '@herald/errors';
+import { HeraldError, toHeraldError } from '@herald/errors';
 import type { DeliveryQueue } from './delivery-queues.js';
 
 export interface QueuesBoardOptions {
@@ -35,9 +35,48 @@ export function refuseChanges(readOnly: boolean): RequestHandler {
   };
 }
 
+type BoardErrorHandler = Parameters<ExpressAdapter['setErrorHandler']>[0];
+type BoardStatus = NonNullable<ReturnType<BoardErrorHandler>['status']>;
+/** The client-fault statuses bull-board's API may answer with (its type allows no others). */
+const BOARD_STATUSES: readonly BoardStatus[] = [400, 403, 404, 405, 409];
+
+/** `<link>`s to fonts.googleapis.com (bull-board's page loads IBM Plex from Google Fonts). */
+const WEB_FONTS = /<link\b[^>]*\bhref="https:\/\/fonts\.(?:googleapis|gstatic)\.com[^"]*"[^>]*>\s*/g;
+
+/**
+ * bull-board's adapter, with two changes:
+ * - its page is served without the web fonts it loads from the internet: a dashboard opened
+ *   offline (or behind a strict proxy) showed only bull-board's spinner while the stylesheet
+ *   request hung. The page falls back on the system fonts its CSS names next to them;
+ * - its API's errors go through Herald's mapper first, so a client fault is the 4xx it is
+ *   (`?activeQueue=%ZZ` threw a URIError that bull-board answered with 500).
+ */
+class HeraldBoardAdapter extends ExpressAdapter {
+  override setErrorHandler(handler: BoardErrorHandler): this {
+    return super.setErrorHandler((error) => {
+      const mapped = toHeraldError(error);
+      if (mapped.status >= 500) return handler(error);
+      const status = BOARD_STATUSES.find((candidate) => candidate === mapped.status) ?? 400;
+      return { status, body: mapped.toJSON() };
+    });
+  }
+
+  override setEntryRoute(route: Parameters<ExpressAdapter['setEntryRoute']>[0]): ExpressAdapter {
+    const handler: RequestHandler = (_req, res, next) => {
+      const { name, params } = route.handler({ basePath: this.basePath, uiConfig: this.uiConfig });
+      res.render(name, params, (error: Error | null, html: string) => {
+        if (error) next(error);
+        else res.type('html').send(html.replace(WEB_FONTS, ''));
+      });
+    };
+    this.app[route.method](route.route, handler);
+    return this;
+  }
+}
+
 /** The BullMQ board (bull-board) over every delivery queue, behind the read-only guard. */
 export function queuesBoard({ queues, basePath, readOnly }: QueuesBoardOptions): Router {
-  const serverAdapter = new ExpressAdapter();
+  const serverAdapter = new HeraldBoardAdapter();
   serverAdapter.setBasePath(basePath);
   createBullBoard({
     queues: queues.map(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AccountIdSchema, DeviceIdSchema, PlatformSchema, PrioritySchema, RegisterDeviceSchema } from '@herald/contracts';
+import { AccountIdSchema, DeviceIdSchema, EventInputSchema, PlatformSchema, PrioritySchema, RegisterDeviceSchema } from '@herald/contracts';
 
 /**
  * The demo page's own API (`/demo/api/*`), shared by the gateway's router and the browser
@@ -36,7 +36,8 @@ export const DemoEventRequestSchema = z
   .object({
     accountId: AccountIdSchema,
     type: z.string().min(1).max(128),
-    payload: z.record(z.string(), z.unknown()).optional(),
+    // An event's own payload rule (an object, 8 KiB, 32 deep): the page forwards it to ingest as JSON.
+    payload: EventInputSchema.shape.payload,
   })
   .strict();
 export type DemoEventRequest = z.infer<typeof DemoEventRequestSchema>;

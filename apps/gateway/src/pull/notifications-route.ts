@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import type { DeviceIdentity, NotificationsPage } from '@herald/contracts';
 import type { DeviceRegistry } from '@herald/devices';
 import { HeraldError } from '@herald/errors';
-import { bearerToken, parseInput } from '@herald/http';
+import { bearerToken, methodNotAllowed, parseInput } from '@herald/http';
 import type { Logger } from '@herald/observability';
 import type { Puller } from './puller.js';
 import { PullQuerySchema } from './selection.js';
@@ -44,5 +44,6 @@ export function notificationsRouter(deps: NotificationsRouteDeps): Router {
     res.setHeader('Cache-Control', 'no-store');
     res.json(result satisfies NotificationsPage);
   });
+  router.all('/v1/notifications', methodNotAllowed('GET'));
   return router;
 }

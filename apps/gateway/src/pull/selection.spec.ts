@@ -48,4 +48,8 @@ describe('pull selection', () => {
       expect(PullQuerySchema.safeParse(bad).success, JSON.stringify(bad)).to.equal(false);
     }
   });
+
+  it('reads an empty after= as no cursor (regression: it was refused as invalid_request)', () => {
+    expect(PullQuerySchema.parse({ after: '' })).to.deep.equal({ after: undefined, limit: 100, waitMs: 0 });
+  });
 });

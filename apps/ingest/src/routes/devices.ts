@@ -3,7 +3,7 @@ import { AccountPathSchema, DevicePathSchema, RegisterDeviceSchema } from '@hera
 import type { DeviceList, RegisterDeviceResult } from '@herald/contracts';
 import type { DeviceRegistry } from '@herald/devices';
 import { HeraldError } from '@herald/errors';
-import { jsonBody, parseInput } from '@herald/http';
+import { jsonBody, methodNotAllowed, parseInput } from '@herald/http';
 
 /** The device registry's service-facing side. Answers are typed with the contract schemas the OpenAPI document is generated from. */
 export function devicesRouter({ devices }: { devices: DeviceRegistry }): Router {
@@ -27,6 +27,10 @@ export function devicesRouter({ devices }: { devices: DeviceRegistry }): Router 
     }
     res.status(204).end();
   });
+
+  router.all('/v1/devices', methodNotAllowed('POST'));
+  router.all('/v1/accounts/:accountId/devices', methodNotAllowed('GET'));
+  router.all('/v1/accounts/:accountId/devices/:deviceId', methodNotAllowed('DELETE'));
 
   return router;
 }

@@ -4,7 +4,7 @@ import { EventBatchSchema } from '@herald/contracts';
 import type { AcceptedEvent, Priority } from '@herald/contracts';
 import { HeraldError } from '@herald/errors';
 import type { ErrorBody } from '@herald/errors';
-import { jsonBody, parseInput } from '@herald/http';
+import { jsonBody, methodNotAllowed, parseInput } from '@herald/http';
 import type { AppendResult, PriorityStreams } from '@herald/priority-streams';
 import type { Logger } from '@herald/observability';
 import { eventTraceHandler } from '@herald/trace';
@@ -105,6 +105,12 @@ export function eventsRouter({ catalog, streams, traces, metrics, logger, now = 
       eventTypes: catalog.names().map((type) => ({ type, ...catalog.get(type), platforms: catalog.platformsOf(type) })),
     });
   });
+
+  // Known paths, other methods: 405 with Allow, not a 404 saying the path does not exist.
+  router.all('/v1/events', methodNotAllowed('POST'));
+  router.all('/v1/events/batch', methodNotAllowed('POST'));
+  router.all('/v1/events/:id', methodNotAllowed('GET'));
+  router.all('/v1/event-types', methodNotAllowed('GET'));
 
   return router;
 }

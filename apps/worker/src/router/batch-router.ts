@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { EventCatalog } from '@herald/catalog';
 import { encodeLiveMessages, encodeLivePush } from '@herald/contracts';
-import type { AcceptedEvent, DeviceRecord, Platform, Priority, RoutingVerdict, TapRecord } from '@herald/contracts';
+import type { AcceptedEvent, DeviceRecord, NoTargetsReason, Platform, Priority, RoutingVerdict, TapRecord } from '@herald/contracts';
 import type { DeviceRegistry, Presence } from '@herald/devices';
 import { toNotification } from '@herald/history';
 import type { History, HistoryEntry } from '@herald/history';
@@ -84,7 +84,7 @@ class BatchDecisions {
     private readonly routedAt: number,
   ) {}
 
-  add(event: AcceptedEvent, verdict: RoutingVerdict, targets: readonly DeviceRecord[] = [], cursor?: string): void {
+  add(event: AcceptedEvent, verdict: RoutingVerdict, targets: readonly DeviceRecord[] = [], cursor?: string, noTargets?: NoTargetsReason): void {
     // Built field by field, without spreads: one for every event of every batch.
     const record: TapRecord = {
       id: event.id,
@@ -100,6 +100,7 @@ class BatchDecisions {
     };
     if (event.profileId !== undefined) record.profileId = event.profileId;
     if (cursor !== undefined) record.cursor = cursor;
+    if (noTargets !== undefined) record.noTargets = noTargets;
     this.records.push(record);
     this.byId.set(event.id, record);
     this.counts.set(verdict, (this.counts.get(verdict) ?? 0) + 1);
@@ -214,7 +215,7 @@ export class BatchRouter {
             continue;
           }
           const targets = resolveTargets(event, devices, this.deps.catalog);
-          if (targets.length === 0) decisions.add(event, 'no_targets');
+          if (targets.length === 0) decisions.add(event, 'no_targets', [], undefined, devices.length === 0 ? 'no_devices' : 'none_match');
           else routed.push({ event, targets, online: NOBODY });
         }
         if (routed.length === 0) return [];
