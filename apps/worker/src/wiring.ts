@@ -46,6 +46,9 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
   // Built first: a key file that cannot be read stops the worker before it connects anywhere.
   // config.worker.push is there exactly when this process runs the delivery role.
   const pushConfig = config.worker.push;
+  if (pushConfig === undefined && config.worker.roles.includes('delivery')) {
+    throw new ConfigError("The worker's delivery role needs its push settings: load the config with loadConfig(env, 'worker').");
+  }
   const pushOverride = overrides.push;
   const push: PushProviders | undefined = pushConfig === undefined
     ? undefined
