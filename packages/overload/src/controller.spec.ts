@@ -76,6 +76,19 @@ describe('OverloadController', () => {
     expect(c.state.shed.medium).to.equal(0);
   });
 
+  it('holds the door while an old backlog gets younger (the drain already outruns admissions), and cuts again once it grows', () => {
+    const c = controller();
+    run(c, OVERLOADED, 2);
+    c.update(reading({ cpu: 0.75 }, { low: 5000 }), 1000);
+    expect(c.state.shed.low).to.equal(0.25);
+    // Older than queueAgeMs, but younger at each tick: hold.
+    for (const [i, age] of [4500, 4000, 3000].entries()) c.update(reading({ cpu: 0.75 }, { low: age }), 1250 + i * 250);
+    expect(c.state.shed.low).to.equal(0.25);
+    // Growing again: admissions outrun the drain once more.
+    c.update(reading({ cpu: 0.75 }, { low: 3250 }), 2000);
+    expect(c.state.shed.low).to.equal(0.4375);
+  });
+
   it('does not shed an old backlog while the host is not overloaded: that is the backlog limit\'s job', () => {
     const c = controller();
     for (const state of run(c, reading({ cpu: 0.2 }, { low: 60_000, medium: 60_000 }), 10)) expect(state.shed).to.deep.equal({ high: 0, medium: 0, low: 0 });

@@ -92,12 +92,15 @@ const FLOOR = 0.05;
  *
  * **Loop 2, admission (ingest sheds)**: each sheddable priority has an admitted fraction, 1 =
  * everything. It is cut (× `decrease`, per `cooldownMs`) while the priority yields and either
- * its oldest unrouted entry is older than `queueAgeMs` (admissions outrun the yielded drain:
- * accepting more would only make them wait, and a 429 tells the client at once) or the priority
- * yields fully and the host is still overloaded (the cost is at the door itself, e.g. a flood
- * of duplicates). It grows back by `increase` per tick once neither holds (with the same
- * hysteresis), and whenever the priority no longer yields. High priority has no share in
- * either loop: it is never shed nor slowed by this mechanism.
+ * its oldest unrouted entry is older than `queueAgeMs` and not getting younger (admissions
+ * outrun the yielded drain: accepting more would only make them wait, and a 429 tells the
+ * client at once) or the priority yields fully and the host is still overloaded (the cost is
+ * at the door itself, e.g. a flood of duplicates). That age grows by 1 − drained/admitted
+ * seconds a second, so an old backlog that is getting younger is already draining faster than
+ * it fills: cutting more would only empty it and idle the drain. The fraction grows back by
+ * `increase` per tick once neither holds (with the same hysteresis), and whenever the priority
+ * no longer yields. High priority has no share in either loop: it is never shed nor slowed by
+ * this mechanism.
  */
 export class OverloadController {
   private readonly decrease: number;
@@ -106,6 +109,7 @@ export class OverloadController {
   private readonly work: PerSheddable = { low: 1, medium: 1 };
   private readonly admit: PerSheddable = { low: 1, medium: 1 };
   private lastWorkDecrease = Number.NEGATIVE_INFINITY;
+  private readonly lastQueueAge: PerSheddable = { low: 0, medium: 0 };
   private readonly lastAdmitDecrease: PerSheddable = { low: Number.NEGATIVE_INFINITY, medium: Number.NEGATIVE_INFINITY };
   private latest: OverloadState = IDLE_STATE;
 
@@ -168,7 +172,9 @@ export class OverloadController {
     for (const priority of SHED_ORDER) {
       const yielded = 1 - this.work[priority];
       const age = reading.queueAgeMs[priority];
-      const engage = yielded > 0 && (age >= queueAgeMs || (yielded >= 1 && condition === 'overloaded'));
+      const outrun = age >= queueAgeMs && age >= this.lastQueueAge[priority];
+      this.lastQueueAge[priority] = age;
+      const engage = yielded > 0 && (outrun || (yielded >= 1 && condition === 'overloaded'));
       const release = yielded === 0 || (age < queueAgeMs * releaseRatio && (yielded < 1 || condition === 'clear'));
       if (engage && nowMs - this.lastAdmitDecrease[priority] >= this.cooldownMs) {
         this.admit[priority] = this.cut(this.admit[priority]);
