@@ -3,17 +3,22 @@
  * delivered through the live streams → sent by the gateway → received by connected
  * socket.io-client devices. Reports notifications/s and submit→receive latency per priority, next to a
  * same-run baseline (bare @socket.io/redis-emitter → the same clients), and priority
- * isolation: high-priority p99 while a low-priority flood saturates the system.
+ * isolation under load shedding: high-priority p99 while a low-priority flood saturates the
+ * system, the low priority's goodput meanwhile, and whether any high-priority event was
+ * refused, lost or answered 5xx.
  *
  *   npm run bench:pipeline [-- --duration 10 --devices 200]
  *
- * Runs on this machine only: a fresh redis-server, ingest, one worker process per priority
- * group (high | medium,low, as RENO scales them apart), the gateway, and the devices and
- * load generator in this process.
+ * Runs on this machine only: a fresh redis-server and the layout `npm start` gives a user
+ * (ingest, ONE worker for every priority at nice 0, the gateway; HERALD_BENCH_LAYOUT=split runs
+ * the tuned layout of earlier sessions: a high worker and a niced medium,low one), and the
+ * devices and load generator in this process. Ingest runs with load shedding OFF for the
+ * pipeline run (the throughput shedding is compared with) and is restarted with it ON (the
+ * default) for the isolation run; `--only unshed` adds the flood with shedding off.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Emitter } from '@socket.io/redis-emitter';
@@ -34,12 +39,24 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     devices: { type: 'string', default: '200' },
     'high-rate': { type: 'string', default: '50' },
-    /** Comma-separated runs to do: baseline, pipeline, isolation (default: all three). */
+    /** Concurrent connections of the low-priority flood, each posting batches back to back. */
+    'flood-connections': { type: 'string', default: '2' },
+    /** Events per batch of the flood. */
+    'flood-batch': { type: 'string', default: '1000' },
+    /**
+     * Comma-separated runs to do: baseline, pipeline, isolation (default: those three), and
+     * unshed (the flood with load shedding off, for comparison: it leaves a backlog of
+     * minutes to drain).
+     */
     only: { type: 'string', default: 'baseline,pipeline,isolation' },
   },
 });
 const runs = new Set(values.only.split(','));
-for (const run of runs) if (!['baseline', 'pipeline', 'isolation'].includes(run)) throw new Error(`--only: unknown run ${run}`);
+for (const run of runs) if (!['baseline', 'pipeline', 'isolation', 'unshed'].includes(run)) throw new Error(`--only: unknown run ${run}`);
+const floodConnections = Number(values['flood-connections']);
+const floodBatch = Number(values['flood-batch']);
+/** `npm start`'s layout (one worker for every priority), unless HERALD_BENCH_LAYOUT=split. */
+const splitLayout = process.env['HERALD_BENCH_LAYOUT'] === 'split';
 const duration = Number(values.duration) * 1000;
 const deviceCount = Number(values.devices);
 const KEY = 'dev-service-key';
@@ -57,6 +74,68 @@ interface Received {
 
 function fresh(): Received {
   return { count: 0, latencies: new Map(), lastAt: 0 };
+}
+
+/** What a flood's batches came to, per item, and how its connections were told to wait. */
+interface FloodTally {
+  offered: number;
+  accepted: number;
+  /** Items refused with `overloaded` (load shedding). */
+  shed: number;
+  backlog: number;
+  other: number;
+  /** Requests answered 429 (every item refused), after which a connection waited Retry-After. */
+  refusedRequests: number;
+  /** Seconds the connections spent waiting for Retry-After. */
+  waitedSeconds: number;
+}
+
+const freshTally = (): FloodTally => ({ offered: 0, accepted: 0, shed: 0, backlog: 0, other: 0, refusedRequests: 0, waitedSeconds: 0 });
+
+/** Host CPU busy fraction between two `os.cpus()` readings (every process, both cores). */
+function cpuTimes(): { idle: number; total: number } {
+  let idle = 0;
+  let total = 0;
+  for (const { times } of cpus()) {
+    idle += times.idle;
+    total += times.user + times.nice + times.sys + times.idle + times.irq;
+  }
+  return { idle, total };
+}
+const busySince = (before: { idle: number; total: number }) => {
+  const now = cpuTimes();
+  return 1 - (now.idle - before.idle) / Math.max(1, now.total - before.total);
+};
+
+/** Ingest's load-shedding gauges, read from its /metrics (a sample of the controller's state). */
+interface ShedSample {
+  level: number;
+  pressure: number;
+  shedLow: number;
+  shedMedium: number;
+  cpu: number;
+  eventLoopDelayMs: number;
+  redisRttMs: number;
+  highAgeMs: number;
+}
+
+function parseShedSample(text: string): ShedSample | undefined {
+  const value = (pattern: RegExp) => {
+    const line = text.split('\n').find((l) => pattern.test(l));
+    return line === undefined ? NaN : Number(line.split(' ').pop());
+  };
+  const level = value(/^herald_overload_level[ {]/);
+  if (Number.isNaN(level)) return undefined;
+  return {
+    level,
+    pressure: value(/^herald_overload_pressure[ {]/),
+    shedLow: value(/^herald_overload_shed_ratio\{priority="low"/),
+    shedMedium: value(/^herald_overload_shed_ratio\{priority="medium"/),
+    cpu: value(/^herald_overload_signal\{signal="cpu_busy_ratio"/),
+    eventLoopDelayMs: value(/^herald_overload_signal\{signal="event_loop_delay_seconds"/) * 1000,
+    redisRttMs: value(/^herald_overload_signal\{signal="redis_rtt_seconds"/) * 1000,
+    highAgeMs: value(/^herald_overload_signal\{signal="high_unrouted_age_seconds"/) * 1000,
+  };
 }
 
 async function main(): Promise<void> {
@@ -90,23 +169,47 @@ async function main(): Promise<void> {
       roles.push([role, child.pid ?? -1]);
     };
     start('gateway', runTs('apps/gateway/src/main.ts', { ...env, GATEWAY_PORT: String(gatewayPort) }, cpuProfileFlags('gateway')));
-    start('ingest', runTs('apps/ingest/src/main.ts', env, [...cpuProfileFlags('ingest'), '--max-semi-space-size=64']));
-    start('worker high', runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: '3401', HERALD_WORKER_PRIORITIES: 'high' }, ['--max-semi-space-size=64']));
-    // The lower priorities' worker gives way for CPU, as it would on a shared host (HERALD_WORKER_NICE).
-    const lowerNice = process.env['HERALD_BENCH_WORKER_NICE'] ?? '10';
-    // More processes for the lower priorities share their partitions (leases), as RENO scales a priority out.
-    const lowerWorkers = Number(process.env['HERALD_BENCH_LOWER_WORKERS'] ?? '1');
-    const lowerPorts = Array.from({ length: lowerWorkers }, (_, i) => 3402 + i);
-    for (const port of lowerPorts) {
-      start(
-        `worker medium,low${lowerWorkers > 1 ? ` ${port - 3401}` : ''}`,
-        runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: String(port), HERALD_WORKER_PRIORITIES: 'medium,low', HERALD_WORKER_NICE: lowerNice }, [
-          ...cpuProfileFlags('worker'),
-          '--max-semi-space-size=64',
-        ]),
-      );
+    /** Ingest, with load shedding on or off (the bench compares both in one run); restarted to switch. */
+    let ingest: ReturnType<typeof runTs> | undefined;
+    let ingestShedding: boolean | undefined;
+    const startIngest = async (shedding: boolean) => {
+      if (ingestShedding === shedding) return;
+      if (ingest !== undefined) {
+        await stopProcesses([ingest], 10_000);
+        children.splice(children.indexOf(ingest), 1);
+        roles.splice(roles.findIndex(([role]) => role === 'ingest'), 1);
+      }
+      ingest = runTs('apps/ingest/src/main.ts', { ...env, HERALD_SHEDDING: String(shedding) }, [...cpuProfileFlags('ingest'), '--max-semi-space-size=64']);
+      start('ingest', ingest);
+      ingestShedding = shedding;
+      await waitUntilReady(`http://127.0.0.1:${INGEST}/readyz`);
+    };
+    const workerPorts: number[] = [];
+    if (splitLayout) {
+      // The tuned layout of sessions 2-6: high priority in a worker of its own, the lower ones niced.
+      start('worker high', runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: '3401', HERALD_WORKER_PRIORITIES: 'high' }, ['--max-semi-space-size=64']));
+      workerPorts.push(3401);
+      const lowerNice = process.env['HERALD_BENCH_WORKER_NICE'] ?? '10';
+      // More processes for the lower priorities share their partitions (leases), as RENO scales a priority out.
+      const lowerWorkers = Number(process.env['HERALD_BENCH_LOWER_WORKERS'] ?? '1');
+      for (let i = 0; i < lowerWorkers; i++) {
+        const port = 3402 + i;
+        workerPorts.push(port);
+        start(
+          `worker medium,low${lowerWorkers > 1 ? ` ${i + 1}` : ''}`,
+          runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: String(port), HERALD_WORKER_PRIORITIES: 'medium,low', HERALD_WORKER_NICE: lowerNice }, [
+            ...cpuProfileFlags('worker'),
+            '--max-semi-space-size=64',
+          ]),
+        );
+      }
+    } else {
+      // What `npm start` runs: one worker for every priority, both roles, nice 0.
+      start('worker', runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: '3401' }, [...cpuProfileFlags('worker'), '--max-semi-space-size=64']));
+      workerPorts.push(3401);
     }
-    await Promise.all([INGEST, 3401, ...lowerPorts, gatewayPort].map((port) => waitUntilReady(`http://127.0.0.1:${port}/readyz`)));
+    await Promise.all([...workerPorts, gatewayPort].map((port) => waitUntilReady(`http://127.0.0.1:${port}/readyz`)));
+    await startIngest(false);
 
     // Devices: one web device per account, registered and connected to the gateway.
     const registry = new DeviceRegistry({ redis, keys, tokens: new DeviceTokens({ secret: DEVICE_SECRET, ttlSeconds: 3600 }) });
@@ -139,12 +242,35 @@ async function main(): Promise<void> {
         }),
       });
     const postBatch = (type: string, size = 1000) => fetch(`http://127.0.0.1:${INGEST}/v1/events/batch`, { method: 'POST', headers, body: batchBody(type, size) });
-    const flood = async (type: string, until: number, concurrency: number) => {
+    /**
+     * Posts batches back to back from `concurrency` connections until `until`, as a saturating
+     * client would. Shed items are not sent again (the flood never runs dry anyway), but a
+     * connection whose whole batch was refused (429) waits its Retry-After, as HeraldPublisher does.
+     */
+    const flood = async (type: string, until: number, concurrency: number, tally = freshTally(), size = 1000) => {
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
-          while (Date.now() < until) await (await postBatch(type)).arrayBuffer();
+          while (Date.now() < until) {
+            const response = await postBatch(type, size);
+            tally.offered += size;
+            const body = (await response.json()) as { results?: { status?: string; error?: { code: string } }[] };
+            for (const result of body.results ?? []) {
+              const code = result.error?.code;
+              if (code === undefined) tally.accepted++;
+              else if (code === 'overloaded') tally.shed++;
+              else if (code === 'backlog_exceeded') tally.backlog++;
+              else tally.other++;
+            }
+            if (response.status === 429) {
+              tally.refusedRequests++;
+              const waitMs = Math.min(Number(response.headers.get('retry-after') ?? '1') * 1000, Math.max(0, until - Date.now()));
+              tally.waitedSeconds += waitMs / 1000;
+              await sleep(waitMs);
+            }
+          }
         }),
       );
+      return tally;
     };
     /** Waits until the streams are empty (backlog counters at 0), then until deliveries stop. */
     const drain = async () => {
@@ -206,14 +332,26 @@ async function main(): Promise<void> {
       cpuPerNotification = `CPU µs per notification delivered: ${perNotification.map(([role, us]) => `${role} ${us.toFixed(1)}`).join(', ')}; total ${total.toFixed(1)}`;
     }
 
-    // 3. Isolation: high-priority events alone, then under a low-priority flood. They are sent
-    // and received by a probe process of their own (see probe.ts), on accounts of their own.
-    let idleHigh: number[] = [];
-    let floodHigh: number[] = [];
-    let floodLow: number[] = [];
-    let floodRate = NaN;
-    if (runs.has('isolation')) {
-      console.log(`isolation: high-priority events at ${values['high-rate']}/s, idle then under a low-priority flood ...`);
+    // 3. Isolation: high-priority events alone, then under a low-priority flood (with load
+    // shedding on; `unshed`: also off). They are sent and received by a probe process of their
+    // own (see probe.ts), on accounts of their own.
+    interface FloodRun {
+      high: ProbeSample[];
+      low: number[];
+      /** Low-priority notifications delivered per second while the flood ran. */
+      goodput: number;
+      /** The same until the last one arrived (the flood's backlog drained): sessions 1-6's figure. */
+      drainedRate: number;
+      tally: FloodTally;
+      /** Host CPU busy fraction while the flood ran (every process on the machine). */
+      hostBusy: number;
+      shedding: ShedSample[];
+    }
+    let idleSamples: ProbeSample[] = [];
+    let shed: FloodRun | undefined;
+    let unshed: FloodRun | undefined;
+    const stageLines: string[] = [];
+    if (runs.has('isolation') || runs.has('unshed')) {
       const probeDevices: { accountId: string; token: string }[] = [];
       for (let i = 0; i < 5; i++) {
         const accountId = `probe-${i}`;
@@ -245,7 +383,6 @@ async function main(): Promise<void> {
             else resolve(JSON.parse(line.slice(6)) as ProbeSample[]);
           });
         });
-      const latencies = (samples: ProbeSample[]) => samples.flatMap((s) => (s.receivedAt === undefined ? [] : [s.receivedAt - s.sentAt]));
       /** Where the time went, per stage, from the events' traces: p50/p99 ms of each. */
       const stages = async (samples: ProbeSample[]) => {
         // The trace's push time is when the gateway sent the notification on the device's socket.
@@ -265,34 +402,111 @@ async function main(): Promise<void> {
         }
         return Object.entries(parts).map(([stage, list]) => `${stage} ${percentile(list, 50)}/${percentile(list, 99)}`).join(', ');
       };
-      const idleSamples = await runProbe('idle-');
-      idleHigh = latencies(idleSamples);
-      received = fresh();
-      const floodStart = Date.now();
-      const end = floodStart + duration;
-      // The probe needs a moment to start and connect: the flood runs a little longer than it.
-      const [floodSamples] = await Promise.all([runProbe('flood-'), flood('recommendations.updated', end + 2000, 2)]);
-      await drain();
-      floodHigh = latencies(floodSamples);
-      floodLow = received.latencies.get('low') ?? [];
-      floodRate = floodLow.length / ((received.lastAt - floodStart) / 1000);
-      const lost = [...idleSamples, ...floodSamples].filter((s) => s.receivedAt === undefined).length;
-      console.log(`stages, p50/p99 ms, idle: ${await stages(idleSamples)}`);
-      console.log(`stages, p50/p99 ms, under the flood: ${await stages(floodSamples)}`);
-      if (lost > 0) console.log(`WARNING: ${lost} high-priority events not received within 10 s`);
+      /** The probe under a low-priority flood; ingest's shedding gauges sampled every 0.5 s meanwhile. */
+      const floodRun = async (idPrefix: string): Promise<FloodRun> => {
+        received = fresh();
+        const floodStart = Date.now();
+        const cpuBefore = cpuTimes();
+        const sheddingSamples: ShedSample[] = [];
+        let sampling = true;
+        const sampler = (async () => {
+          while (sampling) {
+            const text = await fetch(`http://127.0.0.1:${INGEST}/metrics`).then((r) => r.text(), () => '');
+            const sample = parseShedSample(text);
+            if (sample !== undefined) sheddingSamples.push(sample);
+            await sleep(500);
+          }
+        })();
+        let lowAtEnd = 0;
+        let floodSeconds = 0;
+        let hostBusy = NaN;
+        // The probe needs a moment to start and connect: the flood runs a little longer than it.
+        const flooding = flood('recommendations.updated', floodStart + duration + 2000, floodConnections, freshTally(), floodBatch).then((tally) => {
+          lowAtEnd = received.latencies.get('low')?.length ?? 0;
+          floodSeconds = (Date.now() - floodStart) / 1000;
+          hostBusy = busySince(cpuBefore);
+          sampling = false;
+          return tally;
+        });
+        const [high, tally] = await Promise.all([runProbe(idPrefix), flooding]);
+        await sampler;
+        await drain();
+        const low = received.latencies.get('low') ?? [];
+        return { high, low, goodput: lowAtEnd / floodSeconds, drainedRate: low.length / ((received.lastAt - floodStart) / 1000), tally, hostBusy, shedding: sheddingSamples };
+      };
+      const flooding = `a low-priority flood (${floodConnections} connections, batches of ${floodBatch})`;
+      if (runs.has('unshed')) {
+        await startIngest(false);
+        console.log(`unshed: high-priority events at ${values['high-rate']}/s under ${flooding}, load shedding OFF ...`);
+        unshed = await floodRun('unshed-');
+        stageLines.push(`stages, p50/p99 ms, under the flood, shedding off: ${await stages(unshed.high)}`);
+      }
+      await startIngest(true);
+      console.log(`isolation: high-priority events at ${values['high-rate']}/s, alone then under ${flooding}, load shedding ON ...`);
+      idleSamples = await runProbe('idle-');
+      stageLines.push(`stages, p50/p99 ms, alone: ${await stages(idleSamples)}`);
+      if (runs.has('isolation')) {
+        shed = await floodRun('flood-');
+        stageLines.push(`stages, p50/p99 ms, under the flood, shedding on: ${await stages(shed.high)}`);
+      }
+      for (const line of stageLines) console.log(line);
     }
 
+    const latencies = (samples: ProbeSample[]) => samples.flatMap((s) => (s.receivedAt === undefined ? [] : [s.receivedAt - s.sentAt]));
+    const idleHigh = latencies(idleSamples);
     const ms = (list: number[], p: number) => (list.length === 0 ? '-' : String(percentile(list, p)));
-    console.log(`\nPipeline benchmark, ${duration / 1000}s per run, ${deviceCount} devices, node ${process.version}, ${new Date().toISOString()}\n`);
+    const rate = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? '-' : Math.round(value).toLocaleString('en'));
+    console.log(`\nPipeline benchmark, ${duration / 1000}s per run, ${deviceCount} devices, ${splitLayout ? 'split layout (high | medium,low niced)' : "npm start's layout (one worker for every priority)"}, node ${process.version}, ${new Date().toISOString()}\n`);
     console.log('| run | notifications/s delivered | p50 ms | p99 ms |');
     console.log('| --- | ---: | ---: | ---: |');
-    console.log(`| baseline: bare redis-emitter → clients | ${Math.round(baselineRate).toLocaleString('en')} | - | - |`);
-    console.log(`| pipeline: ingest batches → worker → clients (medium) | ${Math.round(pipelineRate).toLocaleString('en')} | ${ms(mediumLatency, 50)} | ${ms(mediumLatency, 99)} |`);
-    console.log(`| high priority alone (${values['high-rate']}/s) | - | ${ms(idleHigh, 50)} | ${ms(idleHigh, 99)} |`);
-    console.log(`| high priority under a low flood | - | ${ms(floodHigh, 50)} | ${ms(floodHigh, 99)} |`);
-    console.log(`| low-priority flood itself | ${Math.round(floodRate).toLocaleString('en')} | ${ms(floodLow, 50)} | ${ms(floodLow, 99)} |`);
+    console.log(`| baseline: bare redis-emitter → clients | ${rate(baselineRate)} | - | - |`);
+    console.log(`| pipeline, shedding off: ingest batches → worker → clients (medium) | ${rate(pipelineRate)} | ${ms(mediumLatency, 50)} | ${ms(mediumLatency, 99)} |`);
+    console.log(`| high priority alone (${values['high-rate']}/s), shedding on | - | ${ms(idleHigh, 50)} | ${ms(idleHigh, 99)} |`);
+    for (const [name, run] of [['off', unshed], ['on', shed]] as const) {
+      if (run === undefined) continue;
+      const high = latencies(run.high);
+      console.log(`| high priority under a low flood, shedding ${name} | - | ${ms(high, 50)} | ${ms(high, 99)} |`);
+      console.log(`| low-priority flood itself, shedding ${name}: goodput while it ran (drained rate) | ${rate(run.goodput)} (${rate(run.drainedRate)}) | ${ms(run.low, 50)} | ${ms(run.low, 99)} |`);
+    }
     if (cpuPerNotification !== '') console.log(`\n${cpuPerNotification}`);
-    console.log(`\npipeline: ${(pipelineRate / baselineRate).toFixed(2)}x the emitter baseline (${sent.toLocaleString('en')} events sent); high p99 under flood: ${(percentile(floodHigh, 99) / percentile(idleHigh, 99)).toFixed(2)}x idle`);
+    console.log(`\npipeline: ${(pipelineRate / baselineRate).toFixed(2)}x the emitter baseline (${sent.toLocaleString('en')} events sent)`);
+    for (const [name, run] of [['off', unshed], ['on', shed]] as const) {
+      if (run === undefined) continue;
+      const { tally } = run;
+      const share = (n: number) => `${((100 * n) / Math.max(1, tally.offered)).toFixed(0)}%`;
+      console.log(
+        `flood, shedding ${name}: ${tally.offered.toLocaleString('en')} events offered: accepted ${share(tally.accepted)}, shed (overloaded) ${share(tally.shed)}, backlog_exceeded ${share(tally.backlog)}, other ${share(tally.other)}; ` +
+          `${tally.refusedRequests} requests refused whole (waited ${tally.waitedSeconds.toFixed(1)} s for Retry-After); host CPU busy ${(100 * run.hostBusy).toFixed(0)}%`,
+      );
+      const samples = run.shedding;
+      if (samples.length > 0) {
+        const mean = (pick: (s: ShedSample) => number) => samples.reduce((sum, s) => sum + pick(s), 0) / samples.length;
+        const max = (pick: (s: ShedSample) => number) => Math.max(...samples.map(pick));
+        console.log(
+          `  ingest's shedding gauges (${samples.length} samples, 0.5 s apart): level mean ${mean((s) => s.level).toFixed(2)} max ${max((s) => s.level).toFixed(2)}; ` +
+            `low shed mean ${(100 * mean((s) => s.shedLow)).toFixed(0)}% max ${(100 * max((s) => s.shedLow)).toFixed(0)}%; medium shed max ${(100 * max((s) => s.shedMedium)).toFixed(0)}%; ` +
+            `pressure mean ${mean((s) => s.pressure).toFixed(2)}; signals mean: host CPU ${(100 * mean((s) => s.cpu)).toFixed(0)}%, event-loop delay ${mean((s) => s.eventLoopDelayMs).toFixed(1)} ms, ` +
+            `Redis PING ${mean((s) => s.redisRttMs).toFixed(1)} ms, oldest unrouted high ${mean((s) => s.highAgeMs).toFixed(0)} ms (max ${max((s) => s.highAgeMs).toFixed(0)})`,
+        );
+      }
+    }
+
+    // Issue 16's targets, all from this run.
+    if (shed !== undefined) {
+      const floodHigh = latencies(shed.high);
+      const allHigh = [...idleSamples, ...shed.high];
+      const refused = allHigh.filter((s) => s.status !== undefined && s.status >= 400 && s.status < 500).length;
+      const errors = allHigh.filter((s) => s.status !== undefined && (s.status >= 500 || s.status === 0)).length;
+      const lost = allHigh.filter((s) => s.receivedAt === undefined).length;
+      const p99Ratio = percentile(floodHigh, 99) / percentile(idleHigh, 99);
+      const goodputRatio = shed.goodput / pipelineRate;
+      console.log(`\nLoad shedding, this run (${splitLayout ? 'split layout' : "npm start's layout"}):`);
+      console.log(`(a) high-priority p99: ${ms(idleHigh, 99)} ms alone, ${ms(floodHigh, 99)} ms under the flood with shedding on: ${p99Ratio.toFixed(2)}x (target ≤ 2x)${unshed === undefined ? '' : `; with shedding off ${ms(latencies(unshed.high), 99)} ms`}`);
+      console.log(`(b) low-priority goodput under the flood with shedding on: ${rate(shed.goodput)}/s = ${goodputRatio.toFixed(2)}x the pipeline's ${rate(pipelineRate)}/s with shedding off (target ≥ 0.75x)`);
+      console.log(`(c) high-priority events: ${allHigh.length} sent, ${refused} refused (4xx), ${errors} 5xx or unanswered, ${lost} not received within 10 s (target: all 0)`);
+      console.log(`(d) pipeline with shedding off: ${(pipelineRate / baselineRate).toFixed(2)}x the emitter baseline (goal ≥ 0.8x)`);
+    }
+
     if (slowlog !== undefined) {
       const slow = (await redis.call('SLOWLOG', 'GET', '-1')) as [number, number, number, string[]][];
       const byScript = new Map<string, { count: number; usec: number }>();

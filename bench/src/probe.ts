@@ -5,7 +5,8 @@
  *
  * Connects its devices, sends one high-priority event every 1/rate s for `durationMs`, each to
  * one of its own accounts, and prints one line `PROBE <json>`: per event its id, when it was
- * sent and when its device received it (epoch ms, this machine's clock).
+ * sent, ingest's answer (HTTP status, or 0 when none came) and when its device received it
+ * (epoch ms, this machine's clock): a high-priority event must never be refused, lost or 5xx.
  *
  * Config: the HERALD_PROBE environment variable, JSON of ProbeConfig.
  */
@@ -27,6 +28,8 @@ const ProbeConfigSchema = z.object({
 export interface ProbeSample {
   id: string;
   sentAt: number;
+  /** Ingest's HTTP status (202 accepted); 0: no answer (network error). Absent: still in flight at the end. */
+  status?: number;
   receivedAt?: number;
 }
 
@@ -55,8 +58,15 @@ async function main(): Promise<void> {
   for (let n = 0; Date.now() - start < config.durationMs; n++) {
     const id = `${config.idPrefix}${n}`;
     const accountId = config.devices[n % config.devices.length]!.accountId;
-    samples.set(id, { id, sentAt: Date.now() });
-    void fetch(`${config.ingestUrl}/v1/events`, { method: 'POST', headers, body: JSON.stringify({ id, type: 'plan.changed', accountId }) }).then((response) => response.arrayBuffer());
+    const sample: ProbeSample = { id, sentAt: Date.now() };
+    samples.set(id, sample);
+    void fetch(`${config.ingestUrl}/v1/events`, { method: 'POST', headers, body: JSON.stringify({ id, type: 'plan.changed', accountId }) }).then(
+      async (response) => {
+        sample.status = response.status;
+        await response.arrayBuffer();
+      },
+      () => (sample.status = 0),
+    );
     // Paced from the start, so a slow moment is not followed by a burst.
     await sleep(Math.max(0, start + (n + 1) * interval - Date.now()));
   }

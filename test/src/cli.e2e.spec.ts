@@ -193,3 +193,29 @@ describe('herald (CLI) against the real stack', function () {
     expect(unknown.stderr).to.match(/not_found, HTTP 404/);
   });
 });
+
+describe('herald send against an overloaded Herald (load shedding driven by the test, not the CPU)', function () {
+  this.timeout(30_000);
+  const signals = { current: { cpu: 0.1 }, read: () => signals.current };
+  afterEach(() => {
+    signals.current = { cpu: 0.1 };
+  });
+  const stack = useStack({ HERALD_SHEDDING: 'true', HERALD_SHED_INTERVAL_MS: '50', HERALD_SHED_MAX_RETRY_AFTER_SECONDS: '1' }, { overloadSignals: signals });
+
+  it('backs off on overloaded as Retry-After says, saying so on stderr, and gives up with exit 1 and what to do; a high-priority event goes through', async () => {
+    signals.current = { cpu: 0.99 };
+    await waitUntil('low priority is fully shed', async () => /herald_overload_shed_ratio\{priority="low"[^}]*\} 1$/m.test(await (await fetch(`${stack.ingestUrl}/metrics`)).text()), 15_000);
+    const globals = ['--ingest', stack.ingestUrl, '--key', stack.serviceKey];
+    const started = Date.now();
+    const shed = await start([...globals, 'send', 'recommendations.updated', '--account', 'acct-cli']).exited;
+    expect(shed.code).to.equal(1);
+    expect(shed.stdout).to.equal('');
+    expect(shed.stderr).to.contain('retrying in 1.0 s (1 of 2)').and.to.contain('retrying in 1.0 s (2 of 2)');
+    expect(shed.stderr).to.match(/\(overloaded\)\n.*nothing was written/);
+    expect(Date.now() - started, 'two waits of Retry-After').to.be.at.least(2000);
+
+    const high = await start([...globals, 'send', 'plan.changed', '--account', 'acct-cli']).exited;
+    expect(high.code).to.equal(0);
+    expect(JSON.parse(high.stdout)).to.include({ status: 'accepted', priority: 'high' });
+  });
+});

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { HeraldClientError, HeraldPublisher } from '@herald/client';
-import type { EventInput, EventResult, HeraldPublisherOptions } from '@herald/client';
+import type { EventInput, EventResult, HeraldPublisherOptions, PublisherRetry } from '@herald/client';
 import { freePort } from '@herald/embedded-redis';
 import { partitionOf } from '@herald/priority-streams';
 import { HttpProxy, historyLength, sleep, waitForHistory, waitUntil } from './client-e2e.fixture.js';
@@ -272,5 +272,64 @@ describe('HeraldPublisher against a real backlog (no router draining the streams
     // The mixed batch, then the refused item alone after its Retry-After.
     expect(batchSizes(proxy)).to.deep.equal([1, 2, 1]);
     expect(batchIds(proxy, 2)).to.deep.equal(['refused-1']);
+  });
+});
+
+describe('HeraldPublisher against an overloaded Herald (load shedding driven by the test, not the CPU)', function () {
+  this.timeout(30_000);
+  const CALM = { cpu: 0.1, eventLoopDelayMs: 1, redisRttMs: 0.2 };
+  const signals = { current: CALM as { cpu: number; eventLoopDelayMs?: number; redisRttMs?: number }, read: () => signals.current };
+  const opened: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    signals.current = CALM;
+    for (const closable of opened.splice(0).reverse()) await closable.close();
+  });
+  // A fully shed priority is told to wait 2 s; ticks of 50 ms so that shedding engages within seconds.
+  const stack = useStack({ HERALD_SHEDDING: 'true', HERALD_SHED_INTERVAL_MS: '50', HERALD_SHED_MAX_RETRY_AFTER_SECONDS: '2' }, { overloadSignals: signals });
+
+  async function shedRatio(priority: string): Promise<number> {
+    const text = await (await fetch(`${stack.ingestUrl}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`herald_overload_shed_ratio{priority="${priority}"`));
+    return line === undefined ? NaN : Number(line.split(' ').pop());
+  }
+
+  it('backs off on overloaded for at least its Retry-After, then gets the shed event in once Herald recovers; a high-priority event in the same batch goes through at once', async () => {
+    const proxy = await HttpProxy.start(stack.ingestUrl, '/v1/events/batch');
+    opened.push(proxy);
+    const retries: PublisherRetry[] = [];
+    // Its own backoff is short: any longer wait comes from Retry-After.
+    const herald = new HeraldPublisher({ url: proxy.url, serviceKey: stack.serviceKey, maxRetries: 10, backoff: { initialDelayMs: 20, maxDelayMs: 50 }, onRetry: (retry) => retries.push(retry) });
+    opened.push(herald);
+
+    signals.current = { cpu: 0.99 };
+    await waitUntil('low priority is fully shed', async () => (await shedRatio('low')) === 1, 15_000);
+    const started = Date.now();
+    const lowSent = herald.send({ type: 'recommendations.updated', accountId: 'acct-shed', id: 'low-1' });
+    const highSent = herald.send({ type: 'plan.changed', accountId: 'acct-shed', id: 'high-1' });
+    expect(await highSent).to.deep.equal({ id: 'high-1', status: 'accepted', priority: 'high' });
+    expect(Date.now() - started, 'high priority is never shed').to.be.below(2000);
+    await waitUntil('the shed event waits for its retry', () => retries.length > 0);
+    expect(retries[0]!.error).to.include({ code: 'overloaded', retryAfterMs: 2000 });
+    expect(retries[0]).to.deep.include({ attempt: 1, events: 1, delayMs: 2000 });
+
+    signals.current = CALM;
+    expect(await lowSent).to.deep.equal({ id: 'low-1', status: 'accepted', priority: 'low' });
+    const sends = proxy.requestsTo('/v1/events/batch');
+    expect(batchIds(proxy, 0)).to.have.members(['low-1', 'high-1']);
+    expect(sends.slice(1).every((request) => request.body.includes('"low-1"'))).to.equal(true);
+    // Every retry waited at least the Retry-After it was given (1 s at the least).
+    for (let i = 1; i < sends.length; i++) expect(sends[i]!.at - sends[i - 1]!.at, `retry ${i}`).to.be.at.least(Math.min(retries[i - 1]!.delayMs, 1000) - 20);
+    expect(sends[1]!.at - sends[0]!.at).to.be.at.least(1980);
+  });
+
+  it('gives up after maxRetries with overloaded while Herald stays overloaded', async () => {
+    const herald = new HeraldPublisher({ url: stack.ingestUrl, serviceKey: stack.serviceKey, maxRetries: 1, backoff: { initialDelayMs: 20, maxDelayMs: 50 } });
+    opened.push(herald);
+    signals.current = { cpu: 0.99 };
+    await waitUntil('low priority is fully shed', async () => (await shedRatio('low')) === 1, 15_000);
+    const started = Date.now();
+    const error = await rejection(herald.send({ type: 'recommendations.updated', accountId: 'acct-shed' }));
+    expect(error).to.include({ code: 'overloaded', retryAfterMs: 2000 });
+    expect(Date.now() - started).to.be.at.least(1980);
   });
 });

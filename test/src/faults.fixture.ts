@@ -324,6 +324,9 @@ export class FaultStack {
       HERALD_WORKER_LEASE_MS: '2000',
       HERALD_WORKER_RECLAIM_IDLE_MS: '1500',
       HERALD_PRESENCE_TTL_MS: '3000',
+      // These specs count deliveries under crashes; load shedding would add refusals driven by
+      // whatever else loads this shared machine (it has specs of its own that drive it).
+      HERALD_SHEDDING: 'false',
       ...this.options.env,
     };
     const ingestPort = await freePort();

@@ -6,6 +6,7 @@ import type { HeraldConfig } from '@herald/config';
 import { createGateway, createGatewayWiring } from '@herald/gateway';
 import type { Gateway, GatewayWiring } from '@herald/gateway';
 import { createIngestApp, createIngestDeps } from '@herald/ingest';
+import type { IngestWiringOverrides } from '@herald/ingest';
 import { closeRedis, createRedis } from '@herald/redis';
 import type { RedisClient } from '@herald/redis';
 import { useTestRedis } from '@herald/testing';
@@ -45,9 +46,10 @@ async function listen(server: Server): Promise<string> {
  *
  * NODE_ENV is `test` and HERALD_DEMO `true`, so the gateway serves its demo page at `/demo`; ingest
  * starts first so that the gateway's config can name it (`HERALD_INGEST_URL`, which `env` may
- * override, e.g. to point the demo at an ingest that is down).
+ * override, e.g. to point the demo at an ingest that is down). Load shedding is off unless `env`
+ * turns it on (`HERALD_SHEDDING: 'true'`), with `overrides.overloadSignals` to drive it.
  */
-export function useStack(env: Record<string, string> = {}): Stack {
+export function useStack(env: Record<string, string> = {}, overrides: IngestWiringOverrides = {}): Stack {
   const stack = {} as Stack;
   let stops: (() => Promise<void>)[] = [];
   // Registered before useTestRedis's hooks so that the apps stop before their keys are deleted.
@@ -72,15 +74,19 @@ export function useStack(env: Record<string, string> = {}): Stack {
       HERALD_PARTITIONS_MEDIUM: '2',
       HERALD_PARTITIONS_LOW: '2',
       HERALD_WORKER_LEASE_MS: '1000',
+      // Load shedding reads this busy machine's CPU; the specs that test it drive it themselves.
+      HERALD_SHEDDING: 'false',
       ...env,
     };
     stops = [];
 
     const ingestRedis: RedisClient = createRedis({ url: redis.url, name: 'stack-ingest', autoPipelining: true });
-    const ingest = createIngestApp(createIngestDeps(loadConfig(vars, 'launcher'), ingestRedis)).listen(0, '127.0.0.1');
+    const ingestDeps = createIngestDeps(loadConfig(vars, 'launcher'), ingestRedis, {}, undefined, overrides);
+    const ingest = createIngestApp(ingestDeps).listen(0, '127.0.0.1');
     stops.push(async () => {
       ingest.close();
       ingest.closeAllConnections();
+      await ingestDeps.overload?.stop();
       await closeRedis(ingestRedis);
     });
     const ingestUrl = await listen(ingest);

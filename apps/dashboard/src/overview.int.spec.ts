@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { OverloadBoard } from '@herald/overload';
+import type { IngestReport } from '@herald/overload';
 import { OverviewSchema } from './index.js';
 import type { Overview } from './index.js';
 import { acceptedEvent, useDashboard } from './dashboard.fixture.js';
@@ -164,6 +166,38 @@ describe('dashboard overview (/admin/api/overview)', () => {
     expect(high.newest[1]).to.include({ events: null });
     expect(priority(o, 'medium').deadLetters).to.deep.equal({ count: 0, newest: [] });
     expect(priority(o, 'low').deadLetters.newest.map((d) => [d.entry, d.reason, d.events])).to.deep.equal([['300-0', 'low one', null]]);
+  });
+
+  it('shows load shedding as the live ingests publish it: the level, its signals, what each priority is shed and yields, the shed rate and who reports', async () => {
+    const running = await dashboard.start();
+    const idle = await overview(running);
+    expect(idle.overload).to.deep.include({ active: false, level: 0, pressure: null, condition: null });
+    expect(idle.overload.priorities.map((p) => [p.priority, p.shed, p.yield])).to.deep.equal([['high', 0, 0], ['medium', 0, 0], ['low', 0, 0]]);
+
+    const board = new OverloadBoard(dashboard.redis.client, running.keys);
+    const ingest = (shedTotal: number): IngestReport => ({
+      role: 'ingest', at: Date.now(), ttlMs: 60_000,
+      signals: { cpu: 0.93, eventLoopDelayMs: 31, redisRttMs: 2.5, highAgeMs: 0 },
+      pressure: 1.24, condition: 'overloaded', level: 1.25,
+      yield: { low: 1, medium: 0.25 }, shed: { low: 0.4375, medium: 0 }, queueAgeMs: { low: 2500, medium: 0 },
+      shedTotal: { low: shedTotal, medium: 0 },
+    });
+    await board.publish('ingest:a', ingest(100));
+    await board.publish('worker:w', { role: 'worker', at: Date.now(), ttlMs: 60_000, signals: { cpu: 0.93, eventLoopDelayMs: 12 }, yield: { low: 1, medium: 0.25 }, pausedSeconds: { low: 3, medium: 0 } });
+    await board.publish('ingest:gone', { ...ingest(7), at: Date.now() - 120_000, ttlMs: 1000 });
+    await overview(running);
+    await board.publish('ingest:a', ingest(160));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    const o = await overview(running);
+    expect(o.overload).to.deep.include({ active: true, level: 1.25, pressure: 1.24, condition: 'overloaded' });
+    expect(o.overload.signals).to.deep.equal({ cpu: 0.93, eventLoopDelayMs: 31, redisRttMs: 2.5, highAgeMs: 0 });
+    const [high, medium, low] = o.overload.priorities;
+    expect(high).to.deep.include({ priority: 'high', shed: 0, yield: 0, shedPerSecond: 0 });
+    expect(medium).to.deep.include({ priority: 'medium', shed: 0, yield: 0.25 });
+    expect(low).to.deep.include({ priority: 'low', shed: 0.4375, yield: 1, queueAgeSeconds: 2.5 });
+    expect(low!.shedPerSecond! * o.rateWindowSeconds!).to.be.closeTo(60, 1e-6);
+    expect(o.overload.reporters.map((r) => [r.id, r.role, r.eventLoopDelayMs])).to.deep.equal([['a', 'ingest', 31], ['w', 'worker', 12]]);
   });
 
   it('says whether the queue board is read-only', async () => {

@@ -5,6 +5,7 @@ import type { DeviceRegistry } from '@herald/devices';
 import { errorHandler, healthRoutes, normalizeError, notFound, requestMetrics, serviceAuth } from '@herald/http';
 import type { ServiceCredential } from '@herald/http';
 import type { Logger, Registry } from '@herald/observability';
+import type { OverloadMonitor } from '@herald/overload';
 import { ingestOpenApiDocument, openApiRoute } from '@herald/openapi';
 import type { PriorityStreams } from '@herald/priority-streams';
 import type { RedisClient } from '@herald/redis';
@@ -17,6 +18,8 @@ export interface IngestDeps {
   redis: RedisClient;
   catalog: EventCatalog;
   streams: PriorityStreams;
+  /** Load shedding (started; stop it when the app stops); undefined: off (`HERALD_SHEDDING=false`). */
+  overload?: OverloadMonitor | undefined;
   devices: DeviceRegistry;
   /** Reads event traces (`GET /v1/events/:id`). */
   traces: EventTraces;
@@ -40,6 +43,7 @@ export function createIngestApp(deps: IngestDeps): Express {
     eventsRouter({
       catalog: deps.catalog,
       streams: deps.streams,
+      shedding: deps.overload,
       traces: deps.traces,
       metrics,
       logger: deps.logger,

@@ -17,7 +17,8 @@ describe('ingest API', () => {
   let base: string;
 
   async function start(env: Record<string, string> = {}): Promise<void> {
-    const config = loadConfig({ HERALD_KEY_PREFIX: redis.prefix, HERALD_LOG_LEVEL: 'silent', ...env }, 'ingest');
+    // Load shedding reads this busy machine's CPU: its own spec (shedding.int.spec.ts) drives it.
+    const config = loadConfig({ HERALD_KEY_PREFIX: redis.prefix, HERALD_LOG_LEVEL: 'silent', HERALD_SHEDDING: 'false', ...env }, 'ingest');
     server = createIngestApp(createIngestDeps(config, redis.client)).listen(0);
     await new Promise((resolve) => server.once('listening', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -306,7 +307,7 @@ describe('ingest API', () => {
 
   describe('readiness without Redis', () => {
     it('answers 503 on /readyz when Redis is unreachable', async () => {
-      const config = loadConfig({ HERALD_LOG_LEVEL: 'silent' }, 'ingest');
+      const config = loadConfig({ HERALD_LOG_LEVEL: 'silent', HERALD_SHEDDING: 'false' }, 'ingest');
       const dead = createRedis({ url: 'redis://127.0.0.1:1', name: 'dead' });
       dead.on('error', () => undefined);
       server = createIngestApp(createIngestDeps(config, dead)).listen(0);

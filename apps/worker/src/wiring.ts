@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { Queue } from 'bullmq';
 import { loadCatalog } from '@herald/catalog';
 import type { EventCatalog } from '@herald/catalog';
+import { ConfigError } from '@herald/config';
 import type { HeraldConfig } from '@herald/config';
 import { PLATFORMS, PRIORITIES } from '@herald/contracts';
 import type { Priority } from '@herald/contracts';
@@ -11,12 +12,13 @@ import { History } from '@herald/history';
 import { LiveStream } from '@herald/live';
 import { createLogger, createMetricsRegistry } from '@herald/observability';
 import type { Logger } from '@herald/observability';
+import { OverloadFollower } from '@herald/overload';
 import { DeadLetters } from '@herald/priority-streams';
 import { closeRedis, createKeys, createRedis } from '@herald/redis';
 import type { RedisClient } from '@herald/redis';
 import { TraceBuckets, TraceRecorder } from '@herald/trace';
 import type { WorkerDeps } from './app.js';
-import { createDeliveryWorkers } from './delivery/delivery-workers.js';
+import { createDeliveryWorkers, yieldConcurrency } from './delivery/delivery-workers.js';
 import { PushCoalescer } from './delivery/push/coalescer.js';
 import { createPushProviders } from './delivery/push/create-providers.js';
 import type { PushProvider, PushProviders } from './delivery/push-providers.js';
@@ -85,6 +87,11 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
     ]),
   ) as Record<Priority, DeliveryQueues>;
 
+  // Load shedding: this worker follows the level ingest publishes (and reports its own signals).
+  const overload = config.overload.enabled
+    ? new OverloadFollower({ redis, keys, workerId, intervalMs: config.overload.intervalMs, maxPauseMs: config.overload.maxPauseMs, metrics: registry, logger }).start()
+    : undefined;
+
   const live = new LiveStream({ keys, maxLength: config.liveStreamLength });
   const deviceTokens = new DeviceTokens({ secret: config.deviceSecret, ttlSeconds: config.deviceTokenTtlSeconds });
   const traceBuckets = new TraceBuckets(keys, config.traceWindowMs);
@@ -127,6 +134,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
         maxDeliveries: config.worker.maxDeliveries,
         ...(overrides.blockMs === undefined ? {} : { blockMs: overrides.blockMs }),
         routers: Object.fromEntries(config.worker.priorities.map((priority) => [priority, batchRouter(priority, catalog)])),
+        yielding: overload,
         metrics,
         logger,
       });
@@ -135,6 +143,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
     ? []
     : config.worker.priorities.flatMap((priority) =>
         createDeliveryWorkers({
+          yielding: overload,
           connection: laneOf(priority).bull,
           keys,
           priorities: [priority],
@@ -149,18 +158,20 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
           metrics,
           logger,
           traces: tracesOf(priority),
-        }),
+        }).map((worker) => ({ priority, worker })),
       );
+  overload?.onChange((follower) => yieldConcurrency(deliveryWorkers, follower, config.worker.deliveryConcurrency));
 
   return {
     redis,
     router,
-    deliveryWorkers,
+    deliveryWorkers: deliveryWorkers.map(({ worker }) => worker),
     deadLetters: new DeadLetters({ redis, keys, partitions }),
     serviceKeys: config.serviceKeys,
     logger,
     metrics: registry,
     close: async () => {
+      await overload?.stop();
       await Promise.all(Object.values(queues).flatMap((byPlatform) => Object.values(byPlatform).map((queue) => queue.close())));
       await Promise.all([...new Set(push === undefined ? [] : [push.ios, push.android])].map((provider) => provider.close?.()));
       await Promise.all(connections.map((connection) => closeRedis(connection)));

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
+import { HeraldClientError } from '@herald/client';
 import { UsageError, parseOptions } from './cli-error.js';
-import { SendOptionsSchema, buildEvent } from './commands/send.js';
+import { SEND_RETRIES, SendOptionsSchema, buildEvent, describeRetry } from './commands/send.js';
 import { formatTrace } from './commands/trace.js';
-import { table } from './output.js';
+import { describeError, table } from './output.js';
 import { resolveSettings } from './settings.js';
 
 describe('herald send: building the event', () => {
@@ -30,6 +31,20 @@ describe('herald send: building the event', () => {
     expect(() => buildEvent('plan.changed', parseOptions(SendOptionsSchema, { account: 'a', payload: '[1]' }))).to.throw(UsageError, /--payload must be a JSON object/);
     expect(() => parseOptions(SendOptionsSchema, { account: 'a', platforms: 'web,fridge' })).to.throw(UsageError, /--platforms/);
     expect(() => parseOptions(SendOptionsSchema, { account: 'a', collapseKey: '' })).to.throw(UsageError, /--collapse-key/);
+  });
+});
+
+describe('herald send: backing off', () => {
+  it('says on stderr that it waits for Retry-After because Herald sheds the event, and which retry it is', () => {
+    const error = new HeraldClientError('overloaded', 'Herald is overloaded and sheds low-priority events for now.', { status: 429, retryAfterMs: 3000 });
+    expect(describeRetry({ error, delayMs: 3000, attempt: 1, events: 1 })).to.equal(
+      `herald: Herald is overloaded and sheds this priority for now (overloaded); retrying in 3.0 s (1 of ${SEND_RETRIES})\n`,
+    );
+  });
+
+  it('explains a final overloaded refusal: nothing was written, send it again after Retry-After', () => {
+    const text = describeError(new HeraldClientError('overloaded', 'Herald is overloaded.', { status: 429, retryAfterMs: 5000 }), { service: 'ingest' });
+    expect(text).to.contain('(overloaded, HTTP 429)').and.to.contain('nothing was written').and.to.contain('again in 5 s or later');
   });
 });
 

@@ -14,7 +14,7 @@ export interface HeraldClientErrorOptions {
 
 /**
  * Every error the SDK reports or rejects with. `code` is the server's error code when the server
- * answered (`invalid_request`, `unauthorized`, `backlog_exceeded`, …: see the README's table), or
+ * answered (`invalid_request`, `unauthorized`, `backlog_exceeded`, `overloaded`, …: see the README's table), or
  * one of the SDK's own when it did not:
  *
  * - `network_error`: the request never got an answer (connection refused, reset, DNS);
@@ -48,8 +48,9 @@ export class HeraldClientError extends Error {
   }
 
   /**
-   * Worth trying again later: backlog, rate limits, server errors, network failures, and answers
-   * that were not Herald's (a proxy's error page). Other refusals (400, 401, 403, 404, …) are final.
+   * Worth trying again later: backlog, load shedding (`overloaded`), rate limits, server errors,
+   * network failures, and answers that were not Herald's (a proxy's error page). Other refusals
+   * (400, 401, 403, 404, …) are final.
    */
   get retryable(): boolean {
     if (this.status !== undefined && (this.status === 429 || this.status === 408 || this.status >= 500)) return true;
@@ -68,7 +69,7 @@ export class HeraldClientError extends Error {
   }
 }
 
-const RETRYABLE_CODES = new Set(['network_error', 'timeout', 'unreachable', 'invalid_response', 'backlog_exceeded', 'rate_limited', 'unavailable', 'internal']);
+const RETRYABLE_CODES = new Set(['network_error', 'timeout', 'unreachable', 'invalid_response', 'backlog_exceeded', 'overloaded', 'rate_limited', 'unavailable', 'internal']);
 
 /** Device credentials the server refused: retrying with the same token cannot help. */
 export function isAuthRefusal(code: string): boolean {

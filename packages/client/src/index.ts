@@ -9,7 +9,7 @@ export type { HeraldDeviceOptions } from './device.js';
 export { HeraldPoller } from './poller.js';
 export type { HeraldPollerOptions } from './poller.js';
 export { HeraldPublisher } from './publisher.js';
-export type { HeraldPublisherOptions, SendOutcome } from './publisher.js';
+export type { HeraldPublisherOptions, PublisherRetry, SendOutcome } from './publisher.js';
 export type { HeraldClientEvents } from './events.js';
 export { HeraldClientError } from './errors.js';
 export type { HeraldClientErrorOptions, HeraldErrorDetail } from './errors.js';

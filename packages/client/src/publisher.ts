@@ -29,6 +29,22 @@ export interface HeraldPublisherOptions {
   backoff?: BackoffOptions;
   /** The fetch implementation (default the global one). */
   fetch?: FetchLike;
+  /**
+   * Told of each retry before its wait: why (`error.code`, e.g. `overloaded`), how long it waits
+   * (`delayMs`, never less than `Retry-After`), which retry it is, and for how many events. For
+   * logs and progress output; it cannot change the retry.
+   */
+  onRetry?: (retry: PublisherRetry) => void;
+}
+
+/** A retry the publisher is about to wait for (see `HeraldPublisherOptions.onRetry`). */
+export interface PublisherRetry {
+  error: HeraldClientError;
+  delayMs: number;
+  /** 1 for the first retry. */
+  attempt: number;
+  /** Events waiting for it (0 for a device or catalog request). */
+  events: number;
 }
 
 /** What one event of `sendBatch` came to, in the order given. */
@@ -60,6 +76,11 @@ const PUBLISHER_BACKOFF: BackoffOptions = { initialDelayMs: 250, maxDelayMs: 10_
  * with jittered backoff, and an item refused for backlog inside an accepted batch is retried on
  * its own. Other refusals (400 and the rest) reject at once with the server's code, message and
  * details. After a retry, `duplicate` may mean that an earlier attempt got through.
+ *
+ * Load shedding: events Herald sheds (`overloaded`, whole request or per item) wait at least the
+ * `Retry-After` the server gave (the more it sheds, the longer) before they are sent again, so
+ * retries do not feed the overload. Only those events wait: new events keep going out, because
+ * the publisher cannot tell their priority and Herald never sheds high-priority ones.
  */
 export class HeraldPublisher {
   private readonly url: string;
@@ -71,6 +92,7 @@ export class HeraldPublisher {
   private readonly requestTimeoutMs: number;
   private readonly backoff: ResolvedBackoff;
   private readonly fetch: FetchLike;
+  private readonly onRetry: ((retry: PublisherRetry) => void) | undefined;
   /** Events ready to go, oldest first (retries whose backoff is over go back to the front). */
   private ready: Pending[] = [];
   /** Retries waiting for their backoff. */
@@ -101,6 +123,7 @@ export class HeraldPublisher {
     if (!(this.requestTimeoutMs > 0)) throw new RangeError('requestTimeoutMs must be positive');
     this.backoff = resolveBackoff({ ...PUBLISHER_BACKOFF, ...options.backoff });
     this.fetch = options.fetch ?? globalFetch();
+    this.onRetry = options.onRetry;
   }
 
   /** Queues one event; resolves with its `{ id, status, priority }`, rejects with a `HeraldClientError`. */
@@ -314,13 +337,24 @@ export class HeraldPublisher {
       for (const pending of batch) pending.reject(error);
       return;
     }
-    const notBefore = Date.now() + Math.max(backoffDelay(attempts, this.backoff), error.retryAfterMs ?? 0);
+    const delayMs = Math.max(backoffDelay(attempts, this.backoff), error.retryAfterMs ?? 0);
+    this.tellRetry({ error, delayMs, attempt: attempts + 1, events: batch.length });
+    const notBefore = Date.now() + delayMs;
     for (const pending of batch) {
       pending.attempts++;
       pending.notBefore = notBefore;
     }
     this.waiting.push(...batch);
     this.kick();
+  }
+
+  /** A listener that throws must not break the publisher. */
+  private tellRetry(retry: PublisherRetry): void {
+    try {
+      this.onRetry?.(retry);
+    } catch {
+      // ignored: onRetry is for observing
+    }
   }
 
   /** One service-facing request, checked against `ok`; GETs are retried like events, the rest are not (not idempotent). */
@@ -339,7 +373,9 @@ export class HeraldPublisher {
       } catch (thrown) {
         const error = asClientError(thrown);
         if (!retry || !error.retryable || attempt >= this.maxRetries) throw error;
-        await sleep(Math.max(backoffDelay(attempt, this.backoff), error.retryAfterMs ?? 0));
+        const delayMs = Math.max(backoffDelay(attempt, this.backoff), error.retryAfterMs ?? 0);
+        this.tellRetry({ error, delayMs, attempt: attempt + 1, events: 0 });
+        await sleep(delayMs);
       }
     }
   }

@@ -29,14 +29,14 @@ export const LenientErrorSchema = z.object({
 /** Every error response: `{ error: { code, message, details? } }`. */
 export const ErrorBodySchema = z.object({ error: LenientErrorSchema });
 
-/** `POST /v1/events/batch` (202, or 429 when every item was refused for backlog), item errors read leniently. */
+/** `POST /v1/events/batch` (202, or 429 when every item was refused for backlog or shed), item errors read leniently. */
 export const BatchResponseSchema = z.object({
   results: z.array(
     z.union([
       AcceptResultSchema.extend({ index: z.number().int().nonnegative() }),
       z.object({
         index: z.number().int().nonnegative(),
-        /** `retryAfterSeconds` is set on `backlog_exceeded`: the item may be sent again after it. */
+        /** `retryAfterSeconds` is set on `backlog_exceeded` and `overloaded`: the item may be sent again after it. */
         error: LenientErrorSchema.extend({ retryAfterSeconds: z.number().nonnegative().optional() }),
       }),
     ]),

@@ -104,6 +104,26 @@ describe('config', () => {
     expect(loadConfig({ HERALD_PUSH_PROVIDER: 'fcm', HERALD_WORKER_ROLES: 'router' }, 'worker').worker.push).to.equal(undefined);
   });
 
+  it('sheds load by default, with every threshold and switch readable from the environment', () => {
+    const { overload } = loadConfig({}, 'ingest');
+    expect(overload).to.deep.equal({
+      enabled: true,
+      thresholds: { cpu: 0.8, eventLoopDelayMs: 25, redisRttMs: 5, highAgeMs: 100 },
+      queueAgeMs: 2000,
+      releaseRatio: 0.85,
+      intervalMs: 250,
+      maxRetryAfterSeconds: 5,
+      maxPauseMs: 100,
+    });
+    const tuned = loadConfig({ HERALD_SHEDDING: 'false', HERALD_SHED_CPU: '0', HERALD_SHED_REDIS_RTT_MS: '2.5' }, 'worker').overload;
+    expect(tuned).to.deep.include({ enabled: false });
+    expect(tuned.thresholds).to.deep.include({ cpu: 0, redisRttMs: 2.5 });
+    expect(() => loadConfig({ HERALD_SHEDDING: 'off' }, 'ingest')).to.throw(/HERALD_SHEDDING: must be true or false/);
+    expect(() => loadConfig({ HERALD_SHED_CPU: '1.5' }, 'ingest')).to.throw(/HERALD_SHED_CPU/);
+    expect(() => loadConfig({ HERALD_SHED_RELEASE_RATIO: '1' }, 'ingest')).to.throw(/HERALD_SHED_RELEASE_RATIO/);
+    expect(() => loadConfig({ HERALD_SHED_INTERVAL_MS: '10' }, 'ingest')).to.throw(/HERALD_SHED_INTERVAL_MS/);
+  });
+
   it('parses several service keys', () => {
     const config = loadConfig({ HERALD_SERVICE_KEYS: 'billing:aaaaaaaa, playback:bbbbbbbb' }, 'ingest');
     expect(config.serviceKeys.map((k) => k.name)).to.deep.equal(['billing', 'playback']);

@@ -42,6 +42,26 @@ const isOrigin = (url: string) => /^https?:\/\/[^/?#]+\/?$/.test(url);
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+/**
+ * Load shedding (`@herald/overload`). On by default; a threshold of 0 leaves that signal out.
+ * Each default is explained in the README's "Load shedding" section.
+ */
+const OverloadEnvSchema = z.object({
+  HERALD_SHEDDING: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('true')
+    .transform((value) => value === 'true'),
+  HERALD_SHED_CPU: z.coerce.number().min(0).max(1).default(0.8),
+  HERALD_SHED_EVENT_LOOP_DELAY_MS: z.coerce.number().nonnegative().default(25),
+  HERALD_SHED_REDIS_RTT_MS: z.coerce.number().nonnegative().default(5),
+  HERALD_SHED_HIGH_AGE_MS: z.coerce.number().nonnegative().default(100),
+  HERALD_SHED_QUEUE_AGE_MS: z.coerce.number().positive().default(2000),
+  HERALD_SHED_RELEASE_RATIO: z.coerce.number().gt(0).lt(1).default(0.85),
+  HERALD_SHED_INTERVAL_MS: z.coerce.number().int().min(50).max(5000).default(250),
+  HERALD_SHED_MAX_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
+  HERALD_SHED_MAX_PAUSE_MS: z.coerce.number().int().min(0).max(10_000).default(100),
+});
+
 const EnvSchema = z.object({
   NODE_ENV: z.string().default('development'),
   REDIS_URL: z
@@ -128,6 +148,7 @@ const EnvSchema = z.object({
   HERALD_DEMO: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
   HERALD_INGEST_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ...OverloadEnvSchema.shape,
 });
 
 export interface ServiceKey {
@@ -169,6 +190,7 @@ export interface HeraldConfig {
   liveStreamLength: number;
   worker: WorkerConfig;
   gateway: GatewayConfig;
+  overload: OverloadConfig;
   logLevel: z.infer<typeof EnvSchema>['HERALD_LOG_LEVEL'];
   /** The development defaults this process fell back on, for the start-up banner. */
   developmentDefaults: string[];
@@ -222,6 +244,37 @@ export interface PushConfig {
    * what comes during the window is sent, newest cursor, when it ends. 0: every signal at once.
    */
   coalesceMs: number;
+}
+
+/**
+ * Prioritized load shedding. Ingest computes the overload level from the signals and sheds low,
+ * then medium priority at the door; workers yield those priorities' routing and delivery at the
+ * level ingest publishes. High priority is never shed.
+ */
+export interface OverloadConfig {
+  /** `HERALD_SHEDDING`: off on ingest turns shedding off everywhere (workers follow ingest's level). */
+  enabled: boolean;
+  /** Past any of these the host counts as overloaded; 0 leaves a signal out. */
+  thresholds: {
+    /** Host CPU busy fraction, 0..1. */
+    cpu: number;
+    /** Event-loop delay p99 of ingest and the workers, ms. */
+    eventLoopDelayMs: number;
+    /** Redis PING round trip (p90 of a tick), ms. */
+    redisRttMs: number;
+    /** Age of the oldest high-priority entry the router has not read yet, ms. */
+    highAgeMs: number;
+  };
+  /** A yielded priority is shed at ingest once its oldest unrouted entry is this old (ms). */
+  queueAgeMs: number;
+  /** Released (recovering) when every signal is below this fraction of its threshold. */
+  releaseRatio: number;
+  /** How often the signals are read and the level updated (ms). */
+  intervalMs: number;
+  /** `Retry-After` of a fully shed priority; less while partly shed (at least 1 s). */
+  maxRetryAfterSeconds: number;
+  /** Pause of a fully yielded priority's router and delivery between batches (ms). */
+  maxPauseMs: number;
 }
 
 export interface GatewayConfig {
@@ -424,6 +477,20 @@ export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
       liveLaneLimit: vars.HERALD_GATEWAY_LIVE_LANE_LIMIT,
       ingestUrl: (vars.HERALD_INGEST_URL ?? `http://127.0.0.1:${vars.INGEST_PORT}`).replace(/\/+$/, ''),
       demo: !production && (vars.HERALD_DEMO === undefined ? vars.HERALD_SERVICE_KEYS === undefined : vars.HERALD_DEMO === 'true'),
+    },
+    overload: {
+      enabled: vars.HERALD_SHEDDING,
+      thresholds: {
+        cpu: vars.HERALD_SHED_CPU,
+        eventLoopDelayMs: vars.HERALD_SHED_EVENT_LOOP_DELAY_MS,
+        redisRttMs: vars.HERALD_SHED_REDIS_RTT_MS,
+        highAgeMs: vars.HERALD_SHED_HIGH_AGE_MS,
+      },
+      queueAgeMs: vars.HERALD_SHED_QUEUE_AGE_MS,
+      releaseRatio: vars.HERALD_SHED_RELEASE_RATIO,
+      intervalMs: vars.HERALD_SHED_INTERVAL_MS,
+      maxRetryAfterSeconds: vars.HERALD_SHED_MAX_RETRY_AFTER_SECONDS,
+      maxPauseMs: vars.HERALD_SHED_MAX_PAUSE_MS,
     },
     logLevel: vars.HERALD_LOG_LEVEL,
     developmentDefaults: missing.map((name) => `${SECRET_VARS[name]}=${DEVELOPMENT_SECRETS[name]}`),

@@ -28,6 +28,7 @@ export const ErrorCodeSchema = z.enum([
   'unsupported_media_type',
   'backlog_exceeded',
   'rate_limited',
+  'overloaded',
   'internal',
   'unavailable',
 ]);
@@ -53,16 +54,19 @@ export type AcceptResult = z.infer<typeof AcceptResultSchema>;
 /** An item of a batch that was accepted (or was a duplicate). */
 export const BatchItemAcceptedSchema = AcceptResultSchema.extend({ index: z.number().int().nonnegative() });
 
-/** An item of a batch that was refused: invalid (`invalid_request`) or over the backlog (`backlog_exceeded`). */
+/**
+ * An item of a batch that was refused: invalid (`invalid_request`), over the backlog
+ * (`backlog_exceeded`) or shed while Herald is overloaded (`overloaded`).
+ */
 export const BatchItemRefusedSchema = z.object({
   index: z.number().int().nonnegative(),
   error: ApiErrorSchema.extend({
-    /** On `backlog_exceeded`: seconds before that priority takes events again. */
+    /** On `backlog_exceeded` and `overloaded`: seconds before sending the item again. */
     retryAfterSeconds: z.number().int().nonnegative().optional(),
   }),
 });
 
-/** `POST /v1/events/batch` → 202 (or 429 when every item was refused for backlog): one result per item, in order. */
+/** `POST /v1/events/batch` → 202 (or 429 when every item was refused for backlog or shed): one result per item, in order. */
 export const BatchResultSchema = z.object({ results: z.array(z.union([BatchItemAcceptedSchema, BatchItemRefusedSchema])) });
 export type BatchResult = z.infer<typeof BatchResultSchema>;
 

@@ -7,6 +7,7 @@ describe('HeraldError', () => {
   it('maps each code to its HTTP status', () => {
     expect(new HeraldError('invalid_request', 'x').status).to.equal(400);
     expect(new HeraldError('backlog_exceeded', 'x').status).to.equal(429);
+    expect(new HeraldError('overloaded', 'x', { retryAfterSeconds: 2 })).to.include({ status: 429, retryAfterSeconds: 2 });
     for (const [code, status] of Object.entries(ERROR_CODES)) {
       expect(status, code).to.be.within(400, 599);
     }

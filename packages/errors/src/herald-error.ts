@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   unsupported_media_type: 415,
   backlog_exceeded: 429,
   rate_limited: 429,
+  /** Herald sheds this priority for now (the host or Redis cannot keep up); never high priority. */
+  overloaded: 429,
   internal: 500,
   unavailable: 503,
 } as const satisfies Record<string, number>;

@@ -113,7 +113,8 @@ const ERROR_RESPONSES = {
   unsupported_media_type: { component: 'UnsupportedMediaType', description: '`unsupported_media_type`: the body is not `application/json` (UTF-8).' },
   backlog_exceeded: {
     component: 'BacklogExceeded',
-    description: "`backlog_exceeded`: the event's priority is over its backlog limit (other priorities are unaffected); retry after `Retry-After` seconds.",
+    description:
+      "`backlog_exceeded`: the event's priority is over its backlog limit (other priorities are unaffected); or `overloaded`: Herald is shedding the event's priority while the host or Redis cannot keep up (low first, then medium; never high), and wrote nothing. Either way, retry after `Retry-After` seconds.",
     headers: retryAfter(true, 'Seconds to wait before sending events of this priority again.'),
   },
   internal: { component: 'InternalError', description: '`internal`: something failed on our side (Redis unreachable mid-request, a bug); the message reveals nothing.' },

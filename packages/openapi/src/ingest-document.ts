@@ -40,7 +40,8 @@ function ingestApiSpec(): ApiSpec {
         '',
         'Every `/v1` endpoint needs `Authorization: Bearer <service key>` (`HERALD_SERVICE_KEYS`; `dev-service-key` in development).',
         'Errors are always `{ "error": { "code", "message", "details"? } }` (`ErrorBody`); a validation error is 400 `invalid_request`',
-        'with one `details` item per problem, never a 500. Too much backlog on a priority answers 429 with `Retry-After`, for that priority only.',
+        'with one `details` item per problem, never a 500. Too much backlog on a priority answers 429 with `Retry-After`, for that priority only;',
+        'so does an overloaded Herald for the priorities it sheds (`overloaded`: low first, then medium; high priority is never shed).',
       ].join('\n'),
     },
     tags: [
@@ -80,12 +81,12 @@ function ingestApiSpec(): ApiSpec {
         body: { schema: EventBatchInputSchema, description: 'The events, 1..1000.', example: { events: [EXAMPLE_EVENT] } },
         responses: {
           202: {
-            description: 'One result per item. When some items were refused for backlog, `Retry-After` says when to send those again.',
+            description: 'One result per item. When some items were refused for backlog or shed (`overloaded`), `Retry-After` says when to send those again.',
             json: BatchResultSchema,
             headers: { 'Retry-After': { description: 'Seconds before the refused items may be sent again.', required: false, schema: z.int().nonnegative() } },
           },
           429: {
-            description: '`backlog_exceeded` for every item: each result carries the error; `Retry-After` says when to send them again.',
+            description: '`backlog_exceeded` or `overloaded` for every item: each result carries the error; `Retry-After` says when to send them again.',
             json: BatchResultSchema,
             headers: { 'Retry-After': { description: 'Seconds before the items may be sent again.', required: true, schema: z.int().nonnegative() } },
           },

@@ -113,6 +113,13 @@ export interface KeyBuilder {
    * every message.
    */
   readonly historyBatchChannel: string;
+  /**
+   * Hash of the load-shedding reports (see @herald/overload): field `ingest:<id>` → the level
+   * and shed fractions an ingest computed, with the signals it read; `worker:<id>` → a worker's
+   * own signals and the yield it applies. JSON with `at` and `ttlMs`: readers skip stale ones.
+   * The key expires when no process refreshes it.
+   */
+  readonly overload: string;
   /** Key prefix of the Socket.IO Redis adapter (cross-node room operations). */
   readonly socketIoPrefix: string;
   /** BullMQ `prefix` option. */
@@ -167,6 +174,7 @@ export function createKeys(prefix: string): KeyBuilder {
     pushHeld: (accountId, deviceId) => `${accountTag(accountId)}:push-held:${escapeId(deviceId)}`,
     trace: (eventId) => `${prefix}:{e:${escapeId(eventId)}}:trace`,
     historyBatchChannel: `${prefix}:history-appended:batch`,
+    overload: `${prefix}:overload`,
     socketIoPrefix: `${prefix}:socket.io`,
     bullPrefix: `{${prefix}:bull}`,
   };

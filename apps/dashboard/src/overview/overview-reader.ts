@@ -4,6 +4,7 @@ import type { Platform, Priority } from '@herald/contracts';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { DeliveryQueue } from '../queues/delivery-queues.js';
 import type { DeadLetterSummary, Overview, PlatformOverview, PriorityOverview, QueueOverview } from './overview-schema.js';
+import { overloadOverview, readOverloadBoard, shedCounters } from './overload-overview.js';
 import { RateSampler } from './rate-sampler.js';
 import type { RateSamplerOptions, SampleDeltas } from './rate-sampler.js';
 import {
@@ -99,6 +100,7 @@ export class OverviewReader {
       }
     }
     pipeline.hgetall(keys.gatewayNodes);
+    pipeline.hgetall(keys.overload);
     const [replies, counts, finished] = await Promise.all([
       pipeline.exec(),
       Promise.all(queues.map(({ queue }) => queue.getJobCounts(...QUEUE_STATES))),
@@ -111,6 +113,7 @@ export class OverviewReader {
     const nowMs = RedisTimeSchema.parse(r.take());
     const streams = PRIORITIES.map((priority) => this.readPriority(priority, nowMs, r));
     const nodes = this.readGatewayNodes(r.take(), nowMs);
+    const board = readOverloadBoard(r.take(), nowMs);
 
     const queueCounts = queues.map(({ queue, platform, priority }, i) => {
       const c = counts[i] ?? {};
@@ -138,6 +141,7 @@ export class OverviewReader {
       counters.set(`completed:${q.name}`, CounterSchema.parse(completedTotal));
       counters.set(`failed:${q.name}`, CounterSchema.parse(failedTotal));
     });
+    for (const [name, total] of shedCounters(board)) counters.set(name, total);
     const deltas = this.sampler.observe(nowMs, counters);
     const perSecond = (name: string) => {
       const delta = deltas?.delta(name);
@@ -167,6 +171,7 @@ export class OverviewReader {
         connections: sum(nodes.map((node) => node.connections)),
         nodes,
       },
+      overload: overloadOverview(board, deltas),
     };
   }
 

@@ -67,6 +67,51 @@ export type PlatformOverview = z.infer<typeof PlatformOverviewSchema>;
 
 export const GatewayNodeOverviewSchema = z.object({ nodeId: z.string(), connections: count, devices: count, at: z.iso.datetime() });
 
+const share = z.number().min(0).max(1);
+const signal = z.number().nonnegative().nullable();
+
+/** One priority under load shedding. */
+export const ShedPriorityOverviewSchema = z.object({
+  priority: PrioritySchema,
+  /** Fraction of its events ingest refuses with `overloaded` (the most over live ingests); high: 0. */
+  shed: share,
+  /** How much its routing and delivery yield, 0 full speed .. 1 most; high: 0. */
+  yield: share,
+  /** Age of its oldest stream entry no router has read yet, seconds, as ingest last read it; null: unknown. */
+  queueAgeSeconds: z.number().nonnegative().nullable(),
+  /** Events refused per second over the rate window; null until there are two samples. */
+  shedPerSecond: rate,
+});
+
+/** A process that reports to the load-shedding board. */
+export const OverloadReporterSchema = z.object({
+  id: z.string(),
+  role: z.enum(['ingest', 'worker']),
+  /** When it last reported (its own clock). */
+  at: z.iso.datetime(),
+  cpu: signal,
+  eventLoopDelayMs: signal,
+});
+
+/**
+ * Load shedding as the live ingests decide it (`@herald/overload`'s board): the level, the
+ * signals it came from, and what each priority is shed and yields.
+ */
+export const OverloadOverviewSchema = z.object({
+  /** A live ingest publishes a level: shedding is on and running. */
+  active: z.boolean(),
+  /** 0 nothing; 0..1 low priority yields; 1..2 medium as well (the highest over live ingests). */
+  level: z.number().min(0).max(2),
+  /** Worst signal ÷ its threshold (≥ 1 overloaded); null when no ingest reports. */
+  pressure: z.number().nonnegative().nullable(),
+  condition: z.enum(['overloaded', 'hold', 'clear']).nullable(),
+  /** The signals the decision came from (worst over ingests and workers): host CPU busy 0..1, ms for the rest. */
+  signals: z.object({ cpu: signal, eventLoopDelayMs: signal, redisRttMs: signal, highAgeMs: signal }),
+  priorities: z.array(ShedPriorityOverviewSchema),
+  reporters: z.array(OverloadReporterSchema),
+});
+export type OverloadOverview = z.infer<typeof OverloadOverviewSchema>;
+
 /** `GET /admin/api/overview`: everything the overview page shows. */
 export const OverviewSchema = z.object({
   /** Redis's clock when the figures were read. */
@@ -85,5 +130,6 @@ export const OverviewSchema = z.object({
     /** Nodes whose last heartbeat is recent; older entries are ignored. */
     nodes: z.array(GatewayNodeOverviewSchema),
   }),
+  overload: OverloadOverviewSchema,
 });
 export type Overview = z.infer<typeof OverviewSchema>;

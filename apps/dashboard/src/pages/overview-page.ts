@@ -6,6 +6,10 @@ const BODY = `
 <div class="cards" id="cards"></div>
 <h2>Priority streams</h2>
 <table id="streams"></table>
+<h2>Load shedding <span class="muted">(low, then medium; never high · see the README's "Load shedding")</span></h2>
+<p class="status" id="overload-status"></p>
+<table id="shedding"></table>
+<table id="reporters"></table>
 <h2>Delivery queues <span class="muted">(waiting + active + delayed · failure rate)</span></h2>
 <table id="queues"></table>
 <h2>Gateway nodes</h2>
@@ -39,7 +43,10 @@ function render(o) {
     el('div', { class: 'card' }, el('b', {}, fmt(totalIn, 1)), 'events/s in'),
     el('div', { class: 'card' }, el('b', {}, fmt(depth)), 'delivery jobs queued'),
     el('div', { class: 'card' }, el('b', { class: dead > 0 ? 'bad' : '' }, fmt(dead)), 'dead letters'),
+    el('div', { class: 'card' }, el('b', { class: levelClass(o.overload) }, o.overload.active ? fmt(o.overload.level, 2) : 'off'), 'shedding level (0..2)'),
   ));
+
+  renderOverload(o.overload);
 
   replace('streams', el('table', {},
     row(['priority', 'partitions', 'stream entries', 'lag', 'pending', 'oldest pending', 'backlog (events)', 'in / s', 'out / s', 'dead letters'], 'th'),
@@ -82,6 +89,33 @@ function render(o) {
   ));
 }
 
+function levelClass(overload) { return !overload.active || overload.level === 0 ? '' : overload.level >= 1 ? 'bad' : 'warn'; }
+function ms(value) { return value === null ? '—' : fmt(value, value < 10 ? 1 : 0) + ' ms'; }
+
+function renderOverload(ov) {
+  const s = ov.signals;
+  const status = !ov.active
+    ? 'No live ingest publishes a level: shedding is off (HERALD_SHEDDING=false) or ingest is down; workers run at full speed.'
+    : 'Pressure ' + fmt(ov.pressure, 2) + ' (' + ov.condition + ') from host CPU ' + pct(s.cpu) + ', event-loop delay p99 ' + ms(s.eventLoopDelayMs)
+      + ', Redis PING ' + ms(s.redisRttMs) + ', oldest unrouted high-priority entry ' + ms(s.highAgeMs) + '.';
+  replace('overload-status', el('p', { class: 'status ' + (ov.condition === 'overloaded' ? 'bad' : '') }, status));
+  replace('shedding', el('table', {},
+    row(['priority', 'shed at ingest', 'router and delivery yield', 'oldest unrouted', 'shed / s'], 'th'),
+    ov.priorities.map((p) => row([
+      p.priority,
+      cls(pct(p.shed), p.shed > 0 ? 'bad' : ''),
+      cls(pct(p.yield), p.yield > 0 ? 'warn' : ''),
+      age(p.queueAgeSeconds),
+      fmt(p.shedPerSecond, 1),
+    ])),
+  ));
+  replace('reporters', el('table', {},
+    row(['reporting process', 'role', 'host CPU', 'event-loop delay p99', 'last report'], 'th'),
+    ov.reporters.length === 0 ? row([el('td', { colspan: 5, class: 'muted' }, 'None.')]) :
+    ov.reporters.map((r) => row([cls(r.id, 'text'), r.role, pct(r.cpu), ms(r.eventLoopDelayMs), new Date(r.at).toLocaleTimeString()])),
+  ));
+}
+
 async function refresh() {
   try {
     const res = await fetch(api('/admin/api/overview'), { headers: { accept: 'application/json' } });
@@ -97,7 +131,7 @@ async function refresh() {
 refresh();
 `;
 
-/** `/admin`: streams, queues, devices and dead letters at a glance, refreshed every 2 s. */
+/** `/admin`: streams, load shedding, queues, devices and dead letters at a glance, refreshed every 2 s. */
 export function sendOverviewPage(res: Response): void {
   sendPage(res, { title: 'Overview', active: 'overview', body: BODY, script: SCRIPT });
 }

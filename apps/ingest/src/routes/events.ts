@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { EventCatalog } from '@herald/catalog';
 import { EventBatchSchema } from '@herald/contracts';
 import type { AcceptedEvent, Priority } from '@herald/contracts';
+import type { ShedDecision } from '@herald/overload';
 import { HeraldError } from '@herald/errors';
 import type { ErrorBody } from '@herald/errors';
 import { jsonBody, methodNotAllowed, parseInput } from '@herald/http';
@@ -23,17 +24,40 @@ type BatchItemResult =
   | { index: number; error: ErrorBody['error'] & { retryAfterSeconds?: number } };
 
 
+/** Decides, per event and before any work, whether Herald sheds it (`@herald/overload`'s OverloadMonitor). */
+export interface ShedDoor {
+  decide(priority: Priority): ShedDecision | undefined;
+}
+
 export interface EventsRouterDeps {
   catalog: EventCatalog;
   streams: PriorityStreams;
+  /** Load shedding; absent: off. */
+  shedding?: ShedDoor | undefined;
   traces: EventTraces;
   metrics: IngestMetrics;
   logger: Logger;
   now?: () => number;
 }
 
-export function eventsRouter({ catalog, streams, traces, metrics, logger, now = Date.now }: EventsRouterDeps): Router {
+export function eventsRouter({ catalog, streams, shedding, traces, metrics, logger, now = Date.now }: EventsRouterDeps): Router {
   const router = Router();
+
+  /**
+   * Whether to shed a submitted event, from its type alone: before it is validated or written,
+   * so a shed event costs its share of the body's JSON parse and nothing more (an invalid one
+   * may be told `overloaded` first and `invalid_request` when it comes back). High priority never.
+   */
+  const shed = (raw: unknown): (ShedDecision & { priority: Priority }) | undefined => {
+    if (shedding === undefined || typeof raw !== 'object' || raw === null) return undefined;
+    const type = (raw as { type?: unknown }).type;
+    const priority = typeof type === 'string' ? catalog.priorityOf(type) : undefined;
+    if (priority === undefined) return undefined;
+    const decision = shedding.decide(priority);
+    return decision === undefined ? undefined : { ...decision, priority };
+  };
+  const overloaded = (priority: Priority, retryAfterSeconds: number) =>
+    `Herald is overloaded and sheds ${priority}-priority events for now; nothing was written. Retry after ${retryAfterSeconds} s.`;
 
   const count = (event: AcceptedEvent, result: AppendResult) => {
     if (result.status === 'accepted') metrics.accepted.inc({ priority: event.priority });
@@ -45,6 +69,10 @@ export function eventsRouter({ catalog, streams, traces, metrics, logger, now = 
   };
 
   router.post('/v1/events', ...jsonBody(EVENT_BODY_LIMIT), async (req, res) => {
+    const refused = shed(req.body);
+    if (refused !== undefined) {
+      throw new HeraldError('overloaded', overloaded(refused.priority, refused.retryAfterSeconds), { retryAfterSeconds: refused.retryAfterSeconds });
+    }
     const validated = validateEvent(req.body, catalog, now());
     if (!validated.ok) throw new HeraldError('invalid_request', 'The event is invalid.', { details: validated.details });
     const { event } = validated;
@@ -64,10 +92,23 @@ export function eventsRouter({ catalog, streams, traces, metrics, logger, now = 
     const acceptedAt = now();
     const results = new Array<BatchItemResult>(items.length);
     const valid: { index: number; event: AcceptedEvent }[] = [];
+    let refused = 0;
+    let retryAfterSeconds = 0;
     for (let index = 0; index < items.length; index++) {
       // Validating a full batch takes milliseconds: yield now and then, so a single
       // high-priority event that arrives meanwhile is not held up by a flood of batches.
       if (index > 0 && index % VALIDATE_BEFORE_YIELD === 0) await new Promise((resolve) => setImmediate(resolve));
+      const shedItem = shed(items[index]);
+      if (shedItem !== undefined) {
+        refused++;
+        retryAfterSeconds = Math.max(retryAfterSeconds, shedItem.retryAfterSeconds);
+        metrics.rejected.inc({ reason: 'overloaded' });
+        results[index] = {
+          index,
+          error: { code: 'overloaded', message: overloaded(shedItem.priority, shedItem.retryAfterSeconds), retryAfterSeconds: shedItem.retryAfterSeconds },
+        };
+        continue;
+      }
       const validated = validateEvent(items[index], catalog, acceptedAt, ['events', index]);
       if (validated.ok) {
         valid.push({ index, event: validated.event });
@@ -78,8 +119,6 @@ export function eventsRouter({ catalog, streams, traces, metrics, logger, now = 
     }
 
     const appended = valid.length > 0 ? await streams.append(valid.map((v) => v.event)) : [];
-    let refused = 0;
-    let retryAfterSeconds = 0;
     valid.forEach(({ index, event }, i) => {
       const result = appended[i]!;
       count(event, result);

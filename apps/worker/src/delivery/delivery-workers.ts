@@ -4,6 +4,7 @@ import { PLATFORMS } from '@herald/contracts';
 import type { Platform, Priority } from '@herald/contracts';
 import type { LiveStream } from '@herald/live';
 import type { Logger } from '@herald/observability';
+import type { YieldGate } from '@herald/overload';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { TraceRecorder } from '@herald/trace';
 import type { WorkerMetrics } from '../worker-metrics.js';
@@ -28,6 +29,11 @@ export interface DeliveryWorkersOptions {
   /** One push signal per device per window; absent: every signal at once. */
   pushCoalescing?: PushCoalescing | undefined;
   concurrency: number;
+  /**
+   * Load shedding: a yielding priority's jobs wait a pause before they run, and its workers' concurrency
+   * is lowered (`yieldConcurrency`). Absent: never yields.
+   */
+  yielding?: YieldGate | undefined;
   metrics: WorkerMetrics;
   logger: Logger;
   /** Records each push (and each delivery that failed for good) in the events' traces. */
@@ -83,10 +89,18 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
 
   const deliverToPush = createPushDelivery({ providers: options.push, registry: options.registry, coalescing: options.pushCoalescing, metrics, logger, trace: tracePush, now });
 
+  const { yielding } = options;
+  const deliver = (platform: Platform, job: Job) => (platform === 'web' || platform === 'tv' ? deliverToSockets(platform, job) : deliverToPush(platform, job));
+
   return options.priorities.flatMap((priority) => PLATFORMS.map((platform) => {
     const worker = new Worker(
       options.keys.deliveryQueue(platform, priority),
-      (job) => (platform === 'web' || platform === 'tv' ? deliverToSockets(platform, job) : deliverToPush(platform, job)),
+      yielding === undefined || priority === 'high'
+        ? (job) => deliver(platform, job)
+        : async (job) => {
+            await yielding.pause(priority, 'delivery');
+            return deliver(platform, job);
+          },
       {
         connection: options.connection,
         prefix: options.keys.bullPrefix,
@@ -118,4 +132,15 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
     worker.on('error', (error) => logger.error({ platform, err: error }, 'delivery worker error'));
     return worker;
   }));
+}
+
+/**
+ * Sets each delivery worker's concurrency to what its priority's yield allows (at least 1);
+ * call it whenever the yield changes. BullMQ applies it to the jobs it fetches next.
+ */
+export function yieldConcurrency(workers: readonly { priority: Priority; worker: Worker }[], yielding: YieldGate, base: number): void {
+  for (const { priority, worker } of workers) {
+    const concurrency = yielding.scaled(priority, base);
+    if (worker.concurrency !== concurrency) worker.concurrency = concurrency;
+  }
 }

@@ -1,5 +1,6 @@
 import type { Priority } from '@herald/contracts';
 import type { Logger } from '@herald/observability';
+import type { YieldGate } from '@herald/overload';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { WorkerMetrics } from '../worker-metrics.js';
 import type { BatchRouter } from './batch-router.js';
@@ -24,6 +25,11 @@ export interface PartitionConsumerOptions {
   router: BatchRouter;
   /** Shared by the partitions of this priority: caps how many route a batch at once. */
   slots: Slots;
+  /**
+   * Load shedding: while this priority yields, each read waits a pause first and takes fewer
+   * entries (and the slots let fewer batches run at once). Absent: never yields.
+   */
+  yielding?: YieldGate | undefined;
   metrics: WorkerMetrics;
   logger: Logger;
 }
@@ -91,10 +97,14 @@ export class PartitionConsumer {
   }
 
   private async readNew(): Promise<void> {
-    const { blocking, keys, workerId, batchSize, blockMs = 1000 } = this.options;
+    const { blocking, keys, workerId, batchSize, blockMs = 1000, yielding, priority } = this.options;
+    // Yielding: a pause between batches and smaller batches, so this priority's Redis scripts
+    // and event-loop turns come in shorter, sparser chunks that a high-priority batch slips between.
+    if (yielding !== undefined) await yielding.pause(priority, 'router');
+    if (this.stopping) return;
     const reply = (await blocking.xreadgroup(
       'GROUP', keys.routerGroup, workerId,
-      'COUNT', batchSize,
+      'COUNT', yielding === undefined ? batchSize : yielding.scaled(priority, batchSize),
       'BLOCK', blockMs,
       'STREAMS', this.stream, '>',
     )) as [string, RawEntry[]][] | null;

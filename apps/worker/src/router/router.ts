@@ -1,5 +1,6 @@
 import type { Priority } from '@herald/contracts';
 import type { Logger } from '@herald/observability';
+import type { YieldGate } from '@herald/overload';
 import { closeRedis } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { WorkerMetrics } from '../worker-metrics.js';
@@ -24,6 +25,8 @@ export interface RouterOptions {
   blockMs?: number;
   /** The batch router of each priority this process routes. */
   routers: Partial<Record<Priority, BatchRouter>>;
+  /** Load shedding: yielding priorities read smaller batches, pause between them, and run fewer at once. */
+  yielding?: YieldGate | undefined;
   metrics: WorkerMetrics;
   logger: Logger;
 }
@@ -60,7 +63,9 @@ export class Router {
           leaseMs: options.leaseMs,
         }),
       );
-      this.slots.set(priority, new Slots(options.concurrency[priority]));
+      const { yielding } = options;
+      const concurrency = options.concurrency[priority];
+      this.slots.set(priority, new Slots(concurrency, yielding === undefined ? undefined : () => yielding.scaled(priority, concurrency)));
     }
   }
 
@@ -127,6 +132,7 @@ export class Router {
       maxDeliveries: options.maxDeliveries,
       router: this.routerOf(priority),
       slots: this.slots.get(priority)!,
+      yielding: options.yielding,
       metrics: options.metrics,
       logger: options.logger,
       ...(options.blockMs === undefined ? {} : { blockMs: options.blockMs }),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HeraldPublisher } from '@herald/client';
-import type { EventInput } from '@herald/client';
+import type { EventInput, PublisherRetry } from '@herald/client';
 import { AccountIdSchema, DeviceIdSchema, EventIdSchema, PlatformSchema, ProfileIdSchema } from '@herald/contracts';
 import { UsageError, parseOptions } from '../cli-error.js';
 import type { CliIo } from '../io.js';
@@ -60,11 +60,30 @@ export function buildEvent(type: string, options: z.output<typeof SendOptionsSch
   };
 }
 
-/** `herald send <type> --account <id> …`: submits one event and prints `{ id, status, priority }`. */
+/** Retries of `herald send` after a passing failure (backlog, load shedding, 5xx, network), each after its `Retry-After`. */
+export const SEND_RETRIES = 2;
+
+/** The stderr line saying that `herald send` waits before trying again, and why. */
+export function describeRetry({ error, delayMs, attempt }: PublisherRetry): string {
+  const why = error.code === 'overloaded' ? 'Herald is overloaded and sheds this priority for now' : error.message.replace(/\.$/, '');
+  return `herald: ${why} (${error.code}); retrying in ${(delayMs / 1000).toFixed(1)} s (${attempt} of ${SEND_RETRIES})\n`;
+}
+
+/**
+ * `herald send <type> --account <id> …`: submits one event and prints `{ id, status, priority }`.
+ * A refusal that may pass (`overloaded`, `backlog_exceeded`, 5xx, network) is retried twice,
+ * each time after the server's `Retry-After` at least, saying so on stderr.
+ */
 export async function sendCommand(type: string, rawOptions: unknown, settings: Settings, io: CliIo): Promise<void> {
   const { type: eventType, ...options } = parseOptions(SendArgsSchema, { type, ...(rawOptions as object) }, { type: '<type>' });
   const event = buildEvent(eventType, options);
-  const publisher = new HeraldPublisher({ url: settings.ingestUrl, serviceKey: settings.serviceKey, maxDelayMs: 0, maxRetries: 2 });
+  const publisher = new HeraldPublisher({
+    url: settings.ingestUrl,
+    serviceKey: settings.serviceKey,
+    maxDelayMs: 0,
+    maxRetries: SEND_RETRIES,
+    onRetry: (retry) => io.stderr.write(describeRetry(retry)),
+  });
   try {
     const result = await publisher.send(event);
     io.stdout.write(`${JSON.stringify(result)}\n`);
