@@ -87,7 +87,8 @@ export function useStack(env: Record<string, string> = {}): Stack {
     // Every app's config, now that ingest's port is known (the gateway's demo forwards to it).
     const config = loadConfig({ HERALD_INGEST_URL: ingestUrl, ...vars }, 'launcher');
 
-    const worker: HeraldWorker = createWorker(createWorkerDeps(config, redis.url, { blockMs: 100 }));
+    // The worker's own config: only a worker that delivers has push providers (config.worker.push).
+    const worker: HeraldWorker = createWorker(createWorkerDeps(loadConfig({ HERALD_INGEST_URL: ingestUrl, ...vars }, 'worker'), redis.url, { blockMs: 100 }));
     await worker.start();
     const workerHttp = worker.http.listen(0, '127.0.0.1');
     stops.push(async () => {
