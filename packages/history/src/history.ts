@@ -1,4 +1,4 @@
-import { RedisScript, RedisTimeBuckets } from '@herald/redis';
+import { RedisScript, RedisTimeBuckets, serverOf } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import { compareCursors, cursorTime } from './cursor.js';
 import { HistoryEntrySchema } from './history-entry.js';
@@ -65,6 +65,7 @@ export class History {
       args.push(entry.id, JSON.stringify(entry));
     }
     const reply = await this.buckets.run(
+      serverOf(redis, keys.history(accountId)),
       async (bucket) =>
         (await appendHistory.run(
           redis,

@@ -1,6 +1,6 @@
 import { PRIORITIES } from '@herald/contracts';
 import type { AcceptedEvent, Priority } from '@herald/contracts';
-import { RedisScript, RedisTimeBuckets } from '@herald/redis';
+import { RedisScript, RedisTimeBuckets, serverOf } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import { partitionOf } from './partition.js';
 
@@ -197,6 +197,7 @@ export class PriorityStreams {
     let reply: (string | number)[];
     try {
       reply = await this.buckets.run(
+        serverOf(redis, stream),
         async (bucket) =>
           (await acceptEvents.run(
             redis,

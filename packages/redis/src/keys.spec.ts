@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createKeys, escapeId } from './index.js';
+import { createKeys, escapeId, keySlot } from './index.js';
 
 /** The hash tag Redis Cluster hashes: the text between the first `{` and the next `}`. */
 function hashTag(key: string): string {
@@ -34,6 +34,14 @@ describe('key builder', () => {
 
   it('gives BullMQ a hash-tagged prefix', () => {
     expect(keys.bullPrefix).to.equal('{herald:bull}');
+  });
+
+  it('computes the slot CLUSTER KEYSLOT answers', () => {
+    // Redis Cluster's specification: CRC16("123456789") = 0x31C3; 12739 mod 16384.
+    expect(keySlot('123456789')).to.equal(12739);
+    expect(keySlot('{user1000}.following')).to.equal(keySlot('{user1000}.followers'));
+    // Values redis-server 7 answers: an empty tag hashes the whole key; UTF-8 bytes, not UTF-16.
+    expect([keySlot('foo{}{bar}'), keySlot('{a:acct}:devices'), keySlot('herald:{p:high:0}:events'), keySlot('é')]).to.deep.equal([8363, 7631, 7949, 10180]);
   });
 
   it('rejects a prefix that could break key parsing', () => {

@@ -7,7 +7,7 @@ import { toNotification } from '@herald/history';
 import type { History, HistoryEntry } from '@herald/history';
 import type { LiveStream } from '@herald/live';
 import type { Logger } from '@herald/observability';
-import { RedisScript, RedisTimeBuckets } from '@herald/redis';
+import { RedisScript, RedisTimeBuckets, serverOf } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { EventDelivery, TraceRecorder } from '@herald/trace';
 import { JOB_RETENTION, PUSH_BACKOFF } from '../delivery/jobs.js';
@@ -175,7 +175,7 @@ export class BatchRouter {
   private async alreadyRouted(priority: Priority, partition: number, ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const { redis, keys } = this.deps;
-    const bucket = this.buckets.current();
+    const bucket = this.buckets.current(serverOf(redis, keys.stream(priority, partition)));
     const [current, previous] = await Promise.all([
       redis.smismember(keys.routed(priority, partition, bucket), ...ids),
       redis.smismember(keys.routed(priority, partition, bucket - 1), ...ids),
@@ -324,7 +324,7 @@ export class BatchRouter {
   ): Promise<void> {
     const { redis, keys, dedupWindowMs, traces } = this.deps;
     const entryArgs = entries.flatMap((entry) => [entry.id, entry.events.length]);
-    await this.buckets.run((bucket) =>
+    await this.buckets.run(serverOf(redis, keys.stream(priority, partition)), (bucket) =>
       ackEntries.run(
         redis,
         [keys.stream(priority, partition), keys.backlog(priority, partition), keys.routed(priority, partition, bucket), keys.routedTotal(priority, partition), traceKey],
