@@ -56,7 +56,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
         : pushOverride;
   const connections: RedisClient[] = [];
   const connect = (name: string, blocking = false) => {
-    const client = createRedis({ url: redisUrl, name, blocking, autoPipelining: !blocking, logger });
+    const client = createRedis({ url: redisUrl, clusterNodes: config.redisClusterNodes, name, blocking, autoPipelining: !blocking, logger });
     connections.push(client);
     return client;
   };
@@ -77,7 +77,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
     PRIORITIES.map((priority) => [
       priority,
       Object.fromEntries(
-        PLATFORMS.map((platform) => [platform, new Queue(keys.deliveryQueue(platform, priority), { connection: laneOf(priority).bull, prefix: keys.bullPrefix })]),
+        PLATFORMS.map((platform) => [platform, new Queue(keys.deliveryQueue(platform, priority), { connection: laneOf(priority).bull, prefix: keys.bullPrefix(keys.deliveryQueue(platform, priority)) })]),
       ),
     ]),
   ) as Record<Priority, DeliveryQueues>;

@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import { expect } from 'chai';
 import type { Platform } from '@herald/contracts';
 import { LiveStream } from '@herald/live';
+import { scanKeys, unlinkKeys } from '@herald/redis';
 import { useTestRedis } from '@herald/testing';
 import { EventTraces } from '@herald/trace';
 import { SocketDeliveryJobSchema, createWorker, createWorkerDeps } from './index.js';
@@ -96,7 +97,7 @@ describe('worker', function () {
     ]);
     await eventually(async () => expect((await history('acct')).map((e) => e.id)).to.deep.equal(['ok']));
     // The same id accepted again (e.g. after ingest's window) is dropped by the router.
-    await redis.client.del(...(await redis.client.keys(`${redis.prefix}:{p:high:*}:seen:*`)));
+    await unlinkKeys(redis.client, await scanKeys(redis.client, `${redis.prefix}:{p:high:*}:seen:*`));
     await fixture.accept([{ id: 'ok', accountId: 'acct' }]);
     await eventually(async () => expect(await metricValue(worker, /herald_gate_outcomes_total\{priority="high",verdict="duplicate"/)).to.equal(1));
     expect(await metricValue(worker, /verdict="stale"/)).to.equal(1);
@@ -128,16 +129,16 @@ describe('worker', function () {
 
     // As after a crash between the fan-out and the acknowledgement: the entry is routed again,
     // past the duplicate gate, and its completed job is gone (the queue keeps only a few).
-    const queue = new Queue(fixture.keys.deliveryQueue('web', 'high'), { connection: fixture.connection(), prefix: fixture.keys.bullPrefix });
+    const queue = new Queue(fixture.keys.deliveryQueue('web', 'high'), { connection: fixture.connection(), prefix: fixture.keys.bullPrefix(fixture.keys.deliveryQueue('web', 'high')) });
     try {
       // Removed as the queue's retention removes jobs (queue.clean would drop its deduplication key too).
       const [completed] = await queue.getJobs(['completed']);
       await redis.client.multi().zrem(queue.keys['completed']!, completed!.id!).del(queue.toKey(completed!.id!)).exec();
-      await redis.client.del(...(await redis.client.keys(`${redis.prefix}:{p:high:*}:routed:*`)));
+      await unlinkKeys(redis.client, await scanKeys(redis.client, `${redis.prefix}:{p:high:*}:routed:*`));
       const stream = fixture.keys.stream('high', fixture.streams.partitionOf('high', 'acct'));
       await redis.client.xgroup('SETID', stream, fixture.keys.routerGroup, '0');
       await eventually(async () => expect(await redis.client.xinfo('GROUPS', stream)).to.satisfy((groups: unknown[][]) => groups[0]![groups[0]!.indexOf('lag') + 1] === 0));
-      await eventually(async () => expect(await redis.client.keys(`${redis.prefix}:{p:high:*}:routed:*`)).to.have.length.above(0));
+      await eventually(async () => expect(await scanKeys(redis.client, `${redis.prefix}:{p:high:*}:routed:*`)).to.have.length.above(0));
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(web.map((n) => n.id), 'no second push').to.deep.equal(['once']);
       expect(await queue.getJobCounts('completed', 'waiting', 'active')).to.include({ completed: 0, waiting: 0, active: 0 });
@@ -150,7 +151,7 @@ describe('worker', function () {
   describe('web and tv jobs', () => {
     /** The web queue of high priority, on a connection of the test's own. */
     async function withWebQueue(use: (queue: Queue) => Promise<void>): Promise<void> {
-      const queue = new Queue(fixture.keys.deliveryQueue('web', 'high'), { connection: fixture.connection(), prefix: fixture.keys.bullPrefix });
+      const queue = new Queue(fixture.keys.deliveryQueue('web', 'high'), { connection: fixture.connection(), prefix: fixture.keys.bullPrefix(fixture.keys.deliveryQueue('web', 'high')) });
       try {
         await use(queue);
       } finally {
@@ -191,10 +192,10 @@ describe('worker', function () {
     // Three accounts of one partition, so one router batch holds them all.
     const accounts = Array.from({ length: 40 }, (_, i) => `acct-${i}`).filter((a) => fixture.streams.partitionOf('high', a) === 0).slice(0, 3);
     for (const accountId of accounts) await fixture.device(accountId, 'ios1', 'ios');
-    const subscriber = fixture.connection();
+    const subscriber = fixture.connection({ shardedSubscriber: true });
     const announced: string[][] = [];
-    subscriber.on('message', (_channel: string, message: string) => announced.push(JSON.parse(message) as string[]));
-    await subscriber.subscribe(fixture.keys.historyBatchChannel);
+    subscriber.on('smessage', (_channel: string, message: string) => announced.push(JSON.parse(message) as string[]));
+    await subscriber.ssubscribe(fixture.keys.historyAppended('high', 0));
     await fixture.accept([...accounts, 'no-devices'].map((accountId, i) => ({ id: `e${i}`, accountId })));
     await startWorker();
     await eventually(() => expect(announced).to.have.length.above(0));
@@ -236,7 +237,7 @@ describe('worker', function () {
       expect(tv).to.have.length(1);
       expect(web).to.have.length(1);
     });
-    const ios = new Queue(fixture.keys.deliveryQueue('ios' satisfies Platform, 'high'), { connection: fixture.connection(), prefix: fixture.keys.bullPrefix });
+    const ios = new Queue(fixture.keys.deliveryQueue('ios' satisfies Platform, 'high'), { connection: fixture.connection(), prefix: fixture.keys.bullPrefix(fixture.keys.deliveryQueue('ios' satisfies Platform, 'high')) });
     await eventually(async () => expect(await ios.getFailedCount()).to.equal(1), 10_000);
     const [failed] = await ios.getFailed();
     expect(failed?.attemptsMade).to.equal(2);

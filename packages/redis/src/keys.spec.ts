@@ -32,8 +32,16 @@ describe('key builder', () => {
     expect(keys.pushWindow('acct', 'a:b')).not.to.equal(keys.pushWindow('acct:a', 'b'));
   });
 
-  it('gives BullMQ a hash-tagged prefix', () => {
-    expect(keys.bullPrefix).to.equal('{herald:bull}');
+  it('gives each BullMQ queue a hash-tagged prefix of its own, so queues spread over a Cluster', () => {
+    expect(keys.bullPrefix('deliver-web-high')).to.equal('{herald:bull:deliver-web-high}');
+    expect(keySlot(keys.bullPrefix('deliver-web-high'))).not.to.equal(keySlot(keys.bullPrefix('deliver-web-low')));
+  });
+
+  it('tags the keys shared by a whole priority or the whole system', () => {
+    expect(hashTag(keys.routers('high'))).to.equal('p:high');
+    expect(hashTag(keys.tap)).to.equal('tap');
+    expect(hashTag(keys.gatewayNodes)).to.equal('gateway-nodes');
+    expect(hashTag(keys.historyAppended('low', 3))).to.equal(hashTag(keys.stream('low', 3)));
   });
 
   it('computes the slot CLUSTER KEYSLOT answers', () => {

@@ -151,7 +151,7 @@ export class BatchRouter {
     // trip, not two); each account waits for it before its history append.
     const seen = this.alreadyRouted(priority, partition, fresh.map((event) => event.id));
     const traceKey = this.deps.traces.buckets.key(priority, partition, now);
-    const routed = await this.targetAndRecord(fresh, seen, decisions);
+    const routed = await this.targetAndRecord(priority, partition, fresh, seen, decisions);
     await this.fanOut(priority, partition, entries, routed, decisions, traceKey);
     await this.acknowledge(priority, partition, entries, events, this.deps.traces.routingFields(decisions.traced, decisions.deliveries), traceKey);
     this.deps.metrics.entriesRouted.inc({ priority }, entries.length);
@@ -188,6 +188,8 @@ export class BatchRouter {
    * account's events in order). `seen`: the ids already routed.
    */
   private async targetAndRecord(
+    priority: Priority,
+    partition: number,
     events: AcceptedEvent[],
     seen: Promise<Set<string>>,
     decisions: BatchDecisions,
@@ -216,7 +218,7 @@ export class BatchRouter {
         }
         if (routed.length === 0) return [];
         const entries: HistoryEntry[] = routed.map(({ event, targets }) => ({ ...event, devices: targets.map((d) => d.deviceId) }));
-        const outcomes = await this.deps.history.append(accountId, entries, { announce: false });
+        const outcomes = await this.deps.history.append(accountId, entries);
         if (outcomes.some((outcome) => outcome.appended)) grown.push(accountId);
         // Presence is read after the append has run: a gateway marks a device online before its
         // replay reads history, so the device either was online here (and gets the push) or
@@ -230,7 +232,7 @@ export class BatchRouter {
       })),
     );
     // Wakes long-polls, while the fan-out goes on (best effort: a poll not woken answers at its timeout).
-    void this.deps.history.announce(grown).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not announce grown histories'));
+    void this.deps.history.announce(priority, partition, grown).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not announce grown histories'));
     return perAccount.flat();
   }
 
