@@ -1,5 +1,7 @@
 import { ConfigError } from '@herald/config';
 import type { Logger } from '@herald/observability';
+import { checkRedisSetup, RedisSetupError } from '@herald/redis';
+import type { RedisClient, RedisSetupReport } from '@herald/redis';
 
 export interface GracefulStopOptions {
   app: string;
@@ -39,10 +41,23 @@ export function stopOnSignals({ app, logger, stop, timeoutMs = 30_000 }: Gracefu
   process.on('SIGINT', onSignal);
 }
 
-/** Runs an app's main; a failure to start prints its reason (a config error as plain text) and exits 1. */
+/**
+ * The start-up check of an app's Redis, before it takes any work: logs one Redis or a Cluster
+ * (with `cluster_state` and its masters), and throws a RedisSetupError, which stops the app with
+ * a plain message, when a master is not set up as Herald needs (`maxmemory-policy noeviction`).
+ */
+export async function checkRedis(client: RedisClient, logger: Logger): Promise<RedisSetupReport> {
+  const report = await checkRedisSetup(client);
+  const summary = report.mode === 'cluster' ? `Redis Cluster, cluster_state ${report.clusterState ?? 'unknown'}, ${report.masters.length} masters` : 'one Redis';
+  logger.info({ redis: report }, `redis: ${summary}, maxmemory-policy noeviction`);
+  if (report.clusterState !== undefined && report.clusterState !== 'ok') logger.warn({ clusterState: report.clusterState }, 'the Redis Cluster is not ok yet; commands wait and retry until it is');
+  return report;
+}
+
+/** Runs an app's main; a failure to start prints its reason (a config or Redis set-up error as plain text) and exits 1. */
 export function runMain(main: () => Promise<void>): void {
   main().catch((error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
+    console.error(error instanceof ConfigError || error instanceof RedisSetupError ? error.message : error);
     process.exit(1);
   });
 }

@@ -133,8 +133,10 @@ export class PriorityStreams {
 
   /** Events appended and not yet acknowledged, per partition of a priority. */
   async backlog(priority: Priority): Promise<number[]> {
-    const counters = this.partitions(priority).map((partition) => this.options.keys.backlog(priority, partition));
-    const values = await this.options.redis.mget(...counters);
+    // One GET per partition, not an MGET: each counter is in its partition's slot (on a Cluster,
+    // on its master). Auto-pipelined, they still go in one round trip per server.
+    const { redis, keys } = this.options;
+    const values = await Promise.all(this.partitions(priority).map((partition) => redis.get(keys.backlog(priority, partition))));
     return values.map((value) => Number(value ?? 0));
   }
 

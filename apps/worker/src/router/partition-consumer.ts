@@ -1,5 +1,6 @@
 import type { Priority } from '@herald/contracts';
 import type { Logger } from '@herald/observability';
+import { callInSlotOf } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { WorkerMetrics } from '../worker-metrics.js';
 import type { BatchRouter } from './batch-router.js';
@@ -84,7 +85,7 @@ export class PartitionConsumer {
 
   private async ensureGroup(): Promise<void> {
     try {
-      await this.options.redis.xgroup('CREATE', this.stream, this.options.keys.routerGroup, '0', 'MKSTREAM');
+      await callInSlotOf(this.options.redis, this.stream, 'XGROUP', 'CREATE', this.stream, this.options.keys.routerGroup, '0', 'MKSTREAM');
     } catch (error) {
       if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
     }
@@ -179,7 +180,7 @@ export class PartitionConsumer {
     if (count > 0 && oldestPending !== null) {
       minId = oldestPending;
     } else {
-      const groups = (await redis.xinfo('GROUPS', this.stream)) as unknown[][];
+      const groups = (await callInSlotOf(redis, this.stream, 'XINFO', 'GROUPS', this.stream)) as unknown[][];
       const group = groups.find((fields) => fields[fields.indexOf('name') + 1] === keys.routerGroup);
       const lastDelivered = group?.[group.indexOf('last-delivered-id') + 1];
       if (typeof lastDelivered === 'string' && lastDelivered !== '0-0') minId = lastDelivered;
