@@ -254,6 +254,25 @@ describe('ingest API', () => {
     });
   });
 
+  describe('replica acknowledgements (HERALD_REDIS_WAIT_REPLICAS)', () => {
+    it('answers 503 when no replica confirms an event in time, and the retry with the same id is a duplicate', async () => {
+      // The test Redis has no replicas: WAIT 1 can only time out.
+      await start({ HERALD_REDIS_WAIT_REPLICAS: '1', HERALD_REDIS_WAIT_TIMEOUT_MS: '50' });
+      const event = { id: 'unconfirmed', type: 'plan.changed', accountId: 'acct-1' };
+      const refused = await request('POST', '/v1/events', event);
+      expect(refused.status).to.equal(503);
+      expect(refused.headers.get('retry-after')).to.equal('1');
+      expect(((await refused.json()) as { error: { code: string } }).error.code).to.equal('unavailable');
+      const batch = await request('POST', '/v1/events/batch', { events: [{ ...event, id: 'unconfirmed-2' }] });
+      expect(batch.status).to.equal(503);
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      // Written, but not promised: a retry (here with no replica required) finds it.
+      await start();
+      expect(await (await request('POST', '/v1/events', event)).json()).to.deep.include({ status: 'duplicate' });
+    });
+  });
+
   describe('catalog, health and metrics', () => {
     beforeEach(() => start());
 

@@ -24,7 +24,7 @@ export function createIngestDeps(
   return {
     redis,
     catalog: loadCatalog(config.catalogPath),
-    streams: new PriorityStreams({ redis, appenders, keys, priorities: config.priorities, dedupWindowMs: config.dedupWindowMs }),
+    streams: new PriorityStreams({ redis, appenders, keys, priorities: config.priorities, dedupWindowMs: config.dedupWindowMs, replicaAcks: config.replicaAcks }),
     devices: new DeviceRegistry({
       redis,
       keys,

@@ -106,6 +106,8 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
       deliveryAttempts: config.worker.deliveryAttempts,
       // Past the time a dead worker's batch takes to be routed again, with room to spare.
       jobDedupMs: 5 * (config.worker.leaseMs + config.worker.reclaimIdleMs),
+      replicaAcks: config.replicaAcks,
+      queueConnection: laneOf(priority).bull,
     });
   };
   const router = catalog === undefined

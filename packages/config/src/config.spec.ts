@@ -49,6 +49,8 @@ describe('config', () => {
     expect(() => loadConfig({ REDIS_URL: 'redis+cluster://10.0.0.5:7000/2' }, 'worker')).to.throw(/REDIS_URL: a Redis Cluster URL names one node/);
     expect(() => loadConfig({ REDIS_URL: 'redis://10.0.0.5:6379', REDIS_CLUSTER_NODES: '10.0.0.6:6379' }, 'worker')).to.throw(/REDIS_CLUSTER_NODES: seeds of a Redis Cluster/);
     expect(() => loadConfig({ REDIS_URL: 'redis+cluster://10.0.0.5:7000', REDIS_CLUSTER_NODES: '10.0.0.6' }, 'worker')).to.throw(/REDIS_CLUSTER_NODES.*host:port/);
+    expect(loadConfig({}, 'ingest').replicaAcks).to.deep.equal({ replicas: 0, timeoutMs: 1000 });
+    expect(loadConfig({ HERALD_REDIS_WAIT_REPLICAS: '1', HERALD_REDIS_WAIT_TIMEOUT_MS: '250' }, 'worker').replicaAcks).to.deep.equal({ replicas: 1, timeoutMs: 250 });
   });
 
   it('serves the demo page only outside production, and with real service keys only when asked', () => {

@@ -57,6 +57,8 @@ const EnvSchema = z.object({
     .transform((value) => value.split(',').map((node) => node.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s[\],]+):\d{1,5}$/, 'must be host:port pairs, comma-separated')).min(1))
     .optional(),
+  HERALD_REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(5).default(0),
+  HERALD_REDIS_WAIT_TIMEOUT_MS: positiveInt(1000),
   HERALD_DATA_DIR: z.string().min(1).optional(),
   HERALD_KEY_PREFIX: z
     .string()
@@ -160,6 +162,12 @@ export interface HeraldConfig {
   redisUrl: string | undefined;
   /** More seed nodes of the Redis Cluster (`host:port`); only with a cluster URL. */
   redisClusterNodes: string[] | undefined;
+  /**
+   * Writes that must survive a master's failover (an accepted event before ingest answers 202,
+   * a routed batch's history and jobs before its entries are acknowledged) wait until this many
+   * replicas of their master have them (WAIT), failing after `timeoutMs`. 0: no waiting.
+   */
+  replicaAcks: { replicas: number; timeoutMs: number };
   /** Where `npm start` keeps the embedded Redis's data; absent: `.herald/` in the repository. */
   dataDir: string | undefined;
   keyPrefix: string;
@@ -371,6 +379,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
     production,
     redisUrl: vars.REDIS_URL,
     redisClusterNodes: vars.REDIS_CLUSTER_NODES,
+    replicaAcks: { replicas: vars.HERALD_REDIS_WAIT_REPLICAS, timeoutMs: vars.HERALD_REDIS_WAIT_TIMEOUT_MS },
     dataDir: vars.HERALD_DATA_DIR,
     keyPrefix: vars.HERALD_KEY_PREFIX,
     ports: { ingest: vars.INGEST_PORT, gateway: vars.GATEWAY_PORT, dashboard: vars.DASHBOARD_PORT, worker: vars.WORKER_PORT },

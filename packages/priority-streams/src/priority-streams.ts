@@ -1,7 +1,7 @@
 import { PRIORITIES } from '@herald/contracts';
 import type { AcceptedEvent, Priority } from '@herald/contracts';
-import { RedisScript, RedisTimeBuckets, serverOf } from '@herald/redis';
-import type { KeyBuilder, RedisClient } from '@herald/redis';
+import { RedisScript, RedisTimeBuckets, serverOf, waitForReplicas } from '@herald/redis';
+import type { KeyBuilder, RedisClient, ReplicaAcks } from '@herald/redis';
 import { partitionOf } from './partition.js';
 
 const acceptEvents = RedisScript.fromFile(new URL('../lua/', import.meta.url), 'accept-events-5');
@@ -29,6 +29,12 @@ export interface PriorityStreamsOptions {
   retryAfterSeconds?: number;
   /** Most events one script call (and so one stream entry) takes (default 1000). */
   maxEventsPerEntry?: number;
+  /**
+   * Replicas that must have an accepted event before append resolves (WAIT; default none). When
+   * fewer answer in time, the append rejects with a ReplicationTimeoutError: the caller must not
+   * call it accepted, and a retry with the same id is safe (it answers duplicate).
+   */
+  replicaAcks?: ReplicaAcks;
 }
 
 export type AppendResult =
@@ -79,7 +85,7 @@ export class PriorityStreams {
       throw new RangeError('maxEventsPerEntry must be an integer in 1..5000');
     }
     const { appenders = {}, ...rest } = options;
-    this.options = { retryAfterSeconds: 1, ...rest, maxEventsPerEntry };
+    this.options = { retryAfterSeconds: 1, replicaAcks: { replicas: 0, timeoutMs: 1000 }, ...rest, maxEventsPerEntry };
     this.appenders = { high: appenders.high ?? options.redis, medium: appenders.medium ?? options.redis, low: appenders.low ?? options.redis };
     this.buckets = new RedisTimeBuckets(options.dedupWindowMs);
   }
@@ -219,6 +225,13 @@ export class PriorityStreams {
             ],
           )) as (string | number)[],
       );
+      if (this.options.replicaAcks.replicas > 0) {
+        // WAIT counts this connection's writes. A call that found every id already accepted
+        // wrote nothing: a write of no effect first makes the WAIT cover the earlier accept too
+        // (made on another connection, maybe still unreplicated: the replication stream is in order).
+        if (String(reply[0]) === '') await redis.incrby(keys.acceptedTotal(priority, partition), 0);
+        await waitForReplicas(redis, [stream], this.options.replicaAcks);
+      }
     } catch (error) {
       if (error instanceof Error && error.message.startsWith('BACKLOG')) {
         settleAll(() => ({ status: 'backlog_exceeded', retryAfterSeconds }));

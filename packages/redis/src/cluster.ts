@@ -192,3 +192,46 @@ export async function callInSlotOf(client: RedisClient, key: string, command: st
   if (error !== null) throw error;
   return reply;
 }
+
+/** Fewer replicas than asked acknowledged a write in time (WAIT): it could be lost in a failover. */
+export class ReplicationTimeoutError extends Error {
+  override readonly name = 'ReplicationTimeoutError';
+}
+
+/** How many replicas must hold a write before Herald relies on it, and how long to wait for them. */
+export interface ReplicaAcks {
+  /** 0: do not wait (one Redis, or a Cluster without replicas). */
+  replicas: number;
+  timeoutMs: number;
+}
+
+/**
+ * Waits until `acks.replicas` replicas of every master holding one of `keys` have every write
+ * this client sent that master so far: WAIT, on the client's own connection to the master
+ * (WAIT counts that connection's writes). Redis replicates asynchronously: a write a master
+ * acknowledged can be missing from the replica promoted when the master dies; once WAIT counted
+ * the replica, it is not (with one replica per master, the only one that can be promoted).
+ * Throws a ReplicationTimeoutError when a master's replicas did not answer in time.
+ */
+export async function waitForReplicas(client: RedisClient, keys: readonly string[], acks: ReplicaAcks): Promise<void> {
+  if (acks.replicas <= 0 || keys.length === 0) return;
+  const nodes = isCluster(client) ? mastersOf(client, keys) : [client];
+  const counts = await Promise.all(nodes.map((node) => node.wait(acks.replicas, acks.timeoutMs)));
+  const short = counts.findIndex((count) => count < acks.replicas);
+  if (short >= 0) {
+    throw new ReplicationTimeoutError(`${counts[short]} of ${acks.replicas} replicas of ${nodeAddress(nodes[short]!)} acknowledged within ${acks.timeoutMs} ms`);
+  }
+}
+
+/** The connections of a Cluster client to the masters serving these keys now, each once. */
+function mastersOf(client: Cluster, keys: readonly string[]): Redis[] {
+  const byAddress = new Map(client.nodes('master').map((node) => [`${node.options.host}:${node.options.port}`, node]));
+  const found = new Set<Redis>();
+  for (const key of keys) {
+    const address = client.slots[keySlot(key)]?.[0];
+    const node = address === undefined ? undefined : byAddress.get(address);
+    if (node === undefined) throw new ReplicationTimeoutError(`no master known for slot ${keySlot(key)} (the Cluster is failing over)`);
+    found.add(node);
+  }
+  return [...found];
+}

@@ -6,15 +6,17 @@ export {
   masters,
   nodeAddress,
   pingMasters,
+  ReplicationTimeoutError,
   scanKeys,
   serverOf,
   ssubscribeAll,
   sunsubscribeAll,
   unlinkKeys,
+  waitForReplicas,
   watchSubscriptions,
   whenReady,
 } from './cluster.js';
-export type { SubscriptionWatch } from './cluster.js';
+export type { ReplicaAcks, SubscriptionWatch } from './cluster.js';
 export { CLUSTER_UNPIPELINED_COMMANDS, closeRedis, createRedis, isClusterUrl, parseClusterUrl, parseHostPort, unixSocketAddress } from './connection.js';
 export type { ClusterTarget, ConnectionErrorLogger, RedisClient, RedisConnectionOptions } from './connection.js';
 export { createKeys, escapeId } from './keys.js';

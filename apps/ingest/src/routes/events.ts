@@ -7,6 +7,7 @@ import type { ErrorBody } from '@herald/errors';
 import { jsonBody, parseInput } from '@herald/http';
 import type { AppendResult, PriorityStreams } from '@herald/priority-streams';
 import type { Logger } from '@herald/observability';
+import { ReplicationTimeoutError } from '@herald/redis';
 import { eventTraceHandler } from '@herald/trace';
 import type { EventTraces } from '@herald/trace';
 import { validateEvent } from '../accept.js';
@@ -17,6 +18,20 @@ const EVENT_BODY_LIMIT = '64kb';
 const BATCH_BODY_LIMIT = '10mb';
 /** Events of a batch validated in one go before the request yields to others. */
 const VALIDATE_BEFORE_YIELD = 200;
+
+/**
+ * Appends, turning a write no replica confirmed in time (HERALD_REDIS_WAIT_REPLICAS) into a 503:
+ * the events are not called accepted, since a failover could lose them; a retry with the same
+ * ids is safe (what was written answers duplicate).
+ */
+async function appendConfirmed(streams: PriorityStreams, events: AcceptedEvent[]): Promise<AppendResult[]> {
+  try {
+    return await streams.append(events);
+  } catch (error) {
+    if (!(error instanceof ReplicationTimeoutError)) throw error;
+    throw new HeraldError('unavailable', 'Redis did not confirm the events on a replica in time; retry with the same ids.', { retryAfterSeconds: 1, cause: error });
+  }
+}
 
 type BatchItemResult =
   | { index: number; id: string; status: 'accepted' | 'duplicate'; priority: Priority }
@@ -48,7 +63,7 @@ export function eventsRouter({ catalog, streams, traces, metrics, logger, now = 
     const validated = validateEvent(req.body, catalog, now());
     if (!validated.ok) throw new HeraldError('invalid_request', 'The event is invalid.', { details: validated.details });
     const { event } = validated;
-    const [result] = await streams.append([event]);
+    const [result] = await appendConfirmed(streams, [event]);
     if (result === undefined) throw new Error('no append result');
     count(event, result);
     if (result.status === 'backlog_exceeded') {
@@ -77,7 +92,7 @@ export function eventsRouter({ catalog, streams, traces, metrics, logger, now = 
       }
     }
 
-    const appended = valid.length > 0 ? await streams.append(valid.map((v) => v.event)) : [];
+    const appended = valid.length > 0 ? await appendConfirmed(streams, valid.map((v) => v.event)) : [];
     let refused = 0;
     let retryAfterSeconds = 0;
     valid.forEach(({ index, event }, i) => {

@@ -7,8 +7,8 @@ import { toNotification } from '@herald/history';
 import type { History, HistoryEntry } from '@herald/history';
 import type { LiveStream } from '@herald/live';
 import type { Logger } from '@herald/observability';
-import { RedisScript, RedisTimeBuckets, serverOf } from '@herald/redis';
-import type { KeyBuilder, RedisClient } from '@herald/redis';
+import { RedisScript, RedisTimeBuckets, serverOf, waitForReplicas } from '@herald/redis';
+import type { KeyBuilder, RedisClient, ReplicaAcks } from '@herald/redis';
 import type { EventDelivery, TraceRecorder } from '@herald/trace';
 import { JOB_RETENTION, PUSH_BACKOFF } from '../delivery/jobs.js';
 import type { PushSignal, SocketDeliveryJob, SocketItem } from '../delivery/jobs.js';
@@ -38,6 +38,8 @@ export interface BatchRouterDeps {
   history: History;
   /** The delivery queues of the priority this router routes. */
   queues: DeliveryQueues;
+  /** The connection the queues use (for WAIT on what they wrote, see `replicaAcks`). */
+  queueConnection?: RedisClient;
   /** Where web/TV jobs' live messages are staged for the delivery to move into the live streams. */
   live: LiveStream;
   metrics: WorkerMetrics;
@@ -54,7 +56,19 @@ export interface BatchRouterDeps {
    * does not make its jobs again. Completed jobs themselves are kept only a few (for the board).
    */
   jobDedupMs: number;
+  /**
+   * Replicas that must have a batch's history appends, staged live messages and jobs before its
+   * entries are acknowledged (WAIT; default none): an acknowledged entry is never routed again,
+   * so what it wrote must survive a master's failover.
+   */
+  replicaAcks?: ReplicaAcks;
   now?: () => number;
+}
+
+/** What a batch's fan-out wrote: its staged live message lists and the queues it added jobs to. */
+interface Written {
+  staged: string[];
+  queues: Queue[];
 }
 
 interface Routed {
@@ -152,7 +166,8 @@ export class BatchRouter {
     const seen = this.alreadyRouted(priority, partition, fresh.map((event) => event.id));
     const traceKey = this.deps.traces.buckets.key(priority, partition, now);
     const routed = await this.targetAndRecord(priority, partition, fresh, seen, decisions);
-    await this.fanOut(priority, partition, entries, routed, decisions, traceKey);
+    const written = await this.fanOut(priority, partition, entries, routed, decisions, traceKey);
+    await this.confirmReplicated(routed, written);
     await this.acknowledge(priority, partition, entries, events, this.deps.traces.routingFields(decisions.traced, decisions.deliveries), traceKey);
     this.deps.metrics.entriesRouted.inc({ priority }, entries.length);
     for (const [verdict, events] of decisions.counts) this.deps.metrics.gateOutcomes.inc({ priority, verdict }, events);
@@ -244,8 +259,8 @@ export class BatchRouter {
     routed: Routed[],
     decisions: BatchDecisions,
     traceKey: string,
-  ): Promise<void> {
-    if (routed.length === 0) return;
+  ): Promise<Written> {
+    if (routed.length === 0) return { staged: [], queues: [] };
     // The batch's name: its entries, so a retried batch makes the same jobs (deterministic ids).
     const batch = `${entries[0]!.id}.${entries[entries.length - 1]!.id}.${entries.length}`;
     // Per web/TV platform: the job's items, and the live pushes staged for it (JSON, in order).
@@ -300,6 +315,7 @@ export class BatchRouter {
     });
     const { queues, keys, live, redis } = this.deps;
     const adds: Promise<unknown>[] = [];
+    const written: Written = { staged: [], queues: [] };
     for (const platform of ['web', 'tv'] as const) {
       const { items, pushes } = socket[platform];
       if (items.length === 0) continue;
@@ -307,13 +323,35 @@ export class BatchRouter {
       const messages = encodeLiveMessages(pushes, this.deps.traces.buckets.enabled ? traceKey : undefined);
       const staged = keys.liveStaged(priority, partition, batch, platform);
       const job: SocketDeliveryJob = { priority, partition, staged, items, traceKey, batch };
+      written.staged.push(staged);
+      written.queues.push(queues[platform]);
       // Staged before the job exists (the job may run at once, on any worker).
       adds.push(live.stage(redis, staged, messages).then(() => queues[platform].add(platform, job, options(platform))));
     }
     for (const platform of ['ios', 'android'] as const) {
+      if (signals[platform].size > 0) written.queues.push(queues[platform]);
       if (signals[platform].size > 0) adds.push(queues[platform].add(platform, { signals: [...signals[platform].values()], traceKey, batch }, { ...options(platform), backoff: PUSH_BACKOFF }));
     }
     await Promise.all(adds);
+    return written;
+  }
+
+  /**
+   * Waits until the replicas asked for (`replicaAcks`) have what this batch wrote before its
+   * entries are acknowledged: the histories of its accounts and its staged live messages (on this
+   * priority's connection, whose writes they were), and its jobs (on the queues' connection).
+   */
+  private async confirmReplicated(routed: readonly Routed[], written: Written): Promise<void> {
+    const acks = this.deps.replicaAcks;
+    if (acks === undefined || acks.replicas === 0 || routed.length === 0) return;
+    const { redis, keys } = this.deps;
+    const histories = [...new Set(routed.map((r) => r.event.accountId))].map((accountId) => keys.history(accountId));
+    const { queueConnection } = this.deps;
+    if (queueConnection === undefined) throw new Error('replicaAcks needs the queues\' connection (queueConnection)');
+    await Promise.all([
+      waitForReplicas(redis, [...histories, ...written.staged], acks),
+      waitForReplicas(queueConnection, written.queues.map((queue) => queue.toKey('id')), acks),
+    ]);
   }
 
   private async acknowledge(
