@@ -77,7 +77,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
     PRIORITIES.map((priority) => [
       priority,
       Object.fromEntries(
-        PLATFORMS.map((platform) => [platform, new Queue(keys.deliveryQueue(platform, priority), { connection: laneOf(priority).bull, prefix: keys.bullPrefix(keys.deliveryQueue(platform, priority)) })]),
+        PLATFORMS.map((platform) => [platform, new Queue(keys.deliveryQueue(platform, priority), { connection: laneOf(priority).bull, prefix: keys.queuePrefix(platform, priority) })]),
       ),
     ]),
   ) as Record<Priority, DeliveryQueues>;

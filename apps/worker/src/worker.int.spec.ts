@@ -129,7 +129,7 @@ describe('worker', function () {
 
     // As after a crash between the fan-out and the acknowledgement: the entry is routed again,
     // past the duplicate gate, and its completed job is gone (the queue keeps only a few).
-    const queue = new Queue(fixture.keys.deliveryQueue('web', 'high'), { connection: fixture.connection(), prefix: fixture.keys.bullPrefix(fixture.keys.deliveryQueue('web', 'high')) });
+    const queue = new Queue(fixture.keys.deliveryQueue('web', 'high'), { connection: fixture.connection(), prefix: fixture.keys.queuePrefix('web', 'high') });
     try {
       // Removed as the queue's retention removes jobs (queue.clean would drop its deduplication key too).
       const [completed] = await queue.getJobs(['completed']);
@@ -151,7 +151,7 @@ describe('worker', function () {
   describe('web and tv jobs', () => {
     /** The web queue of high priority, on a connection of the test's own. */
     async function withWebQueue(use: (queue: Queue) => Promise<void>): Promise<void> {
-      const queue = new Queue(fixture.keys.deliveryQueue('web', 'high'), { connection: fixture.connection(), prefix: fixture.keys.bullPrefix(fixture.keys.deliveryQueue('web', 'high')) });
+      const queue = new Queue(fixture.keys.deliveryQueue('web', 'high'), { connection: fixture.connection(), prefix: fixture.keys.queuePrefix('web', 'high') });
       try {
         await use(queue);
       } finally {
@@ -239,7 +239,7 @@ describe('worker', function () {
       expect(tv).to.have.length(1);
       expect(web).to.have.length(1);
     });
-    const ios = new Queue(fixture.keys.deliveryQueue('ios' satisfies Platform, 'high'), { connection: fixture.connection(), prefix: fixture.keys.bullPrefix(fixture.keys.deliveryQueue('ios' satisfies Platform, 'high')) });
+    const ios = new Queue(fixture.keys.deliveryQueue('ios' satisfies Platform, 'high'), { connection: fixture.connection(), prefix: fixture.keys.queuePrefix('ios' satisfies Platform, 'high') });
     await eventually(async () => expect(await ios.getFailedCount()).to.equal(1), 10_000);
     const [failed] = await ios.getFailed();
     expect(failed?.attemptsMade).to.equal(2);

@@ -32,9 +32,20 @@ describe('key builder', () => {
     expect(keys.pushWindow('acct', 'a:b')).not.to.equal(keys.pushWindow('acct:a', 'b'));
   });
 
-  it('gives each BullMQ queue a hash-tagged prefix of its own, so queues spread over a Cluster', () => {
-    expect(keys.bullPrefix('deliver-web-high')).to.equal('{herald:bull:deliver-web-high}');
-    expect(keySlot(keys.bullPrefix('deliver-web-high'))).not.to.equal(keySlot(keys.bullPrefix('deliver-web-low')));
+  it('gives each BullMQ queue a hash tag of its own in its prefix, so queues spread over a Cluster', () => {
+    expect(keys.queuePrefix('web', 'high')).to.equal('herald:{q:high:web}');
+    expect(hashTag(keys.queuePrefix('web', 'high'))).not.to.equal(hashTag(keys.queuePrefix('web', 'low')));
+  });
+
+  it('spreads the partitions and the queues of the default layout over 3 masters with equal slot ranges', () => {
+    // The ranges redis-cli --cluster create gives 3 masters.
+    const master = (key: string) => (keySlot(key) <= 5460 ? 0 : keySlot(key) <= 10922 ? 1 : 2);
+    const spread = (keysOf: string[]) => [0, 1, 2].map((m) => keysOf.filter((key) => master(key) === m).length);
+    const priorities = ['high', 'medium', 'low'] as const;
+    expect(spread(priorities.flatMap((p) => [0, 1, 2, 3].map((n) => keys.stream(p, n)))), 'partitions').to.deep.equal([4, 4, 4]);
+    expect(spread(priorities.flatMap((p) => (['web', 'tv', 'ios', 'android'] as const).map((platform) => keys.queuePrefix(platform, p)))), 'queues').to.deep.equal([4, 3, 5]);
+    const accounts = spread(Array.from({ length: 3000 }, (_, i) => keys.history(`acct-${i}`)));
+    for (const share of accounts) expect(share, 'accounts').to.be.within(900, 1100);
   });
 
   it('tags the keys shared by a whole priority or the whole system', () => {

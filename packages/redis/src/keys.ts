@@ -13,8 +13,8 @@ import type { Platform, Priority } from '@herald/contracts';
  * - `{e:<event>}`: one event's gateway trace;
  * - `{p:<priority>}`: a priority's live router workers;
  * - `{tap}`, `{gateway-nodes}`: the dashboard's live tap and gateway node list;
- * - each BullMQ queue has its own prefix `{<prefix>:bull:<queue>}`, so a queue's keys share a
- *   slot and the 12 queues spread over the masters.
+ * - `{q:<priority>:<platform>}`: one BullMQ delivery queue (its prefix), so a queue's keys share
+ *   a slot and the 12 queues spread over the masters.
  *
  * Ids from clients are escaped (`%`, `{`, `}`) so that no id can move a key to another slot
  * or collide with another key.
@@ -121,10 +121,12 @@ export interface KeyBuilder {
   /** Channel prefix of the Socket.IO sharded Redis adapter (cross-node room operations). */
   readonly socketIoPrefix: string;
   /**
-   * BullMQ `prefix` option of one queue: `{<prefix>:bull:<queue>}`, a hash tag per queue, so each
-   * queue's keys (and scripts) stay on one slot and the queues spread over a Cluster's masters.
+   * BullMQ `prefix` option of one delivery queue: `<prefix>:{q:<priority>:<platform>}`, a hash
+   * tag per queue, so each queue's keys (and scripts) stay on one slot and the 12 queues spread
+   * over a Cluster's masters (on 3 masters with equal slot ranges: 4, 3 and 5; the high
+   * priority's four on all three).
    */
-  bullPrefix(queue: string): string;
+  queuePrefix(platform: Platform, priority: Priority): string;
 }
 
 export function escapeId(id: string): string {
@@ -166,6 +168,6 @@ export function createKeys(prefix: string): KeyBuilder {
     trace: (eventId) => `${prefix}:{e:${escapeId(eventId)}}:trace`,
     historyAppended: (priority, partition) => `${partitionTag(priority, partition)}:history-appended`,
     socketIoPrefix: `${prefix}:socket.io`,
-    bullPrefix: (queue) => `{${prefix}:bull:${queue}}`,
+    queuePrefix: (platform, priority) => `${prefix}:{q:${priority}:${platform}}`,
   };
 }

@@ -75,19 +75,17 @@ export function uniquePrefix(): string {
   return `t-${randomUUID().slice(0, 12)}`;
 }
 
-/** Keys under a prefix (plain and the hash-tagged BullMQ ones), found on every master: master address → keys. */
+/** Keys under a prefix, found on every master: master address → keys. */
 export async function keysByMaster(client: RedisClient, prefix: string): Promise<Map<string, string[]>> {
   const found = new Map<string, string[]>();
   for (const node of masters(client)) {
     const keys: string[] = [];
-    for (const pattern of [`${prefix}:*`, `{${prefix}:*`]) {
-      let cursor = '0';
-      do {
-        const [next, batch] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        keys.push(...batch);
-      } while (cursor !== '0');
-    }
+    let cursor = '0';
+    do {
+      const [next, batch] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
     if (keys.length > 0) found.set(nodeAddress(node), keys);
   }
   return found;

@@ -89,7 +89,7 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
       (job) => (platform === 'web' || platform === 'tv' ? deliverToSockets(platform, job) : deliverToPush(platform, job)),
       {
         connection: options.connection,
-        prefix: options.keys.bullPrefix(options.keys.deliveryQueue(platform, priority)),
+        prefix: options.keys.queuePrefix(platform, priority),
         concurrency: options.concurrency,
         // Deliveries take milliseconds: a short lock lets another worker pick up the jobs of
         // a crashed one within seconds instead of BullMQ's default 30 s.
