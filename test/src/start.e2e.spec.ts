@@ -121,7 +121,8 @@ describe('npm start', function () {
       expect(await stopped(run.child)).to.equal(0);
       expect(run.output()).to.contain('Herald stopped.');
     } finally {
-      if (run.child.exitCode === null) run.child.kill('SIGKILL');
+      // Ctrl-C, not SIGKILL: the launcher stops the apps it started (a killed launcher would leave them running).
+      if (run.child.exitCode === null) await stopped(run.child);
       await deleteKeysWithPrefix(client, prefix);
       await closeRedis(client);
     }
