@@ -246,6 +246,10 @@ export class BatchRouter {
         });
       })),
     );
+    // History is the truth: before any device can see a notification (a push, a woken long-poll),
+    // its entry must survive a failover of its account's master, or the batch routed again would
+    // give the event a second cursor, and the device would see it twice.
+    if (this.deps.replicaAcks !== undefined) await waitForReplicas(this.deps.redis, grown.map((accountId) => this.deps.keys.history(accountId)), this.deps.replicaAcks);
     // Wakes long-polls, while the fan-out goes on (best effort: a poll not woken answers at its timeout).
     void this.deps.history.announce(priority, partition, grown).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not announce grown histories'));
     return perAccount.flat();
@@ -337,21 +341,17 @@ export class BatchRouter {
   }
 
   /**
-   * Waits until the replicas asked for (`replicaAcks`) have what this batch wrote before its
-   * entries are acknowledged: the histories of its accounts and its staged live messages (on this
-   * priority's connection, whose writes they were), and its jobs (on the queues' connection).
+   * Waits until the replicas asked for (`replicaAcks`) have what this batch's fan-out wrote before
+   * its entries are acknowledged: its staged live messages (on this priority's connection, whose
+   * writes they were) and its jobs (on the queues' connection). Its histories were confirmed
+   * before the fan-out.
    */
   private async confirmReplicated(routed: readonly Routed[], written: Written): Promise<void> {
     const acks = this.deps.replicaAcks;
     if (acks === undefined || acks.replicas === 0 || routed.length === 0) return;
-    const { redis, keys } = this.deps;
-    const histories = [...new Set(routed.map((r) => r.event.accountId))].map((accountId) => keys.history(accountId));
     const { queueConnection } = this.deps;
     if (queueConnection === undefined) throw new Error('replicaAcks needs the queues\' connection (queueConnection)');
-    await Promise.all([
-      waitForReplicas(redis, [...histories, ...written.staged], acks),
-      waitForReplicas(queueConnection, written.queues.map((queue) => queue.toKey('id')), acks),
-    ]);
+    await Promise.all([waitForReplicas(this.deps.redis, written.staged, acks), waitForReplicas(queueConnection, written.queues.map((queue) => queue.toKey('id')), acks)]);
   }
 
   private async acknowledge(
