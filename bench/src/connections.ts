@@ -8,7 +8,7 @@
  * about durability), the gateway as its own process (`apps/gateway/src/main.ts`, as `npm start`
  * runs it, with its file-descriptor limit raised when allowed), `--clients` client processes
  * of socket.io-client sockets (WebSocket only; the load generator is not the limit), the
- * worker's side (a Socket.IO Redis emitter) and the long-polls (fetch) in this process.
+ * worker's side (an emitter through the gateway's sharded Socket.IO adapter) and the long-polls (fetch) in this process.
  *
  * 0. baseline: the same sockets on a bare Socket.IO server (no auth, no Redis, no state), the
  *    floor for the memory per connection on this Node.
@@ -27,7 +27,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Emitter } from '@socket.io/redis-emitter';
 import { Redis } from 'ioredis';
 import { io as connectClient } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
@@ -36,8 +35,10 @@ import type { ClientToServerEvents, Notification, ServerToClientEvents } from '@
 import { DeviceRegistry, DeviceTokens } from '@herald/devices';
 import { startRedisServer } from '@herald/embedded-redis';
 import { History } from '@herald/history';
+import { partitionOf } from '@herald/priority-streams';
 import { createKeys } from '@herald/redis';
 import { cpuProfileFlags, root } from './processes.js';
+import { ShardedEmitter } from './sharded-emitter.js';
 
 
 const PREFIX = 'herald';
@@ -399,7 +400,7 @@ async function main(): Promise<void> {
     console.log(report.slice(-2).join('\n'));
 
     // 2. deliver
-    const emitter = new Emitter<ServerToClientEvents>(redis, { key: keys.socketIoPrefix });
+    const emitter = new ShardedEmitter(redis, keys.socketIoPrefix);
     const total = up * rounds;
     const received = () => clients.reduce((sum, c) => sum + c.received, 0);
     const collectLatencies = async () => {
@@ -484,14 +485,18 @@ async function main(): Promise<void> {
     wokenAt = Date.now();
     const pollAccounts = Math.ceil(polls / DEVICES_PER_ACCOUNT);
     for (let a = 0; a < pollAccounts; a += 500) {
+      const accountIds = Array.from({ length: Math.min(500, pollAccounts - a) }, (_, j) => `acct-${a + j}`);
       await Promise.all(
-        Array.from({ length: Math.min(500, pollAccounts - a) }, (_, j) => {
-          const accountId = `acct-${a + j}`;
-          return history.append(accountId, [
+        accountIds.map((accountId, j) =>
+          history.append(accountId, [
             { id: `poll-${a + j}`, type: 'plan.changed', priority: 'high', accountId, createdAt: Date.now(), acceptedAt: Date.now(), payload: {}, devices: ['tv-0', 'tv-1'] },
-          ]);
-        }),
+          ]),
+        ),
       );
+      // As the router does: one announcement per partition of the accounts whose history grew.
+      const byPartition = new Map<number, string[]>();
+      for (const accountId of accountIds) byPartition.set(partitionOf(accountId, 4), [...(byPartition.get(partitionOf(accountId, 4)) ?? []), accountId]);
+      await Promise.all([...byPartition].map(([partition, ids]) => history.announce('high', partition, ids)));
     }
     await pollsDone;
     const wakeSeconds = (Date.now() - wokenAt) / 1000;

@@ -58,7 +58,7 @@ try {
   for (const perCall of [1, 5]) {
     await redis.flushall();
     const history = new History({ redis, keys: createKeys('herald'), maxLength });
-    const script = (accountId: string, events: ReturnType<typeof entry>[]) => history.append(accountId, events, { announce: false });
+    const script = (accountId: string, events: ReturnType<typeof entry>[]) => history.append(accountId, events);
     const bare = (accountId: string, events: ReturnType<typeof entry>[]) => {
       const pipeline = redis.pipeline();
       for (const event of events) pipeline.xadd(`bench:{${accountId}}:history`, 'MAXLEN', String(maxLength), '*', 'e', JSON.stringify(event));

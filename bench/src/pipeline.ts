@@ -7,7 +7,7 @@
  * system, the low priority's goodput meanwhile, and whether any high-priority event was
  * refused, lost or answered 5xx.
  *
- *   npm run bench:pipeline [-- --duration 10 --devices 200]
+ *   npm run bench:pipeline [-- --duration 10 --devices 200 --cluster]
  *
  * Runs on this machine only: a fresh redis-server and the layout `npm start` gives a user
  * (ingest, ONE worker for every priority at nice 0, the gateway; HERALD_BENCH_LAYOUT=split runs
@@ -21,18 +21,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Emitter } from '@socket.io/redis-emitter';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { io as connect } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
 import { EventTraceSchema, deviceRoom } from '@herald/contracts';
 import type { Notification } from '@herald/contracts';
 import { DeviceRegistry, DeviceTokens } from '@herald/devices';
-import { startRedisServer } from '@herald/embedded-redis';
-import { createKeys, createRedis } from '@herald/redis';
+import { startRedisCluster, startRedisServer } from '@herald/embedded-redis';
+import { closeRedis, createKeys, createRedis, masters, nodeAddress, scanKeys, whenReady } from '@herald/redis';
 import { stopProcesses, waitUntilReady } from '@herald/launcher';
 import { cpuProfileFlags, percentile, processCpuSeconds, root, runTs } from './processes.js';
 import type { ProbeSample } from './probe.js';
+import { ShardedEmitter } from './sharded-emitter.js';
 
 const { values } = parseArgs({
   options: {
@@ -49,6 +49,8 @@ const { values } = parseArgs({
      * minutes to drain).
      */
     only: { type: 'string', default: 'baseline,pipeline,isolation' },
+    /** On a local Redis Cluster of 3 masters instead of one redis-server. */
+    cluster: { type: 'boolean', default: false },
   },
 });
 const runs = new Set(values.only.split(','));
@@ -138,21 +140,46 @@ function parseShedSample(text: string): ShedSample | undefined {
   };
 }
 
+/** One redis-server, or a local Cluster of 3 masters: the URL the apps take and each master's process. */
+async function startRedis(dir: string): Promise<{ url: string; appsUrl: string; pids: number[]; stop(): Promise<void> }> {
+  // AOF on, as npm start runs it (HERALD_BENCH_AOF=0: off, to see what persistence costs).
+  const appendOnly = process.env['HERALD_BENCH_AOF'] !== '0';
+  if (values.cluster) {
+    const cluster = await startRedisCluster({ dir, masters: 3, appendOnly });
+    return { url: cluster.url, appsUrl: cluster.url, pids: cluster.nodes.map((node) => node.pid ?? -1), stop: () => cluster.stop() };
+  }
+  const server = await startRedisServer({ dir, appendOnly });
+  // The apps reach Redis as npm start has them do: over its Unix socket (HERALD_BENCH_TCP=1: loopback TCP).
+  const appsUrl = process.env['HERALD_BENCH_TCP'] === '1' ? server.url : (server.socketUrl ?? server.url);
+  return { url: server.url, appsUrl, pids: [server.pid], stop: () => server.stop() };
+}
+
+/** Sums of INFO fields over the masters, and each master's own: commands processed and CPU seconds. */
+async function masterLoad(nodes: Redis[]): Promise<{ node: string; commands: number; cpu: number }[]> {
+  return Promise.all(
+    nodes.map(async (node) => {
+      const info = `${await node.info('stats')}\n${await node.info('cpu')}`;
+      const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+      return { node: nodeAddress(node), commands: field('total_commands_processed'), cpu: field('used_cpu_user') + field('used_cpu_sys') };
+    }),
+  );
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-bench-pipeline-'));
-  // AOF on, as npm start runs it (HERALD_BENCH_AOF=0: off, to see what persistence costs).
-  const server = await startRedisServer({ dir, appendOnly: process.env['HERALD_BENCH_AOF'] !== '0' });
-  const redis = new Redis(server.url);
+  const server = await startRedis(dir);
+  const redis = createRedis({ url: server.url, autoPipelining: true });
+  await whenReady(redis, 10_000);
+  const nodes = masters(redis);
   // Redis settings to try, e.g. HERALD_BENCH_REDIS_CONFIG='auto-aof-rewrite-percentage 100 rdbcompression no'.
   const redisSettings = (process.env['HERALD_BENCH_REDIS_CONFIG'] ?? '').split(' ').filter(Boolean);
-  for (let i = 0; i + 1 < redisSettings.length; i += 2) await redis.config('SET', redisSettings[i]!, redisSettings[i + 1]!);
+  for (const node of nodes) for (let i = 0; i + 1 < redisSettings.length; i += 2) await node.config('SET', redisSettings[i]!, redisSettings[i + 1]!);
   // HERALD_BENCH_SLOWLOG=1: every command; =N: those of N µs or more.
   const slowlog = process.env['HERALD_BENCH_SLOWLOG'];
-  if (slowlog !== undefined) await redis.config('SET', 'slowlog-log-slower-than', slowlog === '1' ? '0' : slowlog, 'slowlog-max-len', '1000000');
+  if (slowlog !== undefined) for (const node of nodes) await node.config('SET', 'slowlog-log-slower-than', slowlog === '1' ? '0' : slowlog, 'slowlog-max-len', '1000000');
   const keys = createKeys('herald');
   const env = {
-    // The apps reach Redis as npm start has them do: over its Unix socket (HERALD_BENCH_TCP=1: loopback TCP).
-    REDIS_URL: process.env['HERALD_BENCH_TCP'] === '1' ? server.url : (server.socketUrl ?? server.url),
+    REDIS_URL: server.appsUrl,
     HERALD_DEVICE_SECRET: DEVICE_SECRET,
     HERALD_LOG_LEVEL: 'error',
     INGEST_PORT: String(INGEST),
@@ -163,7 +190,7 @@ async function main(): Promise<void> {
   try {
     const gatewayPort = 3291;
     /** The processes whose CPU time the pipeline run reports, by role. */
-    const roles: [string, number][] = [['redis', server.pid]];
+    const roles: [string, number][] = server.pids.map((pid, i) => [server.pids.length > 1 ? `redis ${i + 1}` : 'redis', pid]);
     const start = (role: string, child: ReturnType<typeof runTs>) => {
       children.push(child);
       roles.push([role, child.pid ?? -1]);
@@ -274,27 +301,30 @@ async function main(): Promise<void> {
     };
     /** Waits until the streams are empty (backlog counters at 0), then until deliveries stop. */
     const drain = async () => {
-      const counters = await redis.keys('herald:{p:*}:backlog');
-      while (counters.length > 0 && (await redis.mget(...counters)).some((value) => Number(value) > 0)) await sleep(200);
+      const counters = await scanKeys(redis, 'herald:{p:*}:backlog');
+      const backlog = async () => (await Promise.all(counters.map((key) => redis.get(key)))).some((value) => Number(value) > 0);
+      while (counters.length > 0 && (await backlog())) await sleep(200);
       for (let last = -1; last !== received.count; ) {
         last = received.count;
         await sleep(1000);
       }
     };
 
-    // 1. Baseline: the bare emitter to the same devices.
+    // 1. Baseline: a bare emitter to the same devices, through the gateway's sharded Socket.IO
+    // adapter (SPUBLISH of a ClusterAdapter broadcast on its static channel, as an emitting server would).
     let baselineRate = NaN;
     if (runs.has('baseline')) {
-      console.log(`baseline: bare @socket.io/redis-emitter → ${deviceCount} devices, ${duration / 1000}s ...`);
-      const emitter = new Emitter(createRedis({ url: env.REDIS_URL }), { key: keys.socketIoPrefix });
+      console.log(`baseline: bare emitter through the sharded Socket.IO adapter → ${deviceCount} devices, ${duration / 1000}s ...`);
+      const emitterRedis = createRedis({ url: env.REDIS_URL, autoPipelining: true });
+      const emitter = new ShardedEmitter(emitterRedis, keys.socketIoPrefix);
       received = fresh();
       const end = Date.now() + duration;
       let emitted = 0;
       while (Date.now() < end) {
         for (let i = 0; i < 500; i++, emitted++) {
           const accountId = accounts[emitted % accounts.length]!;
+          // A fresh cursor each time: the gateway drops pushes older than what a device has.
           emitter.to(deviceRoom(accountId, `web-${accountId}`)).emit('notification', {
-            // A fresh cursor each time: the gateway drops pushes older than what a device has.
             id: `b${emitted}`, cursor: `${Date.now()}-${emitted}`, type: 'mylist.updated', accountId, payload: { t: Date.now() }, createdAt: new Date().toISOString(), priority: 'medium',
           });
         }
@@ -302,6 +332,7 @@ async function main(): Promise<void> {
       }
       const baselineWindow = received.count;
       await drain();
+      await closeRedis(emitterRedis);
       baselineRate = baselineWindow / (duration / 1000);
     }
 
@@ -315,8 +346,10 @@ async function main(): Promise<void> {
       return [...roles.map(([role, pid]) => [role, processCpuSeconds(pid)] as const), ['devices + load generator', (own.user + own.system) / 1e6] as const];
     };
     let cpuPerNotification = '';
+    let masterShares = '';
     if (runs.has('pipeline')) {
       const cpuBefore = cpuNow();
+      const loadBefore = await masterLoad(nodes);
       console.log(`pipeline: batches of 1000 into ingest, ${duration / 1000}s ...`);
       received = fresh();
       const started = Date.now();
@@ -330,6 +363,13 @@ async function main(): Promise<void> {
       const perNotification = cpuNow().map(([role, seconds], i) => [role, ((seconds - cpuBefore[i]![1]) * 1e6) / delivered] as const);
       const total = perNotification.reduce((sum, [, us]) => sum + us, 0);
       cpuPerNotification = `CPU µs per notification delivered: ${perNotification.map(([role, us]) => `${role} ${us.toFixed(1)}`).join(', ')}; total ${total.toFixed(1)}`;
+      // Each master's share of the pipeline run's Redis commands and CPU: how evenly the load spreads.
+      const loadAfter = await masterLoad(nodes);
+      const deltas = loadAfter.map((after, i) => ({ node: after.node, commands: after.commands - loadBefore[i]!.commands, cpu: after.cpu - loadBefore[i]!.cpu }));
+      const allCommands = deltas.reduce((sum, d) => sum + d.commands, 0);
+      const allCpu = deltas.reduce((sum, d) => sum + d.cpu, 0);
+      const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;
+      masterShares = `redis masters, share of the pipeline run's commands / CPU: ${deltas.map((d) => `${d.node} ${pct(d.commands, allCommands)} / ${pct(d.cpu, allCpu)} (${d.cpu.toFixed(1)} s)`).join(', ')}`;
     }
 
     // 3. Isolation: high-priority events alone, then under a low-priority flood (with load
@@ -456,10 +496,10 @@ async function main(): Promise<void> {
     const idleHigh = latencies(idleSamples);
     const ms = (list: number[], p: number) => (list.length === 0 ? '-' : String(percentile(list, p)));
     const rate = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? '-' : Math.round(value).toLocaleString('en'));
-    console.log(`\nPipeline benchmark, ${duration / 1000}s per run, ${deviceCount} devices, ${splitLayout ? 'split layout (high | medium,low niced)' : "npm start's layout (one worker for every priority)"}, node ${process.version}, ${new Date().toISOString()}\n`);
+    console.log(`\nPipeline benchmark, ${duration / 1000}s per run, ${deviceCount} devices, ${splitLayout ? 'split layout (high | medium,low niced)' : "npm start's layout (one worker for every priority)"}, ${values.cluster ? 'Redis Cluster of 3 masters' : 'one redis-server'}, node ${process.version}, ${new Date().toISOString()}\n`);
     console.log('| run | notifications/s delivered | p50 ms | p99 ms |');
     console.log('| --- | ---: | ---: | ---: |');
-    console.log(`| baseline: bare redis-emitter → clients | ${rate(baselineRate)} | - | - |`);
+    console.log(`| baseline: bare emitter (sharded adapter) → clients | ${rate(baselineRate)} | - | - |`);
     console.log(`| pipeline, shedding off: ingest batches → worker → clients (medium) | ${rate(pipelineRate)} | ${ms(mediumLatency, 50)} | ${ms(mediumLatency, 99)} |`);
     console.log(`| high priority alone (${values['high-rate']}/s), shedding on | - | ${ms(idleHigh, 50)} | ${ms(idleHigh, 99)} |`);
     for (const [name, run] of [['off', unshed], ['on', shed]] as const) {
@@ -469,7 +509,8 @@ async function main(): Promise<void> {
       console.log(`| low-priority flood itself, shedding ${name}: goodput while it ran (drained rate) | ${rate(run.goodput)} (${rate(run.drainedRate)}) | ${ms(run.low, 50)} | ${ms(run.low, 99)} |`);
     }
     if (cpuPerNotification !== '') console.log(`\n${cpuPerNotification}`);
-    console.log(`\npipeline: ${(pipelineRate / baselineRate).toFixed(2)}x the emitter baseline (${sent.toLocaleString('en')} events sent)`);
+    if (masterShares !== '') console.log(masterShares);
+    console.log(`\npipeline${values.cluster ? ' (Redis Cluster)' : ''}: ${(pipelineRate / baselineRate).toFixed(2)}x the emitter baseline (${sent.toLocaleString('en')} events sent)`);
     for (const [name, run] of [['off', unshed], ['on', shed]] as const) {
       if (run === undefined) continue;
       const { tally } = run;
@@ -508,7 +549,7 @@ async function main(): Promise<void> {
     }
 
     if (slowlog !== undefined) {
-      const slow = (await redis.call('SLOWLOG', 'GET', '-1')) as [number, number, number, string[]][];
+      const slow = (await Promise.all(nodes.map((node) => node.call('SLOWLOG', 'GET', '-1')))).flat() as [number, number, number, string[]][];
       const byScript = new Map<string, { count: number; usec: number }>();
       for (const [, , usec, args] of slow) {
         const name = `${args[0]} ${String(args[1]).slice(0, 12)} keys=${args[2]} ${String(args[3]).replace(/acct-\d+|\d+$/g, '*').slice(0, 40)}`;
@@ -519,13 +560,16 @@ async function main(): Promise<void> {
       }
       console.log([...byScript].sort((a, b) => b[1].usec - a[1].usec).slice(0, 15).map(([n, e]) => `${(e.usec / 1e6).toFixed(2)}s ${e.count}x ${n}`).join('\n'));
     }
-    const stats = (await redis.info('commandstats'))
-      .split('\n')
-      .map((line) => /^cmdstat_(\S+?):calls=(\d+),usec=(\d+)/.exec(line))
-      .filter((match): match is RegExpExecArray => match !== null)
-      .map(([, name, calls, usec]) => ({ name: name!, calls: Number(calls), usec: Number(usec) }))
-      .sort((a, b) => b.usec - a.usec)
-      .slice(0, 10);
+    const byCommand = new Map<string, { calls: number; usec: number }>();
+    for (const node of nodes) {
+      for (const [, name, calls, usec] of [...(await node.info('commandstats')).matchAll(/^cmdstat_(\S+?):calls=(\d+),usec=(\d+)/gm)]) {
+        const entry = byCommand.get(name!) ?? { calls: 0, usec: 0 };
+        entry.calls += Number(calls);
+        entry.usec += Number(usec);
+        byCommand.set(name!, entry);
+      }
+    }
+    const stats = [...byCommand].map(([name, e]) => ({ name, ...e })).sort((a, b) => b.usec - a.usec).slice(0, 10);
     // How the gateway delivered: live pushes sent as they came, sent from history (replays and gap
     // reads), pushes dropped as duplicates, and history reads by live connections.
     const gatewayMetrics = await (await fetch(`http://127.0.0.1:${gatewayPort}/metrics`)).text();
@@ -535,7 +579,8 @@ async function main(): Promise<void> {
       .map((line) => line.replace(/^herald_gateway_/, '').replace(/_total/, ''));
     console.log(`gateway: ${counters.join(', ')}`);
     console.log(`redis time by command: ${stats.map((s) => `${s.name} ${(s.usec / 1e6).toFixed(1)}s/${s.calls}`).join(', ')}`);
-    const traffic = Object.fromEntries([...(await redis.info('stats')).matchAll(/^total_net_(input|output)_bytes:(\d+)/gm)].map(([, way, bytes]) => [way!, Number(bytes)]));
+    const traffic: Record<string, number> = {};
+    for (const node of nodes) for (const [, way, bytes] of (await node.info('stats')).matchAll(/^total_net_(input|output)_bytes:(\d+)/gm)) traffic[way!] = (traffic[way!] ?? 0) + Number(bytes);
     const perEvent = (bytes = 0) => (sent === 0 ? '-' : Math.round(bytes / sent).toLocaleString('en'));
     console.log(`redis traffic, bytes per pipeline event sent (all runs): in ${perEvent(traffic['input'])}, out ${perEvent(traffic['output'])}`);
     for (const socket of sockets) socket.disconnect();

@@ -78,17 +78,39 @@ describe('docker-compose.yml', () => {
     expect(dashboard?.environment?.['HERALD_ADMIN_PASSWORD']).to.match(/^\$\{HERALD_ADMIN_PASSWORD:\?/);
   });
 
-  it('is accepted by `compose config` where a compose CLI is installed', function () {
+  it('has a Cluster variant: 3 masters with a replica each, joined once, and every app on it', () => {
+    const cluster = ComposeSchema.parse(parse(readFileSync(`${root}docker-compose.cluster.yml`, 'utf8'), { merge: true }));
+    const nodes = Object.keys(cluster.services).filter((name) => /^redis-\d+$/.test(name));
+    expect(nodes).to.have.length(6);
+    const conf = readFileSync(`${root}ops/redis/cluster-node.conf`, 'utf8');
+    expect(conf).to.match(/^cluster-enabled yes$/m).and.to.match(/^maxmemory-policy noeviction$/m).and.to.match(/^appendonly yes$/m);
+    for (const node of nodes) {
+      expect(cluster.services[node]?.command?.join(' '), node).to.equal(`redis-server /usr/local/etc/redis/cluster-node.conf --cluster-announce-hostname ${node}`);
+      expect(cluster.services[node]?.volumes, node).to.include('./ops/redis/cluster-node.conf:/usr/local/etc/redis/cluster-node.conf:ro');
+    }
+    expect(cluster.services['redis-cluster']?.command?.join(' ')).to.contain('--cluster create').and.to.contain('--cluster-replicas 1');
+    const apps = Object.entries(cluster.services).filter(([name]) => !name.startsWith('redis') && name !== 'gateway-proxy');
+    expect(apps.map(([name]) => name).sort()).to.deep.equal(['dashboard', 'gateway-1', 'gateway-2', 'ingest', 'worker-high', 'worker-low', 'worker-medium']);
+    for (const [name, service] of apps) {
+      expect(service.environment?.['REDIS_URL'], name).to.equal('redis+cluster://redis-1:6379');
+      expect(service.environment?.['REDIS_CLUSTER_NODES'], name).to.equal('redis-2:6379,redis-3:6379,redis-4:6379,redis-5:6379,redis-6:6379');
+      expect(service.environment?.['HERALD_REDIS_WAIT_REPLICAS'], name).to.equal('1');
+    }
+  });
+
+  it('is accepted by `compose config`, with its Cluster variant, where a compose CLI is installed', function () {
     const cli = composeCli();
     if (cli === undefined) {
       console.log('      (no docker compose CLI here; apt-get install -y docker-compose to run this check)');
       this.skip();
     }
-    const result = spawnSync(cli[0]!, [...cli.slice(1), 'config', '--quiet'], {
-      cwd: root,
-      env: { ...process.env, HERALD_SERVICE_KEYS: 'svc:0123456789', HERALD_DEVICE_SECRET: 'x'.repeat(32), HERALD_ADMIN_USER: 'ops', HERALD_ADMIN_PASSWORD: 'secret' },
-      encoding: 'utf8',
-    });
-    expect(result.status, result.stderr).to.equal(0);
+    for (const file of ['docker-compose.yml', 'docker-compose.cluster.yml']) {
+      const result = spawnSync(cli[0]!, [...cli.slice(1), '-f', file, 'config', '--quiet'], {
+        cwd: root,
+        env: { ...process.env, HERALD_SERVICE_KEYS: 'svc:0123456789', HERALD_DEVICE_SECRET: 'x'.repeat(32), HERALD_ADMIN_USER: 'ops', HERALD_ADMIN_PASSWORD: 'secret' },
+        encoding: 'utf8',
+      });
+      expect(result.status, `${file}: ${result.stderr}`).to.equal(0);
+    }
   });
 });

@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { io as connectClient } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
 import type { ClientToServerEvents, Notification, ServerToClientEvents } from '@herald/contracts';
-import { freePort, startRedisServer } from '@herald/embedded-redis';
-import type { RunningRedisServer } from '@herald/embedded-redis';
+import { RedisClusterNode, freePort, startRedisCluster, startRedisServer } from '@herald/embedded-redis';
+import type { RunningRedisCluster, RunningRedisServer } from '@herald/embedded-redis';
 import { closeRedis, createKeys, createRedis } from '@herald/redis';
 import type { RedisClient } from '@herald/redis';
 
@@ -117,6 +117,107 @@ export class FaultRedis {
   async stop(): Promise<void> {
     await this.server?.stop();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** One node as `CLUSTER NODES` describes it. */
+export interface ClusterNodeInfo {
+  id: string;
+  port: number;
+  master: boolean;
+  failed: boolean;
+  /** The master's id, for a replica. */
+  masterId: string | undefined;
+  slots: [number, number][];
+}
+
+/**
+ * A local Redis Cluster of 3 masters with a replica each (cluster-node-timeout 1 s, so a killed
+ * master is replaced within seconds), whose nodes can be failed over, killed and restarted.
+ */
+export class FaultCluster {
+  private cluster: RunningRedisCluster | undefined;
+  private dir: string | undefined;
+
+  get url(): string {
+    return this.running.url;
+  }
+
+  get nodes(): RedisClusterNode[] {
+    return this.running.nodes;
+  }
+
+  private get running(): RunningRedisCluster {
+    if (this.cluster === undefined) throw new Error('the fault cluster is not started');
+    return this.cluster;
+  }
+
+  async start(): Promise<void> {
+    this.dir = mkdtempSync(join(tmpdir(), 'herald-faults-cluster-'));
+    this.cluster = await startRedisCluster({ dir: this.dir, masters: 3, replicasPerMaster: 1, appendOnly: false, nodeTimeoutMs: 1000 });
+  }
+
+  /** Every node as a live node sees it (`CLUSTER NODES`). */
+  async describe(): Promise<ClusterNodeInfo[]> {
+    for (const node of this.nodes) {
+      if (node.pid === undefined) continue;
+      const text = await node.cli('CLUSTER', 'NODES').catch(() => undefined);
+      if (text === undefined) continue;
+      return text
+        .trim()
+        .split('\n')
+        .map((line) => {
+          const [id, address, flags, masterId, , , , , ...slots] = line.split(' ');
+          return {
+            id: id!,
+            port: Number(/:(\d+)@/.exec(address!)?.[1]),
+            master: flags!.includes('master'),
+            failed: flags!.split(',').includes('fail'),
+            masterId: masterId === '-' ? undefined : masterId,
+            slots: slots.filter((range) => /^\d/.test(range)).map((range) => {
+              const [from, to] = range.split('-').map(Number);
+              return [from!, to ?? from!] as [number, number];
+            }),
+          };
+        });
+    }
+    throw new Error('no live node to describe the cluster');
+  }
+
+  /** The node process serving a slot as master now, and its replica's. */
+  async masterAndReplica(slot: number): Promise<{ master: RedisClusterNode; replica: RedisClusterNode }> {
+    const nodes = await this.describe();
+    const master = nodes.find((n) => n.master && !n.failed && n.slots.some(([from, to]) => slot >= from && slot <= to));
+    const replica = nodes.find((n) => !n.master && n.masterId === master?.id);
+    if (master === undefined || replica === undefined) throw new Error(`slot ${slot} has no master with a replica`);
+    return { master: this.byPort(master.port), replica: this.byPort(replica.port) };
+  }
+
+  /** Waits until `node` is a master serving slots, and every live node agrees the cluster is ok. */
+  async waitUntilMaster(node: RedisClusterNode, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const role = RedisClusterNode.fields(await node.cli('INFO', 'replication').catch(() => '')).get('role');
+      const states = await Promise.all(this.nodes.filter((n) => n.pid !== undefined).map(async (n) => RedisClusterNode.fields(await n.cli('CLUSTER', 'INFO').catch(() => '')).get('cluster_state')));
+      if (role === 'master' && states.every((state) => state === 'ok')) return;
+      if (Date.now() > deadline) throw new Error(`node ${node.port} did not become a serving master within ${timeoutMs} ms`);
+      await sleep(100);
+    }
+  }
+
+  async waitUntilHealthy(): Promise<void> {
+    await this.running.waitUntilHealthy(60_000);
+  }
+
+  private byPort(port: number): RedisClusterNode {
+    const node = this.nodes.find((n) => n.port === port);
+    if (node === undefined) throw new Error(`no node on port ${port}`);
+    return node;
+  }
+
+  async stop(): Promise<void> {
+    await this.cluster?.stop();
+    if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -290,6 +391,12 @@ export interface FaultStackOptions {
   env?: Record<string, string>;
   /** Workers to run, each with its own environment on top (default: one for every priority and role). */
   workers?: Record<string, string>[];
+  /**
+   * `cluster`: a Redis Cluster of 3 masters with a replica each instead of one Redis, the apps
+   * waiting for a replica's acknowledgement of what must survive a failover
+   * (HERALD_REDIS_WAIT_REPLICAS=1). Default `standalone`.
+   */
+  redis?: 'standalone' | 'cluster';
 }
 
 /**
@@ -298,6 +405,7 @@ export interface FaultStackOptions {
  */
 export class FaultStack {
   readonly redis = new FaultRedis();
+  readonly cluster = new FaultCluster();
   ingest!: AppProcess;
   workers: AppProcess[] = [];
   gateways: AppProcess[] = [];
@@ -312,11 +420,22 @@ export class FaultStack {
     this.accounts = Array.from({ length: options.accounts }, (_, i) => `acct-${i}`);
   }
 
+  private get onCluster(): boolean {
+    return this.options.redis === 'cluster';
+  }
+
+  /** The URL the apps are given. */
+  get redisUrl(): string {
+    return this.onCluster ? this.cluster.url : this.redis.url;
+  }
+
   async start(): Promise<void> {
-    await this.redis.start();
+    if (this.onCluster) await this.cluster.start();
+    else await this.redis.start();
     const env = {
       NODE_ENV: 'development',
-      REDIS_URL: this.redis.url,
+      REDIS_URL: this.redisUrl,
+      ...(this.onCluster ? { HERALD_REDIS_WAIT_REPLICAS: '1', HERALD_REDIS_WAIT_TIMEOUT_MS: '1000' } : {}),
       HERALD_KEY_PREFIX: this.prefix,
       HERALD_SERVICE_KEYS: `faults:${SERVICE_KEY}`,
       HERALD_DEVICE_SECRET: 'faults-device-secret-faults-device-secret',
@@ -341,7 +460,7 @@ export class FaultStack {
       this.gateways.push(new AppProcess(`gateway-${node}`, 'gateway', port, { ...env, GATEWAY_PORT: String(port), HERALD_GATEWAY_NODE_ID: `gw-${node}` }));
     }
     await Promise.all([this.ingest, ...this.workers, ...this.gateways].map((app) => app.start()));
-    this.client = createRedis({ url: this.redis.url, name: 'faults-check' });
+    this.client = createRedis({ url: this.redisUrl, name: 'faults-check' });
     // Refused while Redis is down in a test: ioredis reconnects by itself.
     this.client.on('error', () => undefined);
     this.load = new LoadGenerator(() => this.ingest.url, this.accounts);
@@ -358,6 +477,7 @@ export class FaultStack {
     await Promise.all([this.ingest, ...this.workers, ...this.gateways].filter(Boolean).map((app) => app.stop()));
     if (this.client !== undefined) await closeRedis(this.client);
     await this.redis.stop();
+    await this.cluster.stop();
   }
 
   /** How many web devices have presence in Redis. */

@@ -93,9 +93,8 @@ export function useStack(env: Record<string, string> = {}, overrides: IngestWiri
     // Every app's config, now that ingest's port is known (the gateway's demo forwards to it).
     const config = loadConfig({ HERALD_INGEST_URL: ingestUrl, ...vars }, 'launcher');
 
-    // The worker's own config, as its process loads it (push providers are a worker's settings).
-    const workerConfig = loadConfig({ HERALD_INGEST_URL: ingestUrl, ...vars }, 'worker');
-    const worker: HeraldWorker = createWorker(createWorkerDeps(workerConfig, redis.url, { blockMs: 100 }));
+    // The worker's own config: only a worker that delivers has push providers (config.worker.push).
+    const worker: HeraldWorker = createWorker(createWorkerDeps(loadConfig({ HERALD_INGEST_URL: ingestUrl, ...vars }, 'worker'), redis.url, { blockMs: 100 }));
     await worker.start();
     const workerHttp = worker.http.listen(0, '127.0.0.1');
     stops.push(async () => {

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { freePort } from '@herald/embedded-redis';
+import { closeRedis, createKeys, createRedis } from '@herald/redis';
+import { deleteKeysWithPrefix, testRedisServer, testTopology, uniquePrefix } from '@herald/testing';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -21,7 +23,7 @@ function start(env: NodeJS.ProcessEnv): { child: ChildProcess; ready: Promise<st
   const ready = new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /redis\s+(redis:\/\/\S+)/.exec(output);
+      const match = /redis\s+(redis(?:\+cluster)?:\/\/\S+)/.exec(output);
       if (output.includes('Herald is running.') && match) resolve(match[1]!);
     };
     child.stdout!.on('data', onData);
@@ -47,7 +49,9 @@ describe('npm start', function () {
   });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('runs an embedded Redis and the apps end to end, stops cleanly on Ctrl-C, and keeps its data across restarts', async () => {
+  it('runs an embedded Redis and the apps end to end, stops cleanly on Ctrl-C, and keeps its data across restarts', async function () {
+    // The embedded Redis is one server whatever the run's topology: once is enough.
+    if (testTopology() === 'cluster') this.skip();
     const port = await freePort();
     const env = { HERALD_DATA_DIR: dataDir, INGEST_PORT: String(port), WORKER_PORT: String(await freePort()), GATEWAY_PORT: String(await freePort()), DASHBOARD_PORT: String(await freePort()), HERALD_LOG_LEVEL: 'warn' };
     const first = start(env);
@@ -87,5 +91,40 @@ describe('npm start', function () {
     expect(entries[0]![1].join(' ')).to.contain('kept-across-restarts');
     again.disconnect();
     expect(await stopped(second.child)).to.equal(0);
+  });
+
+  it('runs the apps on a Redis Cluster given as REDIS_URL, starting no Redis of its own', async function () {
+    if (testTopology() !== 'cluster') this.skip();
+    const cluster = await testRedisServer();
+    const prefix = uniquePrefix();
+    const port = await freePort();
+    const env = { HERALD_DATA_DIR: dataDir, REDIS_URL: cluster.url, HERALD_KEY_PREFIX: prefix, INGEST_PORT: String(port), WORKER_PORT: String(await freePort()), GATEWAY_PORT: String(await freePort()), DASHBOARD_PORT: String(await freePort()), HERALD_LOG_LEVEL: 'info' };
+    const run = start(env);
+    const client = createRedis({ url: cluster.url });
+    try {
+      expect(await run.ready).to.equal(cluster.url);
+      expect(run.output()).not.to.contain('embedded');
+      // Every app checked the Cluster before taking work.
+      expect(run.output().match(/redis: Redis Cluster, cluster_state ok, 3 masters/g)).to.have.length(4);
+      const headers = { authorization: 'Bearer dev-service-key', 'content-type': 'application/json' };
+      // Accounts whose keys are on different masters.
+      for (const accountId of ['alice', 'acct-42', 'b']) {
+        const device = await fetch(`http://127.0.0.1:${port}/v1/devices`, { method: 'POST', headers, body: JSON.stringify({ accountId, platform: 'web', deviceId: 'web-1' }) });
+        expect(device.status).to.equal(201);
+        const res = await fetch(`http://127.0.0.1:${port}/v1/events`, { method: 'POST', headers, body: JSON.stringify({ type: 'plan.changed', accountId }) });
+        expect(res.status).to.equal(202);
+      }
+      const keys = createKeys(prefix);
+      const routed = async () => (await Promise.all(['alice', 'acct-42', 'b'].map((a) => client.xlen(keys.history(a))))).every((n) => n === 1);
+      for (let i = 0; i < 100 && !(await routed()); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await routed(), 'the worker routed each event to its account history').to.equal(true);
+      expect(await stopped(run.child)).to.equal(0);
+      expect(run.output()).to.contain('Herald stopped.');
+    } finally {
+      // Ctrl-C, not SIGKILL: the launcher stops the apps it started (a killed launcher would leave them running).
+      if (run.child.exitCode === null) await stopped(run.child);
+      await deleteKeysWithPrefix(client, prefix);
+      await closeRedis(client);
+    }
   });
 });

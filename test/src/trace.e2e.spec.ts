@@ -3,7 +3,7 @@ import { io } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
 import { EventTraceSchema } from '@herald/contracts';
 import type { EventTrace, Notification, TapRecord } from '@herald/contracts';
-import { createKeys, createRedis, closeRedis } from '@herald/redis';
+import { createKeys, createRedis, closeRedis, scanKeys } from '@herald/redis';
 import { EventTraces } from '@herald/trace';
 import { useStack } from './stack.fixture.js';
 import type { Stack } from './stack.fixture.js';
@@ -192,7 +192,7 @@ describe('event trace with tracing off', function () {
       // The ack is recorded (the device's cursor moves), so a trace write would have happened by now.
       await eventually(async () => ((await stack.redis.client.hlen(createKeys(stack.redis.prefix).deviceAcks('acct-off'))) === 1 ? true : undefined), 'the ack');
       expect((await getTrace(stack, id)).status).to.equal(404);
-      const keys = [...(await stack.redis.client.keys(`${stack.redis.prefix}:*trace*`)), ...(await stack.redis.client.keys(`${stack.redis.prefix}:*tap*`))];
+      const keys = [...(await scanKeys(stack.redis.client, `${stack.redis.prefix}:*trace*`)), ...(await scanKeys(stack.redis.client, `${stack.redis.prefix}:*tap*`))];
       expect(keys).to.deep.equal([]);
     } finally {
       socket.disconnect();

@@ -101,7 +101,7 @@ export function useDashboard() {
   /** A delivery queue as the worker's router adds to it. */
   function queue(platform: Platform, priority: Priority): Queue {
     const keys = createKeys(redis.prefix);
-    const q = new Queue(keys.deliveryQueue(platform, priority), { connection: connection(true), prefix: keys.bullPrefix });
+    const q = new Queue(keys.deliveryQueue(platform, priority), { connection: connection(true), prefix: keys.queuePrefix(platform, priority) });
     closers.push(() => q.close());
     return q;
   }
@@ -120,7 +120,7 @@ export function useDashboard() {
           if ((job.data as { fail?: boolean }).fail === true) throw new Error('push provider down');
         },
         // Metrics on, as the worker's delivery workers run: the overview's failure rate reads them.
-        { connection: connection(true), prefix: keys.bullPrefix, metrics: { maxDataPoints: MetricsTime.ONE_WEEK } },
+        { connection: connection(true), prefix: keys.queuePrefix(platform, priority), metrics: { maxDataPoints: MetricsTime.ONE_WEEK } },
       );
       const onFinished = () => {
         if (++finished === count) void worker.close().then(() => resolve());

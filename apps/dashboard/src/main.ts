@@ -1,13 +1,14 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { loadConfig, requireRedisUrl } from '@herald/config';
-import { listenOn, runMain, stopOnSignals } from '@herald/lifecycle';
+import { checkRedis, listenOn, runMain, stopOnSignals } from '@herald/lifecycle';
 import { createDashboardApp, createDashboardDeps } from './index.js';
 
 runMain(async () => {
   const config = loadConfig(process.env, 'dashboard');
   const deps = createDashboardDeps(config, requireRedisUrl(config));
   const { logger } = deps;
+  await checkRedis(deps.redis, logger);
   for (const line of config.developmentDefaults) logger.warn(`development default in use: ${line}`);
 
   const app = createDashboardApp(deps);

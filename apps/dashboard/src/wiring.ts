@@ -27,7 +27,7 @@ export function createDashboardDeps(config: HeraldConfig, redisUrl: string, over
   const logger = overrides.logger ?? createLogger({ app: 'dashboard', level: config.logLevel });
   const connections = new Set<RedisClient>();
   const connect = (name: string, blocking = false) => {
-    const client = createRedis({ url: redisUrl, name, blocking, logger });
+    const client = createRedis({ url: redisUrl, clusterNodes: config.redisClusterNodes, name, blocking, logger });
     connections.add(client);
     client.once('end', () => connections.delete(client));
     return client;

@@ -22,7 +22,7 @@ describe('gateway auth', () => {
     const malformed = await gw.refusal(node.url, { token: 'not-a-jwt' });
     expect(malformed.data).to.deep.equal({ code: 'unauthorized', message: 'The device token is invalid.' });
     const token = await gw.register('tv');
-    await gw.registry.remove('acct', 'tv');
+    await gw.registry.remove('alice', 'tv');
     const revoked = await gw.refusal(node.url, { token });
     expect(revoked.message).to.equal('The device token has been revoked.');
     expect(revoked.data?.code).to.equal('unauthorized');
@@ -37,7 +37,7 @@ describe('gateway auth', () => {
 
   it('disconnects a socket whose token expires, and refuses the expired token on the socket and on pull', async () => {
     const node = await gw.startNode({ presenceTtlMs: 600 });
-    const { device } = await gw.registry.register({ accountId: 'acct', platform: 'tv', deviceId: 'tv' });
+    const { device } = await gw.registry.register({ accountId: 'alice', platform: 'tv', deviceId: 'tv' });
     const expiring = await new DeviceTokens({ secret: SECRET, ttlSeconds: 1 }).sign(device, device.credentialId);
     const connected = await gw.connect(node.url, { token: expiring });
     await new Promise((resolve) => setTimeout(resolve, 2100));
@@ -84,16 +84,16 @@ describe('gateway auth', () => {
     const node = await gw.startNode({ presenceTtlMs: 1500 });
     const device = await gw.connect(node.url, { token: await gw.register('tv') });
     const reason = new Promise<string>((resolve) => device.socket.once('disconnect', resolve));
-    await gw.registry.remove('acct', 'tv');
+    await gw.registry.remove('alice', 'tv');
     expect(await reason).to.equal('io server disconnect');
     expect(device.errors).to.deep.equal([{ code: 'unauthorized', message: 'The device token has been revoked.' }]);
-    expect((await gw.presence.onlineDevices('acct')).size).to.equal(0);
+    expect((await gw.presence.onlineDevices('alice')).size).to.equal(0);
   });
 
   it('answers pulls without a token, with a malformed one or a revoked one with 401', async () => {
     const node = await gw.startNode();
     const token = await gw.register('tv');
-    await gw.registry.remove('acct', 'tv');
+    await gw.registry.remove('alice', 'tv');
     for (const [headers, message] of [
       [{}, 'Send the device token as `Authorization: Bearer <token>`.'],
       [{ authorization: 'Basic abc' }, 'Send the device token as `Authorization: Bearer <token>`.'],

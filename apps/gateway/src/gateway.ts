@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
+import { PRIORITIES } from '@herald/contracts';
 import type { DeviceRegistry, Presence } from '@herald/devices';
 import type { History } from '@herald/history';
 import { LiveStream } from '@herald/live';
@@ -26,7 +27,7 @@ export interface GatewayDeps {
   redis: RedisClient;
   /** Put in subscriber mode by the Socket.IO Redis adapter. */
   adapterSubscriber: RedisClient;
-  /** Put in subscriber mode for the history channel (long-poll wake-ups). */
+  /** Put in subscriber mode for the history shard channels (long-poll wake-ups). */
   historySubscriber: RedisClient;
   /** Put in subscriber mode for the live streams' shard channels (the delivery's pushes to web and TV devices). */
   liveSubscriber: RedisClient;
@@ -59,7 +60,8 @@ export function createGateway(deps: GatewayDeps, input: GatewayOptionsInput = {}
   const options = resolveGatewayOptions(input);
   const now = deps.now ?? Date.now;
   const metrics = createGatewayMetrics(deps.metrics);
-  const wakeups = new HistoryWakeups(deps.historySubscriber, deps.keys.historyBatchChannel, deps.logger);
+  const historyChannels = PRIORITIES.flatMap((priority) => Array.from({ length: options.partitions[priority] }, (_, n) => deps.keys.historyAppended(priority, n)));
+  const wakeups = new HistoryWakeups(deps.historySubscriber, historyChannels, deps.logger);
   const puller = new Puller({ history: deps.history, wakeups, metrics, now });
   let closing: Promise<void> | undefined;
   const app = createGatewayApp({

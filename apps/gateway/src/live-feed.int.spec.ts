@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { loadConfig } from '@herald/config';
 import { partitionOf } from '@herald/priority-streams';
+import { masters } from '@herald/redis';
 import { useTestRedis } from '@herald/testing';
 import type { Device } from './gateway.fixture.js';
 import { entry, useGateways, waitUntil } from './gateway.fixture.js';
@@ -28,7 +29,7 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     const tvA = await gw.connect(a.url, { token: await gw.register('tv-a') });
     const tvB = await gw.connect(b.url, { token: await gw.register('tv-b') });
     const other = await gw.connect(a.url, { token: await gw.register('tv-other') });
-    await gw.deliver('acct', [entry('e1', ['tv-a', 'tv-b']), entry('e2', ['tv-a']), entry('marker', ['tv-a', 'tv-b', 'tv-other'])]);
+    await gw.deliver('alice', [entry('e1', ['tv-a', 'tv-b']), entry('e2', ['tv-a']), entry('marker', ['tv-a', 'tv-b', 'tv-other'])]);
     await waitUntil(() => [tvA, tvB, other].every((d) => ids(d).includes('marker')), 3000, 'the pushes');
     expect(ids(tvA)).to.deep.equal(['e1', 'e2', 'marker']);
     expect(ids(tvB)).to.deep.equal(['e1', 'marker']);
@@ -40,14 +41,14 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     const tv = await gw.connect(node.url, { token: await gw.register('tv') });
     // The medium event is appended, but its delivery is slow; the high one is pushed at once.
     const medium = entry('medium', ['tv'], { priority: 'medium' });
-    const [slow] = await gw.history.append('acct', [medium]);
-    const [fast] = await gw.deliver('acct', [entry('high', ['tv'], { priority: 'high' })]);
+    const [slow] = await gw.history.append('alice', [medium]);
+    const [fast] = await gw.deliver('alice', [entry('high', ['tv'], { priority: 'high' })]);
     expect(fast!.prev).to.equal(slow!.cursor);
     await waitUntil(() => ids(tv).length === 2, 3000, 'both');
     expect(ids(tv)).to.deep.equal(['medium', 'high']);
     // The medium push finally arrives: a true duplicate.
     await gw.push([{ entry: medium, outcome: slow!, deviceIds: ['tv'] }]);
-    await gw.deliver('acct', [entry('marker', ['tv'], { priority: 'medium' })]);
+    await gw.deliver('alice', [entry('marker', ['tv'], { priority: 'medium' })]);
     await waitUntil(() => ids(tv).includes('marker'), 3000, 'the marker');
     expect(ids(tv)).to.deep.equal(['medium', 'high', 'marker']);
     expect(await gapFills(node.url, 'gap')).to.equal(1);
@@ -64,9 +65,9 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     const delayed: { entry: ReturnType<typeof entry>; outcome: Awaited<ReturnType<typeof gw.history.append>>[number] }[] = [];
     for (let i = 0; i < 10; i++) {
       const medium = entry(`medium-${i}`, ['tv'], { priority: 'medium' });
-      const [outcome] = await gw.history.append('acct', [medium]);
+      const [outcome] = await gw.history.append('alice', [medium]);
       delayed.push({ entry: medium, outcome: outcome! });
-      await gw.deliver('acct', [entry(`high-${i}`, ['tv'], { priority: 'high' })]);
+      await gw.deliver('alice', [entry(`high-${i}`, ['tv'], { priority: 'high' })]);
     }
     await waitUntil(() => ids(onA).length === 20, 3000, 'all twenty');
     const newest = onA.notifications.at(-1)!.cursor;
@@ -74,7 +75,7 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     const onB = await gw.connect(b.url, { token, cursor: newest });
     // The delayed medium pushes finally go out, to the node the device is on now.
     await gw.push(delayed.map(({ entry: e, outcome }) => ({ entry: e, outcome, deviceIds: ['tv'] })));
-    await gw.deliver('acct', [entry('marker', ['tv'])]);
+    await gw.deliver('alice', [entry('marker', ['tv'])]);
     await waitUntil(() => ids(onB).includes('marker'), 3000, 'the marker');
     expect(ids(onB)).to.deep.equal(['marker']);
     const all = [...ids(onA), ...ids(onB)];
@@ -84,7 +85,7 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
   it('reads entries for other devices over as a gap, and sends only its own', async () => {
     const node = await gw.startNode();
     const tv = await gw.connect(node.url, { token: await gw.register('tv') });
-    await gw.deliver('acct', [entry('mine-1', ['tv']), entry('theirs', ['web']), entry('mine-2', ['tv'])]);
+    await gw.deliver('alice', [entry('mine-1', ['tv']), entry('theirs', ['web']), entry('mine-2', ['tv'])]);
     await waitUntil(() => ids(tv).length === 2, 3000, 'both of mine');
     expect(ids(tv)).to.deep.equal(['mine-1', 'mine-2']);
   });
@@ -92,15 +93,15 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
   it('reads a message lost in transit from the live stream when the next one shows the gap', async () => {
     const node = await gw.startNode();
     const tv = await gw.connect(node.url, { token: await gw.register('tv') });
-    const [first] = await gw.deliver('acct', [entry('e1', ['tv'])]);
+    const [first] = await gw.deliver('alice', [entry('e1', ['tv'])]);
     await waitUntil(() => ids(tv).length === 1, 3000, 'e1');
     // e2's message is in the stream but its channel message is lost: a subscriber of no channel.
-    const partition = partitionOf('acct', 4);
+    const partition = partitionOf('alice', 4);
     const e2 = entry('e2', ['tv']);
-    const [second] = await gw.history.append('acct', [e2]);
-    await redis.client.xadd(gw.keys.liveStream('medium', partition), '*', 's', '2', 'm', JSON.stringify({ pushes: [{ accountId: 'acct', deviceIds: ['tv'], prev: first!.cursor, notification: { id: 'e2', cursor: second!.cursor, type: e2.type, accountId: 'acct', payload: e2.payload, createdAt: new Date(e2.createdAt).toISOString(), priority: 'medium' } }] }));
+    const [second] = await gw.history.append('alice', [e2]);
+    await redis.client.xadd(gw.keys.liveStream('medium', partition), '*', 's', '2', 'm', JSON.stringify({ pushes: [{ accountId: 'alice', deviceIds: ['tv'], prev: first!.cursor, notification: { id: 'e2', cursor: second!.cursor, type: e2.type, accountId: 'alice', payload: e2.payload, createdAt: new Date(e2.createdAt).toISOString(), priority: 'medium' } }] }));
     await redis.client.incr(gw.keys.liveSequence('medium', partition));
-    await gw.deliver('acct', [entry('e3', ['tv'])]);
+    await gw.deliver('alice', [entry('e3', ['tv'])]);
     await waitUntil(() => ids(tv).length === 3, 3000, 'e2 and e3');
     expect(ids(tv)).to.deep.equal(['e1', 'e2', 'e3']);
     expect(await gapFills(node.url, 'gap'), 'read from the live stream, not history').to.equal(0);
@@ -109,10 +110,10 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
   it('finds a lost last message at the next check, with no later message to show the gap', async () => {
     const node = await gw.startNode({ liveCheckIntervalMs: 100 });
     const tv = await gw.connect(node.url, { token: await gw.register('tv') });
-    const partition = partitionOf('acct', 4);
+    const partition = partitionOf('alice', 4);
     const e1 = entry('e1', ['tv']);
-    const [outcome] = await gw.history.append('acct', [e1]);
-    await redis.client.xadd(gw.keys.liveStream('medium', partition), '*', 's', '1', 'm', JSON.stringify({ pushes: [{ accountId: 'acct', deviceIds: ['tv'], prev: null, notification: { id: 'e1', cursor: outcome!.cursor, type: e1.type, accountId: 'acct', payload: e1.payload, createdAt: new Date(e1.createdAt).toISOString(), priority: 'medium' } }] }));
+    const [outcome] = await gw.history.append('alice', [e1]);
+    await redis.client.xadd(gw.keys.liveStream('medium', partition), '*', 's', '1', 'm', JSON.stringify({ pushes: [{ accountId: 'alice', deviceIds: ['tv'], prev: null, notification: { id: 'e1', cursor: outcome!.cursor, type: e1.type, accountId: 'alice', payload: e1.payload, createdAt: new Date(e1.createdAt).toISOString(), priority: 'medium' } }] }));
     await redis.client.incr(gw.keys.liveSequence('medium', partition));
     await waitUntil(() => ids(tv).length === 1, 3000, 'e1, from the stream');
     expect(ids(tv)).to.deep.equal(['e1']);
@@ -121,16 +122,22 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
   it('after its subscriber connection is killed, delivers what was sent meanwhile from the live stream, once, without a reconnect', async () => {
     const node = await gw.startNode();
     const tv = await gw.connect(node.url, { token: await gw.register('tv') });
-    await gw.deliver('acct', [entry('before', ['tv'])]);
+    await gw.deliver('alice', [entry('before', ['tv'])]);
     await waitUntil(() => ids(tv).length === 1, 3000, 'the live push');
-    const clients = String(await redis.client.client('LIST')).split('\n');
-    const subscriberId = /id=(\d+)/.exec(clients.find((line) => line.includes('name=gw-test-live-sub')) ?? '')?.[1];
-    expect(subscriberId, 'the live subscriber connection').to.be.a('string');
-    await redis.client.client('KILL', 'ID', subscriberId!);
-    // ioredis reconnects after 100 ms at the soonest: nobody hears these pushes.
-    await gw.deliver('acct', [entry('missed-1', ['tv']), entry('missed-2', ['tv'])]);
+    // Its subscriber connections (on a Cluster, the sharded subscriber of each master), killed.
+    let killed = 0;
+    for (const node of masters(redis.client)) {
+      const clients = String(await node.client('LIST')).split('\n');
+      for (const line of clients.filter((l) => l.includes('gw-test-live-sub') && /ssub=[1-9]/.test(l))) {
+        await node.client('KILL', 'ID', /id=(\d+)/.exec(line)![1]!);
+        killed++;
+      }
+    }
+    expect(killed, 'the live subscriber connections').to.be.at.least(1);
+    // ioredis reconnects (a Cluster: replaces the subscriber) after 100 ms at the soonest: nobody hears these pushes.
+    await gw.deliver('alice', [entry('missed-1', ['tv']), entry('missed-2', ['tv'])]);
     await waitUntil(() => ids(tv).length === 3, 5000, 'the missed pushes');
-    await gw.deliver('acct', [entry('after', ['tv'])]);
+    await gw.deliver('alice', [entry('after', ['tv'])]);
     await waitUntil(() => ids(tv).length === 4, 5000, 'the next push');
     expect(ids(tv)).to.deep.equal(['before', 'missed-1', 'missed-2', 'after']);
     expect(tv.socket.connected).to.equal(true);
@@ -139,12 +146,12 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
   it('serves a high-priority message before a backlog of low-priority ones that arrived first', async () => {
     const node = await gw.startNode();
     const flooded = await gw.connect(node.url, { token: await gw.register('tv', 'acct-low') });
-    const probe = await gw.connect(node.url, { token: await gw.register('tv', 'acct') });
+    const probe = await gw.connect(node.url, { token: await gw.register('tv', 'alice') });
     const lows = 200;
     const low = Array.from({ length: lows }, (_, i) => entry(`low-${i}`, ['tv'], { priority: 'low' }, 'acct-low'));
     const lowOutcomes = await gw.history.append('acct-low', low);
     const high = entry('high', ['tv'], { priority: 'high' });
-    const [highOutcome] = await gw.history.append('acct', [high]);
+    const [highOutcome] = await gw.history.append('alice', [high]);
     // One live message per low event, all sent before the high one.
     const partition = partitionOf('acct-low', 4);
     await Promise.all(low.map((e, i) => gw.appendLive('low', partition, [JSON.stringify({ pushes: [{ accountId: 'acct-low', deviceIds: ['tv'], prev: lowOutcomes[i]!.prev, notification: { id: e.id, cursor: lowOutcomes[i]!.cursor, type: e.type, accountId: 'acct-low', payload: e.payload, createdAt: new Date(e.createdAt).toISOString(), priority: 'low' } }] })])));
@@ -161,7 +168,7 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     const node = await gw.startNode({ liveLaneLimit: 2 });
     const tv = await gw.connect(node.url, { token: await gw.register('tv') });
     const entries = Array.from({ length: 100 }, (_, i) => entry(`e${i + 1}`, ['tv']));
-    const outcomes = await gw.history.append('acct', entries);
+    const outcomes = await gw.history.append('alice', entries);
     await Promise.all(entries.map((e, i) => gw.push([{ entry: e, outcome: outcomes[i]!, deviceIds: ['tv'] }])));
     await waitUntil(() => ids(tv).length === 100, 5000, 'every notification');
     expect(ids(tv)).to.deep.equal(entries.map((e) => e.id));
@@ -171,12 +178,12 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
   it('resyncs its connections from their delivered cursors when a live stream no longer reaches back to its position', async () => {
     const node = await gw.startNode({ liveCheckIntervalMs: 100 });
     const tv = await gw.connect(node.url, { token: await gw.register('tv') });
-    await gw.deliver('acct', [entry('e1', ['tv'])]);
+    await gw.deliver('alice', [entry('e1', ['tv'])]);
     await waitUntil(() => ids(tv).length === 1, 3000, 'e1');
     // The stream starts anew (deleted by an operator): its counter goes back past this node.
-    const partition = partitionOf('acct', 4);
+    const partition = partitionOf('alice', 4);
     await redis.client.del(gw.keys.liveStream('medium', partition), gw.keys.liveSequence('medium', partition));
-    await gw.history.append('acct', [entry('e2', ['tv'])]);
+    await gw.history.append('alice', [entry('e2', ['tv'])]);
     await waitUntil(async () => (await gapFills(node.url, 'lost')) > 0 && ids(tv).length === 2, 5000, 'the resync');
     expect(ids(tv)).to.deep.equal(['e1', 'e2']);
   });
@@ -196,12 +203,12 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
   it('tells a device its history cannot be read, and disconnects it, when Redis refuses the gap read (regression: a reconnect loop)', async () => {
     const node = await gw.startNode();
     const tv = await gw.connect(node.url, { token: await gw.register('tv') });
-    const [first] = await gw.history.append('acct', [entry('e1', ['tv'])]);
+    const [first] = await gw.history.append('alice', [entry('e1', ['tv'])]);
     const e2 = entry('e2', ['tv']);
-    const [second] = await gw.history.append('acct', [e2]);
+    const [second] = await gw.history.append('alice', [e2]);
     // A history key that cannot be read as a stream: the gap read fails.
-    await redis.client.del(gw.keys.history('acct'));
-    await redis.client.set(gw.keys.history('acct'), 'not a stream');
+    await redis.client.del(gw.keys.history('alice'));
+    await redis.client.set(gw.keys.history('alice'), 'not a stream');
     await gw.push([{ entry: e2, outcome: { ...second!, prev: first!.cursor }, deviceIds: ['tv'] }]);
     const reason = await new Promise<string>((resolve) => tv.socket.once('disconnect', resolve));
     expect(reason, 'a server disconnect: socket.io-client does not retry').to.equal('io server disconnect');

@@ -1,11 +1,12 @@
 import { loadConfig, requireRedisUrl } from '@herald/config';
-import { describeListenError, runMain, stopOnSignals } from '@herald/lifecycle';
+import { checkRedis, describeListenError, runMain, stopOnSignals } from '@herald/lifecycle';
 import { createGateway, createGatewayWiring } from './index.js';
 
 runMain(async () => {
   const config = loadConfig(process.env, 'gateway');
   const wiring = createGatewayWiring(config, requireRedisUrl(config));
   const { logger } = wiring.deps;
+  await checkRedis(wiring.deps.redis, logger);
   for (const line of config.developmentDefaults) logger.warn(`development default in use: ${line}`);
 
   const gateway = createGateway(wiring.deps, wiring.options);

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Notification } from '@herald/contracts';
 import { History } from '@herald/history';
+import { masters } from '@herald/redis';
 import { useTestRedis } from '@herald/testing';
 import { entry, useGateways } from './gateway.fixture.js';
 
@@ -22,8 +23,8 @@ describe('gateway pull API', () => {
 
   it('returns only the notifications targeted at the device, oldest first, with the cursor to continue from', async () => {
     const node = await gw.startNode();
-    const token = await gw.register('phone', 'acct', 'ios');
-    const outcomes = await gw.history.append('acct', [entry('a', ['phone']), entry('b', ['tv']), entry('c', ['phone', 'tv']), entry('d', ['tv'])]);
+    const token = await gw.register('phone', 'alice', 'ios');
+    const outcomes = await gw.history.append('alice', [entry('a', ['phone']), entry('b', ['tv']), entry('c', ['phone', 'tv']), entry('d', ['tv'])]);
     const { status, body } = await pull(node.url, token);
     expect(status).to.equal(200);
     expect(body.notifications.map((n) => n.id)).to.deep.equal(['a', 'c']);
@@ -35,8 +36,8 @@ describe('gateway pull API', () => {
 
   it('pages with limit and after, without skipping or repeating', async () => {
     const node = await gw.startNode();
-    const token = await gw.register('phone', 'acct', 'ios');
-    await gw.history.append('acct', ['1', '2', '3', '4', '5'].map((id) => entry(id, ['phone'])));
+    const token = await gw.register('phone', 'alice', 'ios');
+    await gw.history.append('alice', ['1', '2', '3', '4', '5'].map((id) => entry(id, ['phone'])));
     const first = await pull(node.url, token, '?limit=2');
     const second = await pull(node.url, token, `?limit=2&after=${first.body.cursor}`);
     const third = await pull(node.url, token, `?limit=2&after=${second.body.cursor}`);
@@ -46,8 +47,8 @@ describe('gateway pull API', () => {
 
   it('returns only the newest notification of each collapse key', async () => {
     const node = await gw.startNode();
-    const token = await gw.register('phone', 'acct', 'ios');
-    await gw.history.append('acct', [
+    const token = await gw.register('phone', 'alice', 'ios');
+    await gw.history.append('alice', [
       entry('p1', ['phone'], { collapseKey: 'title-1' }),
       entry('x', ['phone']),
       entry('p2', ['phone'], { collapseKey: 'title-1' }),
@@ -60,21 +61,24 @@ describe('gateway pull API', () => {
 
   it('answers reset with the newest cursor when after is older than the retained history', async () => {
     const node = await gw.startNode();
-    const token = await gw.register('phone', 'acct', 'ios');
-    const outcomes = await new History({ redis: redis.client, keys: gw.keys, maxLength: 2 }).append('acct', ['1', '2', '3', '4'].map((id) => entry(id, ['phone'])));
+    const token = await gw.register('phone', 'alice', 'ios');
+    const outcomes = await new History({ redis: redis.client, keys: gw.keys, maxLength: 2 }).append('alice', ['1', '2', '3', '4'].map((id) => entry(id, ['phone'])));
     const { body } = await pull(node.url, token, `?after=${outcomes[0]!.cursor}`);
     expect(body).to.deep.equal({ notifications: [], cursor: outcomes[3]!.cursor, reset: true });
   });
 
   it('long-polls until a notification for the device arrives, and wakes at once', async () => {
     const node = await gw.startNode();
-    const token = await gw.register('phone', 'acct', 'ios');
-    const [seed] = await gw.history.append('acct', [entry('seed', ['phone'])]);
+    const token = await gw.register('phone', 'alice', 'ios');
+    const [seed] = await gw.history.append('alice', [entry('seed', ['phone'])]);
     const waiting = pull(node.url, token, `?after=${seed!.cursor}&waitMs=5000`);
     await new Promise((resolve) => setTimeout(resolve, 150));
-    await gw.history.append('acct', [entry('not-mine', ['tv'])]);
+    // As the worker does: append, then announce the account on the partition's channel.
+    await gw.history.append('alice', [entry('not-mine', ['tv'])]);
+    await gw.history.announce('high', 1, ['alice']);
     await new Promise((resolve) => setTimeout(resolve, 150));
-    await gw.history.append('acct', [entry('mine', ['phone'])]);
+    await gw.history.append('alice', [entry('mine', ['phone'])]);
+    await gw.history.announce('low', 3, ['alice']);
     const { body, ms } = await waiting;
     expect(body.notifications.map((n) => n.id)).to.deep.equal(['mine']);
     expect(ms).to.be.below(2000);
@@ -82,18 +86,18 @@ describe('gateway pull API', () => {
 
   it('wakes long-polls on batch announcements, ignoring malformed ones', async () => {
     const node = await gw.startNode();
-    const token = await gw.register('phone', 'acct', 'ios');
-    const [seed] = await gw.history.append('acct', [entry('seed', ['phone'])]);
+    const token = await gw.register('phone', 'alice', 'ios');
+    const [seed] = await gw.history.append('alice', [entry('seed', ['phone'])]);
     const longPoll = () => pull(node.url, token, `?after=${seed!.cursor}&waitMs=5000`);
     const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
 
     const waiting = longPoll();
     await settle();
-    await gw.history.append('acct', [entry('mine', ['phone'])], { announce: false });
-    await redis.client.publish(gw.keys.historyBatchChannel, 'not json');
-    await redis.client.publish(gw.keys.historyBatchChannel, JSON.stringify([42]));
+    await gw.history.append('alice', [entry('mine', ['phone'])]);
+    await redis.client.spublish(gw.keys.historyAppended('medium', 2), 'not json');
+    await redis.client.spublish(gw.keys.historyAppended('medium', 2), JSON.stringify([42]));
     await settle();
-    await gw.history.announce(['other', 'acct']);
+    await gw.history.announce('medium', 2, ['other', 'alice']);
     const result = await waiting;
     expect(result.body.notifications.map((n) => n.id)).to.deep.equal(['mine']);
     expect(result.ms, 'woken by the batch announcement, not the malformed ones').to.be.within(250, 2000);
@@ -101,8 +105,8 @@ describe('gateway pull API', () => {
 
   it('times out a long-poll with an empty list and the cursor unchanged', async () => {
     const node = await gw.startNode();
-    const token = await gw.register('phone', 'acct', 'ios');
-    const [seed] = await gw.history.append('acct', [entry('seed', ['phone'])]);
+    const token = await gw.register('phone', 'alice', 'ios');
+    const [seed] = await gw.history.append('alice', [entry('seed', ['phone'])]);
     await gw.history.append('other', [entry('elsewhere', ['phone'], {}, 'other')]);
     const { body, ms } = await pull(node.url, token, `?after=${seed!.cursor}&waitMs=300`);
     expect(body).to.deep.equal({ notifications: [], cursor: seed!.cursor, reset: false });
@@ -112,7 +116,10 @@ describe('gateway pull API', () => {
   it('serves many long-polls over one subscriber connection, without a Redis connection each', async () => {
     const node = await gw.startNode();
     const tokens = await Promise.all(Array.from({ length: 50 }, (_, i) => gw.register(`phone-${i}`, `acct-${i}`, 'ios')));
-    const connections = async () => ((await redis.client.client('LIST')) as string).split('\n').filter((line) => /name=gw-test/.test(line)).length;
+    const connections = async () => {
+      const lists = await Promise.all(masters(redis.client).map(async (node) => (await node.client('LIST')) as string));
+      return lists.flatMap((list) => list.split('\n')).filter((line) => /name=gw-test/.test(line)).length;
+    };
     const before = await connections();
     const polls = tokens.map((token) => pull(node.url, token, '?waitMs=3000'));
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -126,8 +133,8 @@ describe('gateway pull API', () => {
 
   it('reports not ready and answers waiting long-polls at once when the node shuts down', async () => {
     const node = await gw.startNode();
-    const token = await gw.register('phone', 'acct', 'ios');
-    const [seed] = await gw.history.append('acct', [entry('seed', ['phone'])]);
+    const token = await gw.register('phone', 'alice', 'ios');
+    const [seed] = await gw.history.append('alice', [entry('seed', ['phone'])]);
     const waiting = pull(node.url, token, `?after=${seed!.cursor}&waitMs=20000`);
     await new Promise((resolve) => setTimeout(resolve, 150));
     const closed = node.close();
@@ -141,7 +148,7 @@ describe('gateway pull API', () => {
 
   it('answers a bad query with invalid_request and one detail per problem', async () => {
     const node = await gw.startNode();
-    const token = await gw.register('phone', 'acct', 'ios');
+    const token = await gw.register('phone', 'alice', 'ios');
     const response = await fetch(`${node.url}/v1/notifications?limit=0&waitMs=31000&after=yesterday`, { headers: { authorization: `Bearer ${token}` } });
     expect(response.status).to.equal(400);
     const { error } = (await response.json()) as { error: { code: string; details: { path: string }[] } };
@@ -151,12 +158,12 @@ describe('gateway pull API', () => {
 
   it('refreshes the device lastSeenAt on each pull', async () => {
     const node = await gw.startNode();
-    const token = await gw.register('phone', 'acct', 'ios');
-    const before = (await gw.registry.get('acct', 'phone'))!.lastSeenAt;
+    const token = await gw.register('phone', 'alice', 'ios');
+    const before = (await gw.registry.get('alice', 'phone'))!.lastSeenAt;
     await new Promise((resolve) => setTimeout(resolve, 20));
     await pull(node.url, token);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect((await gw.registry.get('acct', 'phone'))!.lastSeenAt).to.be.above(before);
+    expect((await gw.registry.get('alice', 'phone'))!.lastSeenAt).to.be.above(before);
   });
 
   it('serves health, readiness and herald_ metrics', async () => {

@@ -10,8 +10,8 @@ describe('gateway recovery', () => {
   it('replays what the device missed, targeted at it and in order, then sends synced', async () => {
     const node = await gw.startNode();
     const token = await gw.register('tv');
-    const [seen] = await gw.history.append('acct', [entry('seen', ['tv'])]);
-    const missed = await gw.history.append('acct', [entry('m1', ['tv', 'web']), entry('other', ['web']), entry('m2', ['tv'])]);
+    const [seen] = await gw.history.append('alice', [entry('seen', ['tv'])]);
+    const missed = await gw.history.append('alice', [entry('m1', ['tv', 'web']), entry('other', ['web']), entry('m2', ['tv'])]);
     const device = await gw.connect(node.url, { token, cursor: seen!.cursor });
     expect(device.notifications.map((n) => n.id)).to.deep.equal(['m1', 'm2']);
     expect(device.notifications[0]).to.deep.equal(toNotification(missed[0]!.cursor, entry('m1', ['tv', 'web'])));
@@ -22,15 +22,15 @@ describe('gateway recovery', () => {
     const [a, b] = [await gw.startNode({ nodeId: 'a' }), await gw.startNode({ nodeId: 'b' })];
     const token = await gw.register('tv');
     const onA = await gw.connect(a.url, { token });
-    await gw.deliver('acct', [entry('e1', ['tv'])]);
+    await gw.deliver('alice', [entry('e1', ['tv'])]);
     await waitUntil(() => onA.notifications.length === 1);
     await a.close();
     // While the device is away, more happens; the worker's pushes reach no socket.
-    const missed = await gw.deliver('acct', [entry('e2', ['tv']), entry('e3', ['tv'])]);
+    const missed = await gw.deliver('alice', [entry('e2', ['tv']), entry('e3', ['tv'])]);
     const onB = await gw.connect(b.url, { token, cursor: onA.notifications[0]!.cursor });
     expect(onB.notifications.map((n) => n.id)).to.deep.equal(['e2', 'e3']);
     expect(onB.synced[0]).to.deep.equal({ cursor: missed[1]!.cursor, replayed: 2, reset: false });
-    expect([...(await gw.presence.onlineDevices('acct'))]).to.deep.equal(['tv']);
+    expect([...(await gw.presence.onlineDevices('alice'))]).to.deep.equal(['tv']);
   });
 
   it('tells a device whose history Redis refuses to read why, and disconnects it instead of asking it to reconnect (regression: a reconnect loop)', async () => {
@@ -50,7 +50,7 @@ describe('gateway recovery', () => {
     const node = await gw.startNode();
     const token = await gw.register('tv');
     const trimmed = new History({ redis: redis.client, keys: gw.keys, maxLength: 2 });
-    const outcomes = await trimmed.append('acct', ['e1', 'e2', 'e3', 'e4'].map((id) => entry(id, ['tv'])));
+    const outcomes = await trimmed.append('alice', ['e1', 'e2', 'e3', 'e4'].map((id) => entry(id, ['tv'])));
     const device = await gw.connect(node.url, { token, cursor: outcomes[0]!.cursor });
     expect(device.notifications).to.deep.equal([]);
     expect(device.synced).to.deep.equal([{ cursor: outcomes[3]!.cursor, replayed: 0, reset: true }]);
@@ -66,10 +66,10 @@ describe('gateway recovery', () => {
       const cursors: string[] = [];
       // What the worker does for each notification: append to history, then push live.
       const publish = async (id: string, devices: string[]) => {
-        const [outcome] = await gw.deliver('acct', [entry(id, devices)]);
+        const [outcome] = await gw.deliver('alice', [entry(id, devices)]);
         if (devices.includes('tv')) cursors.push(outcome!.cursor);
       };
-      const [seed] = await gw.history.append('acct', [entry('seed', ['tv'])]);
+      const [seed] = await gw.history.append('alice', [entry('seed', ['tv'])]);
       for (let i = 0; i < 120; i++) await publish(`old-${i}`, i % 5 === 0 ? ['web'] : ['tv']);
       const device = gw.open(node.url, { token, cursor: seed!.cursor });
       let racing = true;

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { deviceRoom } from '@herald/contracts';
+import { toNotification } from '@herald/history';
 import { partitionOf } from '@herald/priority-streams';
 import { useTestRedis } from '@herald/testing';
 import { entry, useGateways, waitUntil } from './gateway.fixture.js';
@@ -11,24 +13,34 @@ describe('gateway sockets', () => {
     const [a, b] = [await gw.startNode({ nodeId: 'a' }), await gw.startNode({ nodeId: 'b' })];
     const onA = await gw.connect(a.url, { token: await gw.register('tv-a') });
     const onB = await gw.connect(b.url, { token: await gw.register('tv-b') });
-    const [first, second] = await gw.deliver('acct', [entry('e1', ['tv-a']), entry('e2', ['tv-b'])]);
+    const [first, second] = await gw.deliver('alice', [entry('e1', ['tv-a']), entry('e2', ['tv-b'])]);
     await waitUntil(() => onA.notifications.length === 1 && onB.notifications.length === 1, 3000, 'both pushes');
-    expect(onA.notifications[0]).to.include({ id: 'e1', cursor: first!.cursor, accountId: 'acct' });
+    expect(onA.notifications[0]).to.include({ id: 'e1', cursor: first!.cursor, accountId: 'alice' });
     expect(onB.notifications[0]).to.include({ id: 'e2', cursor: second!.cursor });
+  });
+
+  it('reaches a socket on another node through the sharded Redis adapter (SPUBLISH; on a Cluster, one master per channel)', async () => {
+    const [a, b] = [await gw.startNode({ nodeId: 'a' }), await gw.startNode({ nodeId: 'b' })];
+    const onB = await gw.connect(b.url, { token: await gw.register('tv-b') });
+    const room = deviceRoom('alice', 'tv-b');
+    await waitUntil(async () => (await a.gateway.io.in(room).fetchSockets()).length === 1, 3000, 'the socket on b, seen from a');
+    a.gateway.io.to(room).emit('notification', toNotification('1-0', entry('through-the-adapter', ['tv-b'])));
+    await waitUntil(() => onB.notifications.length === 1, 3000, 'the emit from a');
+    expect(onB.notifications[0]).to.include({ id: 'through-the-adapter', cursor: '1-0' });
   });
 
   it('serves a long-polling client (no WebSocket) the same way', async () => {
     const node = await gw.startNode();
-    const [seed] = await gw.history.append('acct', [entry('seed', ['tv'])]);
+    const [seed] = await gw.history.append('alice', [entry('seed', ['tv'])]);
     const device = await gw.connect(node.url, { token: await gw.register('tv') }, { transports: ['polling'] });
     expect(device.synced[0]?.cursor).to.equal(seed!.cursor);
-    await gw.deliver('acct', [entry('next', ['tv'])]);
+    await gw.deliver('alice', [entry('next', ['tv'])]);
     await waitUntil(() => device.notifications.length === 1, 3000, 'the push over polling');
   });
 
   it('sends synced with the newest cursor and replays nothing to a device that connects without a cursor', async () => {
     const node = await gw.startNode();
-    const [, latest] = await gw.history.append('acct', [entry('e1', ['tv']), entry('e2', ['tv'])]);
+    const [, latest] = await gw.history.append('alice', [entry('e1', ['tv']), entry('e2', ['tv'])]);
     const device = await gw.connect(node.url, { token: await gw.register('tv') });
     expect(device.synced).to.deep.equal([{ cursor: latest!.cursor, replayed: 0, reset: false }]);
     expect(device.notifications).to.deep.equal([]);
@@ -39,37 +51,37 @@ describe('gateway sockets', () => {
     const token = await gw.register('tv');
     const first = await gw.connect(node.url, { token });
     const second = await gw.connect(node.url, { token });
-    expect([...(await gw.presence.onlineDevices('acct'))]).to.deep.equal(['tv']);
+    expect([...(await gw.presence.onlineDevices('alice'))]).to.deep.equal(['tv']);
     first.socket.disconnect();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect([...(await gw.presence.onlineDevices('acct'))]).to.deep.equal(['tv']);
+    expect([...(await gw.presence.onlineDevices('alice'))]).to.deep.equal(['tv']);
     second.socket.disconnect();
-    await waitUntil(async () => (await gw.presence.onlineDevices('acct')).size === 0, 2000, 'the device to go offline');
+    await waitUntil(async () => (await gw.presence.onlineDevices('alice')).size === 0, 2000, 'the device to go offline');
   });
 
   it('keeps presence fresh with heartbeats, so a device stays online past the presence ttl', async () => {
     const node = await gw.startNode({ presenceTtlMs: 1000 });
     await gw.connect(node.url, { token: await gw.register('tv') });
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect([...(await gw.presence.onlineDevices('acct'))]).to.deep.equal(['tv']);
+    expect([...(await gw.presence.onlineDevices('alice'))]).to.deep.equal(['tv']);
   });
 
   it('refreshes the device lastSeenAt when it connects', async () => {
     const node = await gw.startNode();
     const token = await gw.register('tv');
-    const before = (await gw.registry.get('acct', 'tv'))!.lastSeenAt;
+    const before = (await gw.registry.get('alice', 'tv'))!.lastSeenAt;
     await new Promise((resolve) => setTimeout(resolve, 20));
     await gw.connect(node.url, { token });
-    await waitUntil(async () => (await gw.registry.get('acct', 'tv'))!.lastSeenAt > before, 2000, 'lastSeenAt to move');
+    await waitUntil(async () => (await gw.registry.get('alice', 'tv'))!.lastSeenAt > before, 2000, 'lastSeenAt to move');
   });
 
   it('records acks by event and by emit callback, moving the device cursor only forward, and traces the event', async () => {
     const node = await gw.startNode();
     const token = await gw.register('tv');
-    const [c0, c1, c2] = await gw.history.append('acct', [entry('e0', ['tv']), entry('e1', ['tv']), entry('e2', ['tv'])]);
+    const [c0, c1, c2] = await gw.history.append('alice', [entry('e0', ['tv']), entry('e1', ['tv']), entry('e2', ['tv'])]);
     const device = await gw.connect(node.url, { token, cursor: c0!.cursor }, { ackWith: 'callback' });
     expect(device.notifications.map((n) => n.id)).to.deep.equal(['e1', 'e2']);
-    const acks = gw.keys.deviceAcks('acct');
+    const acks = gw.keys.deviceAcks('alice');
     await waitUntil(async () => (await redis.client.hget(acks, 'tv')) === c2!.cursor, 2000, 'the callback acks');
     const reply = await device.socket.emitWithAck('ack', { cursor: c1!.cursor });
     expect(reply).to.deep.equal({ ok: true });
@@ -92,10 +104,10 @@ describe('gateway sockets', () => {
     const node = await gw.startNode();
     const device = await gw.connect(node.url, { token: await gw.register('tv') });
     const e1 = entry('e1', ['tv']);
-    const [appended] = await gw.deliver('acct', [e1]);
+    const [appended] = await gw.deliver('alice', [e1]);
     // The job again (its worker died before completing it), then a marker that must follow it.
     await gw.push([{ entry: e1, outcome: appended!, deviceIds: ['tv'] }]);
-    await gw.deliver('acct', [entry('marker', ['tv'])]);
+    await gw.deliver('alice', [entry('marker', ['tv'])]);
     await waitUntil(() => device.notifications.some((n) => n.id === 'marker'), 3000, 'the marker');
     expect(device.notifications.map((n) => n.id)).to.deep.equal(['e1', 'marker']);
     const metrics = await (await fetch(`${node.url}/metrics`)).text();
@@ -125,8 +137,8 @@ describe('gateway sockets', () => {
   it('drops a live message that does not match the contract, and goes on with the next', async () => {
     const node = await gw.startNode();
     const device = await gw.connect(node.url, { token: await gw.register('tv') });
-    await gw.appendLive('medium', partitionOf('acct', 4), ['[{"id":"x"}]']);
-    await gw.deliver('acct', [entry('marker', ['tv'])]);
+    await gw.appendLive('medium', partitionOf('alice', 4), ['[{"id":"x"}]']);
+    await gw.deliver('alice', [entry('marker', ['tv'])]);
     await waitUntil(() => device.notifications.length > 0, 3000, 'the marker');
     expect(device.notifications.map((n) => n.id)).to.deep.equal(['marker']);
     const metrics = await (await fetch(`${node.url}/metrics`)).text();
@@ -139,6 +151,6 @@ describe('gateway sockets', () => {
     await node.close();
     await waitUntil(() => device.reconnectRequests.length > 0, 2000, 'reconnect_requested');
     expect(device.reconnectRequests).to.deep.equal(['shutting_down']);
-    expect((await gw.presence.onlineDevices('acct')).size).to.equal(0);
+    expect((await gw.presence.onlineDevices('alice')).size).to.equal(0);
   });
 });

@@ -18,10 +18,13 @@ export function createGatewayWiring(config: HeraldConfig, redisUrl: string): Gat
   const keys = createKeys(config.keyPrefix);
   const logger = createLogger({ app: 'gateway', level: config.logLevel });
   // Connection errors are logged (ioredis reconnects by itself), not thrown as unhandled events.
-  const redis = createRedis({ url: redisUrl, name: 'herald-gateway', autoPipelining: true, logger });
-  const adapterSubscriber = createRedis({ url: redisUrl, name: 'herald-gateway-adapter-sub', logger });
-  const historySubscriber = createRedis({ url: redisUrl, name: 'herald-gateway-history-sub', logger });
-  const liveSubscriber = createRedis({ url: redisUrl, name: 'herald-gateway-live-sub', logger });
+  const connect = (name: string, subscriber = false) =>
+    createRedis({ url: redisUrl, clusterNodes: config.redisClusterNodes, name, autoPipelining: !subscriber, shardedSubscriber: subscriber, logger });
+  const redis = connect('herald-gateway');
+  // Each SSUBSCRIBEs (sharded pub/sub: on a Cluster, a subscriber per master).
+  const adapterSubscriber = connect('herald-gateway-adapter-sub', true);
+  const historySubscriber = connect('herald-gateway-history-sub', true);
+  const liveSubscriber = connect('herald-gateway-live-sub', true);
   const deps: GatewayDeps = {
     redis,
     adapterSubscriber,

@@ -5,7 +5,7 @@ import { loadConfig } from '@herald/config';
 import { AcceptedEventSchema } from '@herald/contracts';
 import type { AcceptedEvent } from '@herald/contracts';
 import { DeviceRegistry, DeviceTokens } from '@herald/devices';
-import { closeRedis, createKeys, createRedis } from '@herald/redis';
+import { closeRedis, createKeys, createRedis, scanKeys } from '@herald/redis';
 import { useTestRedis } from '@herald/testing';
 import { createIngestApp, createIngestDeps } from './index.js';
 
@@ -39,7 +39,7 @@ describe('ingest API', () => {
 
   /** Every event in every priority stream of this test's prefix. */
   async function streamed(): Promise<AcceptedEvent[]> {
-    const keys = await redis.client.keys(`${redis.prefix}:{p:*}:events`);
+    const keys = await scanKeys(redis.client, `${redis.prefix}:{p:*}:events`);
     const entries = await Promise.all(keys.map((key) => redis.client.xrange(key, '-', '+')));
     return entries.flat().flatMap(([, fields]) => AcceptedEventSchema.array().parse(JSON.parse(fields[3]!)));
   }
@@ -110,7 +110,7 @@ describe('ingest API', () => {
     beforeEach(() => start());
     afterEach(async () => {
       expect(await streamed()).to.deep.equal([]);
-      expect(await redis.client.keys(`${redis.prefix}:*`)).to.deep.equal([]);
+      expect(await scanKeys(redis.client, `${redis.prefix}:*`)).to.deep.equal([]);
     });
 
     const valid = { type: 'plan.changed', accountId: 'a' };
@@ -226,20 +226,21 @@ describe('ingest API', () => {
   describe('backpressure', () => {
     beforeEach(() => start({ HERALD_BACKLOG_LIMIT_LOW: '2', HERALD_PARTITIONS_LOW: '1' }));
 
+    // Account b: its low and high partitions are on different masters of a 3-master Cluster.
     it('answers 429 with Retry-After for the priority over its backlog, and only for it', async () => {
       for (const id of ['l1', 'l2']) {
-        expect((await request('POST', '/v1/events', { id, type: 'recommendations.updated', accountId: 'a' })).status).to.equal(202);
+        expect((await request('POST', '/v1/events', { id, type: 'recommendations.updated', accountId: 'b' })).status).to.equal(202);
       }
-      const refused = await request('POST', '/v1/events', { id: 'l3', type: 'recommendations.updated', accountId: 'a' });
+      const refused = await request('POST', '/v1/events', { id: 'l3', type: 'recommendations.updated', accountId: 'b' });
       expect(refused.status).to.equal(429);
       expect(refused.headers.get('retry-after')).to.equal('1');
       expect(((await refused.json()) as { error: { code: string; message: string } }).error).to.deep.include({ code: 'backlog_exceeded' });
-      expect((await request('POST', '/v1/events', { id: 'h1', type: 'plan.changed', accountId: 'a' })).status).to.equal(202);
+      expect((await request('POST', '/v1/events', { id: 'h1', type: 'plan.changed', accountId: 'b' })).status).to.equal(202);
 
       const batch = await request('POST', '/v1/events/batch', {
         events: [
-          { id: 'l4', type: 'recommendations.updated', accountId: 'a' },
-          { id: 'h2', type: 'plan.changed', accountId: 'a' },
+          { id: 'l4', type: 'recommendations.updated', accountId: 'b' },
+          { id: 'h2', type: 'plan.changed', accountId: 'b' },
         ],
       });
       expect(batch.status).to.equal(202);
@@ -248,9 +249,28 @@ describe('ingest API', () => {
       expect(results[0]).to.have.nested.property('error.code', 'backlog_exceeded');
       expect(results[1]).to.include({ status: 'accepted' });
 
-      const allRefused = await request('POST', '/v1/events/batch', { events: [{ id: 'l5', type: 'recommendations.updated', accountId: 'a' }] });
+      const allRefused = await request('POST', '/v1/events/batch', { events: [{ id: 'l5', type: 'recommendations.updated', accountId: 'b' }] });
       expect(allRefused.status).to.equal(429);
       expect((await streamed()).map((e) => e.id).sort()).to.deep.equal(['h1', 'h2', 'l1', 'l2']);
+    });
+  });
+
+  describe('replica acknowledgements (HERALD_REDIS_WAIT_REPLICAS)', () => {
+    it('answers 503 when no replica confirms an event in time, and the retry with the same id is a duplicate', async () => {
+      // The test Redis has no replicas: WAIT 1 can only time out.
+      await start({ HERALD_REDIS_WAIT_REPLICAS: '1', HERALD_REDIS_WAIT_TIMEOUT_MS: '50' });
+      const event = { id: 'unconfirmed', type: 'plan.changed', accountId: 'acct-1' };
+      const refused = await request('POST', '/v1/events', event);
+      expect(refused.status).to.equal(503);
+      expect(refused.headers.get('retry-after')).to.equal('1');
+      expect(((await refused.json()) as { error: { code: string } }).error.code).to.equal('unavailable');
+      const batch = await request('POST', '/v1/events/batch', { events: [{ ...event, id: 'unconfirmed-2' }] });
+      expect(batch.status).to.equal(503);
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      // Written, but not promised: a retry (here with no replica required) finds it.
+      await start();
+      expect(await (await request('POST', '/v1/events', event)).json()).to.deep.include({ status: 'duplicate' });
     });
   });
 
@@ -367,7 +387,7 @@ describe('ingest API', () => {
         expect(((await res.json()) as { error: { code: string } }).error.code).to.equal('invalid_request');
       }
       expect((await request('POST', '/v1/devices', { accountId: 'acct', platform: 'tv' }, { authorization: '' })).status).to.equal(401);
-      expect(await redis.client.keys(`${redis.prefix}:*`)).to.deep.equal([]);
+      expect(await scanKeys(redis.client, `${redis.prefix}:*`)).to.deep.equal([]);
     });
 
     it('refuses an account id over 128 characters in the path', async () => {

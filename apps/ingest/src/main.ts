@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { loadConfig, requireRedisUrl } from '@herald/config';
-import { listenOn, runMain, stopOnSignals } from '@herald/lifecycle';
+import { checkRedis, listenOn, runMain, stopOnSignals } from '@herald/lifecycle';
 import { createLogger } from '@herald/observability';
 import { PRIORITIES } from '@herald/contracts';
 import type { Priority } from '@herald/contracts';
@@ -14,9 +14,10 @@ runMain(async () => {
   const url = requireRedisUrl(config);
   const logger = createLogger({ app: 'ingest', level: config.logLevel });
   // Connection errors are logged (ioredis reconnects by itself), not thrown as unhandled events.
-  const redis = createRedis({ url, name: 'herald-ingest', autoPipelining: true, logger });
+  const redis = createRedis({ url, clusterNodes: config.redisClusterNodes, name: 'herald-ingest', autoPipelining: true, logger });
   // A connection per priority for appends: a low-priority flood's scripts never queue ahead of a high one's.
-  const appenders = Object.fromEntries(PRIORITIES.map((priority) => [priority, createRedis({ url, name: `herald-ingest-${priority}`, autoPipelining: true, logger })])) as Record<Priority, RedisClient>;
+  const appenders = Object.fromEntries(PRIORITIES.map((priority) => [priority, createRedis({ url, clusterNodes: config.redisClusterNodes, name: `herald-ingest-${priority}`, autoPipelining: true, logger })])) as Record<Priority, RedisClient>;
+  await checkRedis(redis, logger);
   const deps = createIngestDeps(config, redis, appenders, logger);
   for (const line of config.developmentDefaults) logger.warn(`development default in use: ${line}`);
 

@@ -7,7 +7,7 @@ import type { Logger } from '@herald/observability';
 import { OverloadMonitor } from '@herald/overload';
 import type { SignalSource } from '@herald/overload';
 import { PriorityStreams } from '@herald/priority-streams';
-import { createKeys } from '@herald/redis';
+import { createKeys, isCluster } from '@herald/redis';
 import type { RedisClient } from '@herald/redis';
 import { EventTraces } from '@herald/trace';
 import type { IngestDeps } from './app.js';
@@ -40,7 +40,7 @@ export function createIngestDeps(
         partitions,
         settings: config.overload,
         ...(overrides.overloadSignals === undefined
-          ? { ping: redis.duplicate({ connectionName: 'herald-ingest-overload', enableAutoPipelining: false }) }
+          ? { ping: pingConnection(redis) }
           : { signals: overrides.overloadSignals }),
         metrics,
         logger,
@@ -49,7 +49,7 @@ export function createIngestDeps(
   return {
     redis,
     catalog: loadCatalog(config.catalogPath),
-    streams: new PriorityStreams({ redis, appenders, keys, priorities: config.priorities, dedupWindowMs: config.dedupWindowMs }),
+    streams: new PriorityStreams({ redis, appenders, keys, priorities: config.priorities, dedupWindowMs: config.dedupWindowMs, replicaAcks: config.replicaAcks }),
     overload,
     devices: new DeviceRegistry({
       redis,
@@ -67,4 +67,11 @@ export function createIngestDeps(
     logger,
     metrics,
   };
+}
+
+/** A connection of its own for the overload monitor's PING (no auto-pipelining: its round trip is the signal). */
+function pingConnection(redis: RedisClient): RedisClient {
+  return isCluster(redis)
+    ? redis.duplicate(undefined, { enableAutoPipelining: false, redisOptions: { ...redis.options.redisOptions, connectionName: 'herald-ingest-overload' } })
+    : redis.duplicate({ connectionName: 'herald-ingest-overload', enableAutoPipelining: false });
 }

@@ -1,13 +1,14 @@
 import { createServer } from 'node:http';
 import { getPriority, setPriority } from 'node:os';
 import { loadConfig, requireRedisUrl } from '@herald/config';
-import { listenOn, runMain, stopOnSignals } from '@herald/lifecycle';
+import { checkRedis, listenOn, runMain, stopOnSignals } from '@herald/lifecycle';
 import { createWorker, createWorkerDeps } from './index.js';
 
 runMain(async () => {
   const config = loadConfig(process.env, 'worker');
   const deps = createWorkerDeps(config, requireRedisUrl(config));
   const { logger } = deps;
+  await checkRedis(deps.redis, logger);
   for (const line of config.developmentDefaults) logger.warn(`development default in use: ${line}`);
   if (config.worker.nice > 0) {
     // Only ever lower the priority (raising it needs privileges and is never what this is for).

@@ -61,7 +61,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
         : pushOverride;
   const connections: RedisClient[] = [];
   const connect = (name: string, blocking = false) => {
-    const client = createRedis({ url: redisUrl, name, blocking, autoPipelining: !blocking, logger });
+    const client = createRedis({ url: redisUrl, clusterNodes: config.redisClusterNodes, name, blocking, autoPipelining: !blocking, logger });
     connections.push(client);
     return client;
   };
@@ -82,7 +82,7 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
     PRIORITIES.map((priority) => [
       priority,
       Object.fromEntries(
-        PLATFORMS.map((platform) => [platform, new Queue(keys.deliveryQueue(platform, priority), { connection: laneOf(priority).bull, prefix: keys.bullPrefix })]),
+        PLATFORMS.map((platform) => [platform, new Queue(keys.deliveryQueue(platform, priority), { connection: laneOf(priority).bull, prefix: keys.queuePrefix(platform, priority) })]),
       ),
     ]),
   ) as Record<Priority, DeliveryQueues>;
@@ -116,6 +116,8 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
       deliveryAttempts: config.worker.deliveryAttempts,
       // Past the time a dead worker's batch takes to be routed again, with room to spare.
       jobDedupMs: 5 * (config.worker.leaseMs + config.worker.reclaimIdleMs),
+      replicaAcks: config.replicaAcks,
+      queueConnection: laneOf(priority).bull,
     });
   };
   const router = catalog === undefined

@@ -80,9 +80,9 @@ export class WorkerFixture {
     this.gateway = createGateway(
       {
         redis,
-        adapterSubscriber: this.connection(),
-        historySubscriber: this.connection(),
-        liveSubscriber: this.connection(),
+        adapterSubscriber: this.connection({ shardedSubscriber: true }),
+        historySubscriber: this.connection({ shardedSubscriber: true }),
+        liveSubscriber: this.connection({ shardedSubscriber: true }),
         keys,
         devices: new DeviceRegistry({ redis, keys, tokens: new DeviceTokens({ secret: SECRET, ttlSeconds: 60 }) }),
         presence: new Presence({ redis, keys }),
@@ -116,8 +116,9 @@ export class WorkerFixture {
     return received;
   }
 
-  connection(): RedisClient {
-    const client = createRedis({ url: this.redis.url });
+  /** A connection of the test's own, closed with the fixture (`shardedSubscriber` for one that will SSUBSCRIBE). */
+  connection(options: { shardedSubscriber?: boolean } = {}): RedisClient {
+    const client = createRedis({ url: this.redis.url, ...options });
     this.extraConnections.push(client);
     return client;
   }

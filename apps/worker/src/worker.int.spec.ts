@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import { expect } from 'chai';
 import type { Platform } from '@herald/contracts';
 import { LiveStream } from '@herald/live';
+import { masters, scanKeys, unlinkKeys } from '@herald/redis';
 import { useTestRedis } from '@herald/testing';
 import { EventTraces } from '@herald/trace';
 import { SocketDeliveryJobSchema, createWorker, createWorkerDeps } from './index.js';
@@ -96,7 +97,7 @@ describe('worker', function () {
     ]);
     await eventually(async () => expect((await history('acct')).map((e) => e.id)).to.deep.equal(['ok']));
     // The same id accepted again (e.g. after ingest's window) is dropped by the router.
-    await redis.client.del(...(await redis.client.keys(`${redis.prefix}:{p:high:*}:seen:*`)));
+    await unlinkKeys(redis.client, await scanKeys(redis.client, `${redis.prefix}:{p:high:*}:seen:*`));
     await fixture.accept([{ id: 'ok', accountId: 'acct' }]);
     await eventually(async () => expect(await metricValue(worker, /herald_gate_outcomes_total\{priority="high",verdict="duplicate"/)).to.equal(1));
     expect(await metricValue(worker, /priority="low",verdict="stale"/)).to.equal(1);
@@ -128,16 +129,16 @@ describe('worker', function () {
 
     // As after a crash between the fan-out and the acknowledgement: the entry is routed again,
     // past the duplicate gate, and its completed job is gone (the queue keeps only a few).
-    const queue = new Queue(fixture.keys.deliveryQueue('web', 'high'), { connection: fixture.connection(), prefix: fixture.keys.bullPrefix });
+    const queue = new Queue(fixture.keys.deliveryQueue('web', 'high'), { connection: fixture.connection(), prefix: fixture.keys.queuePrefix('web', 'high') });
     try {
       // Removed as the queue's retention removes jobs (queue.clean would drop its deduplication key too).
       const [completed] = await queue.getJobs(['completed']);
       await redis.client.multi().zrem(queue.keys['completed']!, completed!.id!).del(queue.toKey(completed!.id!)).exec();
-      await redis.client.del(...(await redis.client.keys(`${redis.prefix}:{p:high:*}:routed:*`)));
+      await unlinkKeys(redis.client, await scanKeys(redis.client, `${redis.prefix}:{p:high:*}:routed:*`));
       const stream = fixture.keys.stream('high', fixture.streams.partitionOf('high', 'acct'));
       await redis.client.xgroup('SETID', stream, fixture.keys.routerGroup, '0');
       await eventually(async () => expect(await redis.client.xinfo('GROUPS', stream)).to.satisfy((groups: unknown[][]) => groups[0]![groups[0]!.indexOf('lag') + 1] === 0));
-      await eventually(async () => expect(await redis.client.keys(`${redis.prefix}:{p:high:*}:routed:*`)).to.have.length.above(0));
+      await eventually(async () => expect(await scanKeys(redis.client, `${redis.prefix}:{p:high:*}:routed:*`)).to.have.length.above(0));
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(web.map((n) => n.id), 'no second push').to.deep.equal(['once']);
       expect(await queue.getJobCounts('completed', 'waiting', 'active')).to.include({ completed: 0, waiting: 0, active: 0 });
@@ -150,7 +151,7 @@ describe('worker', function () {
   describe('web and tv jobs', () => {
     /** The web queue of high priority, on a connection of the test's own. */
     async function withWebQueue(use: (queue: Queue) => Promise<void>): Promise<void> {
-      const queue = new Queue(fixture.keys.deliveryQueue('web', 'high'), { connection: fixture.connection(), prefix: fixture.keys.bullPrefix });
+      const queue = new Queue(fixture.keys.deliveryQueue('web', 'high'), { connection: fixture.connection(), prefix: fixture.keys.queuePrefix('web', 'high') });
       try {
         await use(queue);
       } finally {
@@ -191,10 +192,10 @@ describe('worker', function () {
     // Three accounts of one partition, so one router batch holds them all.
     const accounts = Array.from({ length: 40 }, (_, i) => `acct-${i}`).filter((a) => fixture.streams.partitionOf('high', a) === 0).slice(0, 3);
     for (const accountId of accounts) await fixture.device(accountId, 'ios1', 'ios');
-    const subscriber = fixture.connection();
+    const subscriber = fixture.connection({ shardedSubscriber: true });
     const announced: string[][] = [];
-    subscriber.on('message', (_channel: string, message: string) => announced.push(JSON.parse(message) as string[]));
-    await subscriber.subscribe(fixture.keys.historyBatchChannel);
+    subscriber.on('smessage', (_channel: string, message: string) => announced.push(JSON.parse(message) as string[]));
+    await subscriber.ssubscribe(fixture.keys.historyAppended('high', 0));
     await fixture.accept([...accounts, 'no-devices'].map((accountId, i) => ({ id: `e${i}`, accountId })));
     await startWorker();
     await eventually(() => expect(announced).to.have.length.above(0));
@@ -206,14 +207,16 @@ describe('worker', function () {
     const web = await oneOnlineWebDevice();
     await fixture.accept([{ id: 'h1', accountId: 'acct' }]);
     await eventually(() => expect(web.map((n) => n.id)).to.deep.equal(['h1']));
-    const clients = ((await redis.client.client('LIST')) as string).split('\n');
+    // Every master's clients: on a Cluster, a client connects to each master it sends a command to.
+    const clients = (await Promise.all(masters(redis.client).map(async (node) => (await node.client('LIST')) as string))).flatMap((list) => list.split('\n'));
     const lastCommand = (name: string) => clients.filter((line) => line.includes(` name=${name} `)).map((line) => /cmd=(\S+)/.exec(line)?.[1]);
-    // Connections that only connected show their handshake as the last command.
-    const handshake = ['client|setname', 'info', 'select', 'hello'];
-    expect(lastCommand('herald-worker-high'), 'the high lane routed and delivered').to.have.length(1).and.satisfy((cmds: string[]) => !handshake.includes(cmds[0]!));
-    expect(lastCommand('herald-worker-low')).to.have.length(1).and.satisfy((cmds: string[]) => handshake.includes(cmds[0]!));
-    expect(lastCommand('herald-worker-medium')).to.have.length(1).and.satisfy((cmds: string[]) => handshake.includes(cmds[0]!));
-    expect(lastCommand('herald-worker-bullmq-high')).to.have.length(1);
+    // Connections that only connected show their handshake (or a Cluster's slot-map refresh) as the last command.
+    const handshake = ['client|setname', 'info', 'select', 'hello', 'cluster|slots', 'cluster|info'];
+    const perLane = redis.topology === 'cluster' ? 3 : 1;
+    expect(lastCommand('herald-worker-high'), 'the high lane routed and delivered').to.have.length.within(1, perLane).and.satisfy((cmds: string[]) => cmds.some((cmd) => !handshake.includes(cmd)));
+    expect(lastCommand('herald-worker-low')).to.have.length.within(1, perLane).and.satisfy((cmds: string[]) => cmds.every((cmd) => handshake.includes(cmd)));
+    expect(lastCommand('herald-worker-medium')).to.have.length.within(1, perLane).and.satisfy((cmds: string[]) => cmds.every((cmd) => handshake.includes(cmd)));
+    expect(lastCommand('herald-worker-bullmq-high')).to.have.length.within(1, perLane);
   });
 
   it('never lets a failing push provider block web and tv: ios jobs are retried, then kept as failed', async () => {
@@ -236,7 +239,7 @@ describe('worker', function () {
       expect(tv).to.have.length(1);
       expect(web).to.have.length(1);
     });
-    const ios = new Queue(fixture.keys.deliveryQueue('ios' satisfies Platform, 'high'), { connection: fixture.connection(), prefix: fixture.keys.bullPrefix });
+    const ios = new Queue(fixture.keys.deliveryQueue('ios' satisfies Platform, 'high'), { connection: fixture.connection(), prefix: fixture.keys.queuePrefix('ios' satisfies Platform, 'high') });
     await eventually(async () => expect(await ios.getFailedCount()).to.equal(1), 10_000);
     const [failed] = await ios.getFailed();
     expect(failed?.attemptsMade).to.equal(2);

@@ -63,6 +63,18 @@ describe('config', () => {
     expect(loadConfig({ HERALD_GATEWAY_LIVE_LANE_LIMIT: '500' }, 'gateway').gateway.liveLaneLimit).to.equal(500);
   });
 
+  it('takes a Redis Cluster as redis+cluster:// (rediss+cluster:// with TLS), with more seeds in REDIS_CLUSTER_NODES', () => {
+    expect(loadConfig({ REDIS_URL: 'redis+cluster://10.0.0.5:7000' }, 'worker')).to.include({ redisUrl: 'redis+cluster://10.0.0.5:7000', redisClusterNodes: undefined });
+    const tls = loadConfig({ REDIS_URL: 'rediss+cluster://herald:s%40cret@redis.example.com:6380', REDIS_CLUSTER_NODES: 'a.example.com:6380, b.example.com:6380' }, 'gateway');
+    expect(tls.redisUrl).to.equal('rediss+cluster://herald:s%40cret@redis.example.com:6380');
+    expect(tls.redisClusterNodes).to.deep.equal(['a.example.com:6380', 'b.example.com:6380']);
+    expect(() => loadConfig({ REDIS_URL: 'redis+cluster://10.0.0.5:7000/2' }, 'worker')).to.throw(/REDIS_URL: a Redis Cluster URL names one node/);
+    expect(() => loadConfig({ REDIS_URL: 'redis://10.0.0.5:6379', REDIS_CLUSTER_NODES: '10.0.0.6:6379' }, 'worker')).to.throw(/REDIS_CLUSTER_NODES: seeds of a Redis Cluster/);
+    expect(() => loadConfig({ REDIS_URL: 'redis+cluster://10.0.0.5:7000', REDIS_CLUSTER_NODES: '10.0.0.6' }, 'worker')).to.throw(/REDIS_CLUSTER_NODES.*host:port/);
+    expect(loadConfig({}, 'ingest').replicaAcks).to.deep.equal({ replicas: 0, timeoutMs: 1000 });
+    expect(loadConfig({ HERALD_REDIS_WAIT_REPLICAS: '1', HERALD_REDIS_WAIT_TIMEOUT_MS: '250' }, 'worker').replicaAcks).to.deep.equal({ replicas: 1, timeoutMs: 250 });
+  });
+
   it('serves the demo page only outside production, and with real service keys only when asked', () => {
     expect(loadConfig({}, 'gateway').gateway.demo).to.equal(true);
     expect(loadConfig({ HERALD_SERVICE_KEYS: 'billing:0123456789' }, 'gateway').gateway.demo).to.equal(false);

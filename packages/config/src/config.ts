@@ -62,12 +62,23 @@ const OverloadEnvSchema = z.object({
   HERALD_SHED_MAX_PAUSE_MS: z.coerce.number().int().min(0).max(10_000).default(100),
 });
 
+/** Whether a Redis URL names a Cluster. */
+const isClusterUrl = (url: string) => /^rediss?\+cluster:/i.test(url);
+
 const EnvSchema = z.object({
   NODE_ENV: z.string().default('development'),
   REDIS_URL: z
-    .url({ protocol: /^(rediss?|unix)$/, error: 'must be a redis://, rediss:// or unix:// URL' })
+    .url({ protocol: /^(rediss?|unix|rediss?\+cluster)$/, error: 'must be a redis://, rediss://, unix://, redis+cluster:// or rediss+cluster:// URL' })
     .refine((url) => !url.startsWith('unix:') || /^unix:\/\/\/[^?#]+(\?db=\d+)?$/.test(url), 'a unix:// URL names the socket file: unix:///path/to/redis.sock[?db=N]')
+    .refine((url) => !isClusterUrl(url) || /^rediss?\+cluster:\/\/([^@/?#]*@)?(\[[0-9a-fA-F:.]+\]|[^@/?#:[\]]+)(:\d+)?\/?$/i.test(url), 'a Redis Cluster URL names one node, any one: redis+cluster://[user:pass@]host:port (database 0 only)')
     .optional(),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((value) => value.split(',').map((node) => node.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s[\],]+):\d{1,5}$/, 'must be host:port pairs, comma-separated')).min(1))
+    .optional(),
+  HERALD_REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(5).default(0),
+  HERALD_REDIS_WAIT_TIMEOUT_MS: positiveInt(1000),
   HERALD_DATA_DIR: z.string().min(1).optional(),
   HERALD_KEY_PREFIX: z
     .string()
@@ -165,8 +176,19 @@ export interface PriorityConfig {
 
 export interface HeraldConfig {
   production: boolean;
-  /** Absent: the launcher's embedded Redis provides it. */
+  /**
+   * Absent: the launcher's embedded Redis provides it. `redis+cluster://` / `rediss+cluster://`:
+   * a Redis Cluster, this being one seed node.
+   */
   redisUrl: string | undefined;
+  /** More seed nodes of the Redis Cluster (`host:port`); only with a cluster URL. */
+  redisClusterNodes: string[] | undefined;
+  /**
+   * Writes that must survive a master's failover (an accepted event before ingest answers 202,
+   * a routed batch's history and jobs before its entries are acknowledged) wait until this many
+   * replicas of their master have them (WAIT), failing after `timeoutMs`. 0: no waiting.
+   */
+  replicaAcks: { replicas: number; timeoutMs: number };
   /** Where `npm start` keeps the embedded Redis's data; absent: `.herald/` in the repository. */
   dataDir: string | undefined;
   keyPrefix: string;
@@ -404,6 +426,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
   }
   const vars = result.data;
   const production = vars.NODE_ENV === 'production';
+  if (vars.REDIS_CLUSTER_NODES !== undefined && (vars.REDIS_URL === undefined || !isClusterUrl(vars.REDIS_URL))) {
+    throw new ConfigError('Invalid configuration:\n  REDIS_CLUSTER_NODES: seeds of a Redis Cluster, for REDIS_URL=redis+cluster://host:port only');
+  }
 
   const given: Record<Secret, string | undefined> = {
     serviceKeys: vars.HERALD_SERVICE_KEYS,
@@ -433,6 +458,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
   return {
     production,
     redisUrl: vars.REDIS_URL,
+    redisClusterNodes: vars.REDIS_CLUSTER_NODES,
+    replicaAcks: { replicas: vars.HERALD_REDIS_WAIT_REPLICAS, timeoutMs: vars.HERALD_REDIS_WAIT_TIMEOUT_MS },
     dataDir: vars.HERALD_DATA_DIR,
     keyPrefix: vars.HERALD_KEY_PREFIX,
     ports: { ingest: vars.INGEST_PORT, gateway: vars.GATEWAY_PORT, dashboard: vars.DASHBOARD_PORT, worker: vars.WORKER_PORT },

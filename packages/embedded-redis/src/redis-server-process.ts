@@ -24,6 +24,11 @@ export interface RedisServerOptions {
    * stops Redis last, after the apps that use it (default false).
    */
   detached?: boolean;
+  /**
+   * Run as a Redis Cluster node (`cluster-enabled yes`, its `nodes.conf` in `dir`), failing over
+   * a master that is silent for `nodeTimeoutMs`. See `startRedisCluster`.
+   */
+  cluster?: { nodeTimeoutMs: number };
 }
 
 export interface RunningRedisServer {
@@ -108,6 +113,9 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Run
       '--maxmemory-policy', 'noeviction',
       // Idempotency id sets expire whole; free them off the main thread.
       '--lazyfree-lazy-expire', 'yes',
+      ...(options.cluster === undefined
+        ? []
+        : ['--cluster-enabled', 'yes', '--cluster-config-file', join(options.dir, 'nodes.conf'), '--cluster-node-timeout', String(options.cluster.nodeTimeoutMs)]),
       '--daemonize', 'no',
       '--loglevel', 'notice',
     ];

@@ -17,10 +17,7 @@
            call (the trim, which reads the entries it removes for the trimmed marker, is most of
            what an append of one event costs)
   ARGV[4]  retention in milliseconds: older entries are trimmed, an idle history expires
-  ARGV[5]  pub/sub channel announcing accounts whose history grew ('': announce nothing, the
-           caller announces a batch of accounts itself)
-  ARGV[6]  the message published there
-  ARGV[7..6+2N]  per notification: its event id, then its HistoryEntry JSON, in order
+  ARGV[5..4+2N]  per notification: its event id, then its HistoryEntry JSON, in order
 
   Returns { cursor, flag, prev, cursor, flag, prev, ... }: flag 1 appended now, 0 appended
   before; prev, for an entry appended now, the id of the entry just before it in the stream
@@ -51,7 +48,7 @@ end
 
 -- One look-up per bucket for the whole call, not one per event.
 local ids = {}
-for i = 7, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
+for i = 5, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
 local inCurrent = redis.call('HMGET', KEYS[2], unpack(ids))
 local inPrevious = redis.call('HMGET', KEYS[3], unpack(ids))
 
@@ -72,7 +69,7 @@ for j, id in ipairs(ids) do
       previous = ''
       if length > 0 then previous = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1][1] end
     end
-    cursor = redis.call('XADD', KEYS[1], '*', 'e', ARGV[6 + 2 * j])
+    cursor = redis.call('XADD', KEYS[1], '*', 'e', ARGV[4 + 2 * j])
     written[id] = cursor
     newPairs[#newPairs + 1] = id
     newPairs[#newPairs + 1] = cursor
@@ -119,6 +116,5 @@ if appended > 0 then
   end
   redis.call('PEXPIRE', KEYS[1], retention)
   redis.call('PEXPIRE', KEYS[4], retention)
-  if ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[6]) end
 end
 return reply

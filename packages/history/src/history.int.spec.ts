@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { NotificationSchema } from '@herald/contracts';
-import { closeRedis, createKeys, createRedis } from '@herald/redis';
+import { closeRedis, createKeys, createRedis, ssubscribeAll } from '@herald/redis';
 import { useTestRedis } from '@herald/testing';
 import { History, compareCursors, toNotification } from './index.js';
 import type { HistoryEntry, HistoryOptions } from './index.js';
@@ -131,20 +131,23 @@ describe('history', () => {
     expect(ttl).to.be.within(1, 5_000);
   });
 
-  it('announces the account when it grows, or leaves that to announce() for a batch of accounts', async () => {
-    const subscriber = createRedis({ url: redis.url });
-    const received: string[] = [];
-    subscriber.on('message', (_channel: string, message: string) => received.push(message));
-    await subscriber.subscribe(createKeys(redis.prefix).historyBatchChannel);
+  it("announces a batch's grown accounts in one message on its partition's shard channel", async () => {
+    const keys = createKeys(redis.prefix);
+    const subscriber = createRedis({ url: redis.url, shardedSubscriber: true });
+    const received: [string, string][] = [];
+    subscriber.on('smessage', (channel: string, message: string) => received.push([channel, message]));
+    await ssubscribeAll(subscriber, [keys.historyAppended('high', 0), keys.historyAppended('low', 3)]);
     const h = history();
-    await h.append('acct-9', [entry('a', ['tv'], 'acct-9')]);
-    await h.append('acct-9', [entry('a', ['tv'], 'acct-9')]); // a retry appends nothing: no announcement
-    await h.append('acct-7', [entry('b', ['tv'], 'acct-7')], { announce: false });
-    await h.append('acct-8', [entry('c', ['tv'], 'acct-8')], { announce: false });
-    await h.announce(['acct-7', 'acct-8']);
-    await h.announce([]);
+    await h.append('acct-7', [entry('b', ['tv'], 'acct-7')]);
+    await h.append('acct-8', [entry('c', ['tv'], 'acct-8')]);
+    await h.announce('high', 0, ['acct-7', 'acct-8']);
+    await h.announce('low', 3, ['acct-9']);
+    await h.announce('high', 0, []);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(received).to.deep.equal(['["acct-9"]', '["acct-7","acct-8"]']);
+    expect(received).to.deep.equal([
+      [keys.historyAppended('high', 0), '["acct-7","acct-8"]'],
+      [keys.historyAppended('low', 3), '["acct-9"]'],
+    ]);
     await closeRedis(subscriber);
   });
 

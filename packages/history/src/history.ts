@@ -1,4 +1,5 @@
-import { RedisScript, RedisTimeBuckets } from '@herald/redis';
+import type { Priority } from '@herald/contracts';
+import { RedisScript, RedisTimeBuckets, serverOf } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import { compareCursors, cursorTime } from './cursor.js';
 import { HistoryEntrySchema } from './history-entry.js';
@@ -52,11 +53,10 @@ export class History {
   }
 
   /**
-   * Appends one account's notifications in order; one outcome per entry. Long-polls on the
-   * account are woken in the same script, unless `announce` is false: then the caller announces
-   * the accounts of a whole batch at once (`announce()`).
+   * Appends one account's notifications in order; one outcome per entry. Waiting long-polls are
+   * woken by the caller (`announce`), once per batch of accounts.
    */
-  async append(accountId: string, entries: readonly HistoryEntry[], { announce = true }: { announce?: boolean } = {}): Promise<AppendOutcome[]> {
+  async append(accountId: string, entries: readonly HistoryEntry[]): Promise<AppendOutcome[]> {
     if (entries.length === 0) return [];
     const { redis, keys } = this.options;
     const args: string[] = [];
@@ -65,11 +65,12 @@ export class History {
       args.push(entry.id, JSON.stringify(entry));
     }
     const reply = await this.buckets.run(
+      serverOf(redis, keys.history(accountId)),
       async (bucket) =>
         (await appendHistory.run(
           redis,
           [keys.history(accountId), keys.historyIds(accountId, bucket), keys.historyIds(accountId, bucket - 1), keys.historyTrimmed(accountId)],
-          [this.buckets.windowMs, bucket, this.maxLength, this.retentionMs, ...(announce ? [keys.historyBatchChannel, JSON.stringify([accountId])] : ['', '']), ...args],
+          [this.buckets.windowMs, bucket, this.maxLength, this.retentionMs, ...args],
         )) as (string | number)[],
     );
     return entries.map((_, i) => {
@@ -80,10 +81,14 @@ export class History {
     });
   }
 
-  /** Wakes the long-polls on these accounts (histories appended with `announce: false`): one message. */
-  async announce(accountIds: readonly string[]): Promise<void> {
+  /**
+   * Wakes the long-polls on these accounts, whose histories a router batch of this partition
+   * grew: one message on the partition's shard channel (SPUBLISH), which every gateway node
+   * follows. Best effort: a poll not woken answers at its timeout.
+   */
+  async announce(priority: Priority, partition: number, accountIds: readonly string[]): Promise<void> {
     if (accountIds.length === 0) return;
-    await this.options.redis.publish(this.options.keys.historyBatchChannel, JSON.stringify(accountIds));
+    await this.options.redis.spublish(this.options.keys.historyAppended(priority, partition), JSON.stringify(accountIds));
   }
 
   /** Up to `count` records after `after` (exclusive; from the oldest when absent), oldest first. */

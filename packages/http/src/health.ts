@@ -1,9 +1,13 @@
 import { Router } from 'express';
 import { HeraldError } from '@herald/errors';
 import type { Registry } from '@herald/observability';
+import { pingMasters } from '@herald/redis';
 import type { RedisClient } from '@herald/redis';
 
-/** `GET /healthz` (process up), `GET /readyz` (Redis answers PING), `GET /metrics` (Prometheus). */
+/**
+ * `GET /healthz` (process up), `GET /readyz` (Redis answers PING: on a Cluster, every master, since
+ * any of them may hold the next request's keys), `GET /metrics` (Prometheus).
+ */
 export function healthRoutes(options: { redis: RedisClient; metrics: Registry; readyTimeoutMs?: number }): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
@@ -14,7 +18,7 @@ export function healthRoutes(options: { redis: RedisClient; metrics: Registry; r
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        options.redis.ping(),
+        pingMasters(options.redis, timeoutMs),
         new Promise((_, reject) => {
           timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
         }),

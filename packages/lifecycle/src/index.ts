@@ -1,2 +1,2 @@
-export { StartError, describeListenError, listenOn, runMain, stopOnSignals } from './lifecycle.js';
+export { StartError, checkRedis, describeListenError, listenOn, runMain, stopOnSignals } from './lifecycle.js';
 export type { GracefulStopOptions, RedisConnectionState } from './lifecycle.js';

@@ -1,6 +1,8 @@
 import type { Server } from 'node:net';
 import { ConfigError } from '@herald/config';
 import type { Logger } from '@herald/observability';
+import { checkRedisSetup, RedisSetupError } from '@herald/redis';
+import type { RedisClient, RedisSetupReport } from '@herald/redis';
 
 /** What stopping needs of a Redis connection to tell whether Redis is there (ioredis's client fits). */
 export interface RedisConnectionState {
@@ -134,10 +136,23 @@ export function describeListenError(error: unknown, variable: string, port: numb
   return error;
 }
 
-/** Runs an app's main; a failure to start prints its reason (a config or start error as plain text) and exits 1. */
+/**
+ * The start-up check of an app's Redis, before it takes any work: logs one Redis or a Cluster
+ * (with `cluster_state` and its masters), and throws a RedisSetupError, which stops the app with
+ * a plain message, when a master is not set up as Herald needs (`maxmemory-policy noeviction`).
+ */
+export async function checkRedis(client: RedisClient, logger: Logger): Promise<RedisSetupReport> {
+  const report = await checkRedisSetup(client);
+  const summary = report.mode === 'cluster' ? `Redis Cluster, cluster_state ${report.clusterState ?? 'unknown'}, ${report.masters.length} masters` : 'one Redis';
+  logger.info({ redis: report }, `redis: ${summary}, maxmemory-policy noeviction`);
+  if (report.clusterState !== undefined && report.clusterState !== 'ok') logger.warn({ clusterState: report.clusterState }, 'the Redis Cluster is not ok yet; commands wait and retry until it is');
+  return report;
+}
+
+/** Runs an app's main; a failure to start prints its reason (a config, start or Redis set-up error as plain text) and exits 1. */
 export function runMain(main: () => Promise<void>): void {
   main().catch((error: unknown) => {
-    console.error(error instanceof ConfigError || error instanceof StartError ? error.message : error);
+    console.error(error instanceof ConfigError || error instanceof StartError || error instanceof RedisSetupError ? error.message : error);
     process.exit(1);
   });
 }

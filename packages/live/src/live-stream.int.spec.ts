@@ -42,7 +42,7 @@ describe('live stream', () => {
   it("sends each message on the partition's shard channel as it is appended, with its number and entry id", async () => {
     const live = stream();
     const keys = createKeys(redis.prefix);
-    const subscriber = createRedis({ url: redis.url, name: 'live-test-sub' });
+    const subscriber = createRedis({ url: redis.url, name: 'live-test-sub', shardedSubscriber: true });
     try {
       const received: string[] = [];
       subscriber.on('smessage', (channel: string, message: string) => {

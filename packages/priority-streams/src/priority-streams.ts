@@ -1,7 +1,7 @@
 import { PRIORITIES } from '@herald/contracts';
 import type { AcceptedEvent, Priority } from '@herald/contracts';
-import { RedisScript, RedisTimeBuckets } from '@herald/redis';
-import type { KeyBuilder, RedisClient } from '@herald/redis';
+import { RedisScript, RedisTimeBuckets, serverOf, waitForReplicas } from '@herald/redis';
+import type { KeyBuilder, RedisClient, ReplicaAcks } from '@herald/redis';
 import { partitionOf } from './partition.js';
 
 const acceptEvents = RedisScript.fromFile(new URL('../lua/', import.meta.url), 'accept-events-5');
@@ -29,6 +29,12 @@ export interface PriorityStreamsOptions {
   retryAfterSeconds?: number;
   /** Most events one script call (and so one stream entry) takes (default 1000). */
   maxEventsPerEntry?: number;
+  /**
+   * Replicas that must have an accepted event before append resolves (WAIT; default none). When
+   * fewer answer in time, the append rejects with a ReplicationTimeoutError: the caller must not
+   * call it accepted, and a retry with the same id is safe (it answers duplicate).
+   */
+  replicaAcks?: ReplicaAcks;
 }
 
 export type AppendResult =
@@ -79,7 +85,7 @@ export class PriorityStreams {
       throw new RangeError('maxEventsPerEntry must be an integer in 1..5000');
     }
     const { appenders = {}, ...rest } = options;
-    this.options = { retryAfterSeconds: 1, ...rest, maxEventsPerEntry };
+    this.options = { retryAfterSeconds: 1, replicaAcks: { replicas: 0, timeoutMs: 1000 }, ...rest, maxEventsPerEntry };
     this.appenders = { high: appenders.high ?? options.redis, medium: appenders.medium ?? options.redis, low: appenders.low ?? options.redis };
     this.buckets = new RedisTimeBuckets(options.dedupWindowMs);
   }
@@ -133,8 +139,10 @@ export class PriorityStreams {
 
   /** Events appended and not yet acknowledged, per partition of a priority. */
   async backlog(priority: Priority): Promise<number[]> {
-    const counters = this.partitions(priority).map((partition) => this.options.keys.backlog(priority, partition));
-    const values = await this.options.redis.mget(...counters);
+    // One GET per partition, not an MGET: each counter is in its partition's slot (on a Cluster,
+    // on its master). Auto-pipelined, they still go in one round trip per server.
+    const { redis, keys } = this.options;
+    const values = await Promise.all(this.partitions(priority).map((partition) => redis.get(keys.backlog(priority, partition))));
     return values.map((value) => Number(value ?? 0));
   }
 
@@ -197,6 +205,7 @@ export class PriorityStreams {
     let reply: (string | number)[];
     try {
       reply = await this.buckets.run(
+        serverOf(redis, stream),
         async (bucket) =>
           (await acceptEvents.run(
             redis,
@@ -216,6 +225,13 @@ export class PriorityStreams {
             ],
           )) as (string | number)[],
       );
+      if (this.options.replicaAcks.replicas > 0) {
+        // WAIT counts this connection's writes. A call that found every id already accepted
+        // wrote nothing: a write of no effect first makes the WAIT cover the earlier accept too
+        // (made on another connection, maybe still unreplicated: the replication stream is in order).
+        if (String(reply[0]) === '') await redis.incrby(keys.acceptedTotal(priority, partition), 0);
+        await waitForReplicas(redis, [stream], this.options.replicaAcks);
+      }
     } catch (error) {
       if (error instanceof Error && error.message.startsWith('BACKLOG')) {
         settleAll(() => ({ status: 'backlog_exceeded', retryAfterSeconds }));

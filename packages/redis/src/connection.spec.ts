@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { createRedis } from './index.js';
+import { CLUSTER_UNPIPELINED_COMMANDS, createRedis, isCluster, parseClusterUrl, parseHostPort } from './index.js';
 
 describe('redis connections', () => {
   it("log their errors with the connection's name when given a logger, and keep reconnecting", async () => {
@@ -22,5 +22,34 @@ describe('redis connections', () => {
     } finally {
       client.disconnect();
     }
+  });
+
+  it('are a Cluster client for a redis+cluster:// URL, seeded with the URL\'s node and REDIS_CLUSTER_NODES', () => {
+    const client = createRedis({ url: 'redis+cluster://127.0.0.1:1', clusterNodes: ['127.0.0.1:2'], autoPipelining: true });
+    try {
+      expect(isCluster(client)).to.equal(true);
+      if (!isCluster(client)) return;
+      expect(client.options.autoPipeliningIgnoredCommands).to.deep.equal([...CLUSTER_UNPIPELINED_COMMANDS]);
+      expect(client.options.scaleReads).to.equal('master');
+    } finally {
+      client.disconnect();
+    }
+    expect(() => createRedis({ url: 'redis://127.0.0.1:1', clusterNodes: ['127.0.0.1:2'] })).to.throw(/not a redis\+cluster:\/\/ URL/);
+  });
+
+  it('read credentials, TLS and seeds from a Cluster URL', () => {
+    expect(parseClusterUrl('rediss+cluster://herald:s%40cret@redis.example.com:6380', ['b.example.com:6381', '[::1]:7000'])).to.deep.equal({
+      seeds: [
+        { host: 'redis.example.com', port: 6380 },
+        { host: 'b.example.com', port: 6381 },
+        { host: '::1', port: 7000 },
+      ],
+      username: 'herald',
+      password: 's@cret',
+      tls: true,
+    });
+    expect(parseClusterUrl('redis+cluster://10.0.0.1').seeds).to.deep.equal([{ host: '10.0.0.1', port: 6379 }]);
+    expect(() => parseClusterUrl('redis+cluster://10.0.0.1:7000/3')).to.throw(/database 0 only/);
+    expect(() => parseHostPort('10.0.0.1')).to.throw(/not host:port/);
   });
 });

@@ -6,10 +6,16 @@ import type { Platform, Priority } from '@herald/contracts';
  *
  * NEVER RENAME a key shape without a migration: these names are data on running systems.
  *
- * Hash tags (`{…}`) keep the keys of one multi-key operation on one Redis Cluster slot:
- * - `{p:<priority>:<partition>}`: one priority stream partition and its idempotency marks;
- * - `{a:<account>}`: everything of one account (devices, history);
- * - BullMQ's prefix is `{<prefix>:bull}`, so each queue's keys share a slot.
+ * Hash tags (`{…}`) keep the keys of one multi-key operation on one Redis Cluster slot, and
+ * spread the rest over the Cluster's masters:
+ * - `{p:<priority>:<partition>}`: one priority stream partition, its idempotency marks, traces,
+ *   lease, dead letters, live stream and shard channels (one slot per partition);
+ * - `{a:<account>}`: everything of one account (devices, presence, history, acks, push windows);
+ * - `{e:<event>}`: one event's gateway trace;
+ * - `{p:<priority>}`: a priority's live router workers;
+ * - `{tap}`, `{gateway-nodes}`: the dashboard's live tap and gateway node list;
+ * - `{q:<priority>:<platform>}`: one BullMQ delivery queue (its prefix), so a queue's keys share
+ *   a slot and the 12 queues spread over the masters.
  *
  * Ids from clients are escaped (`%`, `{`, `}`) so that no id can move a key to another slot
  * or collide with another key, and an id that is not well-formed Unicode is refused outright:
@@ -33,11 +39,12 @@ export interface KeyBuilder {
    * after the trace window.
    */
   traces(priority: Priority, partition: number, bucket: number): string;
-  /** Capped stream of routing records, newest last: the live tap. */
+  /** Capped stream of routing records, newest last: the live tap (its own slot, `{tap}`). */
   readonly tap: string;
   /**
    * Hash of live gateway nodes: nodeId → JSON `{ connections, devices, at }`, refreshed with
-   * each presence heartbeat; a node whose `at` is older than the presence TTL is gone.
+   * each presence heartbeat; a node whose `at` is older than the presence TTL is gone. Its own
+   * slot, `{gateway-nodes}`.
    */
   readonly gatewayNodes: string;
   /** Set of the event ids a partition accepted in one idempotency time bucket; expires. */
@@ -46,7 +53,7 @@ export interface KeyBuilder {
   readonly routerGroup: string;
   /** Which worker routes a partition now: the worker id, with an expiry (the lease). */
   lease(priority: Priority, partition: number): string;
-  /** Sorted set of live router workers of a priority: worker id → expiry (epoch ms). */
+  /** Sorted set of live router workers of a priority: worker id → expiry (epoch ms). Slot `{p:<priority>}`. */
   routers(priority: Priority): string;
   /** Set of the event ids a partition finished routing in one time bucket; expires. */
   routed(priority: Priority, partition: number, bucket: number): string;
@@ -108,11 +115,13 @@ export interface KeyBuilder {
   /** Hash of one event's trace (verdicts, deliveries, acknowledgements); expires. */
   trace(eventId: string): string;
   /**
-   * Pub/sub channel announcing accounts whose history grew, a JSON array of account ids per
-   * message: one message per router batch, not one per account, since every gateway node gets
-   * every message.
+   * Shard channel (SPUBLISH) announcing accounts whose history grew, a JSON array of account ids
+   * per message: one message per router batch of the partition, in the partition's slot, so on a
+   * Cluster it reaches only that slot's master (classic PUBLISH is copied to every node) and
+   * every gateway node gets it from the master's sharded subscriber.
    */
-  readonly historyBatchChannel: string;
+  historyAppended(priority: Priority, partition: number): string;
+  /** Channel prefix of the Socket.IO sharded Redis adapter (cross-node room operations). */
   /**
    * Hash of the load-shedding reports (see @herald/overload): field `ingest:<id>` → the level
    * and shed fractions an ingest computed, with the signals it read; `worker:<id>` → a worker's
@@ -122,8 +131,13 @@ export interface KeyBuilder {
   readonly overload: string;
   /** Key prefix of the Socket.IO Redis adapter (cross-node room operations). */
   readonly socketIoPrefix: string;
-  /** BullMQ `prefix` option. */
-  readonly bullPrefix: string;
+  /**
+   * BullMQ `prefix` option of one delivery queue: `<prefix>:{q:<priority>:<platform>}`, a hash
+   * tag per queue, so each queue's keys (and scripts) stay on one slot and the 12 queues spread
+   * over a Cluster's masters (on 3 masters with equal slot ranges: 4, 3 and 5; the high
+   * priority's four on all three).
+   */
+  queuePrefix(platform: Platform, priority: Priority): string;
 }
 
 /**
@@ -151,12 +165,12 @@ export function createKeys(prefix: string): KeyBuilder {
     acceptedTotal: (priority, partition) => `${partitionTag(priority, partition)}:accepted-total`,
     routedTotal: (priority, partition) => `${partitionTag(priority, partition)}:routed-total`,
     traces: (priority, partition, bucket) => `${partitionTag(priority, partition)}:traces:${bucket}`,
-    tap: `${prefix}:tap`,
-    gatewayNodes: `${prefix}:gateway-nodes`,
+    tap: `${prefix}:{tap}`,
+    gatewayNodes: `${prefix}:{gateway-nodes}`,
     seen: (priority, partition, bucket) => `${partitionTag(priority, partition)}:seen:${bucket}`,
     routerGroup: 'router',
     lease: (priority, partition) => `${partitionTag(priority, partition)}:lease`,
-    routers: (priority) => `${prefix}:routers:${priority}`,
+    routers: (priority) => `${prefix}:{p:${priority}}:routers`,
     routed: (priority, partition, bucket) => `${partitionTag(priority, partition)}:routed:${bucket}`,
     deadLetters: (priority, partition) => `${partitionTag(priority, partition)}:dead`,
     deliveryQueue: (platform, priority) => `deliver-${platform}-${priority}`,
@@ -173,9 +187,9 @@ export function createKeys(prefix: string): KeyBuilder {
     pushWindow: (accountId, deviceId) => `${accountTag(accountId)}:push-window:${escapeId(deviceId)}`,
     pushHeld: (accountId, deviceId) => `${accountTag(accountId)}:push-held:${escapeId(deviceId)}`,
     trace: (eventId) => `${prefix}:{e:${escapeId(eventId)}}:trace`,
-    historyBatchChannel: `${prefix}:history-appended:batch`,
-    overload: `${prefix}:overload`,
+    historyAppended: (priority, partition) => `${partitionTag(priority, partition)}:history-appended`,
+    overload: `${prefix}:{overload}`,
     socketIoPrefix: `${prefix}:socket.io`,
-    bullPrefix: `{${prefix}:bull}`,
+    queuePrefix: (platform, priority) => `${prefix}:{q:${priority}:${platform}}`,
   };
 }

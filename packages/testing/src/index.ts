@@ -1,2 +1,2 @@
-export { deleteKeysWithPrefix, stopTestRedisServer, testRedisServer, uniquePrefix, useTestRedis } from './test-redis.js';
-export type { TestRedis } from './test-redis.js';
+export { clientList, deleteKeysWithPrefix, keysByMaster, stopTestRedisServer, testRedisServer, testTopology, uniquePrefix, useTestRedis } from './test-redis.js';
+export type { KeySpread, TestRedis, TestRedisServer, TestTopology } from './test-redis.js';

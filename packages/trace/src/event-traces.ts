@@ -41,11 +41,12 @@ function throwOnError(replies: [Error | null, unknown][] | null): unknown[] {
 
 type Deliveries = Pick<EventTrace, 'pushes' | 'failures'>;
 
-/** What one bucket hash held for the event (null: field absent). */
+/** What one partition holds of an event: queued (accepted, not routed), and the router's record if any. */
 interface Found {
   priority: Priority;
-  key: string;
-  routed: string | null;
+  queued: boolean;
+  /** The trace bucket holding the router's record, and the record as written. */
+  routed?: { key: string; raw: string };
 }
 
 /** The mobile platforms, whose pushes are the delivery jobs' signals (web and TV: what the gateway sent). */
@@ -72,42 +73,58 @@ export class EventTraces {
   async read(eventId: string): Promise<EventTrace | undefined> {
     if (!this.buckets.enabled) return undefined;
     const { redis, keys } = this.options;
-    const places: { priority: Priority; key: string }[] = [];
-    const pipeline = redis.pipeline();
-    // The idempotency sets first, the router's record after: the router writes its record and
-    // marks the id routed in one script, so whenever the sets still say "not routed", a record
-    // read later is either there or not yet written; never "routed, and no record" by a race.
-    const queued = this.queueChecks(pipeline, eventId);
-    for (const bucket of this.buckets.bucketsToRead(this.now())) {
-      for (const { priority, partition } of this.partitions()) {
-        const key = keys.traces(priority, partition, bucket);
-        places.push({ priority, key });
-        pipeline.hget(key, traceField.routed(eventId));
-      }
-    }
-    pipeline.hgetall(keys.trace(eventId));
-    const replies = throwOnError(await pipeline.exec());
-    const queuedIn = queued.read(replies.splice(0, queued.count) as number[]);
+    // One pipeline per partition: its idempotency sets and trace buckets share its slot (on a
+    // Cluster, one master), and the ordering argument below holds within one server only. The
+    // gateway's per-event hash lives in the event's own slot: read on its own.
+    const buckets = this.buckets.bucketsToRead(this.now());
+    const [perPartition, gateway] = await Promise.all([
+      Promise.all(this.partitions().map(({ priority, partition }) => this.readPartition(priority, partition, eventId, buckets))),
+      redis.hgetall(keys.trace(eventId)),
+    ]);
 
-    const found: Found[] = [];
-    places.forEach((place, i) => {
-      const routed = replies[i] as string | null;
-      if (routed !== null) found.push({ priority: place.priority, key: place.key, routed });
-    });
-    const gateway = replies[places.length] as Record<string, string>;
-
-    const routedRaw = found.map((f) => f.routed).find((raw) => raw !== null) ?? undefined;
-    const parsed = routedRaw === undefined ? undefined : RoutingRecordSchema.safeParse(parseJson(routedRaw));
+    const found = perPartition.find((p) => p.routed !== undefined);
+    const parsed = found?.routed === undefined ? undefined : RoutingRecordSchema.safeParse(parseJson(found.routed.raw));
     const record = parsed?.success === true ? parsed.data : undefined;
-    if (record === undefined) {
+    if (found === undefined || record === undefined) {
+      const queuedIn = perPartition.find((p) => p.queued)?.priority;
       return queuedIn === undefined ? undefined : { id: eventId, priority: queuedIn, status: 'queued', gates: [], pushes: [], failures: [], acks: [] };
     }
-    const { priority, key } = found.find((f) => f.routed !== null)!;
+    const { priority } = found;
     const [entry, jobs] = await Promise.all([
       record.k === undefined ? undefined : this.historyEntry(record.a, record.k),
-      this.jobDeliveries(key, eventId, record),
+      this.jobDeliveries(found.routed!.key, eventId, record),
     ]);
     return this.assemble(eventId, priority, record, entry, jobs, gateway);
+  }
+
+  /**
+   * What one partition holds of an event, in one pipeline: whether it is queued (in the
+   * partition's accepted-ids sets and not in its routed-ids sets, per idempotency bucket), and
+   * the router's record in the partition's trace buckets. The sets are read first, the record
+   * after: the router writes its record and marks the id routed in one script, so whenever the
+   * sets still say "not routed", a record read later is either there or not yet written; never
+   * "routed, and no record" by a race.
+   */
+  private async readPartition(priority: Priority, partition: number, eventId: string, traceBuckets: readonly number[]): Promise<Found> {
+    const { redis, keys, dedupWindowMs } = this.options;
+    const pipeline = redis.pipeline();
+    const bucket = Math.floor(this.now() / dedupWindowMs);
+    for (const b of [bucket + 1, bucket, bucket - 1]) {
+      pipeline.sismember(keys.seen(priority, partition, b), eventId);
+      pipeline.sismember(keys.routed(priority, partition, b), eventId);
+    }
+    const traceKeys = traceBuckets.map((b) => keys.traces(priority, partition, b));
+    for (const key of traceKeys) pipeline.hget(key, traceField.routed(eventId));
+    const replies = throwOnError(await pipeline.exec());
+    const flags = replies.slice(0, 6) as number[];
+    const seen = flags[0] === 1 || flags[2] === 1 || flags[4] === 1;
+    const routedIds = flags[1] === 1 || flags[3] === 1 || flags[5] === 1;
+    const routedAt = replies.slice(6).findIndex((raw) => raw !== null);
+    return {
+      priority,
+      queued: seen && !routedIds,
+      ...(routedAt < 0 ? {} : { routed: { key: traceKeys[routedAt]!, raw: replies[6 + routedAt] as string } }),
+    };
   }
 
   /** Routing records as the router writes them, from now on, until the signal aborts. */
@@ -137,33 +154,6 @@ export class EventTraces {
 
   private partitions(): { priority: Priority; partition: number }[] {
     return PRIORITIES.flatMap((priority) => Array.from({ length: this.options.partitions[priority] }, (_, partition) => ({ priority, partition })));
-  }
-
-  /**
-   * Queues, on the pipeline, the look-ups that find an event ingest accepted and the router has
-   * not finished: its id is in a partition's accepted-ids sets and not in its routed-ids sets
-   * (both per idempotency bucket). `read` takes those `count` replies: the priority, or undefined.
-   */
-  private queueChecks(pipeline: ReturnType<RedisClient['pipeline']>, eventId: string) {
-    const { keys, dedupWindowMs } = this.options;
-    const bucket = Math.floor(this.now() / dedupWindowMs);
-    const places = this.partitions();
-    for (const { priority, partition } of places) {
-      for (const b of [bucket + 1, bucket, bucket - 1]) {
-        pipeline.sismember(keys.seen(priority, partition, b), eventId);
-        pipeline.sismember(keys.routed(priority, partition, b), eventId);
-      }
-    }
-    return {
-      count: places.length * 6,
-      read: (flags: number[]): Priority | undefined =>
-        places.find((_, i) => {
-          const own = flags.slice(i * 6, i * 6 + 6);
-          const seen = own[0] === 1 || own[2] === 1 || own[4] === 1;
-          const routed = own[1] === 1 || own[3] === 1 || own[5] === 1;
-          return seen && !routed;
-        })?.priority,
-    };
   }
 
   /**

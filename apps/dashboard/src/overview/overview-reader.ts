@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { GatewayNodeEntrySchema, PLATFORMS, PRIORITIES, compareCursors, parseJson } from '@herald/contracts';
 import type { Platform, Priority } from '@herald/contracts';
+import { whenReady } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { DeliveryQueue } from '../queues/delivery-queues.js';
 import type { DeadLetterSummary, Overview, PlatformOverview, PriorityOverview, QueueOverview } from './overview-schema.js';
@@ -64,8 +65,9 @@ const ratio = (failed: number | undefined, completed: number | undefined) =>
   failed === undefined || completed === undefined || failed + completed === 0 ? null : failed / (failed + completed);
 
 /**
- * Reads what the overview page shows, straight from Redis and BullMQ: one pipeline for the
- * streams, backlog counters, dead letters and gateway nodes, one getJobCounts per queue.
+ * Reads what the overview page shows, straight from Redis and BullMQ: one pipeline per stream
+ * partition (its stream, counters and dead letters share a slot), one for the gateway nodes,
+ * one getJobCounts per queue.
  * Rates (events in/out, failure rates) come from the deltas between successive reads.
  */
 export class OverviewReader {
@@ -83,37 +85,36 @@ export class OverviewReader {
 
   async read(): Promise<Overview> {
     const { redis, keys, partitions, queues } = this.options;
-    await connected(redis);
-    const pipeline = redis.pipeline();
-    pipeline.time();
-    for (const priority of PRIORITIES) {
-      for (let partition = 0; partition < partitions[priority]; partition++) {
-        const stream = keys.stream(priority, partition);
-        pipeline.xlen(stream);
-        pipeline.xinfo('GROUPS', stream);
-        pipeline.xpending(stream, keys.routerGroup);
-        pipeline.get(keys.backlog(priority, partition));
-        pipeline.get(keys.acceptedTotal(priority, partition));
-        pipeline.get(keys.routedTotal(priority, partition));
-        pipeline.xlen(keys.deadLetters(priority, partition));
-        pipeline.xrevrange(keys.deadLetters(priority, partition), '+', '-', 'COUNT', this.newestDeadLetters);
-      }
-    }
-    pipeline.hgetall(keys.gatewayNodes);
-    pipeline.hgetall(keys.overload);
-    const [replies, counts, finished] = await Promise.all([
-      pipeline.exec(),
+    await whenReady(redis, CONNECT_WAIT_MS);
+    // One pipeline per partition (its keys share a slot: on a Cluster, one master) and one for
+    // the gateway nodes, each with that server's TIME, so every age is measured by the clock of
+    // the server that holds the entry.
+    const places = PRIORITIES.flatMap((priority) => Array.from({ length: partitions[priority] }, (_, partition) => ({ priority, partition })));
+    const gatewayPipeline = redis.pipeline().time().hgetall(keys.gatewayNodes);
+    // The load-shedding board is a key of its own (its own slot): read with that server's TIME.
+    const overloadPipeline = redis.pipeline().time().hgetall(keys.overload);
+    const [partitionReplies, gatewayReplies, overloadReplies, counts, finished] = await Promise.all([
+      Promise.all(places.map(({ priority, partition }) => this.partitionPipeline(priority, partition).exec())),
+      gatewayPipeline.exec(),
+      overloadPipeline.exec(),
       Promise.all(queues.map(({ queue }) => queue.getJobCounts(...QUEUE_STATES))),
       // BullMQ's own running totals (the delivery workers turn its metrics on): unlike the sizes
       // of the completed and failed sets, which jobs leave (the newest 100 completed are kept), they only ever grow.
       Promise.all(queues.map(async ({ queue }) => [(await queue.getMetrics('completed', 0, 0)).meta.count, (await queue.getMetrics('failed', 0, 0)).meta.count] as const)),
     ]);
-    const r = new Replies(replies ?? []);
 
-    const nowMs = RedisTimeSchema.parse(r.take());
-    const streams = PRIORITIES.map((priority) => this.readPriority(priority, nowMs, r));
-    const nodes = this.readGatewayNodes(r.take(), nowMs);
-    const board = readOverloadBoard(r.take(), nowMs);
+    const g = new Replies(gatewayReplies ?? []);
+    const nowMs = RedisTimeSchema.parse(g.take());
+    const nodes = this.readGatewayNodes(g.take(), nowMs);
+    const streams = PRIORITIES.map((priority) =>
+      this.readPriority(
+        priority,
+        places.flatMap((place, i) => (place.priority === priority ? [new Replies(partitionReplies[i] ?? [])] : [])),
+      ),
+    );
+    const o = new Replies(overloadReplies ?? []);
+    const overloadNowMs = RedisTimeSchema.parse(o.take());
+    const board = readOverloadBoard(o.take(), overloadNowMs);
 
     const queueCounts = queues.map(({ queue, platform, priority }, i) => {
       const c = counts[i] ?? {};
@@ -175,17 +176,36 @@ export class OverviewReader {
     };
   }
 
-  private readPriority(priority: Priority, nowMs: number, r: Replies) {
+  /** One partition's reads, in the order `readPriority` takes them. */
+  private partitionPipeline(priority: Priority, partition: number) {
+    const { redis, keys } = this.options;
+    const stream = keys.stream(priority, partition);
+    return redis
+      .pipeline()
+      .time()
+      .xlen(stream)
+      .xinfo('GROUPS', stream)
+      .xpending(stream, keys.routerGroup)
+      .get(keys.backlog(priority, partition))
+      .get(keys.acceptedTotal(priority, partition))
+      .get(keys.routedTotal(priority, partition))
+      .xlen(keys.deadLetters(priority, partition))
+      .xrevrange(keys.deadLetters(priority, partition), '+', '-', 'COUNT', this.newestDeadLetters);
+  }
+
+  /** A priority's figures from its partitions' pipelines (`byPartition[n]`: partition n's replies). */
+  private readPriority(priority: Priority, byPartition: readonly Replies[]) {
     let streamLength = 0;
     let lag: number | null = 0;
     let pending = 0;
-    let oldestPendingMs: number | undefined;
+    let oldestPendingAgeMs: number | undefined;
     let backlog = 0;
     let acceptedTotal = 0;
     let routedTotal = 0;
     let deadLetterCount = 0;
     const dead: DeadLetterSummary[] = [];
-    for (let partition = 0; partition < this.options.partitions[priority]; partition++) {
+    for (const [partition, r] of byPartition.entries()) {
+      const nowMs = RedisTimeSchema.parse(r.take());
       const length = CounterSchema.parse(r.take());
       streamLength += length;
       const groups = r.take();
@@ -197,7 +217,7 @@ export class OverviewReader {
       if (summary !== undefined) {
         const [count, smallest] = XpendingSummarySchema.parse(summary);
         pending += count;
-        if (count > 0 && smallest !== null) oldestPendingMs = Math.min(oldestPendingMs ?? Infinity, entryIdMs(smallest));
+        if (count > 0 && smallest !== null) oldestPendingAgeMs = Math.max(oldestPendingAgeMs ?? 0, nowMs - entryIdMs(smallest));
       }
       backlog += CounterSchema.parse(r.take());
       acceptedTotal += CounterSchema.parse(r.take());
@@ -216,7 +236,7 @@ export class OverviewReader {
       streamLength,
       lag,
       pending,
-      oldestPendingAgeSeconds: oldestPendingMs === undefined ? null : Math.max(0, nowMs - oldestPendingMs) / 1000,
+      oldestPendingAgeSeconds: oldestPendingAgeMs === undefined ? null : Math.max(0, oldestPendingAgeMs) / 1000,
       backlog,
       acceptedTotal,
       routedTotal,
@@ -256,25 +276,8 @@ function platformOverview(platform: Platform, queues: readonly QueueOverview[], 
   };
 }
 
-/** How long a read waits for a connection that is (re)connecting. */
-const CONNECT_WAIT_MS = 1000;
-
 /**
- * Waits briefly for the connection to be ready, else fails: ioredis would otherwise hold a
- * pipeline until Redis is back, and an operator should see "unavailable" at once.
+ * How long a read waits for a connection that is (re)connecting, else fails: ioredis would
+ * otherwise hold a pipeline until Redis is back, and an operator should see "unavailable" at once.
  */
-async function connected(redis: RedisClient): Promise<void> {
-  if (redis.status === 'ready') return;
-  await new Promise<void>((resolve, reject) => {
-    const onReady = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      redis.off('ready', onReady);
-      reject(new Error(`the Redis connection is ${redis.status}`));
-    }, CONNECT_WAIT_MS);
-    redis.once('ready', onReady);
-  });
-}
-
+const CONNECT_WAIT_MS = 1000;

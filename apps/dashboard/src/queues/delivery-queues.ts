@@ -13,7 +13,7 @@ export interface DeliveryQueue {
 
 /**
  * Handles on every delivery queue (each platform × priority: 12), named and prefixed exactly as
- * the worker names them (`keys.deliveryQueue`, `keys.bullPrefix`). A Queue only reads and
+ * the worker names them (`keys.deliveryQueue`, each with its own `keys.queuePrefix`). A Queue only reads and
  * changes jobs; nothing here processes them.
  */
 export function createDeliveryQueues(connection: ConnectionOptions, keys: KeyBuilder): DeliveryQueue[] {
@@ -21,7 +21,7 @@ export function createDeliveryQueues(connection: ConnectionOptions, keys: KeyBui
     PLATFORMS.map((platform) => ({
       platform,
       priority,
-      queue: new Queue(keys.deliveryQueue(platform, priority), { connection, prefix: keys.bullPrefix }),
+      queue: new Queue(keys.deliveryQueue(platform, priority), { connection, prefix: keys.queuePrefix(platform, priority) }),
     })),
   );
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AccountIdSchema, parseJson } from '@herald/contracts';
 import type { Logger } from '@herald/observability';
+import { ssubscribeAll, sunsubscribeAll, watchSubscriptions } from '@herald/redis';
 import type { RedisClient } from '@herald/redis';
 
 /** One long-poll's wake-up: set when the account's history grew since it last looked. */
@@ -58,21 +59,25 @@ const AnnouncedAccountsSchema = z.array(AccountIdSchema).min(1);
 
 /**
  * Wakes long-polls when their account's history grows. One subscriber connection per process,
- * subscribed to the history channels (the worker announces the accounts of each router batch
- * in one message), whatever the number of waiting requests: they wait in memory, by account.
+ * subscribed to every partition's history shard channel (the worker announces the accounts of
+ * each router batch in one message on its partition's channel), whatever the number of waiting
+ * requests: they wait in memory, by account.
  */
 export class HistoryWakeups {
   private readonly waiting = new Map<string, Set<AccountWakeup>>();
+  private readonly channels: ReadonlySet<string>;
   private started = false;
+  private unwatch: (() => void) | undefined;
   private readonly onMessage = (channel: string, message: string) => this.handle(channel, message);
-  private readonly onReady = () => this.wakeAll();
 
   constructor(
     private readonly subscriber: RedisClient,
-    /** The channel announcing grown histories (JSON arrays of account ids; `keys.historyBatchChannel`). */
-    private readonly channel: string,
+    /** The shard channels announcing grown histories (JSON arrays of account ids; `keys.historyAppended`), one per partition. */
+    channels: readonly string[],
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.channels = new Set(channels);
+  }
 
   get count(): number {
     let count = 0;
@@ -83,10 +88,14 @@ export class HistoryWakeups {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    this.subscriber.on('message', this.onMessage);
-    await this.subscriber.subscribe(this.channel);
-    // After a reconnect, announcements made while it was down are lost: let every poll look again.
-    this.subscriber.on('ready', this.onReady);
+    this.subscriber.on('smessage', this.onMessage);
+    await ssubscribeAll(this.subscriber, [...this.channels]);
+    // After a lost subscription, announcements made meanwhile are lost: once subscribed again
+    // (ours answered proves it), let every poll look again.
+    this.unwatch = watchSubscriptions(this.subscriber, {
+      lost: () => undefined,
+      back: () => void ssubscribeAll(this.subscriber, [...this.channels]).then(() => this.wakeAll(), () => this.wakeAll()),
+    });
   }
 
   /** Starts listening for the account before the caller reads, so nothing appended in between is missed. */
@@ -107,13 +116,13 @@ export class HistoryWakeups {
     for (const set of this.waiting.values()) for (const wakeup of set) wakeup.close();
     if (!this.started) return;
     this.started = false;
-    this.subscriber.off('message', this.onMessage);
-    this.subscriber.off('ready', this.onReady);
-    await this.subscriber.unsubscribe(this.channel).catch((error: unknown) => this.logger.warn({ err: error }, 'unsubscribing failed'));
+    this.subscriber.off('smessage', this.onMessage);
+    this.unwatch?.();
+    await sunsubscribeAll(this.subscriber, [...this.channels]).catch((error: unknown) => this.logger.warn({ err: error }, 'unsubscribing failed'));
   }
 
   private handle(channel: string, message: string): void {
-    if (channel !== this.channel) return;
+    if (!this.channels.has(channel)) return;
     const parsed = AnnouncedAccountsSchema.safeParse(parseJson(message));
     if (!parsed.success) {
       this.logger.warn({ channel, message: message.slice(0, 200) }, 'ignored a malformed history announcement');

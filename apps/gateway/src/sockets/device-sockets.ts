@@ -1,5 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
-import { createAdapter } from '@socket.io/redis-adapter';
+import { createShardedAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import { deviceRoom } from '@herald/contracts';
 import type { LivePush, Priority } from '@herald/contracts';
@@ -94,7 +94,9 @@ export class DeviceSockets implements LiveFeedSink {
       now,
     });
     this.io = new Server(httpServer, {
-      adapter: createAdapter(redis, deps.adapterSubscriber, { key: keys.socketIoPrefix }),
+      // Sharded pub/sub (Redis 7): on a Cluster each channel lives on one master instead of being
+      // copied to every node. Static: two channels per node, not one per device room.
+      adapter: createShardedAdapter(redis, deps.adapterSubscriber, { channelPrefix: keys.socketIoPrefix, subscriptionMode: 'static' }),
       transports: ['websocket', 'polling'],
       cors: { origin: options.allowedOrigins === undefined ? '*' : [...options.allowedOrigins], methods: ['GET', 'POST'] },
       connectTimeout: options.connectTimeoutMs,

@@ -3,6 +3,7 @@ import type { LivePush, Priority } from '@herald/contracts';
 import { parseTailMessage } from '@herald/live';
 import type { LiveEntry, LivePosition, LiveStream } from '@herald/live';
 import type { Logger } from '@herald/observability';
+import { ssubscribeAll, sunsubscribeAll, watchSubscriptions } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 
 /** Where the feed hands what it takes from the live streams. */
@@ -115,11 +116,8 @@ export class LiveFeed {
   private lost = false;
   private checkTimer: NodeJS.Timeout | undefined;
   private checking = false;
+  private unwatch: (() => void) | undefined;
   private readonly onMessage = (channel: string, message: string) => this.enqueue(channel, message);
-  private readonly onClose = () => {
-    if (!this.stopped) this.lost = true;
-  };
-  private readonly onReady = () => void this.recover();
 
   constructor(private readonly options: LiveFeedOptions) {
     for (const priority of PRIORITIES) {
@@ -136,9 +134,15 @@ export class LiveFeed {
     const { subscriber } = this.options;
     for (const partition of this.partitions) partition.reading = true;
     subscriber.on('smessage', this.onMessage);
-    subscriber.on('close', this.onClose);
-    subscriber.on('ready', this.onReady);
-    await subscriber.ssubscribe(...this.byChannel.keys());
+    // A lost subscriber: on one Redis its connection closes; on a Cluster, a master's
+    // subscriber is replaced after a failover (or a slot's move) while the client stays up.
+    this.unwatch = watchSubscriptions(subscriber, {
+      lost: () => {
+        if (!this.stopped) this.lost = true;
+      },
+      back: () => void this.recover(),
+    });
+    await ssubscribeAll(subscriber, [...this.byChannel.keys()]);
     // Messages that arrive meanwhile wait as pending; those at or before the head are skipped.
     // Nothing before the start matters: connections replay from history when they connect.
     const heads = await Promise.all(this.partitions.map((p) => this.options.live.head(this.options.redis, p.priority, p.index)));
@@ -155,10 +159,9 @@ export class LiveFeed {
     clearInterval(this.checkTimer);
     const { subscriber } = this.options;
     subscriber.off('smessage', this.onMessage);
-    subscriber.off('close', this.onClose);
-    subscriber.off('ready', this.onReady);
+    this.unwatch?.();
     for (const lane of this.lanes.values()) lane.clear();
-    if (subscriber.status === 'ready') await subscriber.sunsubscribe().catch(() => undefined);
+    if (subscriber.status === 'ready') await sunsubscribeAll(subscriber, [...this.byChannel.keys()]).catch(() => undefined);
   }
 
   private enqueue(channel: string, message: string): void {
@@ -277,13 +280,14 @@ export class LiveFeed {
 
   /**
    * The subscriber is connected again after a loss; ioredis subscribes again by itself. A
-   * SSUBSCRIBE of our own, answered, proves the subscription is back; then every partition is
-   * read from its position (what was sent meanwhile never came).
+   * SSUBSCRIBE of our own, answered, proves the subscription is back (on a Cluster, one per
+   * slot, each through its master's subscriber); then every partition is read from its position
+   * (what was sent meanwhile never came).
    */
   private async recover(): Promise<void> {
     if (!this.lost || this.stopped) return;
     try {
-      await this.options.subscriber.ssubscribe(...this.byChannel.keys());
+      await ssubscribeAll(this.options.subscriber, [...this.byChannel.keys()]);
     } catch {
       return;
     }

@@ -8,6 +8,7 @@ import type { ErrorBody } from '@herald/errors';
 import { jsonBody, methodNotAllowed, parseInput } from '@herald/http';
 import type { AppendResult, PriorityStreams } from '@herald/priority-streams';
 import type { Logger } from '@herald/observability';
+import { ReplicationTimeoutError } from '@herald/redis';
 import { eventTraceHandler } from '@herald/trace';
 import type { EventTraces } from '@herald/trace';
 import { validateEvent } from '../accept.js';
@@ -18,6 +19,20 @@ const EVENT_BODY_LIMIT = '64kb';
 const BATCH_BODY_LIMIT = '10mb';
 /** Events of a batch validated in one go before the request yields to others. */
 const VALIDATE_BEFORE_YIELD = 200;
+
+/**
+ * Appends, turning a write no replica confirmed in time (HERALD_REDIS_WAIT_REPLICAS) into a 503:
+ * the events are not called accepted, since a failover could lose them; a retry with the same
+ * ids is safe (what was written answers duplicate).
+ */
+async function appendConfirmed(streams: PriorityStreams, events: AcceptedEvent[]): Promise<AppendResult[]> {
+  try {
+    return await streams.append(events);
+  } catch (error) {
+    if (!(error instanceof ReplicationTimeoutError)) throw error;
+    throw new HeraldError('unavailable', 'Redis did not confirm the events on a replica in time; retry with the same ids.', { retryAfterSeconds: 1, cause: error });
+  }
+}
 
 type BatchItemResult =
   | { index: number; id: string; status: 'accepted' | 'duplicate'; priority: Priority }
@@ -76,7 +91,7 @@ export function eventsRouter({ catalog, streams, shedding, traces, metrics, logg
     const validated = validateEvent(req.body, catalog, now());
     if (!validated.ok) throw new HeraldError('invalid_request', 'The event is invalid.', { details: validated.details });
     const { event } = validated;
-    const [result] = await streams.append([event]);
+    const [result] = await appendConfirmed(streams, [event]);
     if (result === undefined) throw new Error('no append result');
     count(event, result);
     if (result.status === 'backlog_exceeded') {
@@ -118,7 +133,7 @@ export function eventsRouter({ catalog, streams, shedding, traces, metrics, logg
       }
     }
 
-    const appended = valid.length > 0 ? await streams.append(valid.map((v) => v.event)) : [];
+    const appended = valid.length > 0 ? await appendConfirmed(streams, valid.map((v) => v.event)) : [];
     valid.forEach(({ index, event }, i) => {
       const result = appended[i]!;
       count(event, result);

@@ -103,7 +103,7 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
           },
       {
         connection: options.connection,
-        prefix: options.keys.bullPrefix,
+        prefix: options.keys.queuePrefix(platform, priority),
         concurrency: options.concurrency,
         // Deliveries take milliseconds: a short lock lets another worker pick up the jobs of
         // a crashed one within seconds instead of BullMQ's default 30 s.

@@ -7,8 +7,8 @@ import { toNotification } from '@herald/history';
 import type { History, HistoryEntry } from '@herald/history';
 import type { LiveStream } from '@herald/live';
 import type { Logger } from '@herald/observability';
-import { RedisScript, RedisTimeBuckets } from '@herald/redis';
-import type { KeyBuilder, RedisClient } from '@herald/redis';
+import { RedisScript, RedisTimeBuckets, serverOf, waitForReplicas } from '@herald/redis';
+import type { KeyBuilder, RedisClient, ReplicaAcks } from '@herald/redis';
 import type { EventDelivery, TraceRecorder } from '@herald/trace';
 import { JOB_RETENTION, PUSH_BACKOFF } from '../delivery/jobs.js';
 import type { PushSignal, SocketDeliveryJob, SocketItem } from '../delivery/jobs.js';
@@ -41,6 +41,8 @@ export interface BatchRouterDeps {
   history: History;
   /** The delivery queues of the priority this router routes. */
   queues: DeliveryQueues;
+  /** The connection the queues use (for WAIT on what they wrote, see `replicaAcks`). */
+  queueConnection?: RedisClient;
   /** Where web/TV jobs' live messages are staged for the delivery to move into the live streams. */
   live: LiveStream;
   metrics: WorkerMetrics;
@@ -57,7 +59,19 @@ export interface BatchRouterDeps {
    * does not make its jobs again. Completed jobs themselves are kept only a few (for the board).
    */
   jobDedupMs: number;
+  /**
+   * Replicas that must have a batch's history appends, staged live messages and jobs before its
+   * entries are acknowledged (WAIT; default none): an acknowledged entry is never routed again,
+   * so what it wrote must survive a master's failover.
+   */
+  replicaAcks?: ReplicaAcks;
   now?: () => number;
+}
+
+/** What a batch's fan-out wrote: its staged live message lists and the queues it added jobs to. */
+interface Written {
+  staged: string[];
+  queues: Queue[];
 }
 
 interface Routed {
@@ -155,8 +169,9 @@ export class BatchRouter {
     // trip, not two); each account waits for it before its history append.
     const seen = this.alreadyRouted(priority, partition, fresh.map((event) => event.id));
     const traceKey = this.deps.traces.buckets.key(priority, partition, now);
-    const routed = await this.targetAndRecord(fresh, seen, decisions);
-    await this.fanOut(priority, partition, entries, routed, decisions, traceKey);
+    const routed = await this.targetAndRecord(priority, partition, fresh, seen, decisions);
+    const written = await this.fanOut(priority, partition, entries, routed, decisions, traceKey);
+    await this.confirmReplicated(routed, written);
     await this.acknowledge(priority, partition, entries, events, this.deps.traces.routingFields(decisions.traced, decisions.deliveries), traceKey);
     this.deps.metrics.entriesRouted.inc({ priority }, entries.length);
     for (const [verdict, events] of decisions.counts) this.deps.metrics.gateOutcomes.inc({ priority, verdict }, events);
@@ -179,7 +194,7 @@ export class BatchRouter {
   private async alreadyRouted(priority: Priority, partition: number, ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const { redis, keys } = this.deps;
-    const bucket = this.buckets.current();
+    const bucket = this.buckets.current(serverOf(redis, keys.stream(priority, partition)));
     const [current, previous] = await Promise.all([
       redis.smismember(keys.routed(priority, partition, bucket), ...ids),
       redis.smismember(keys.routed(priority, partition, bucket - 1), ...ids),
@@ -192,6 +207,8 @@ export class BatchRouter {
    * account's events in order). `seen`: the ids already routed.
    */
   private async targetAndRecord(
+    priority: Priority,
+    partition: number,
     events: AcceptedEvent[],
     seen: Promise<Set<string>>,
     decisions: BatchDecisions,
@@ -220,7 +237,7 @@ export class BatchRouter {
         }
         if (routed.length === 0) return [];
         const entries: HistoryEntry[] = routed.map(({ event, targets }) => ({ ...event, devices: targets.map((d) => d.deviceId) }));
-        const outcomes = await this.deps.history.append(accountId, entries, { announce: false });
+        const outcomes = await this.deps.history.append(accountId, entries);
         if (outcomes.some((outcome) => outcome.appended)) grown.push(accountId);
         // Presence is read after the append has run: a gateway marks a device online before its
         // replay reads history, so the device either was online here (and gets the push) or
@@ -236,8 +253,12 @@ export class BatchRouter {
         return routed;
       })),
     );
+    // History is the truth: before any device can see a notification (a push, a woken long-poll),
+    // its entry must survive a failover of its account's master, or the batch routed again would
+    // give the event a second cursor, and the device would see it twice.
+    if (this.deps.replicaAcks !== undefined) await waitForReplicas(this.deps.redis, grown.map((accountId) => this.deps.keys.history(accountId)), this.deps.replicaAcks);
     // Wakes long-polls, while the fan-out goes on (best effort: a poll not woken answers at its timeout).
-    void this.deps.history.announce(grown).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not announce grown histories'));
+    void this.deps.history.announce(priority, partition, grown).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not announce grown histories'));
     return perAccount.flat();
   }
 
@@ -249,8 +270,8 @@ export class BatchRouter {
     routed: Routed[],
     decisions: BatchDecisions,
     traceKey: string,
-  ): Promise<void> {
-    if (routed.length === 0) return;
+  ): Promise<Written> {
+    if (routed.length === 0) return { staged: [], queues: [] };
     // The batch's name: its entries, so a retried batch makes the same jobs (deterministic ids).
     const batch = `${entries[0]!.id}.${entries[entries.length - 1]!.id}.${entries.length}`;
     // Per web/TV platform: the job's items, and the live pushes staged for it (JSON, in order).
@@ -305,6 +326,7 @@ export class BatchRouter {
     });
     const { queues, keys, live, redis } = this.deps;
     const adds: Promise<unknown>[] = [];
+    const written: Written = { staged: [], queues: [] };
     for (const platform of ['web', 'tv'] as const) {
       const { items, pushes } = socket[platform];
       if (items.length === 0) continue;
@@ -312,13 +334,31 @@ export class BatchRouter {
       const messages = encodeLiveMessages(pushes, this.deps.traces.buckets.enabled ? traceKey : undefined);
       const staged = keys.liveStaged(priority, partition, batch, platform);
       const job: SocketDeliveryJob = { priority, partition, staged, items, traceKey, batch };
+      written.staged.push(staged);
+      written.queues.push(queues[platform]);
       // Staged before the job exists (the job may run at once, on any worker).
       adds.push(live.stage(redis, staged, messages).then(() => queues[platform].add(platform, job, options(platform))));
     }
     for (const platform of ['ios', 'android'] as const) {
+      if (signals[platform].size > 0) written.queues.push(queues[platform]);
       if (signals[platform].size > 0) adds.push(queues[platform].add(platform, { signals: [...signals[platform].values()], traceKey, batch }, { ...options(platform), backoff: PUSH_BACKOFF }));
     }
     await Promise.all(adds);
+    return written;
+  }
+
+  /**
+   * Waits until the replicas asked for (`replicaAcks`) have what this batch's fan-out wrote before
+   * its entries are acknowledged: its staged live messages (on this priority's connection, whose
+   * writes they were) and its jobs (on the queues' connection). Its histories were confirmed
+   * before the fan-out.
+   */
+  private async confirmReplicated(routed: readonly Routed[], written: Written): Promise<void> {
+    const acks = this.deps.replicaAcks;
+    if (acks === undefined || acks.replicas === 0 || routed.length === 0) return;
+    const { queueConnection } = this.deps;
+    if (queueConnection === undefined) throw new Error('replicaAcks needs the queues\' connection (queueConnection)');
+    await Promise.all([waitForReplicas(this.deps.redis, written.staged, acks), waitForReplicas(queueConnection, written.queues.map((queue) => queue.toKey('id')), acks)]);
   }
 
   private async acknowledge(
@@ -331,7 +371,7 @@ export class BatchRouter {
   ): Promise<void> {
     const { redis, keys, dedupWindowMs, traces } = this.deps;
     const entryArgs = entries.flatMap((entry) => [entry.id, entry.events.length]);
-    await this.buckets.run((bucket) =>
+    await this.buckets.run(serverOf(redis, keys.stream(priority, partition)), (bucket) =>
       ackEntries.run(
         redis,
         [keys.stream(priority, partition), keys.backlog(priority, partition), keys.routed(priority, partition, bucket), keys.routedTotal(priority, partition), traceKey],

@@ -1,6 +1,7 @@
 import type { Priority } from '@herald/contracts';
 import type { Logger } from '@herald/observability';
 import type { YieldGate } from '@herald/overload';
+import { RedisScript, callInSlotOf } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { WorkerMetrics } from '../worker-metrics.js';
 import type { BatchRouter } from './batch-router.js';
@@ -33,6 +34,8 @@ export interface PartitionConsumerOptions {
   metrics: WorkerMetrics;
   logger: Logger;
 }
+
+const deadLetterScript = RedisScript.fromFile(new URL('../../lua/', import.meta.url), 'dead-letter-3');
 
 /** How many dead letters a partition keeps (oldest trimmed first). */
 const DEAD_LETTERS_KEPT = 10_000;
@@ -90,7 +93,7 @@ export class PartitionConsumer {
 
   private async ensureGroup(): Promise<void> {
     try {
-      await this.options.redis.xgroup('CREATE', this.stream, this.options.keys.routerGroup, '0', 'MKSTREAM');
+      await callInSlotOf(this.options.redis, this.stream, 'XGROUP', 'CREATE', this.stream, this.options.keys.routerGroup, '0', 'MKSTREAM');
     } catch (error) {
       if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
     }
@@ -165,17 +168,17 @@ export class PartitionConsumer {
     }
   }
 
-  /** Moves an entry to the dead letters with its reason, acknowledging it and freeing its backlog. */
+  /** Moves an entry to the dead letters with its reason, acknowledging it and freeing its backlog (once, in one script). */
   private async deadLetter([id, fields]: RawEntry, reason: string): Promise<void> {
     const { redis, keys, priority, partition, metrics, logger } = this.options;
     const countIndex = fields.indexOf('n');
     const events = countIndex >= 0 && countIndex % 2 === 0 ? Number(fields[countIndex + 1]) || 0 : 0;
-    const [, [, acked]] = (await redis
-      .multi()
-      .xadd(keys.deadLetters(priority, partition), 'MAXLEN', '~', DEAD_LETTERS_KEPT, '*', 'entry', id, 'reason', reason, ...fields)
-      .xack(this.stream, keys.routerGroup, id)
-      .exec()) as [unknown, [Error | null, number]];
-    if (acked === 1 && events > 0) await redis.decrby(keys.backlog(priority, partition), events);
+    const moved = await deadLetterScript.run(
+      redis,
+      [this.stream, keys.deadLetters(priority, partition), keys.backlog(priority, partition)],
+      [keys.routerGroup, id, DEAD_LETTERS_KEPT, reason, events, ...fields],
+    );
+    if (moved !== 1) return;
     metrics.deadLettered.inc({ priority, reason: reason.startsWith('malformed') ? 'malformed' : 'max_deliveries' });
     logger.warn({ priority, partition, entry: id, reason }, 'stream entry dead-lettered');
   }
@@ -189,7 +192,7 @@ export class PartitionConsumer {
     if (count > 0 && oldestPending !== null) {
       minId = oldestPending;
     } else {
-      const groups = (await redis.xinfo('GROUPS', this.stream)) as unknown[][];
+      const groups = (await callInSlotOf(redis, this.stream, 'XINFO', 'GROUPS', this.stream)) as unknown[][];
       const group = groups.find((fields) => fields[fields.indexOf('name') + 1] === keys.routerGroup);
       const lastDelivered = group?.[group.indexOf('last-delivered-id') + 1];
       if (typeof lastDelivered === 'string' && lastDelivered !== '0-0') minId = lastDelivered;

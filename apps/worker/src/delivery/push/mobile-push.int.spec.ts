@@ -158,7 +158,7 @@ describe('mobile push through APNs and FCM', function () {
     });
     expect(Date.now() - began, 'web and Android did not wait for APNs').to.be.below(1000);
 
-    const ios = new Queue(fixture.keys.deliveryQueue('ios', 'high'), { connection: fixture.connection(), prefix: fixture.keys.bullPrefix });
+    const ios = new Queue(fixture.keys.deliveryQueue('ios', 'high'), { connection: fixture.connection(), prefix: fixture.keys.queuePrefix('ios', 'high') });
     await eventually(async () => expect(await ios.getFailedCount()).to.equal(1), 8000);
     const [failed] = await ios.getFailed();
     expect(failed?.attemptsMade).to.equal(2);

@@ -56,7 +56,7 @@ describe('push delivery', function () {
     expect(push.to('tokenless')).to.have.length(0);
     const [first, second] = push.to('busy');
     expect(second!.at - first!.at, 'waited for Retry-After (the exponential backoff alone is 0.5 s)').to.be.at.least(1100);
-    const queue = new Queue(fixture.keys.deliveryQueue('ios', 'high'), { connection: fixture.connection(), prefix: fixture.keys.bullPrefix });
+    const queue = new Queue(fixture.keys.deliveryQueue('ios', 'high'), { connection: fixture.connection(), prefix: fixture.keys.queuePrefix('ios', 'high') });
     await eventually(async () => expect(await queue.getCompletedCount()).to.equal(1));
     await queue.close();
   });
