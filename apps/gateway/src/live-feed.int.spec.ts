@@ -4,7 +4,7 @@ import { partitionOf } from '@herald/priority-streams';
 import { masters } from '@herald/redis';
 import { useTestRedis } from '@herald/testing';
 import type { Device } from './gateway.fixture.js';
-import { entry, useGateways, waitUntil } from './gateway.fixture.js';
+import { ACCOUNT, entry, useGateways, waitUntil } from './gateway.fixture.js';
 import { createGatewayWiring } from './wiring.js';
 
 /** A counter of the node's /metrics for one reason. */
@@ -192,7 +192,7 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     const node = await gw.startNode({ presenceTtlMs: 1000 });
     const tv = await gw.connect(node.url, { token: await gw.register('tv') });
     // The router found the device offline (its presence had lapsed) and pushed nothing.
-    await gw.history.append('acct', [entry('unpushed', ['tv'])]);
+    await gw.history.append(ACCOUNT, [entry('unpushed', ['tv'])]);
     // Every client of Redis stalls past the presence ttl, the node's heartbeat with them.
     await redis.client.client('PAUSE', 1500, 'ALL');
     await waitUntil(() => ids(tv).includes('unpushed'), 5000, 'the entry, from history');

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { History, compareCursors, toNotification } from '@herald/history';
 import { useTestRedis } from '@herald/testing';
-import { entry, useGateways, waitUntil } from './gateway.fixture.js';
+import { ACCOUNT, entry, useGateways, waitUntil } from './gateway.fixture.js';
 
 describe('gateway recovery', () => {
   const redis = useTestRedis();
@@ -36,9 +36,9 @@ describe('gateway recovery', () => {
   it('tells a device whose history Redis refuses to read why, and disconnects it instead of asking it to reconnect (regression: a reconnect loop)', async () => {
     const node = await gw.startNode();
     const token = await gw.register('tv');
-    const [seen] = await gw.history.append('acct', [entry('seen', ['tv'])]);
-    await redis.client.del(gw.keys.history('acct'));
-    await redis.client.set(gw.keys.history('acct'), 'not a stream');
+    const [seen] = await gw.history.append(ACCOUNT, [entry('seen', ['tv'])]);
+    await redis.client.del(gw.keys.history(ACCOUNT));
+    await redis.client.set(gw.keys.history(ACCOUNT), 'not a stream');
     const device = gw.open(node.url, { token, cursor: seen!.cursor });
     const reason = await new Promise<string>((resolve) => device.socket.once('disconnect', resolve));
     expect(reason).to.equal('io server disconnect');
