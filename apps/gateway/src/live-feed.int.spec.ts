@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { loadConfig } from '@herald/config';
-import { partitionOf } from '@herald/priority-streams';
 import { masters } from '@herald/redis';
+import { partitionOf } from '@herald/priority-streams';
 import { useTestRedis } from '@herald/testing';
 import type { Device } from './gateway.fixture.js';
 import { ACCOUNT, entry, useGateways, waitUntil } from './gateway.fixture.js';
@@ -194,7 +194,7 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     // The router found the device offline (its presence had lapsed) and pushed nothing.
     await gw.history.append(ACCOUNT, [entry('unpushed', ['tv'])]);
     // Every client of Redis stalls past the presence ttl, the node's heartbeat with them.
-    await redis.client.client('PAUSE', 1500, 'ALL');
+    await Promise.all(masters(redis.client).map((node) => node.client('PAUSE', 1500, 'ALL')));
     await waitUntil(() => ids(tv).includes('unpushed'), 5000, 'the entry, from history');
     expect(ids(tv)).to.deep.equal(['unpushed']);
     expect(await gapFills(node.url, 'lost')).to.equal(1);

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { expect } from 'chai';
 import { loadConfig } from '@herald/config';
 import type { OverloadSignals, SignalSource } from '@herald/overload';
+import { scanKeys } from '@herald/redis';
 import { useTestRedis } from '@herald/testing';
 import { createIngestApp, createIngestDeps } from './index.js';
 import type { IngestDeps } from './index.js';
@@ -67,7 +68,7 @@ describe('ingest under load shedding (signals driven by the test)', function () 
 
   /** Every event id written to the priority streams of this test. */
   async function written(): Promise<string[]> {
-    const keys = await redis.client.keys(`${redis.prefix}:{p:*}:events`);
+    const keys = await scanKeys(redis.client, `${redis.prefix}:{p:*}:events`);
     const entries = (await Promise.all(keys.map((key) => redis.client.xrange(key, '-', '+')))).flat();
     return entries.flatMap(([, fields]) => (JSON.parse(fields[3]!) as { id: string }[]).map((event) => event.id)).sort();
   }
@@ -161,5 +162,7 @@ describe('ingest under load shedding (signals driven by the test)', function () 
     expect(levels.every((level, i) => i === 0 || level <= levels[i - 1]!)).to.equal(true);
     expect((await post('/v1/events', low(2))).status).to.equal(202);
     expect(await written()).to.deep.equal(['low-2']);
+    // High priority on three accounts' partitions too (on a Cluster, more than one master).
+    for (const n of [0, 1, 2]) expect((await post('/v1/events', high(n))).status).to.equal(202);
   });
 });
