@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { freePort, startRedisServer } from '@herald/embedded-redis';
+import { testRedisServer } from '@herald/testing';
 
 /*
  * The launcher (`npm start`) and the apps as processes, started for real and signalled
@@ -184,7 +185,9 @@ describe('an app on its own', function () {
     await new Promise<void>((resolve) => taken.listen(0, resolve));
     const port = (taken.address() as { port: number }).port;
     try {
-      const ingest = run(['apps/ingest/src/main.ts'], { REDIS_URL: 'redis://127.0.0.1:1', INGEST_PORT: String(port), HERALD_LOG_LEVEL: 'silent' }, 'never');
+      // A reachable Redis: the start-up check passes, and the port is what stops the app.
+      const redisUrl = (await testRedisServer()).url;
+      const ingest = run(['apps/ingest/src/main.ts'], { REDIS_URL: redisUrl, INGEST_PORT: String(port), HERALD_LOG_LEVEL: 'silent' }, 'never');
       expect(await ingest.exited).to.equal(1);
       expect(lines(ingest.output())).to.deep.equal([
         `INGEST_PORT=${port}: port ${port} is already in use (another Herald, or another program); stop it or set INGEST_PORT to a free port.`,

@@ -8,13 +8,12 @@ runMain(async () => {
   const config = loadConfig(process.env, 'dashboard');
   const deps = createDashboardDeps(config, requireRedisUrl(config));
   const { logger } = deps;
+  await checkRedis(deps.redis, logger);
   for (const line of config.developmentDefaults) logger.warn(`development default in use: ${line}`);
 
   const app = createDashboardApp(deps);
   const server = createServer(app.http);
   await listenOn(server, config.ports.dashboard, 'DASHBOARD_PORT');
-  // After the port is ours (a port in use is the clearer error), before taking any work.
-  await checkRedis(deps.redis, logger);
   logger.info(
     { port: config.ports.dashboard, readOnly: config.dashboard.readOnly },
     `dashboard listening on http://localhost:${config.ports.dashboard}/admin`,

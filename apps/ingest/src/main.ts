@@ -17,13 +17,12 @@ runMain(async () => {
   const redis = createRedis({ url, clusterNodes: config.redisClusterNodes, name: 'herald-ingest', autoPipelining: true, logger });
   // A connection per priority for appends: a low-priority flood's scripts never queue ahead of a high one's.
   const appenders = Object.fromEntries(PRIORITIES.map((priority) => [priority, createRedis({ url, clusterNodes: config.redisClusterNodes, name: `herald-ingest-${priority}`, autoPipelining: true, logger })])) as Record<Priority, RedisClient>;
+  await checkRedis(redis, logger);
   const deps = createIngestDeps(config, redis, appenders, logger);
   for (const line of config.developmentDefaults) logger.warn(`development default in use: ${line}`);
 
   const server = createServer(createIngestApp(deps));
   await listenOn(server, config.ports.ingest, 'INGEST_PORT');
-  // After the port is ours (a port in use is the clearer error), before taking any work.
-  await checkRedis(redis, logger);
   logger.info({ port: config.ports.ingest }, `ingest listening on http://localhost:${config.ports.ingest}`);
 
   stopOnSignals({

@@ -8,6 +8,7 @@ runMain(async () => {
   const config = loadConfig(process.env, 'worker');
   const deps = createWorkerDeps(config, requireRedisUrl(config));
   const { logger } = deps;
+  await checkRedis(deps.redis, logger);
   for (const line of config.developmentDefaults) logger.warn(`development default in use: ${line}`);
   if (config.worker.nice > 0) {
     // Only ever lower the priority (raising it needs privileges and is never what this is for).
@@ -17,8 +18,6 @@ runMain(async () => {
   const worker = createWorker(deps);
   const server = createServer(worker.http);
   await listenOn(server, config.ports.worker, 'WORKER_PORT');
-  // After the port is ours (a port in use is the clearer error), before taking any work.
-  await checkRedis(deps.redis, logger);
   await worker.start();
   logger.info(
     { port: config.ports.worker, roles: config.worker.roles, priorities: config.worker.priorities },

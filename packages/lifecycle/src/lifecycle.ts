@@ -142,7 +142,14 @@ export function describeListenError(error: unknown, variable: string, port: numb
  * a plain message, when a master is not set up as Herald needs (`maxmemory-policy noeviction`).
  */
 export async function checkRedis(client: RedisClient, logger: Logger): Promise<RedisSetupReport> {
-  const report = await checkRedisSetup(client);
+  let report: RedisSetupReport;
+  try {
+    report = await checkRedisSetup(client);
+  } catch (error) {
+    if (error instanceof RedisSetupError) throw error;
+    // Unreachable or refusing: one plain line (runMain prints a RedisSetupError's message alone).
+    throw new RedisSetupError(`Redis cannot be reached (${error instanceof Error ? error.message : String(error)}); check REDIS_URL and that Redis is running.`);
+  }
   const summary = report.mode === 'cluster' ? `Redis Cluster, cluster_state ${report.clusterState ?? 'unknown'}, ${report.masters.length} masters` : 'one Redis';
   logger.info({ redis: report }, `redis: ${summary}, maxmemory-policy noeviction`);
   if (report.clusterState !== undefined && report.clusterState !== 'ok') logger.warn({ clusterState: report.clusterState }, 'the Redis Cluster is not ok yet; commands wait and retry until it is');
