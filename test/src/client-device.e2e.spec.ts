@@ -127,7 +127,9 @@ describe('HeraldDevice (web/TV SDK) against the real stack', function () {
     // idempotency window), pushed the production way: the gateway sends it, it is a new entry.
     const keys = createKeys(stack.redis.prefix);
     const [entry] = await new History({ redis: stack.redis.client, keys }).range('acct-d4', undefined, 1);
-    const [outcome] = await new History({ redis: stack.redis.client, keys, dedupWindowMs: 1 }).append('acct-d4', [entry!.entry]);
+    // Past the idempotency window of a 1 s History (an id is remembered for one to two windows).
+    await sleep(2100);
+    const [outcome] = await new History({ redis: stack.redis.client, keys, dedupWindowMs: 1000 }).append('acct-d4', [entry!.entry]);
     const again = { ...original, cursor: outcome!.cursor };
     const push = encodeLivePush('acct-d4', ['web-1'], outcome!.prev, JSON.stringify(again));
     const stream = new LiveStream({ keys });
