@@ -18,7 +18,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
@@ -27,6 +27,7 @@ import type { Socket } from 'socket.io-client';
 import { EventTraceSchema, deviceRoom } from '@herald/contracts';
 import type { Notification } from '@herald/contracts';
 import { DeviceRegistry, DeviceTokens } from '@herald/devices';
+import { HostCpuSampler } from '@herald/overload';
 import { startRedisCluster, startRedisServer } from '@herald/embedded-redis';
 import { closeRedis, createKeys, createRedis, masters, nodeAddress, scanKeys, whenReady } from '@herald/redis';
 import { stopProcesses, waitUntilReady } from '@herald/launcher';
@@ -94,20 +95,6 @@ interface FloodTally {
 
 const freshTally = (): FloodTally => ({ offered: 0, accepted: 0, shed: 0, backlog: 0, other: 0, refusedRequests: 0, waitedSeconds: 0 });
 
-/** Host CPU busy fraction between two `os.cpus()` readings (every process, both cores). */
-function cpuTimes(): { idle: number; total: number } {
-  let idle = 0;
-  let total = 0;
-  for (const { times } of cpus()) {
-    idle += times.idle;
-    total += times.user + times.nice + times.sys + times.idle + times.irq;
-  }
-  return { idle, total };
-}
-const busySince = (before: { idle: number; total: number }) => {
-  const now = cpuTimes();
-  return 1 - (now.idle - before.idle) / Math.max(1, now.total - before.total);
-};
 
 /** Ingest's load-shedding gauges, read from its /metrics (a sample of the controller's state). */
 interface ShedSample {
@@ -446,7 +433,8 @@ async function main(): Promise<void> {
       const floodRun = async (idPrefix: string): Promise<FloodRun> => {
         received = fresh();
         const floodStart = Date.now();
-        const cpuBefore = cpuTimes();
+        // Host CPU busy fraction over the flood (every process, both cores), as ingest's signal reads it.
+        const hostCpu = new HostCpuSampler();
         const sheddingSamples: ShedSample[] = [];
         let sampling = true;
         const sampler = (async () => {
@@ -464,7 +452,7 @@ async function main(): Promise<void> {
         const flooding = flood('recommendations.updated', floodStart + duration + 2000, floodConnections, freshTally(), floodBatch).then((tally) => {
           lowAtEnd = received.latencies.get('low')?.length ?? 0;
           floodSeconds = (Date.now() - floodStart) / 1000;
-          hostBusy = busySince(cpuBefore);
+          hostBusy = hostCpu.read() ?? 0;
           sampling = false;
           return tally;
         });

@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { io as connectClient } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
 import type { ClientToServerEvents, Notification, ServerToClientEvents } from '@herald/contracts';
-import { RedisClusterNode, freePort, startRedisCluster, startRedisServer } from '@herald/embedded-redis';
-import type { RunningRedisCluster, RunningRedisServer } from '@herald/embedded-redis';
+import { RedisClusterNode, freePort, startRedisCluster } from '@herald/embedded-redis';
+import type { RunningRedisCluster } from '@herald/embedded-redis';
 import { closeRedis, createKeys, createRedis } from '@herald/redis';
 import type { RedisClient } from '@herald/redis';
 
@@ -84,38 +84,18 @@ export class AppProcess {
   }
 }
 
-/** Redis with the AOF fsynced before every reply, killable and restartable on its port with its data. */
-export class FaultRedis {
-  private server: RunningRedisServer | undefined;
-  readonly dir = mkdtempSync(join(tmpdir(), 'herald-faults-'));
-  port = 0;
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+/**
+ * Redis with the AOF fsynced before every reply, killable and restartable on its port with its
+ * data: a restartable node of its own, as the Cluster harness runs each of its nodes.
+ */
+export class FaultRedis extends RedisClusterNode {
+  constructor() {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-faults-'));
+    super(dir, { dir, appendFsync: 'always' });
   }
 
-  async start(): Promise<void> {
-    this.server = await startRedisServer({ dir: this.dir, ...(this.port === 0 ? {} : { port: this.port }), appendFsync: 'always' });
-    this.port = this.server.port;
-  }
-
-  async kill9(): Promise<void> {
-    const pid = this.server?.pid;
-    if (pid === undefined) return;
-    process.kill(pid, 'SIGKILL');
-    // Its port is free once the process is gone.
-    for (let i = 0; i < 100; i++) {
-      try {
-        process.kill(pid, 0);
-      } catch {
-        return;
-      }
-      await sleep(20);
-    }
-  }
-
-  async stop(): Promise<void> {
-    await this.server?.stop();
+  override async stop(): Promise<void> {
+    await super.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
