@@ -1,6 +1,6 @@
 import { io as connectClient } from 'socket.io-client';
 import type { Socket as ClientSocket } from 'socket.io-client';
-import { encodeLiveMessages, encodeLivePush } from '@herald/contracts';
+import { encodeLiveMessages, encodeLivePush, livePushPosition } from '@herald/contracts';
 import type { ClientToServerEvents, Notification, Platform, ServerToClientEvents, Synced } from '@herald/contracts';
 import { DeviceRegistry, DeviceTokens, Presence } from '@herald/devices';
 import { History, toNotification } from '@herald/history';
@@ -11,6 +11,7 @@ import { createLogger, createMetricsRegistry } from '@herald/observability';
 import { closeRedis, createKeys, createRedis } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { TestRedis } from '@herald/testing';
+import { TraceBuckets, parseLiveSent, traceField } from '@herald/trace';
 import { createGateway } from './index.js';
 import type { Gateway, GatewayOptionsInput } from './index.js';
 
@@ -70,6 +71,9 @@ export function entry(id: string, devices: string[], extra: Partial<HistoryEntry
 export function useGateways(redis: TestRedis, historyOptions: Partial<HistoryOptions> = {}) {
   const opened: (() => Promise<void>)[] = [];
   let batches = 0;
+  /** Where each pushed event's live pushes are traced (see `liveSends`). */
+  const livePushes = new Map<string, { key: string; field: string; index: number; deviceIds: string[] }[]>();
+  const traceKey = (priority: HistoryEntry['priority'], partition: number) => new TraceBuckets(context.keys, 3_600_000).key(priority, partition, Date.now());
   const clients: DeviceClient[] = [];
   const context = {
     keys: undefined as unknown as KeyBuilder,
@@ -83,6 +87,7 @@ export function useGateways(redis: TestRedis, historyOptions: Partial<HistoryOpt
     context.registry = new DeviceRegistry({ redis: redis.client, keys: context.keys, tokens: new DeviceTokens({ secret: SECRET, ttlSeconds: 3600 }) });
     context.history = new History({ redis: redis.client, keys: context.keys, ...historyOptions });
     context.presence = new Presence({ redis: redis.client, keys: context.keys });
+    livePushes.clear();
   });
 
   afterEach(async () => {
@@ -188,26 +193,45 @@ export function useGateways(redis: TestRedis, historyOptions: Partial<HistoryOpt
       return outcomes;
     },
 
-    /** The delivery's part alone: live pushes of appended entries, one live message per priority and partition, in order. */
+    /**
+     * The delivery's part alone: live pushes of appended entries, one router batch per priority
+     * and partition, in order, with their trace fields as the router names them (see `liveSends`).
+     */
     async push(pushes: { entry: HistoryEntry; outcome: AppendOutcome; deviceIds: string[] }[]): Promise<void> {
-      const byPartition = new Map<string, { priority: HistoryEntry['priority']; partition: number; messages: string[] }>();
+      const byPartition = new Map<string, { priority: HistoryEntry['priority']; partition: number; batch: string; messages: string[] }>();
       for (const { entry: e, outcome, deviceIds } of pushes) {
         if (deviceIds.length === 0) continue;
         const partition = partitionOf(e.accountId, PARTITIONS);
         const key = `${e.priority}:${partition}`;
         let group = byPartition.get(key);
-        if (group === undefined) byPartition.set(key, (group = { priority: e.priority, partition, messages: [] }));
+        if (group === undefined) byPartition.set(key, (group = { priority: e.priority, partition, batch: `test-${++batches}`, messages: [] }));
+        const [message, index] = livePushPosition(group.messages.length);
+        const sends = livePushes.get(e.id) ?? [];
+        livePushes.set(e.id, [...sends, { key: traceKey(e.priority, partition), field: traceField.liveSent(group.batch, 'tv', message), index, deviceIds }]);
         group.messages.push(encodeLivePush(e.accountId, deviceIds, outcome.prev, JSON.stringify(toNotification(outcome.cursor, e))));
       }
-      for (const { priority, partition, messages } of byPartition.values()) await this.appendLive(priority, partition, encodeLiveMessages(messages));
+      for (const { priority, partition, batch, messages } of byPartition.values()) {
+        const trace = { key: traceKey(priority, partition), field: (message: number) => traceField.liveSent(batch, 'tv', message) };
+        await this.appendLive(priority, partition, encodeLiveMessages(messages, trace), batch);
+      }
     },
 
     /** Live messages into a partition's live stream, as the router stages them and the delivery moves them. */
-    async appendLive(priority: HistoryEntry['priority'], partition: number, messages: string[]): Promise<void> {
+    async appendLive(priority: HistoryEntry['priority'], partition: number, messages: string[], batch = `test-${++batches}`): Promise<void> {
       const live = new LiveStream({ keys: context.keys });
-      const staged = context.keys.liveStaged(priority, partition, `test-${++batches}`, 'tv');
+      const staged = context.keys.liveStaged(priority, partition, batch, 'tv');
       await live.stage(redis.client, staged, messages);
       await live.appendStaged(redis.client, priority, partition, staged);
+    },
+
+    /** The devices gateways recorded, in the router batches' traces, as sent an event's live pushes (once per send). */
+    async liveSends(eventId: string): Promise<string[]> {
+      const devices: string[] = [];
+      for (const { key, field, index, deviceIds } of livePushes.get(eventId) ?? []) {
+        const value = (await redis.client.hget(key, field)) ?? '';
+        for (const sent of parseLiveSent(value)) if (sent.push === index) devices.push(deviceIds[sent.device]!);
+      }
+      return devices;
     },
   };
 }

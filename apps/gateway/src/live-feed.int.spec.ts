@@ -55,7 +55,12 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     // Both pushes came after history had delivered them: the one that showed the gap, and the late one.
     expect(await dropped(node.url, 'duplicate')).to.equal(2);
     const trace = await redis.client.hgetall(gw.keys.trace('medium'));
-    expect(Object.keys(trace), 'sent once, listed once').to.deep.equal(['sent:tv:tv']);
+    expect(Object.keys(trace), 'sent once from history, listed once').to.deep.equal(['sent:tv:tv']);
+    expect(await gw.liveSends('medium'), 'its live push, dropped, is not listed').to.deep.equal([]);
+    // The gap read reached the high entry too: it went out from history, and its push was dropped.
+    expect(Object.keys(await redis.client.hgetall(gw.keys.trace('high')))).to.deep.equal(['sent:tv:tv']);
+    expect(await gw.liveSends('high')).to.deep.equal([]);
+    expect(await gw.liveSends('marker'), 'a push that follows on, sent live').to.deep.equal(['tv']);
   });
 
   it('never skips a notification still in flight when the device reconnects with its newest cursor (regression: 0/10 delivered)', async () => {

@@ -26,8 +26,8 @@ export {
   deviceRoom,
 } from './notification.js';
 export { parseJson } from './json.js';
-export { LIVE_PUSHES_PER_MESSAGE, LiveMessageSchema, LivePushSchema, encodeLiveMessages, encodeLivePush } from './live.js';
-export type { LiveMessage, LivePush } from './live.js';
+export { LIVE_PUSHES_PER_MESSAGE, LiveMessageSchema, LivePushSchema, LiveTraceSchema, encodeLiveMessages, encodeLivePush, livePushPosition } from './live.js';
+export type { LiveMessage, LivePush, LiveTrace } from './live.js';
 export type { Ack, ClientToServerEvents, Cursor, HandshakeAuth, Notification, ServerToClientEvents, Synced } from './notification.js';
 export { EventTraceSchema, GateNameSchema, GateVerdictSchema, NoTargetsReasonSchema, RoutingVerdictSchema, TapRecordSchema } from './trace.js';
 export type { EventTrace, GateName, GateVerdict, NoTargetsReason, RoutingVerdict, TapRecord } from './trace.js';

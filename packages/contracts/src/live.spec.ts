@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { LIVE_PUSHES_PER_MESSAGE, LiveMessageSchema, encodeLiveMessages, encodeLivePush } from './live.js';
+import { LIVE_PUSHES_PER_MESSAGE, LiveMessageSchema, encodeLiveMessages, encodeLivePush, livePushPosition } from './live.js';
 import type { Notification } from './notification.js';
 
 const notification = (n: number): Notification => ({
@@ -16,10 +16,10 @@ describe('live messages', () => {
   it('encode pushes that decode, with the schema, to the same notifications in order', () => {
     const prevs = [null, undefined, '1700000000000-2'];
     const pushes = [1, 2, 3].map((n) => encodeLivePush('acct "quoted" \\ ü', [`web-${n}`, 'tv-1'], prevs[n - 1], JSON.stringify(notification(n))));
-    const [message, ...rest] = encodeLiveMessages(pushes, 'herald:{p:high:1}:traces:9');
+    const [message, ...rest] = encodeLiveMessages(pushes, { key: 'herald:{p:high:1}:traces:9', field: (m) => `@b:s:web:${m}` });
     expect(rest).to.deep.equal([]);
     const decoded = LiveMessageSchema.parse(JSON.parse(message!));
-    expect(decoded.trace).to.equal('herald:{p:high:1}:traces:9');
+    expect(decoded.trace).to.deep.equal({ key: 'herald:{p:high:1}:traces:9', field: '@b:s:web:0' });
     expect(LiveMessageSchema.parse(JSON.parse(encodeLiveMessages(pushes)[0]!)).trace, 'tracing off').to.equal(undefined);
     expect(decoded.pushes).to.deep.equal([1, 2, 3].map((n) => ({
       accountId: 'acct "quoted" \\ ü',
@@ -32,10 +32,16 @@ describe('live messages', () => {
   it(`split into messages of at most ${LIVE_PUSHES_PER_MESSAGE} pushes, keeping the order`, () => {
     const count = 2 * LIVE_PUSHES_PER_MESSAGE + 1;
     const pushes = Array.from({ length: count }, (_, n) => encodeLivePush(notification(n).accountId, ['d'], null, JSON.stringify(notification(n))));
-    const messages = encodeLiveMessages(pushes);
-    expect(messages.map((m) => LiveMessageSchema.parse(JSON.parse(m)).pushes.length)).to.deep.equal([LIVE_PUSHES_PER_MESSAGE, LIVE_PUSHES_PER_MESSAGE, 1]);
-    const ids = messages.flatMap((m) => LiveMessageSchema.parse(JSON.parse(m)).pushes.map((push) => push.notification.id));
+    const messages = encodeLiveMessages(pushes, { key: 'k', field: (m) => `f${m}` }).map((m) => LiveMessageSchema.parse(JSON.parse(m)));
+    expect(messages.map((m) => m.pushes.length)).to.deep.equal([LIVE_PUSHES_PER_MESSAGE, LIVE_PUSHES_PER_MESSAGE, 1]);
+    expect(messages.map((m) => m.trace?.field), 'each message its own trace field').to.deep.equal(['f0', 'f1', 'f2']);
+    const ids = messages.flatMap((m) => m.pushes.map((push) => push.notification.id));
     expect(ids).to.deep.equal(Array.from({ length: count }, (_, n) => `e-${n}`));
+    // Where the router says a push lands is where it is.
+    for (const n of [0, 1, LIVE_PUSHES_PER_MESSAGE - 1, LIVE_PUSHES_PER_MESSAGE, count - 1]) {
+      const [message, index] = livePushPosition(n);
+      expect(messages[message]!.pushes[index]!.notification.id, `push ${n}`).to.equal(`e-${n}`);
+    }
   });
 
   it("are refused by the schema when a push has no devices, a malformed notification or another account's devices", () => {

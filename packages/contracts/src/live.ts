@@ -20,14 +20,21 @@ export const LivePushSchema = z
 export type LivePush = z.infer<typeof LivePushSchema>;
 
 /**
+ * Where a gateway records what it sent of one live message: the field `field` of the trace
+ * hash `key` (the router batch's), one field per message, to which every gateway node appends
+ * the pushes it sent (see @herald/trace's `traceField.liveSent`).
+ */
+export const LiveTraceSchema = z.object({ key: z.string().min(1), field: z.string().min(1) });
+export type LiveTrace = z.infer<typeof LiveTraceSchema>;
+
+/**
  * A live message (an entry of a partition's live stream, `keys.liveStream`): pushes in the
- * order they are to be sent, and `trace`, the trace hash of the router batch they come from
- * (absent when tracing is off), where a gateway records what it sent live, in one write per
- * message. One message carries many pushes, so a batch costs one append and one decode per
- * gateway node instead of one of each per notification.
+ * order they are to be sent, and `trace`, where a gateway records what it sent of them (absent
+ * when tracing is off), in one write per message. One message carries many pushes, so a batch
+ * costs one append and one decode per gateway node instead of one of each per notification.
  */
 export const LiveMessageSchema = z.object({
-  trace: z.string().min(1).optional(),
+  trace: LiveTraceSchema.optional(),
   pushes: z.array(LivePushSchema).min(1),
 });
 export type LiveMessage = z.infer<typeof LiveMessageSchema>;
@@ -44,10 +51,20 @@ export function encodeLivePush(accountId: string, deviceIds: readonly string[], 
   return `{"accountId":${JSON.stringify(accountId)},"deviceIds":${JSON.stringify(deviceIds)},${previous}"notification":${notificationJson}}`;
 }
 
-/** Live messages for pushes encoded by `encodeLivePush`, at most LIVE_PUSHES_PER_MESSAGE each, in order. */
-export function encodeLiveMessages(pushes: readonly string[], trace?: string): string[] {
-  const head = trace === undefined ? '{"pushes":[' : `{"trace":${JSON.stringify(trace)},"pushes":[`;
+/** Where the `n`-th push of a job's pushes lands: its message's index and its index in that message. */
+export function livePushPosition(n: number): [message: number, index: number] {
+  return [Math.floor(n / LIVE_PUSHES_PER_MESSAGE), n % LIVE_PUSHES_PER_MESSAGE];
+}
+
+/**
+ * Live messages for pushes encoded by `encodeLivePush`, at most LIVE_PUSHES_PER_MESSAGE each, in
+ * order (see `livePushPosition`). `trace`: the trace hash, and the field of each message in it.
+ */
+export function encodeLiveMessages(pushes: readonly string[], trace?: { key: string; field: (message: number) => string }): string[] {
   const messages: string[] = [];
-  for (let i = 0; i < pushes.length; i += LIVE_PUSHES_PER_MESSAGE) messages.push(`${head}${pushes.slice(i, i + LIVE_PUSHES_PER_MESSAGE).join(',')}]}`);
+  for (let i = 0; i < pushes.length; i += LIVE_PUSHES_PER_MESSAGE) {
+    const head = trace === undefined ? '{"pushes":[' : `{"trace":${JSON.stringify({ key: trace.key, field: trace.field(messages.length) })},"pushes":[`;
+    messages.push(`${head}${pushes.slice(i, i + LIVE_PUSHES_PER_MESSAGE).join(',')}]}`);
+  }
   return messages;
 }

@@ -1,10 +1,10 @@
-import { PLATFORMS, PRIORITIES, PlatformSchema, parseJson } from '@herald/contracts';
+import { PLATFORMS, PRIORITIES, PlatformSchema, livePushPosition, parseJson } from '@herald/contracts';
 import type { EventTrace, GateName, GateVerdict, NoTargetsReason, Platform, Priority, TapRecord } from '@herald/contracts';
 import { HistoryEntrySchema } from '@herald/history';
 import type { HistoryEntry } from '@herald/history';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import { TraceBuckets } from './trace-buckets.js';
-import { FailureRecordSchema, JobPushRecordSchema, RoutingRecordSchema, TapEntrySchema, traceField } from './trace-records.js';
+import { FailureRecordSchema, JobPushRecordSchema, RoutingRecordSchema, TapEntrySchema, parseLiveSent, traceField } from './trace-records.js';
 import type { RoutingRecord } from './trace-records.js';
 
 export interface EventTracesOptions {
@@ -92,7 +92,7 @@ export class EventTraces {
     const { priority } = found;
     const [entry, jobs] = await Promise.all([
       record.k === undefined ? undefined : this.historyEntry(record.a, record.k),
-      this.jobDeliveries(found.routed!.key, eventId, record),
+      this.jobDeliveries(found.routed!.key, record),
     ]);
     return this.assemble(eventId, priority, record, entry, jobs, gateway);
   }
@@ -161,17 +161,23 @@ export class EventTraces {
    * when a gateway sent it to them live; for its mobile devices, when their job sent its signals;
    * and the batch's jobs that failed for good.
    */
-  private async jobDeliveries(key: string, eventId: string, record: RoutingRecord): Promise<Deliveries> {
+  private async jobDeliveries(key: string, record: RoutingRecord): Promise<Deliveries> {
     const deliveries: Deliveries = { pushes: [], failures: [] };
     if (record.b === undefined) return deliveries;
     const batch = record.b;
-    // Web and TV: what a gateway sent live (one field per device); mobile: each job's signals.
-    const live = (['web', 'tv'] as const).flatMap((platform) => (record.pd?.[platform] ?? []).map((deviceId) => ({ platform, deviceId })));
+    // Web and TV: what gateways sent of the live message that carried the event's push;
+    // mobile: each job's signals.
+    const live = (['web', 'tv'] as const).flatMap((platform) => {
+      const number = record.lp?.[platform];
+      if (number === undefined) return [];
+      const [message, index] = livePushPosition(number);
+      return [{ platform, index, field: traceField.liveSent(batch, platform, message) }];
+    });
     const values = await this.options.redis.hmget(
       key,
       ...SIGNAL_PLATFORMS.map((platform) => traceField.jobPushed(batch, platform)),
       ...PLATFORMS.map((platform) => traceField.jobFailed(batch, platform)),
-      ...live.map(({ deviceId }) => traceField.sent(eventId, deviceId)),
+      ...live.map(({ field }) => field),
     );
     SIGNAL_PLATFORMS.forEach((platform, i) => {
       const push = JobPushRecordSchema.safeParse(parseJson(values[i] ?? 'null'));
@@ -181,9 +187,12 @@ export class EventTraces {
       const fail = FailureRecordSchema.safeParse(parseJson(values[SIGNAL_PLATFORMS.length + i] ?? 'null'));
       if (fail.success) deliveries.failures.push({ platform, at: iso(fail.data.at), error: fail.data.e });
     });
-    live.forEach(({ platform, deviceId }, i) => {
-      const at = Number(values[SIGNAL_PLATFORMS.length + PLATFORMS.length + i] ?? Number.NaN);
-      if (Number.isFinite(at)) deliveries.pushes.push({ deviceId, platform, at: iso(at) });
+    live.forEach(({ platform, index }, i) => {
+      const devices = record.pd?.[platform] ?? [];
+      for (const sent of parseLiveSent(values[SIGNAL_PLATFORMS.length + PLATFORMS.length + i] ?? '')) {
+        const deviceId = sent.push === index ? devices[sent.device] : undefined;
+        if (deviceId !== undefined) deliveries.pushes.push({ deviceId, platform, at: iso(sent.at) });
+      }
     });
     return deliveries;
   }

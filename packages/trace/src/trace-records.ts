@@ -19,14 +19,16 @@ import type { Platform, TapRecord } from '@herald/contracts';
  * - `@<batch>:p:<platform>`: that batch's `ios`/`android` delivery job sent its signals
  *   (JobPushRecord): one field per job, not per event;
  * - `@<batch>:f:<platform>`: that batch's job of the platform failed for good (FailureRecord).
- * - `<id>:s:<deviceId>`: a gateway sent the event live to that web or TV device (epoch ms), in
- *   one write per live message; a push it dropped as a duplicate writes nothing. (What a gateway
- *   sent from history is in the event's own trace hash, `keys.trace`: `sent:<platform>:<device>`.)
- * Event ids never contain `@`, so the job fields cannot meet an event's.
+ * - `@<batch>:s:<platform>:<message>`: what gateways sent of that batch's live message number
+ *   `message` (LiveSentSegments, one segment appended per gateway write): one field per message
+ *   of up to LIVE_PUSHES_PER_MESSAGE pushes, not one per device; a push dropped as a duplicate
+ *   is not listed. (What a gateway sent from history is in the event's own trace hash,
+ *   `keys.trace`: `sent:<platform>:<device>`.)
+ * Event ids never contain `@`, so the batch fields cannot meet an event's.
  */
 export const traceField = {
   routed: (eventId: string) => `${eventId}:r`,
-  sent: (eventId: string, deviceId: string) => `${eventId}:s:${deviceId}`,
+  liveSent: (batch: string, platform: 'web' | 'tv', message: number) => `@${batch}:s:${platform}:${message}`,
   jobPushed: (batch: string, platform: Platform) => `@${batch}:p:${platform}`,
   jobFailed: (batch: string, platform: Platform) => `@${batch}:f:${platform}`,
 };
@@ -40,10 +42,19 @@ export const PlatformDevicesSchema = z.object({
 });
 export type PlatformDevices = z.infer<typeof PlatformDevicesSchema>;
 
+/** Where a routed event's push is among its `web`/`tv` job's pushes (its number, from 0; see `livePushPosition`). */
+export const LivePushNumbersSchema = z.object({
+  web: z.number().int().nonnegative().optional(),
+  tv: z.number().int().nonnegative().optional(),
+});
+export type LivePushNumbers = z.infer<typeof LivePushNumbersSchema>;
+
 /** Where a routed event went for delivery: its router batch's jobs, and its devices in them. */
 export interface EventDelivery {
   batch: string;
   devices: PlatformDevices;
+  /** Its push's number in the batch's `web`/`tv` job (the device ids of that push: `devices[platform]`). */
+  live?: LivePushNumbers;
 }
 
 /**
@@ -68,6 +79,8 @@ export const RoutingRecordSchema = z.object({
   b: z.string().optional(),
   /** The devices, per platform, those jobs were to reach. */
   pd: PlatformDevicesSchema.optional(),
+  /** Its push's number among its `web`/`tv` job's live pushes. */
+  lp: LivePushNumbersSchema.optional(),
 });
 export type RoutingRecord = z.infer<typeof RoutingRecordSchema>;
 
@@ -97,7 +110,8 @@ export function encodeRoutingRecord(record: TapRecord, delivery?: EventDelivery)
   if (record.verdict === 'routed' && record.cursor !== undefined) {
     const cursor = `,"k":${JSON.stringify(record.cursor)}`;
     if (delivery === undefined) return `${head}${cursor}}`;
-    return `${head}${cursor},"b":${JSON.stringify(delivery.batch)},"pd":${JSON.stringify(delivery.devices)}}`;
+    const live = delivery.live === undefined ? '' : `,"lp":${JSON.stringify(delivery.live)}`;
+    return `${head}${cursor},"b":${JSON.stringify(delivery.batch)},"pd":${JSON.stringify(delivery.devices)}${live}}`;
   }
   let json = `${head},"t":${JSON.stringify(record.type)}`;
   if (record.profileId !== undefined) json += `,"p":${JSON.stringify(record.profileId)}`;
@@ -105,4 +119,31 @@ export function encodeRoutingRecord(record: TapRecord, delivery?: EventDelivery)
   if (record.targeted.length > 0) json += `,"d":${JSON.stringify(record.targeted)}`;
   if (record.noTargets !== undefined) json += `,"r":"${record.noTargets}"`;
   return `${json}}`;
+}
+
+/**
+ * What gateways sent of one live message, as its `traceField.liveSent` field holds it: one
+ * segment per write, `<epoch ms>:<push>[.<device>],...;`, where `<push>` is the push's index in
+ * the message and `<device>` the index of the device in the push's `deviceIds` (left out when 0).
+ * Segments are appended (`appendLiveSent`), so gateway nodes never overwrite each other's.
+ */
+export function encodeLiveSentSegment(at: number, sent: readonly (readonly [push: number, device: number])[]): string {
+  let items = '';
+  for (const [push, device] of sent) items += `${items === '' ? '' : ','}${push}${device === 0 ? '' : `.${device}`}`;
+  return `${at}:${items};`;
+}
+
+/** The sends of a `liveSent` field's value (malformed parts skipped: it is read for eyes). */
+export function parseLiveSent(value: string): { at: number; push: number; device: number }[] {
+  const sent: { at: number; push: number; device: number }[] = [];
+  for (const segment of value.split(';')) {
+    const colon = segment.indexOf(':');
+    const at = Number(segment.slice(0, colon));
+    if (colon < 1 || !Number.isSafeInteger(at)) continue;
+    for (const item of segment.slice(colon + 1).split(',')) {
+      const match = /^(\d+)(?:\.(\d+))?$/.exec(item);
+      if (match !== null) sent.push({ at, push: Number(match[1]), device: Number(match[2] ?? 0) });
+    }
+  }
+  return sent;
 }

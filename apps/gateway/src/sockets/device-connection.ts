@@ -8,6 +8,7 @@ import { isReplyError } from '@herald/redis';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import type { GatewayOptions } from '../options.js';
 import type { AckRecorder } from './acks.js';
+import type { LivePushTrace } from './live-feed.js';
 import type { SentTraces } from './sent-traces.js';
 import { RecentNotifications } from './recent-notifications.js';
 import { TokenBucket } from './token-bucket.js';
@@ -66,8 +67,8 @@ export class DeviceConnection {
   private phase: Phase = 'starting';
   /** The exact delivered cursor (see the class comment); undefined only while starting. */
   private delivered: string | undefined;
-  /** Pushes that came while history was being read, in arrival order, with their trace hash. */
-  private held: [LivePush, string | undefined][] | undefined;
+  /** Pushes that came while history was being read, in arrival order, with where their sending is traced. */
+  private held: [LivePush, LivePushTrace | undefined][] | undefined;
   /** Read history again before going live: pushes were dropped from a full hold, or the node lost some. */
   private readAgain = false;
   private sentEvents: RecentNotifications | undefined;
@@ -117,7 +118,7 @@ export class DeviceConnection {
   }
 
   /** A live push for this device. Held while history is read; sent, dropped or gap-filled by the invariant. */
-  deliverLive(push: LivePush, trace: string | undefined): void {
+  deliverLive(push: LivePush, trace: LivePushTrace | undefined): void {
     if (this.phase === 'closed') return;
     if (this.phase !== 'live') {
       this.hold(push, trace);
@@ -131,7 +132,8 @@ export class DeviceConnection {
     }
     if (prev === null || (prev !== undefined && compareCursors(prev, delivered) <= 0)) {
       this.delivered = notification.cursor;
-      this.send(notification, 'live', trace);
+      this.send(notification, 'live');
+      if (trace !== undefined) this.context.sent.live(trace, push.deviceIds.indexOf(this.device.deviceId));
       return;
     }
     // Something before this push is not delivered yet (another priority's push still on its
@@ -262,7 +264,7 @@ export class DeviceConnection {
     }
   }
 
-  private hold(push: LivePush, trace: string | undefined): void {
+  private hold(push: LivePush, trace: LivePushTrace | undefined): void {
     if (this.readAgain) return;
     this.held ??= [];
     if (this.held.length >= this.context.options.liveBufferLimit) {
@@ -281,14 +283,15 @@ export class DeviceConnection {
     for (const [push, trace] of held) this.deliverLive(push, trace);
   }
 
-  /** Sends a notification, and records it in the event's trace (`trace`: the live push's router batch hash). */
-  private send(notification: Notification, via: Via, trace?: string): void {
+  /** Sends a notification; one from history is recorded in the event's trace here (a live push, by the caller). */
+  private send(notification: Notification, via: Via): void {
     const { metrics, sent } = this.context;
     const { deviceId, platform } = this.device;
     if (via === 'live') metrics.pushed.inc();
-    else metrics.replayed.inc();
-    if (trace !== undefined) sent.live(trace, notification.id, deviceId);
-    else sent.fromHistory(notification.id, platform, deviceId);
+    else {
+      metrics.replayed.inc();
+      sent.fromHistory(notification.id, platform, deviceId);
+    }
     this.sentEvents ??= new RecentNotifications(this.context.options.recentNotifications);
     this.sentEvents.remember(notification.cursor, notification.id);
     if (this.callbacksPending >= this.context.options.recentNotifications) {

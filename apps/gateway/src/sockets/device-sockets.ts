@@ -14,7 +14,7 @@ import { coalesceQueuedWrites } from './coalesced-writes.js';
 import { DeviceConnection } from './device-connection.js';
 import type { ConnectionContext } from './device-connection.js';
 import { handshake } from './handshake.js';
-import type { LiveFeedSink } from './live-feed.js';
+import type { LiveFeedSink, LivePushTrace } from './live-feed.js';
 import { LocalDevices } from './local-devices.js';
 import { SentTraces } from './sent-traces.js';
 import { Resyncs } from './resyncs.js';
@@ -123,7 +123,7 @@ export class DeviceSockets implements LiveFeedSink {
   }
 
   /** A push from the live feed: to every socket of its devices on this node. */
-  push(push: LivePush, trace: string | undefined): void {
+  push(push: LivePush, trace: LivePushTrace | undefined): void {
     this.forEachSocket(push.accountId, push.deviceIds, (socketId) => {
       try {
         this.connections.get(socketId)?.deliverLive(push, trace);

@@ -1,15 +1,21 @@
 import { LiveMessageSchema, PRIORITIES, parseJson } from '@herald/contracts';
-import type { LivePush, Priority } from '@herald/contracts';
+import type { LivePush, LiveTrace, Priority } from '@herald/contracts';
 import { parseTailMessage } from '@herald/live';
 import type { LiveEntry, LivePosition, LiveStream } from '@herald/live';
 import type { Logger } from '@herald/observability';
 import { ssubscribeAll, sunsubscribeAll, watchSubscriptions } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 
+/** Where a gateway records a live push it sent: its message's trace field, and its index in the message. */
+export interface LivePushTrace {
+  trace: LiveTrace;
+  index: number;
+}
+
 /** Where the feed hands what it takes from the live streams. */
 export interface LiveFeedSink {
-  /** A push, in the order of its partition's live stream; `trace`: its router batch's trace hash. */
-  push(push: LivePush, trace: string | undefined): void;
+  /** A push, in the order of its partition's live stream; `trace`: where its sending is recorded (absent: tracing is off). */
+  push(push: LivePush, trace: LivePushTrace | undefined): void;
   /** A live message that is not a LiveMessage (dropped whole). */
   invalid(payload: unknown): void;
   /**
@@ -275,7 +281,7 @@ export class LiveFeed {
       return;
     }
     const { trace, pushes } = message.data;
-    for (const push of pushes) this.options.sink.push(push, trace);
+    pushes.forEach((push, index) => this.options.sink.push(push, trace === undefined ? undefined : { trace, index }));
   }
 
   /**

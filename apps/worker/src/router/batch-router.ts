@@ -9,6 +9,7 @@ import type { LiveStream } from '@herald/live';
 import type { Logger } from '@herald/observability';
 import { RedisScript, RedisTimeBuckets, serverOf, waitForReplicas } from '@herald/redis';
 import type { KeyBuilder, RedisClient, ReplicaAcks } from '@herald/redis';
+import { traceField } from '@herald/trace';
 import type { EventDelivery, TraceRecorder } from '@herald/trace';
 import { JOB_RETENTION, PUSH_BACKOFF } from '../delivery/jobs.js';
 import type { PushSignal, SocketDeliveryJob, SocketItem } from '../delivery/jobs.js';
@@ -125,10 +126,17 @@ class BatchDecisions {
    * TV devices passed the online gate.
    */
   deliver(eventId: string, batch: string, platform: Platform, deviceIds: string[]): void {
-    if (platform === 'web' || platform === 'tv') this.byId.get(eventId)?.online.push(...deviceIds);
     let delivery = this.deliveries.get(eventId);
     if (delivery === undefined) this.deliveries.set(eventId, (delivery = { batch, devices: {} }));
     (delivery.devices[platform] ??= []).push(...deviceIds);
+  }
+
+  /** The event's push to these web or TV devices (which passed the online gate) is its job's push number `number`. */
+  deliverLive(eventId: string, batch: string, platform: 'web' | 'tv', deviceIds: string[], number: number): void {
+    this.byId.get(eventId)?.online.push(...deviceIds);
+    this.deliver(eventId, batch, platform, deviceIds);
+    const delivery = this.deliveries.get(eventId)!;
+    (delivery.live ??= {})[platform] = number;
   }
 
   /** Records for the traces: a duplicate's trace is the one its first routing wrote. */
@@ -289,8 +297,8 @@ export class BatchRouter {
         if (deviceIds.length > 0) {
           notification ??= JSON.stringify(toNotification(cursor, event));
           socket[platform].items.push({ accountId: event.accountId, deviceIds, eventId: event.id, acceptedAt: event.acceptedAt });
+          decisions.deliverLive(event.id, batch, platform, deviceIds, socket[platform].pushes.length);
           socket[platform].pushes.push(encodeLivePush(event.accountId, deviceIds, prev, notification));
-          decisions.deliver(event.id, batch, platform, deviceIds);
         }
       }
       for (const device of targets) {
@@ -330,8 +338,9 @@ export class BatchRouter {
     for (const platform of ['web', 'tv'] as const) {
       const { items, pushes } = socket[platform];
       if (items.length === 0) continue;
-      // The gateways record what they send live in the batch's trace hash (one write per message).
-      const messages = encodeLiveMessages(pushes, this.deps.traces.buckets.enabled ? traceKey : undefined);
+      // The gateways record what they send live in the batch's trace hash (one field per message).
+      const trace = this.deps.traces.buckets.enabled ? { key: traceKey, field: (message: number) => traceField.liveSent(batch, platform, message) } : undefined;
+      const messages = encodeLiveMessages(pushes, trace);
       const staged = keys.liveStaged(priority, partition, batch, platform);
       const job: SocketDeliveryJob = { priority, partition, staged, items, traceKey, batch };
       written.staged.push(staged);
