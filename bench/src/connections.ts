@@ -33,7 +33,7 @@ import type { Socket } from 'socket.io-client';
 import { deviceRoom } from '@herald/contracts';
 import type { ClientToServerEvents, Notification, ServerToClientEvents } from '@herald/contracts';
 import { DeviceRegistry, DeviceTokens } from '@herald/devices';
-import { startRedisServer } from '@herald/embedded-redis';
+import { freePort, startRedisServer } from '@herald/embedded-redis';
 import { History } from '@herald/history';
 import { partitionOf } from '@herald/priority-streams';
 import { createKeys } from '@herald/redis';
@@ -43,7 +43,8 @@ import { ShardedEmitter } from './sharded-emitter.js';
 
 const PREFIX = 'herald';
 const SECRET = 'bench-device-secret-bench-device-secret';
-const PORT = 3290;
+/** The gateway's (or the bare server's) port: a free one, as other copies of Herald may run here. */
+const PORT = await freePort();
 const DEVICES_PER_ACCOUNT = 2;
 
 /** Epoch milliseconds with a fraction, comparable across processes on one machine. */

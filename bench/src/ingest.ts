@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
-import { startRedisServer } from '@herald/embedded-redis';
+import { freePort, startRedisServer } from '@herald/embedded-redis';
 import { APPS, stopProcesses, waitUntilReady } from '@herald/launcher';
 import { cpuProfileFlags, processCpuSeconds, runTs } from './processes.js';
 
@@ -27,7 +27,8 @@ const { values } = parseArgs({
 });
 const duration = Number(values.duration);
 const PREFIX = 'herald';
-const PORT = 3190;
+/** Ingest's port: a free one, as other copies of Herald may run here. */
+const PORT = await freePort();
 const KEY = 'dev-service-key';
 
 const payload = { titleId: 'title-80057281', listId: 'my-list', action: 'add', position: 12 };

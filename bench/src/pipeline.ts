@@ -28,7 +28,7 @@ import { EventTraceSchema, deviceRoom } from '@herald/contracts';
 import type { Notification } from '@herald/contracts';
 import { DeviceRegistry, DeviceTokens } from '@herald/devices';
 import { HostCpuSampler } from '@herald/overload';
-import { startRedisCluster, startRedisServer } from '@herald/embedded-redis';
+import { freePort, startRedisCluster, startRedisServer } from '@herald/embedded-redis';
 import { closeRedis, createKeys, createRedis, masters, nodeAddress, scanKeys, whenReady } from '@herald/redis';
 import { stopProcesses, waitUntilReady } from '@herald/launcher';
 import { cpuProfileFlags, percentile, processCpuSeconds, root, runTs } from './processes.js';
@@ -63,7 +63,8 @@ const splitLayout = process.env['HERALD_BENCH_LAYOUT'] === 'split';
 const duration = Number(values.duration) * 1000;
 const deviceCount = Number(values.devices);
 const KEY = 'dev-service-key';
-const INGEST = 3191;
+/** Every app's port is a free one: other copies of Herald may run on this machine. */
+const INGEST = await freePort();
 const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
 const DEVICE_SECRET = 'bench-device-secret-bench-device-secret';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -175,7 +176,7 @@ async function main(): Promise<void> {
   };
   const children: ReturnType<typeof runTs>[] = [];
   try {
-    const gatewayPort = 3291;
+    const gatewayPort = await freePort();
     /** The processes whose CPU time the pipeline run reports, by role. */
     const roles: [string, number][] = server.pids.map((pid, i) => [server.pids.length > 1 ? `redis ${i + 1}` : 'redis', pid]);
     const start = (role: string, child: ReturnType<typeof runTs>) => {
@@ -201,13 +202,14 @@ async function main(): Promise<void> {
     const workerPorts: number[] = [];
     if (splitLayout) {
       // The tuned layout of sessions 2-6: high priority in a worker of its own, the lower ones niced.
-      start('worker high', runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: '3401', HERALD_WORKER_PRIORITIES: 'high' }, ['--max-semi-space-size=64']));
-      workerPorts.push(3401);
+      const highPort = await freePort();
+      start('worker high', runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: String(highPort), HERALD_WORKER_PRIORITIES: 'high' }, ['--max-semi-space-size=64']));
+      workerPorts.push(highPort);
       const lowerNice = process.env['HERALD_BENCH_WORKER_NICE'] ?? '10';
       // More processes for the lower priorities share their partitions (leases), as RENO scales a priority out.
       const lowerWorkers = Number(process.env['HERALD_BENCH_LOWER_WORKERS'] ?? '1');
       for (let i = 0; i < lowerWorkers; i++) {
-        const port = 3402 + i;
+        const port = await freePort();
         workerPorts.push(port);
         start(
           `worker medium,low${lowerWorkers > 1 ? ` ${i + 1}` : ''}`,
@@ -219,8 +221,9 @@ async function main(): Promise<void> {
       }
     } else {
       // What `npm start` runs: one worker for every priority, both roles, nice 0.
-      start('worker', runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: '3401' }, [...cpuProfileFlags('worker'), '--max-semi-space-size=64']));
-      workerPorts.push(3401);
+      const port = await freePort();
+      start('worker', runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: String(port) }, [...cpuProfileFlags('worker'), '--max-semi-space-size=64']));
+      workerPorts.push(port);
     }
     await Promise.all([...workerPorts, gatewayPort].map((port) => waitUntilReady(`http://127.0.0.1:${port}/readyz`)));
     await startIngest(false);
