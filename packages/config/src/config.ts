@@ -318,14 +318,6 @@ export interface GatewayConfig {
    * past it the oldest are dropped, and devices get them from history.
    */
   liveLaneLimit: number;
-  /** Where the development demo page (`/demo`, off in production) forwards its sample events: ingest's base URL. */
-  ingestUrl: string;
-  /**
-   * Whether `/demo` is served. Never in production. Otherwise `HERALD_DEMO` decides, and when it
-   * is unset, only while the development service key is in use: a gateway given real service
-   * keys does not open an unauthenticated device registration by accident.
-   */
-  demo: boolean;
 }
 
 /** The development demo app (`apps/demo`): a client of ingest and the gateway like any other. */
@@ -520,8 +512,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
       lifetimeDitherMs: Math.min(vars.HERALD_CONNECTION_LIFETIME_DITHER_MS, vars.HERALD_CONNECTION_MAX_LIFETIME_MS / 2),
       allowedOrigins: parseOrigins(vars.HERALD_ALLOWED_ORIGINS),
       liveLaneLimit: vars.HERALD_GATEWAY_LIVE_LANE_LIMIT,
-      ingestUrl: (vars.HERALD_INGEST_URL ?? `http://127.0.0.1:${vars.INGEST_PORT}`).replace(/\/+$/, ''),
-      demo: !production && (vars.HERALD_DEMO === undefined ? vars.HERALD_SERVICE_KEYS === undefined : vars.HERALD_DEMO === 'true'),
     },
     demo: {
       enabled: !production && (vars.HERALD_DEMO === undefined ? vars.HERALD_SERVICE_KEYS === undefined : vars.HERALD_DEMO === 'true'),
