@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { useDemo } from './demo.fixture.js';
 import { useStack } from './stack.fixture.js';
 
 /** Debian's chromium (`apt-get install -y chromium`); CI installs it (.ci/run). */
@@ -13,7 +14,7 @@ const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 /** Every pane of the demo page: the page's own device, then the simulated TV, web and phone. */
 const PANES = ['#main', '#pane-tv', '#pane-web', '#pane-phone'] as const;
 
-describe('the gateway demo page in a browser (chromium)', function () {
+describe('the demo page in a browser (chromium)', function () {
   this.timeout(60_000);
   let browser: Browser | undefined;
 
@@ -51,10 +52,11 @@ describe('the gateway demo page in a browser (chromium)', function () {
   });
 
   const stack = useStack();
+  const demo = useDemo(stack);
 
   /** Opens the page and waits until its own device and the three simulated ones are live. */
   async function open(path: string): Promise<void> {
-    const response = await page.goto(`${stack.gatewayUrl}${path}`);
+    const response = await page.goto(`${demo.url}${path}`);
     expect(response?.status()).to.equal(200);
     // The first load bundles the script (esbuild), so allow it some time.
     await page.waitForSelector('body[data-ready]', { timeout: 40_000 });
@@ -67,7 +69,7 @@ describe('the gateway demo page in a browser (chromium)', function () {
   }
 
   it('shows events sent through ingest on the page’s device and on the simulated TV, web and phone', async () => {
-    await open('/demo?account=acct-browser&platform=tv');
+    await open('/?account=acct-browser&platform=tv');
     expect(await page.textContent('#main-platform')).to.equal('tv');
     expect(await page.textContent('#account')).to.equal('acct-browser');
 
@@ -76,7 +78,7 @@ describe('the gateway demo page in a browser (chromium)', function () {
     await shownEverywhere(id);
     expect(await page.textContent(`#main [data-notification-id="${id}"]`)).to.contain('plan.changed').and.contain('premium');
 
-    // Through the page's own panel: a button per catalog type; the gateway forwards to ingest.
+    // Through the page's own panel: a button per catalog type; the demo server forwards to ingest.
     const types = await page.$$eval('#event-buttons button', (buttons) => buttons.map((button) => button.getAttribute('data-type')));
     expect(types).to.include.members(['profile.maturity.changed', 'plan.changed', 'viewing.progress', 'mylist.updated', 'recommendations.updated']);
     await page.click('#event-buttons button[data-type="mylist.updated"]');
@@ -102,7 +104,7 @@ describe('the gateway demo page in a browser (chromium)', function () {
   });
 
   it('defaults to a random demo account and a web device, kept in the address', async () => {
-    await open('/demo');
+    await open('/');
     expect(await page.textContent('#main-platform')).to.equal('web');
     const account = await page.textContent('#account');
     expect(account).to.match(/^demo-/);

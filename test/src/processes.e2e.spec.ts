@@ -84,6 +84,7 @@ async function ports(): Promise<Record<string, string>> {
     WORKER_PORT: String(await freePort()),
     GATEWAY_PORT: String(await freePort()),
     DASHBOARD_PORT: String(await freePort()),
+    DEMO_PORT: String(await freePort()),
   };
 }
 
@@ -118,7 +119,7 @@ describe('the launcher', function () {
     await first.ready;
     const children = childrenOf(first.child.pid!);
     reap(children);
-    expect(children, 'Redis and four apps').to.have.length(5);
+    expect(children, 'Redis and five apps (the demo too: development, with the development service key)').to.have.length(6);
 
     const second = startHerald(env);
     expect(await second.exited).to.equal(1);
@@ -146,7 +147,7 @@ describe('the launcher', function () {
     const redisPid = Number(readFileSync(join(dataDir, 'redis', 'redis.pid'), 'utf8'));
     const apps = childrenOf(first.child.pid!).filter((pid) => pid !== redisPid);
     reap(apps);
-    expect(apps).to.have.length(4);
+    expect(apps).to.have.length(5);
 
     first.child.kill('SIGKILL');
     await until(() => apps.every((pid) => !alive(pid)), 20_000, 'every app stopped');
@@ -195,6 +196,12 @@ describe('an app on its own', function () {
     } finally {
       taken.close();
     }
+  });
+
+  it('demo: refuses production in one line, before listening', async () => {
+    const demo = run(['apps/demo/src/main.ts'], { NODE_ENV: 'production', HERALD_SERVICE_KEYS: 'demo:0123456789', DEMO_PORT: String(await freePort()), HERALD_LOG_LEVEL: 'info' }, 'never');
+    expect(await demo.exited).to.equal(1);
+    expect(lines(demo.output())).to.deep.equal(['The demo is a development aid and does not run in production (NODE_ENV=production).']);
   });
 
   for (const [app, variable, readyWhen] of [

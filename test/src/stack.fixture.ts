@@ -44,10 +44,8 @@ async function listen(server: Server): Promise<string> {
  * stopped after it (before the test's Redis keys are deleted). Gives each test its own Redis
  * prefix too: do not also call `useTestRedis()`. Read the fields inside tests.
  *
- * NODE_ENV is `test` and HERALD_DEMO `true`, so the gateway serves its demo page at `/demo`; ingest
- * starts first so that the gateway's config can name it (`HERALD_INGEST_URL`, which `env` may
- * override, e.g. to point the demo at an ingest that is down). Load shedding is off unless `env`
- * turns it on (`HERALD_SHEDDING: 'true'`), with `overrides.overloadSignals` to drive it.
+ * NODE_ENV is `test`. Load shedding is off unless `env` turns it on (`HERALD_SHEDDING: 'true'`),
+ * with `overrides.overloadSignals` to drive it. The demo app is not part of it: `useDemo(stack)`.
  */
 export function useStack(env: Record<string, string> = {}, overrides: IngestWiringOverrides = {}): Stack {
   const stack = {} as Stack;
@@ -67,8 +65,6 @@ export function useStack(env: Record<string, string> = {}, overrides: IngestWiri
       HERALD_KEY_PREFIX: redis.prefix,
       HERALD_LOG_LEVEL: 'silent',
       HERALD_SERVICE_KEYS: `stack:${SERVICE_KEY}`,
-      // Real service keys turn the demo off unless asked for.
-      HERALD_DEMO: 'true',
       HERALD_DEVICE_SECRET: 'stack-test-device-secret-0123456789abcdef',
       HERALD_PARTITIONS_HIGH: '2',
       HERALD_PARTITIONS_MEDIUM: '2',
@@ -80,8 +76,9 @@ export function useStack(env: Record<string, string> = {}, overrides: IngestWiri
     };
     stops = [];
 
+    const config = loadConfig(vars, 'launcher');
     const ingestRedis: RedisClient = createRedis({ url: redis.url, name: 'stack-ingest', autoPipelining: true });
-    const ingestDeps = createIngestDeps(loadConfig(vars, 'launcher'), ingestRedis, {}, undefined, overrides);
+    const ingestDeps = createIngestDeps(config, ingestRedis, {}, undefined, overrides);
     const ingest = createIngestApp(ingestDeps).listen(0, '127.0.0.1');
     stops.push(async () => {
       ingest.close();
@@ -90,11 +87,9 @@ export function useStack(env: Record<string, string> = {}, overrides: IngestWiri
       await closeRedis(ingestRedis);
     });
     const ingestUrl = await listen(ingest);
-    // Every app's config, now that ingest's port is known (the gateway's demo forwards to it).
-    const config = loadConfig({ HERALD_INGEST_URL: ingestUrl, ...vars }, 'launcher');
 
     // The worker's own config: only a worker that delivers has push providers (config.worker.push).
-    const worker: HeraldWorker = createWorker(createWorkerDeps(loadConfig({ HERALD_INGEST_URL: ingestUrl, ...vars }, 'worker'), redis.url, { blockMs: 100 }));
+    const worker: HeraldWorker = createWorker(createWorkerDeps(loadConfig(vars, 'worker'), redis.url, { blockMs: 100 }));
     await worker.start();
     const workerHttp = worker.http.listen(0, '127.0.0.1');
     stops.push(async () => {

@@ -53,10 +53,16 @@ describe('npm start', function () {
     // The embedded Redis is one server whatever the run's topology: once is enough.
     if (testTopology() === 'cluster') this.skip();
     const port = await freePort();
-    const env = { HERALD_DATA_DIR: dataDir, INGEST_PORT: String(port), WORKER_PORT: String(await freePort()), GATEWAY_PORT: String(await freePort()), DASHBOARD_PORT: String(await freePort()), HERALD_LOG_LEVEL: 'warn' };
+    const demoPort = await freePort();
+    const env = { HERALD_DATA_DIR: dataDir, INGEST_PORT: String(port), WORKER_PORT: String(await freePort()), GATEWAY_PORT: String(await freePort()), DASHBOARD_PORT: String(await freePort()), DEMO_PORT: String(demoPort), HERALD_LOG_LEVEL: 'warn' };
     const first = start(env);
     const redisUrl = await first.ready;
     expect(first.output()).to.contain('dev-service-key');
+    // Outside production, with the development service key, the demo app runs too.
+    expect(first.output()).to.match(new RegExp(`demo\\s+http://localhost:${demoPort}\\s`));
+    const demoPage = await fetch(`http://127.0.0.1:${demoPort}/`);
+    expect(demoPage.status).to.equal(200);
+    expect(await demoPage.text()).to.contain(`data-gateway-url="http://localhost:${env.GATEWAY_PORT}"`);
     const headers = { authorization: 'Bearer dev-service-key', 'content-type': 'application/json' };
     const device = await fetch(`http://127.0.0.1:${port}/v1/devices`, {
       method: 'POST',
@@ -98,7 +104,7 @@ describe('npm start', function () {
     const cluster = await testRedisServer();
     const prefix = uniquePrefix();
     const port = await freePort();
-    const env = { HERALD_DATA_DIR: dataDir, REDIS_URL: cluster.url, HERALD_KEY_PREFIX: prefix, INGEST_PORT: String(port), WORKER_PORT: String(await freePort()), GATEWAY_PORT: String(await freePort()), DASHBOARD_PORT: String(await freePort()), HERALD_LOG_LEVEL: 'info' };
+    const env = { HERALD_DATA_DIR: dataDir, REDIS_URL: cluster.url, HERALD_KEY_PREFIX: prefix, INGEST_PORT: String(port), WORKER_PORT: String(await freePort()), GATEWAY_PORT: String(await freePort()), DASHBOARD_PORT: String(await freePort()), DEMO_PORT: String(await freePort()), HERALD_LOG_LEVEL: 'info' };
     const run = start(env);
     const client = createRedis({ url: cluster.url });
     try {

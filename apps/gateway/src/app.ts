@@ -7,8 +7,6 @@ import type { Logger, Registry } from '@herald/observability';
 import { gatewayOpenApiDocument, openApiRoute } from '@herald/openapi';
 import type { RedisClient } from '@herald/redis';
 import { cors } from './cors.js';
-import { demoRouter } from './demo/demo-router.js';
-import type { DemoOptions } from './options.js';
 import { notificationsRouter } from './pull/notifications-route.js';
 import type { Puller } from './pull/puller.js';
 
@@ -21,8 +19,6 @@ export interface GatewayAppDeps {
   accepting: () => boolean;
   logger: Logger;
   metrics: Registry;
-  /** The development demo page; absent (always in production): `/demo` is a 404. */
-  demo?: DemoOptions | undefined;
 }
 
 /** The gateway's HTTP side (Socket.IO shares its server): the pull API, health and metrics. */
@@ -39,7 +35,6 @@ export function createGatewayApp(deps: GatewayAppDeps): Express {
   app.use(openApiRoute(gatewayOpenApiDocument()));
   app.use('/v1', cors(deps.allowedOrigins));
   app.use(notificationsRouter({ devices: deps.devices, puller: deps.puller, logger: deps.logger }));
-  if (deps.demo !== undefined) app.use('/demo', demoRouter({ devices: deps.devices, ...deps.demo }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

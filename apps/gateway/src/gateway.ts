@@ -72,7 +72,6 @@ export function createGateway(deps: GatewayDeps, input: GatewayOptionsInput = {}
     accepting: () => closing === undefined,
     logger: deps.logger,
     metrics: deps.metrics,
-    demo: options.demo,
   });
   const httpServer = createServer(app);
   const sockets = new DeviceSockets(httpServer, { ...deps, metrics, now }, options);

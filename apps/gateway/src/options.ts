@@ -44,19 +44,6 @@ export interface GatewayOptions {
   traceTtlMs: number;
   /** How long the per-account acknowledged-cursor hash lives after its last ack. */
   ackRetentionMs: number;
-  /**
-   * The development demo page (`/demo`): where it forwards sample events (ingest, the single
-   * door for events) and the service key it sends. Undefined (the default, and always in
-   * production): no `/demo` routes at all, so they answer 404.
-   */
-  demo: DemoOptions | undefined;
-}
-
-export interface DemoOptions {
-  /** Ingest's base URL, e.g. `http://127.0.0.1:3100`. */
-  ingestUrl: string;
-  /** A service key ingest accepts. */
-  serviceKey: string;
 }
 
 export type GatewayOptionsInput = Partial<Omit<GatewayOptions, 'rateLimit'>> & { rateLimit?: Partial<GatewayOptions['rateLimit']> };
@@ -100,7 +87,6 @@ export function resolveGatewayOptions(input: GatewayOptionsInput = {}): GatewayO
     recentNotifications: input.recentNotifications ?? GATEWAY_DEFAULTS.recentNotifications,
     traceTtlMs: input.traceTtlMs ?? GATEWAY_DEFAULTS.traceTtlMs,
     ackRetentionMs: input.ackRetentionMs ?? GATEWAY_DEFAULTS.ackRetentionMs,
-    demo: input.demo,
   };
   if (options.nodeId.length === 0) throw new RangeError('gateway option nodeId must not be empty');
   positiveInteger('presenceTtlMs', options.presenceTtlMs);
@@ -120,11 +106,5 @@ export function resolveGatewayOptions(input: GatewayOptionsInput = {}): GatewayO
   positiveInteger('recentNotifications', options.recentNotifications);
   if (!Number.isInteger(options.traceTtlMs) || options.traceTtlMs < 0) throw new RangeError('gateway option traceTtlMs must be a non-negative integer');
   positiveInteger('ackRetentionMs', options.ackRetentionMs);
-  if (options.demo !== undefined) {
-    if (!URL.canParse(options.demo.ingestUrl) || !/^https?:$/.test(new URL(options.demo.ingestUrl).protocol)) {
-      throw new RangeError(`gateway option demo.ingestUrl must be an http(s) URL, got ${JSON.stringify(options.demo.ingestUrl)}`);
-    }
-    if (options.demo.serviceKey.length === 0) throw new RangeError('gateway option demo.serviceKey must not be empty');
-  }
   return options;
 }

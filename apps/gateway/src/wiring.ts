@@ -41,8 +41,7 @@ export function createGatewayWiring(config: HeraldConfig, redisUrl: string): Gat
     logger,
     metrics: createMetricsRegistry('gateway'),
   };
-  const { nodeId, presenceTtlMs, connectionMaxLifetimeMs, lifetimeDitherMs, allowedOrigins, liveLaneLimit, ingestUrl, demo } = config.gateway;
-  const serviceKey = config.serviceKeys[0]?.key;
+  const { nodeId, presenceTtlMs, connectionMaxLifetimeMs, lifetimeDitherMs, allowedOrigins, liveLaneLimit } = config.gateway;
   const options: GatewayOptionsInput = {
     ...(nodeId === undefined ? {} : { nodeId }),
     presenceTtlMs,
@@ -54,8 +53,6 @@ export function createGatewayWiring(config: HeraldConfig, redisUrl: string): Gat
     ackRetentionMs: config.history.retentionMs,
     // Acks join the event's trace for as long as the rest of it is kept (not at all when tracing is off).
     traceTtlMs: config.traceWindowMs,
-    // The demo page is a development aid: never in production, and off once real service keys are set (see config).
-    ...(!demo || serviceKey === undefined ? {} : { demo: { ingestUrl, serviceKey } }),
   };
   return {
     deps,

@@ -5,7 +5,7 @@ describe('config', () => {
   it('falls back on documented development defaults and lists them', () => {
     const config = loadConfig({}, 'ingest');
     expect(config.production).to.equal(false);
-    expect(config.ports).to.deep.equal({ ingest: 3100, gateway: 3200, dashboard: 3300, worker: 3400 });
+    expect(config.ports).to.deep.equal({ ingest: 3100, gateway: 3200, dashboard: 3300, worker: 3400, demo: 3500 });
     expect(config.worker.priorities).to.deep.equal(['high', 'medium', 'low']);
     expect(config.serviceKeys).to.deep.equal([{ name: 'dev', key: 'dev-service-key' }]);
     expect(config.developmentDefaults).to.include('HERALD_SERVICE_KEYS=dev:dev-service-key');
@@ -75,14 +75,21 @@ describe('config', () => {
     expect(loadConfig({ HERALD_REDIS_WAIT_REPLICAS: '1', HERALD_REDIS_WAIT_TIMEOUT_MS: '250' }, 'worker').replicaAcks).to.deep.equal({ replicas: 1, timeoutMs: 250 });
   });
 
-  it('serves the demo page only outside production, and with real service keys only when asked', () => {
-    expect(loadConfig({}, 'gateway').gateway.demo).to.equal(true);
-    expect(loadConfig({ HERALD_SERVICE_KEYS: 'billing:0123456789' }, 'gateway').gateway.demo).to.equal(false);
-    expect(loadConfig({ HERALD_SERVICE_KEYS: 'billing:0123456789', HERALD_DEMO: 'true' }, 'gateway').gateway.demo).to.equal(true);
-    expect(loadConfig({ HERALD_DEMO: 'false' }, 'gateway').gateway.demo).to.equal(false);
-    const production = { NODE_ENV: 'production', HERALD_DEVICE_SECRET: 'x'.repeat(32), HERALD_DEMO: 'true' };
-    expect(loadConfig(production, 'gateway').gateway.demo).to.equal(false);
-    expect(() => loadConfig({ HERALD_DEMO: 'yes' }, 'gateway')).to.throw(/HERALD_DEMO: must be true or false/);
+  it('runs the demo only outside production, and with real service keys only when asked', () => {
+    expect(loadConfig({}, 'demo').demo.enabled).to.equal(true);
+    expect(loadConfig({ HERALD_SERVICE_KEYS: 'billing:0123456789' }, 'demo').demo.enabled).to.equal(false);
+    expect(loadConfig({ HERALD_SERVICE_KEYS: 'billing:0123456789', HERALD_DEMO: 'true' }, 'demo').demo.enabled).to.equal(true);
+    expect(loadConfig({ HERALD_DEMO: 'false' }, 'demo').demo.enabled).to.equal(false);
+    const production = { NODE_ENV: 'production', HERALD_SERVICE_KEYS: 'billing:0123456789', HERALD_DEMO: 'true' };
+    expect(loadConfig(production, 'demo').demo.enabled).to.equal(false);
+    expect(() => loadConfig({ HERALD_DEMO: 'yes' }, 'demo')).to.throw(/HERALD_DEMO: must be true or false/);
+  });
+
+  it('points the demo at ingest and at the gateway as a browser reaches it', () => {
+    expect(loadConfig({ INGEST_PORT: '4100', GATEWAY_PORT: '4200' }, 'demo').demo).to.include({ ingestUrl: 'http://127.0.0.1:4100', gatewayUrl: 'http://localhost:4200' });
+    const given = loadConfig({ HERALD_INGEST_URL: 'http://ingest:3100/', HERALD_GATEWAY_URL: 'https://push.example.com/' }, 'demo').demo;
+    expect(given).to.include({ ingestUrl: 'http://ingest:3100', gatewayUrl: 'https://push.example.com' });
+    expect(() => loadConfig({ HERALD_GATEWAY_URL: 'ws://gateway' }, 'demo')).to.throw(/HERALD_GATEWAY_URL: must be an http/);
   });
 
   it('treats an empty variable as unset', () => {

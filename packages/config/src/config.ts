@@ -4,7 +4,7 @@ import { PRIORITIES } from '@herald/contracts';
 import type { Priority } from '@herald/contracts';
 
 /** The apps whose secrets differ; each asks only for what it uses. */
-export type AppName = 'ingest' | 'worker' | 'gateway' | 'dashboard' | 'launcher';
+export type AppName = 'ingest' | 'worker' | 'gateway' | 'dashboard' | 'demo' | 'launcher';
 
 /** Development defaults of the secrets, printed at start-up; refused in production. */
 export const DEVELOPMENT_SECRETS = {
@@ -27,6 +27,7 @@ const SECRETS_BY_APP: Record<AppName, readonly Secret[]> = {
   worker: ['serviceKeys'],
   gateway: ['deviceSecret'],
   dashboard: ['adminUser', 'adminPassword'],
+  demo: ['serviceKeys'],
   launcher: [],
 };
 
@@ -87,6 +88,7 @@ const EnvSchema = z.object({
   INGEST_PORT: port(3100),
   GATEWAY_PORT: port(3200),
   DASHBOARD_PORT: port(3300),
+  DEMO_PORT: port(3500),
   HERALD_DASHBOARD_READ_ONLY: z
     .enum(['true', 'false'], { error: 'must be true or false' })
     .default('true')
@@ -158,6 +160,7 @@ const EnvSchema = z.object({
   HERALD_ALLOWED_ORIGINS: z.string().min(1).optional(),
   HERALD_DEMO: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
   HERALD_INGEST_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  HERALD_GATEWAY_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ...OverloadEnvSchema.shape,
 });
@@ -192,7 +195,7 @@ export interface HeraldConfig {
   /** Where `npm start` keeps the embedded Redis's data; absent: `.herald/` in the repository. */
   dataDir: string | undefined;
   keyPrefix: string;
-  ports: { ingest: number; gateway: number; dashboard: number; worker: number };
+  ports: { ingest: number; gateway: number; dashboard: number; worker: number; demo: number };
   serviceKeys: ServiceKey[];
   deviceSecret: string;
   deviceTokenTtlSeconds: number;
@@ -212,6 +215,7 @@ export interface HeraldConfig {
   liveStreamLength: number;
   worker: WorkerConfig;
   gateway: GatewayConfig;
+  demo: DemoConfig;
   overload: OverloadConfig;
   logLevel: z.infer<typeof EnvSchema>['HERALD_LOG_LEVEL'];
   /** The development defaults this process fell back on, for the start-up banner. */
@@ -314,14 +318,20 @@ export interface GatewayConfig {
    * past it the oldest are dropped, and devices get them from history.
    */
   liveLaneLimit: number;
-  /** Where the development demo page (`/demo`, off in production) forwards its sample events: ingest's base URL. */
-  ingestUrl: string;
+}
+
+/** The development demo app (`apps/demo`): a client of ingest and the gateway like any other. */
+export interface DemoConfig {
   /**
-   * Whether `/demo` is served. Never in production. Otherwise `HERALD_DEMO` decides, and when it
-   * is unset, only while the development service key is in use: a gateway given real service
-   * keys does not open an unauthenticated device registration by accident.
+   * Whether the demo may run. Never in production. Otherwise `HERALD_DEMO` decides, and when it
+   * is unset, only while the development service key is in use: the demo registers devices for
+   * anyone who opens it, which a deployment with real service keys must not do by accident.
    */
-  demo: boolean;
+  enabled: boolean;
+  /** Ingest's base URL: the demo registers its devices and sends its sample events there. */
+  ingestUrl: string;
+  /** The gateway's base URL as the browser reaches it: the page's devices connect and pull there. */
+  gatewayUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -462,7 +472,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
     replicaAcks: { replicas: vars.HERALD_REDIS_WAIT_REPLICAS, timeoutMs: vars.HERALD_REDIS_WAIT_TIMEOUT_MS },
     dataDir: vars.HERALD_DATA_DIR,
     keyPrefix: vars.HERALD_KEY_PREFIX,
-    ports: { ingest: vars.INGEST_PORT, gateway: vars.GATEWAY_PORT, dashboard: vars.DASHBOARD_PORT, worker: vars.WORKER_PORT },
+    ports: { ingest: vars.INGEST_PORT, gateway: vars.GATEWAY_PORT, dashboard: vars.DASHBOARD_PORT, worker: vars.WORKER_PORT, demo: vars.DEMO_PORT },
     serviceKeys: parseServiceKeys(secret('serviceKeys')),
     deviceSecret,
     deviceTokenTtlSeconds: vars.HERALD_DEVICE_TOKEN_TTL_SECONDS,
@@ -502,8 +512,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, app: AppName): HeraldConfig {
       lifetimeDitherMs: Math.min(vars.HERALD_CONNECTION_LIFETIME_DITHER_MS, vars.HERALD_CONNECTION_MAX_LIFETIME_MS / 2),
       allowedOrigins: parseOrigins(vars.HERALD_ALLOWED_ORIGINS),
       liveLaneLimit: vars.HERALD_GATEWAY_LIVE_LANE_LIMIT,
+    },
+    demo: {
+      enabled: !production && (vars.HERALD_DEMO === undefined ? vars.HERALD_SERVICE_KEYS === undefined : vars.HERALD_DEMO === 'true'),
       ingestUrl: (vars.HERALD_INGEST_URL ?? `http://127.0.0.1:${vars.INGEST_PORT}`).replace(/\/+$/, ''),
-      demo: !production && (vars.HERALD_DEMO === undefined ? vars.HERALD_SERVICE_KEYS === undefined : vars.HERALD_DEMO === 'true'),
+      gatewayUrl: (vars.HERALD_GATEWAY_URL ?? `http://localhost:${vars.GATEWAY_PORT}`).replace(/\/+$/, ''),
     },
     overload: {
       enabled: vars.HERALD_SHEDDING,

@@ -5,19 +5,20 @@ import { join } from 'node:path';
 import type { HeraldConfig } from '@herald/config';
 import type { RunningRedisServer } from '@herald/embedded-redis';
 import { listenOn } from '@herald/lifecycle';
-import { APPS } from './apps.js';
+import { appsToRun } from './apps.js';
+import type { AppProcess } from './apps.js';
 import { startEmbeddedRedis } from './embedded-redis.js';
 
 /** The variable that sets each app's port, for messages. */
-export const PORT_VARIABLES = { ingest: 'INGEST_PORT', worker: 'WORKER_PORT', gateway: 'GATEWAY_PORT', dashboard: 'DASHBOARD_PORT' } as const;
+export const PORT_VARIABLES = { ingest: 'INGEST_PORT', worker: 'WORKER_PORT', gateway: 'GATEWAY_PORT', dashboard: 'DASHBOARD_PORT', demo: 'DEMO_PORT' } as const;
 
 /**
  * Checks that every app's port is free before anything starts (listening on it as the app will,
  * then closing): a port clash stops `npm start` with one line naming the variable, rather than
  * an app's stack trace after Redis and the apps before it started.
  */
-export async function checkPortsFree(ports: HeraldConfig['ports']): Promise<void> {
-  for (const app of APPS) {
+export async function checkPortsFree(apps: readonly AppProcess[], ports: HeraldConfig['ports']): Promise<void> {
+  for (const app of apps) {
     const port = app.portOf(ports);
     if (port === undefined || port === 0) continue;
     const probe = createServer();
@@ -78,9 +79,10 @@ export async function stopProcesses(children: readonly ChildProcess[], killAfter
   );
 }
 
-/** Runs the embedded Redis (unless REDIS_URL is set) and every app, each in its own process. */
+/** Runs the embedded Redis (unless REDIS_URL is set) and every app the config runs (`appsToRun`), each in its own process. */
 export async function launch({ config, root, env, log = console.log }: LauncherOptions): Promise<RunningHerald> {
-  await checkPortsFree(config.ports);
+  const apps = appsToRun(config);
+  await checkPortsFree(apps, config.ports);
   let redis: RunningRedisServer | undefined;
   let redisUrl = config.redisUrl;
   /** What the apps connect to: the embedded Redis's Unix socket where it has one. */
@@ -104,7 +106,7 @@ export async function launch({ config, root, env, log = console.log }: LauncherO
   };
 
   try {
-    for (const app of APPS) {
+    for (const app of apps) {
       // Each app in its own process group, so a Ctrl-C at the terminal reaches only the launcher,
       // which stops the apps before Redis. The IPC channel is how an app learns that the launcher
       // is gone (closed terminal, SIGKILL): it closes with the launcher, and the app then stops itself.

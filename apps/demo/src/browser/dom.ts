@@ -3,7 +3,7 @@
  * lib: the repository type-checks Node and browser code in one program (the root tsconfig), and
  * `/// <reference lib="dom" />` would apply to all of it, changing Node's own types (fetch's
  * `ReadableStream` loses its async iterator, `document` becomes usable on the server). These
- * declarations are module-scoped, so nothing outside `src/demo/browser/` sees them.
+ * declarations are module-scoped, so nothing outside `src/browser/` sees them.
  */
 
 export interface DemoElement {
@@ -37,7 +37,7 @@ interface DemoDocument {
 
 interface BrowserGlobals {
   document: DemoDocument;
-  location: { readonly search: string; readonly origin: string };
+  location: { readonly search: string };
   history: { replaceState(data: null, unused: string, url: string): void };
   localStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
   CSS: { escape(value: string): string };

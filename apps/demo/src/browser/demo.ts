@@ -1,12 +1,13 @@
 /**
- * The demo page's script. It registers four devices on one account through the gateway's
- * development API and connects them with the SDK, as an app would:
+ * The demo page's script. It registers four devices on one account through the demo server
+ * (which registers them with ingest) and connects them to the gateway with the SDK, as an app
+ * would:
  *
  * - the page's own device (`?platform=web|tv`, default web): `HeraldDevice`, Socket.IO push;
  * - simulated TV and web devices: `HeraldDevice` too;
  * - a simulated phone (iOS): `HeraldPoller`, long-polling `GET /v1/notifications`.
  *
- * The "send an event" buttons post sample events, which the gateway forwards to ingest, so they
+ * The "send an event" buttons post sample events, which the demo server forwards to ingest, so they
  * travel the real path: ingest → priority stream → worker → history + per-platform delivery.
  * `<body data-ready>` is set once the page's own device is connected and synced.
  */
@@ -41,17 +42,17 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** `?account=&platform=`, checked with the schema the gateway uses; a random account when absent (kept in the URL). */
+/** `?account=&platform=`, checked with the schema the demo server uses; a random account when absent (kept in the URL). */
 function readQuery(): { accountId: string; platform: 'web' | 'tv' } {
   const params = Object.fromEntries(new URLSearchParams(location.search));
   const parsed = DemoQuerySchema.safeParse(params);
   if (!parsed.success) {
-    // The gateway refuses such a link with a 400 already; this is for a page opened some other way.
+    // The demo server refuses such a link with a 400 already; this is for a page opened some other way.
     throw new Error(`Bad link: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   }
   const accountId = parsed.data.account ?? `demo-${randomId()}`;
   if (parsed.data.account === undefined) {
-    history.replaceState(null, '', `/demo?account=${encodeURIComponent(accountId)}&platform=${parsed.data.platform}`);
+    history.replaceState(null, '', `/?account=${encodeURIComponent(accountId)}&platform=${parsed.data.platform}`);
   }
   return { accountId, platform: parsed.data.platform };
 }
@@ -92,15 +93,15 @@ function wire(client: DemoClient, pane: Pane, deviceId: string, onSynced?: () =>
   });
 }
 
-/** Registers one device through the demo API and connects it with the SDK. */
-async function startDevice(accountId: string, spec: DemoDeviceSpec, onSynced?: () => void): Promise<DemoClient> {
+/** Registers one device through the demo API and connects it to the gateway with the SDK. */
+async function startDevice(gatewayUrl: string, accountId: string, spec: DemoDeviceSpec, onSynced?: () => void): Promise<DemoClient> {
   const pane = Pane.byId(spec.pane);
   const deviceId = deviceIdFor(accountId, spec.role);
   pane.setState('registering', deviceId);
   try {
     const { token } = await demoApi.registerDevice(accountId, spec.platform, deviceId);
     pane.setState('connecting', `${deviceId} · ${spec.platform}`);
-    const options = { url: location.origin, token };
+    const options = { url: gatewayUrl, token };
     let client: DemoClient;
     if (spec.transport === 'socket') {
       client = new HeraldDevice(options);
@@ -148,7 +149,15 @@ function renderButtons(accountId: string, catalog: DemoEventTypes): void {
   }
 }
 
+/** The gateway's URL, which the demo server writes into the page. */
+function gatewayUrl(): string {
+  const url = document.body.dataset['gatewayUrl'];
+  if (url === undefined || !URL.canParse(url)) throw new Error(`The page names no gateway to connect to (body data-gateway-url=${JSON.stringify(url)}).`);
+  return url;
+}
+
 async function main(): Promise<void> {
+  const gateway = gatewayUrl();
   const { accountId, platform } = readQuery();
   const accountLabel = document.getElementById('account');
   if (accountLabel !== null) accountLabel.textContent = accountId;
@@ -164,7 +173,7 @@ async function main(): Promise<void> {
   const markReady = () => document.body.setAttribute('data-ready', '');
   const [catalog, ...started] = await Promise.allSettled([
     demoApi.eventTypes().then((types) => renderButtons(accountId, types)),
-    ...devices.map((spec, index) => startDevice(accountId, spec, index === 0 ? markReady : undefined)),
+    ...devices.map((spec, index) => startDevice(gateway, accountId, spec, index === 0 ? markReady : undefined)),
   ]);
   const failures = [catalog, ...started].flatMap((result) => (result.status === 'rejected' ? [messageOf(result.reason)] : []));
   if (failures.length > 0) showProblem([...new Set(failures)].join('\n'));

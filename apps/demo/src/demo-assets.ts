@@ -5,17 +5,15 @@ import type { BuildFailure, Message } from 'esbuild';
 import { HeraldError } from '@herald/errors';
 
 /**
- * The demo is served from the TypeScript sources, also when the gateway runs from `dist/`: the
- * page is a development aid, and bundling the sources (with the `development` condition, so
- * `@herald/client` comes from `packages/client/src`) means an edit to the SDK shows after a
- * restart, with no build step. `src/demo/` and `dist/demo/` are both two levels below the
- * package, so one relative path finds the sources from either.
+ * The demo runs from its TypeScript sources only (it is a development aid, never built): the
+ * script is bundled from them with the `development` condition, so `@herald/client` comes from
+ * `packages/client/src` and an edit to the SDK shows after a restart, with no build step.
  */
-const SOURCES = new URL('../../src/demo/', import.meta.url);
+const DEMO_ENTRY = fileURLToPath(new URL('browser/demo.ts', import.meta.url));
+const DEMO_PAGE = fileURLToPath(new URL('demo.html', import.meta.url));
 
-/** The browser entry point the page loads as `/demo/demo.js`. */
-const DEMO_ENTRY = fileURLToPath(new URL('browser/demo.ts', SOURCES));
-const DEMO_PAGE = fileURLToPath(new URL('demo.html', SOURCES));
+/** Where the page's template takes the gateway's URL (the page's devices connect there). */
+const GATEWAY_URL_SLOT = '{{gatewayUrl}}';
 
 /**
  * The page and its script, made on first request and kept for the life of the process. A
@@ -25,11 +23,16 @@ export class DemoAssets {
   private page: Promise<string> | undefined;
   private script: Promise<string> | undefined;
 
+  constructor(private readonly gatewayUrl: string) {}
+
   html(): Promise<string> {
-    this.page ??= readFile(DEMO_PAGE, 'utf8').catch((error: unknown) => {
-      this.page = undefined;
-      throw new HeraldError('internal', `The demo page is missing (${DEMO_PAGE}): it is served from the gateway's sources.`, { cause: error });
-    });
+    this.page ??= readFile(DEMO_PAGE, 'utf8').then(
+      (template) => template.replaceAll(GATEWAY_URL_SLOT, escapeHtml(this.gatewayUrl)),
+      (error: unknown) => {
+        this.page = undefined;
+        throw new HeraldError('internal', `The demo page is missing (${DEMO_PAGE}): it is served from the demo's sources.`, { cause: error });
+      },
+    );
     return this.page;
   }
 
@@ -66,6 +69,10 @@ async function bundle(entry: string): Promise<string> {
     // Development only: the build error is the most useful answer there is.
     throw new HeraldError('internal', `Bundling the demo script failed:\n${messages}`, { cause: error });
   }
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
 function isBuildFailure(error: unknown): error is BuildFailure {

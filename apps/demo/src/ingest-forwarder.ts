@@ -1,16 +1,13 @@
 import type { z } from 'zod';
-import { AcceptResultSchema, ErrorBodySchema, parseJson } from '@herald/contracts';
-import type { AcceptResult } from '@herald/contracts';
+import { AcceptResultSchema, ErrorBodySchema, parseJson, RegisterDeviceResultSchema } from '@herald/contracts';
+import type { AcceptResult, RegisterDeviceResult } from '@herald/contracts';
 import { HeraldError } from '@herald/errors';
 import { IngestEventTypesSchema } from './schemas.js';
-import type { DemoEventRequest } from './schemas.js';
-
-/** How long the demo waits for ingest before answering 502. */
-const INGEST_TIMEOUT_MS = 5_000;
+import type { DemoDeviceRequest, DemoEventRequest } from './schemas.js';
 
 /**
  * Ingest could not be reached or did not answer sensibly: 502, because the fault is upstream of
- * the gateway, not in the request. The contract's code table has no 502 yet, so the body says
+ * the demo, not in the request. The contract's code table has no 502 yet, so the body says
  * `unavailable` (what a client should make of it: try again later) with the status overridden.
  */
 export class UpstreamError extends HeraldError {
@@ -25,21 +22,23 @@ export interface IngestForwarderOptions {
   /** Ingest's base URL, without a trailing slash. */
   ingestUrl: string;
   serviceKey: string;
-  timeoutMs?: number;
+  /** A call without an answer after this is a 502. */
+  timeoutMs: number;
 }
 
 /**
- * The demo's way into Herald: every sample event goes through ingest's `POST /v1/events` with a
- * service key, like any backend service's (DESIGN: ingest is the single event source; nothing
- * else writes the priority streams). Ingest's own 4xx answers (an unknown type, a backlog 429)
- * are passed on as they are; anything that is not the caller's fault becomes a 502 saying what
- * went wrong and what to do.
+ * The demo's way into Herald, with a service key like any backend service's: devices are
+ * registered with ingest's `POST /v1/devices` and every sample event goes through its
+ * `POST /v1/events` (DESIGN: ingest is the single event source; nothing else writes the priority
+ * streams). Ingest's own 4xx answers (an invalid device, an unknown type, a backlog 429) are
+ * passed on as they are; anything that is not the caller's fault becomes a 502 saying what went
+ * wrong and what to do.
  */
 export class IngestForwarder {
-  private readonly timeoutMs: number;
+  constructor(private readonly options: IngestForwarderOptions) {}
 
-  constructor(private readonly options: IngestForwarderOptions) {
-    this.timeoutMs = options.timeoutMs ?? INGEST_TIMEOUT_MS;
+  async registerDevice(device: DemoDeviceRequest): Promise<RegisterDeviceResult> {
+    return this.request('POST', '/v1/devices', RegisterDeviceResultSchema, 201, device);
   }
 
   async send(event: Required<DemoEventRequest>): Promise<AcceptResult> {
@@ -58,10 +57,10 @@ export class IngestForwarder {
         method,
         headers: { authorization: `Bearer ${this.options.serviceKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
       });
     } catch (error) {
-      throw new UpstreamError(`Ingest at ${this.options.ingestUrl} is not reachable (${describeFetchFailure(error, this.timeoutMs)}). Start it (\`npm start\` runs every app) or point HERALD_INGEST_URL at it.`, error);
+      throw new UpstreamError(`Ingest at ${this.options.ingestUrl} is not reachable (${describeFetchFailure(error, this.options.timeoutMs)}). Start it (\`npm start\` runs every app) or point HERALD_INGEST_URL at it.`, error);
     }
     const text = await response.text().catch(() => '');
     const json = parseJson(text);
@@ -72,10 +71,10 @@ export class IngestForwarder {
     }
     const error = ErrorBodySchema.safeParse(json);
     if (response.status === 401 || response.status === 403) {
-      throw new UpstreamError(`Ingest refused the gateway's service key (${response.status}): give the gateway and ingest the same HERALD_SERVICE_KEYS.`);
+      throw new UpstreamError(`Ingest refused the demo's service key (${response.status}): give the demo and ingest the same HERALD_SERVICE_KEYS.`);
     }
     if (response.status >= 400 && response.status < 500 && error.success) {
-      // The request's own fault (a type not in the catalog, a payload too large, a backlog): pass it on.
+      // The request's own fault (an invalid device, a type not in the catalog, a payload too large, a backlog): pass it on.
       const retryAfter = Number(response.headers.get('retry-after'));
       const { code, message, details } = error.data.error;
       throw new HeraldError(code, message, {

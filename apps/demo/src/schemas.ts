@@ -2,14 +2,14 @@ import { z } from 'zod';
 import { AccountIdSchema, DeviceIdSchema, EventInputSchema, PlatformSchema, PrioritySchema, RegisterDeviceSchema } from '@herald/contracts';
 
 /**
- * The demo page's own API (`/demo/api/*`), shared by the gateway's router and the browser
- * script, so both sides parse the same shapes. Development only.
+ * The demo page's own API (`/api/*` of the demo app), shared by the demo's router and the
+ * browser script, so both sides parse the same shapes. Development only.
  */
 
 /** Platforms the page's main pane can be: the ones that hold a Socket.IO connection. */
 export const DEMO_SOCKET_PLATFORMS = ['web', 'tv'] as const;
 
-/** `GET /demo?account=&platform=`: both optional (a random demo account, web). */
+/** `GET /?account=&platform=`: both optional (a random demo account, web). */
 export const DemoQuerySchema = z
   .object({
     account: AccountIdSchema.optional(),
@@ -18,11 +18,11 @@ export const DemoQuerySchema = z
   .strict();
 export type DemoQuery = z.output<typeof DemoQuerySchema>;
 
-/** `POST /demo/api/devices`: registers (or re-registers, keeping its credential) a demo device. */
+/** `POST /api/devices`: registers with ingest (or re-registers, keeping its credential) a demo device. */
 export const DemoDeviceRequestSchema = RegisterDeviceSchema.pick({ accountId: true, platform: true, deviceId: true });
 export type DemoDeviceRequest = z.infer<typeof DemoDeviceRequestSchema>;
 
-/** 201 answer of `POST /demo/api/devices`. */
+/** 201 answer of `POST /api/devices`. */
 export const DemoDeviceSchema = z.object({
   accountId: AccountIdSchema,
   deviceId: DeviceIdSchema,
@@ -31,7 +31,7 @@ export const DemoDeviceSchema = z.object({
 });
 export type DemoDevice = z.infer<typeof DemoDeviceSchema>;
 
-/** `POST /demo/api/events`: a sample event; without `payload` the gateway makes up a sample one. */
+/** `POST /api/events`: a sample event; without `payload` the demo makes up a sample one. */
 export const DemoEventRequestSchema = z
   .object({
     accountId: AccountIdSchema,
@@ -41,7 +41,6 @@ export const DemoEventRequestSchema = z
   })
   .strict();
 export type DemoEventRequest = z.infer<typeof DemoEventRequestSchema>;
-
 
 /** One catalog type as ingest's `GET /v1/event-types` lists it (fields the demo does not use are let through). */
 const EventTypeSchema = z.object({
@@ -53,7 +52,7 @@ const EventTypeSchema = z.object({
 
 export const IngestEventTypesSchema = z.object({ eventTypes: z.array(EventTypeSchema) });
 
-/** `GET /demo/api/event-types`: the catalog ingest uses, each type with the sample payload its button sends. */
+/** `GET /api/event-types`: the catalog ingest uses, each type with the sample payload its button sends. */
 export const DemoEventTypesSchema = z.object({
   eventTypes: z.array(EventTypeSchema.extend({ sample: z.record(z.string(), z.unknown()) })),
 });

@@ -1,36 +1,29 @@
 import { Router } from 'express';
-import type { DeviceRegistry } from '@herald/devices';
 import { jsonBody, parseInput } from '@herald/http';
 import { DemoAssets } from './demo-assets.js';
 import { IngestForwarder } from './ingest-forwarder.js';
+import type { DemoOptions } from './options.js';
 import { samplePayload } from './samples.js';
 import { DemoDeviceRequestSchema, DemoEventRequestSchema, DemoQuerySchema } from './schemas.js';
 import type { DemoDevice, DemoEventTypes } from './schemas.js';
 
-export interface DemoRouterDeps {
-  devices: DeviceRegistry;
-  /** Ingest's base URL: sample events enter Herald there, like any service's. */
-  ingestUrl: string;
-  /** A service key ingest accepts. */
-  serviceKey: string;
-}
-
 /**
- * The development demo, mounted at `/demo` only outside production:
+ * The demo's page and its small API, for the page only:
  *
- * - `GET /demo?account=&platform=web|tv`: the page (its script registers the devices and connects
- *   them with `@herald/client`)
- * - `GET /demo/demo.js`: the page's script, bundled from the sources on first request
- * - `GET /demo/api/event-types`: ingest's catalog, with a sample payload per type
- * - `POST /demo/api/devices` `{ accountId, platform, deviceId? }` → 201 `{ accountId, deviceId, platform, token }`
- * - `POST /demo/api/events` `{ accountId, type, payload? }` → ingest's 202 `{ id, status, priority }`
+ * - `GET /?account=&platform=web|tv`: the page (its script registers the devices and connects
+ *   them to the gateway with `@herald/client`)
+ * - `GET /demo.js`: the page's script, bundled from the sources on first request
+ * - `GET /api/event-types`: ingest's catalog, with a sample payload per type
+ * - `POST /api/devices` `{ accountId, platform, deviceId? }` → 201 `{ accountId, deviceId, platform, token }`, registered with ingest
+ * - `POST /api/events` `{ accountId, type, payload? }` → ingest's 202 `{ id, status, priority }`
  *
- * Errors are the contract's JSON; ingest unreachable or misconfigured is a 502 saying so.
+ * The page needs no service key: the server adds its own on the way to ingest. Errors are the
+ * contract's JSON; ingest unreachable or misconfigured is a 502 saying so.
  */
-export function demoRouter(deps: DemoRouterDeps): Router {
+export function demoRouter(options: DemoOptions): Router {
   const router = Router();
-  const assets = new DemoAssets();
-  const ingest = new IngestForwarder({ ingestUrl: deps.ingestUrl, serviceKey: deps.serviceKey });
+  const assets = new DemoAssets(options.gatewayUrl);
+  const ingest = new IngestForwarder({ ingestUrl: options.ingestUrl, serviceKey: options.serviceKey, timeoutMs: options.ingestTimeoutMs });
 
   router.get('/', async (req, res) => {
     // Checked here as well as in the page, so a bad link gets a clear 400 rather than a broken page.
@@ -63,8 +56,8 @@ export function demoRouter(deps: DemoRouterDeps): Router {
 
   router.post('/api/devices', ...jsonBody('16kb'), async (req, res) => {
     const input = parseInput(DemoDeviceRequestSchema, req.body, 'The demo device is invalid.');
-    const { device, token } = await deps.devices.register(input);
-    const body: DemoDevice = { accountId: device.accountId, deviceId: device.deviceId, platform: device.platform, token };
+    const { deviceId, token } = await ingest.registerDevice(input);
+    const body: DemoDevice = { accountId: input.accountId, deviceId, platform: input.platform, token };
     res.status(201).json(body);
   });
 

@@ -28,6 +28,22 @@ async function failure(promise: Promise<unknown>): Promise<HeraldError> {
 
 const EVENT = { accountId: 'acct', type: 'plan.changed', payload: { plan: 'premium' } };
 
+const forwarder = (ingestUrl: string, serviceKey = 'k') => new IngestForwarder({ ingestUrl, serviceKey, timeoutMs: 5_000 });
+
+/** A stand-in for ingest that records what it was sent and answers `status` with `answer`. */
+async function recordingIngest(status: number, answer: unknown): Promise<{ url: string; server: Server; seen: () => { path: string | undefined; authorization: string | undefined; body: string } | undefined }> {
+  let seen: { path: string | undefined; authorization: string | undefined; body: string } | undefined;
+  const ingest = await fakeIngest((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      seen = { path: req.url, authorization: req.headers.authorization, body };
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+    });
+  });
+  return { ...ingest, seen: () => seen };
+}
+
 describe('IngestForwarder (the demo page’s way into ingest)', () => {
   let server: Server | undefined;
   afterEach(() => {
@@ -37,20 +53,21 @@ describe('IngestForwarder (the demo page’s way into ingest)', () => {
   });
 
   it('sends the event with the service key and returns ingest’s 202 body', async () => {
-    let seen: { authorization: string | undefined; body: string } | undefined;
-    const ingest = await fakeIngest((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      req.on('end', () => {
-        seen = { authorization: req.headers.authorization, body };
-        res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'e1', status: 'accepted', priority: 'high' }));
-      });
-    });
+    const ingest = await recordingIngest(202, { id: 'e1', status: 'accepted', priority: 'high' });
     server = ingest.server;
-    const sent = await new IngestForwarder({ ingestUrl: ingest.url, serviceKey: 'demo-key-123' }).send(EVENT);
+    const sent = await forwarder(ingest.url, 'demo-key-123').send(EVENT);
     expect(sent).to.deep.equal({ id: 'e1', status: 'accepted', priority: 'high' });
-    expect(seen?.authorization).to.equal('Bearer demo-key-123');
-    expect(JSON.parse(seen?.body ?? '')).to.deep.equal(EVENT);
+    expect(ingest.seen()).to.include({ path: '/v1/events', authorization: 'Bearer demo-key-123' });
+    expect(JSON.parse(ingest.seen()?.body ?? '')).to.deep.equal(EVENT);
+  });
+
+  it('registers a device with the service key and returns ingest’s 201 body', async () => {
+    const ingest = await recordingIngest(201, { deviceId: 'tv-1', token: 'a.b.c' });
+    server = ingest.server;
+    const device = { accountId: 'acct', platform: 'tv' as const, deviceId: 'tv-1' };
+    expect(await forwarder(ingest.url, 'demo-key-123').registerDevice(device)).to.deep.equal({ deviceId: 'tv-1', token: 'a.b.c' });
+    expect(ingest.seen()).to.include({ path: '/v1/devices', authorization: 'Bearer demo-key-123' });
+    expect(JSON.parse(ingest.seen()?.body ?? '')).to.deep.equal(device);
   });
 
   it('passes on ingest’s own 4xx, with its details and Retry-After', async () => {
@@ -59,7 +76,7 @@ describe('IngestForwarder (the demo page’s way into ingest)', () => {
       res.end(JSON.stringify({ error: { code: 'backlog_exceeded', message: 'The high priority is over its backlog limit.' } }));
     });
     server = ingest.server;
-    const error = await failure(new IngestForwarder({ ingestUrl: ingest.url, serviceKey: 'k' }).send(EVENT));
+    const error = await failure(forwarder(ingest.url).send(EVENT));
     expect(error).not.to.be.instanceOf(UpstreamError);
     expect(error.status).to.equal(429);
     expect(error.code).to.equal('backlog_exceeded');
@@ -71,7 +88,7 @@ describe('IngestForwarder (the demo page’s way into ingest)', () => {
       res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'unauthorized', message: 'The service key is not valid.' } }));
     });
     server = ingest.server;
-    const error = await failure(new IngestForwarder({ ingestUrl: ingest.url, serviceKey: 'wrong-key' }).send(EVENT));
+    const error = await failure(forwarder(ingest.url, 'wrong-key').send(EVENT));
     expect(error).to.be.instanceOf(UpstreamError);
     expect(error.status).to.equal(502);
     expect(error.toJSON().error.code).to.equal('unavailable');

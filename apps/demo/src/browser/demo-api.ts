@@ -16,18 +16,18 @@ export class DemoApiError extends Error {
   }
 }
 
-/** The gateway's development endpoints (`/demo/api/*`), answers checked against the shared schemas. */
+/** The demo server's endpoints (`/api/*`), answers checked against the shared schemas. */
 export const demoApi = {
   registerDevice(accountId: string, platform: Platform, deviceId: string): Promise<DemoDevice> {
-    return call('POST', '/demo/api/devices', DemoDeviceSchema, { accountId, platform, deviceId });
+    return call('POST', '/api/devices', DemoDeviceSchema, { accountId, platform, deviceId });
   },
 
   eventTypes(): Promise<DemoEventTypes> {
-    return call('GET', '/demo/api/event-types', DemoEventTypesSchema);
+    return call('GET', '/api/event-types', DemoEventTypesSchema);
   },
 
   sendEvent(accountId: string, type: string): Promise<AcceptResult> {
-    return call('POST', '/demo/api/events', AcceptResultSchema, { accountId, type });
+    return call('POST', '/api/events', AcceptResultSchema, { accountId, type });
   },
 };
 
@@ -39,13 +39,13 @@ async function call<S extends z.ZodType>(method: 'GET' | 'POST', path: string, s
       ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
     });
   } catch (error) {
-    throw new DemoApiError(`${method} ${path}: the gateway did not answer (${error instanceof Error ? error.message : String(error)}).`, 0);
+    throw new DemoApiError(`${method} ${path}: the demo server did not answer (${error instanceof Error ? error.message : String(error)}).`, 0);
   }
   const json: unknown = await response.json().catch(() => undefined);
   if (response.ok) {
     const parsed = schema.safeParse(json);
     if (parsed.success) return parsed.data;
-    throw new DemoApiError(`${method} ${path}: unexpected answer from the gateway.`, response.status);
+    throw new DemoApiError(`${method} ${path}: unexpected answer from the demo server.`, response.status);
   }
   const failure = ErrorBodySchema.safeParse(json);
   if (!failure.success) throw new DemoApiError(`${method} ${path}: ${response.status} ${response.statusText}`, response.status);
