@@ -35,11 +35,26 @@ import {
 import { ERROR_CODES } from '@herald/errors';
 import type { ErrorCode } from '@herald/errors';
 import type { ZodOpenApiPathsObject, ZodOpenApiResponseObject } from 'zod-openapi';
-import type { JsonSchema } from './document.js';
+import type { InfoObject, JsonSchema, ServerObject } from './document.js';
 import type { NamedSchema } from './generate-document.js';
 
 /** Where each app serves its document. */
 export const OPENAPI_PATH = '/openapi.json';
+
+/**
+ * `info.license` of both documents. Herald has not been published under a license: all rights
+ * reserved, which SPDX writes as a `LicenseRef-`. Change it here when the project picks one.
+ */
+export const LICENSE: InfoObject['license'] = { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' };
+
+/**
+ * `servers` of an app's document: the app that serves it. A relative URL resolves against where
+ * the document was fetched from, so it is right in every deployment; the default local one is
+ * only named (Redocly's recommended rules refuse a `localhost` server).
+ */
+export function servers(app: string, defaultPort: number): ServerObject[] {
+  return [{ url: '/', description: `The ${app} app that serves this document (\`npm start\`: http://localhost:${defaultPort}).` }];
+}
 
 /** The schemas both documents name (each document keeps only those it uses). */
 export const SHARED_COMPONENTS: readonly NamedSchema[] = [

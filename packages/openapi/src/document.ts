@@ -77,10 +77,16 @@ export interface TagObject {
   description: string;
 }
 
-// A type alias, not an interface: zod-openapi's objects take `x-` extensions, which only an alias's implicit index signature satisfies.
+// Type aliases, not interfaces: zod-openapi's objects take `x-` extensions, which only an alias's implicit index signature satisfies.
 export type InfoObject = {
   title: string;
   version: string;
+  description: string;
+  license: { name: string; identifier: string };
+};
+
+export type ServerObject = {
+  url: string;
   description: string;
 };
 
@@ -88,6 +94,7 @@ export type InfoObject = {
 export interface OpenApiDocument {
   openapi: '3.1.0';
   info: InfoObject;
+  servers: ServerObject[];
   tags: TagObject[];
   security: SecurityRequirement[];
   paths: Record<string, PathItemObject>;

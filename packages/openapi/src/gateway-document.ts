@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AckSchema, HandshakeAuthSchema, NotificationsPageSchema, NotificationsQuerySchema, SyncedSchema } from '@herald/contracts';
-import { OPERATIONS_TAG, SHARED_COMPONENTS, UNREPRESENTABLE, errors, json, operationalPaths } from './common.js';
+import { LICENSE, OPERATIONS_TAG, SHARED_COMPONENTS, UNREPRESENTABLE, errors, json, operationalPaths, servers } from './common.js';
 import type { OpenApiDocument } from './document.js';
 import { generateDocument } from './generate-document.js';
 import type { DocumentSpec } from './generate-document.js';
@@ -31,7 +31,9 @@ function gatewayApiSpec(): DocumentSpec {
         '',
         socketProtocolDescription(),
       ].join('\n'),
+      license: LICENSE,
     },
+    servers: servers('gateway', 3200),
     tags: [{ name: 'notifications', description: 'Pull notifications (mobile devices, and any client without a socket).' }, OPERATIONS_TAG],
     security: [{ deviceToken: [] }],
     components: {

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { createDocument } from 'zod-openapi';
 import type { ZodOpenApiComponentsObject, ZodOpenApiObject, ZodOpenApiOverrideContext } from 'zod-openapi';
-import type { InfoObject, JsonSchema, OpenApiDocument } from './document.js';
+import type { InfoObject, JsonSchema, OpenApiDocument, ServerObject } from './document.js';
 import { forEachDocumentSchema, forEachSubschema } from './conformance/schema-locations.js';
 import { deepFreeze } from './freeze.js';
 
@@ -17,8 +17,9 @@ export interface NamedSchema {
 }
 
 /** An OpenAPI 3.1 document with zod schemas in place of JSON Schemas, as zod-openapi takes it, and the schemas to name. */
-export interface DocumentSpec extends Omit<ZodOpenApiObject, 'openapi' | 'info' | 'components'> {
+export interface DocumentSpec extends Omit<ZodOpenApiObject, 'openapi' | 'info' | 'servers' | 'components'> {
   info: InfoObject;
+  servers: ServerObject[];
   components: Omit<ZodOpenApiComponentsObject, 'schemas'>;
   /** Written under `components.schemas` when the document uses them (or they are `standalone`). */
   schemas: readonly NamedSchema[];

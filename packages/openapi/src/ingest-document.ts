@@ -13,7 +13,7 @@ import {
   RegisterDeviceResultSchema,
   RegisterDeviceSchema,
 } from '@herald/contracts';
-import { OPERATIONS_TAG, SHARED_COMPONENTS, UNREPRESENTABLE, errors, json, operationalPaths, retryAfter } from './common.js';
+import { LICENSE, OPERATIONS_TAG, SHARED_COMPONENTS, UNREPRESENTABLE, errors, json, operationalPaths, retryAfter, servers } from './common.js';
 import type { OpenApiDocument } from './document.js';
 import { generateDocument } from './generate-document.js';
 import type { DocumentSpec } from './generate-document.js';
@@ -42,7 +42,9 @@ function ingestApiSpec(): DocumentSpec {
         'with one `details` item per problem, never a 500. Too much backlog on a priority answers 429 with `Retry-After`, for that priority only;',
         'so does an overloaded Herald for the priorities it sheds (`overloaded`: low first, then medium; high priority is never shed).',
       ].join('\n'),
+      license: LICENSE,
     },
+    servers: servers('ingest', 3100),
     tags: [
       { name: 'events', description: 'Submit events and follow them.' },
       { name: 'devices', description: 'The device registry: register devices, list them with presence, delete them.' },

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ErrorCodeSchema } from '@herald/contracts';
 import { ERROR_CODES } from '@herald/errors';
 import type { ErrorCode } from '@herald/errors';
+import { LICENSE } from './common.js';
 import { ResponseConformance, validateOpenApiDocument } from './conformance/index.js';
 import type { OpenApiDocument } from './document.js';
 import { generateDocument } from './generate-document.js';
@@ -14,7 +15,8 @@ const documents = { ingest: ingestOpenApiDocument, gateway: gatewayOpenApiDocume
 /** A document of one `POST /x` operation taking `body` and answering `answer`. */
 function specWith(body: z.ZodType, answer: z.ZodType): DocumentSpec {
   return {
-    info: { title: 't', version: '1', description: 'd' },
+    info: { title: 't', version: '1', description: 'd', license: LICENSE },
+    servers: [{ url: '/', description: 'd' }],
     components: {},
     schemas: [],
     paths: {
@@ -35,6 +37,11 @@ describe('OpenAPI documents', () => {
       expect(validateOpenApiDocument(document())).to.deep.equal([]);
       expect(document()).to.equal(document());
       expect(Object.isFrozen(document().paths)).to.equal(true);
+    });
+
+    it(`names a license and the ${app} that serves the document as its first server`, () => {
+      expect(document().info.license).to.deep.equal(LICENSE);
+      expect(document().servers[0]?.url).to.equal('/');
     });
 
     it(`puts every error response of the ${app} document under the status its code maps to`, () => {
