@@ -44,6 +44,18 @@ describe('OpenAPI documents', () => {
       expect(document().servers[0]?.url).to.equal('/');
     });
 
+    it(`documents 401 for every ${app} operation that takes a credential, and 400 for every one that takes input`, () => {
+      // In place of Redocly's operation-4xx-response (off in redocly.yaml): the operational endpoints answer no 4XX.
+      const { paths, security } = document();
+      for (const [path, item] of Object.entries(paths)) {
+        for (const [method, operation] of Object.entries(item)) {
+          const statuses = Object.keys(operation.responses);
+          if ((operation.security ?? security).length > 0) expect(statuses, `${method} ${path}`).to.include('401');
+          if (operation.parameters !== undefined || operation.requestBody !== undefined) expect(statuses, `${method} ${path}`).to.include('400');
+        }
+      }
+    });
+
     it(`puts every error response of the ${app} document under the status its code maps to`, () => {
       const { paths, components } = document();
       for (const [path, item] of Object.entries(paths)) {
