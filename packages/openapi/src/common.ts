@@ -34,11 +34,27 @@ import {
 } from '@herald/contracts';
 import { ERROR_CODES } from '@herald/errors';
 import type { ErrorCode } from '@herald/errors';
-import type { NamedSchema, OperationSpec, ResponseSpec } from './api-spec.js';
-import type { JsonSchema } from './document.js';
+import type { ZodOpenApiPathsObject, ZodOpenApiResponseObject } from 'zod-openapi';
+import type { InfoObject, JsonSchema, ServerObject } from './document.js';
+import type { NamedSchema } from './generate-document.js';
 
 /** Where each app serves its document. */
 export const OPENAPI_PATH = '/openapi.json';
+
+/**
+ * `info.license` of both documents. Herald has not been published under a license: all rights
+ * reserved, which SPDX writes as a `LicenseRef-`. Change it here when the project picks one.
+ */
+export const LICENSE: InfoObject['license'] = { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' };
+
+/**
+ * `servers` of an app's document: the app that serves it. A relative URL resolves against where
+ * the document was fetched from, so it is right in every deployment; the default local one is
+ * only named (Redocly's recommended rules refuse a `localhost` server).
+ */
+export function servers(app: string, defaultPort: number): ServerObject[] {
+  return [{ url: '/', description: `The ${app} app that serves this document (\`npm start\`: http://localhost:${defaultPort}).` }];
+}
 
 /** The schemas both documents name (each document keeps only those it uses). */
 export const SHARED_COMPONENTS: readonly NamedSchema[] = [
@@ -94,38 +110,40 @@ export const UNREPRESENTABLE: ReadonlyMap<z.ZodType, JsonSchema> = new Map<z.Zod
   [JsonObjectSchema, { type: 'object' }],
 ]);
 
-/** `Retry-After`, in seconds. */
-const retryAfter = (required: boolean, description: string) => ({
-  'Retry-After': { description, required, schema: z.int().nonnegative() },
-});
+/** A `Retry-After` header, in seconds. */
+export function retryAfter(required: boolean, description: string) {
+  const seconds = z.int().nonnegative();
+  return z.object({ 'Retry-After': (required ? seconds : seconds.optional()).meta({ header: { description } }) });
+}
 
+/** Each error response is written once, under `components.responses` (zod-openapi's `id`). */
 const ERROR_RESPONSES = {
   invalid_request: {
-    component: 'InvalidRequest',
+    id: 'InvalidRequest',
     description:
       '`invalid_request`: malformed JSON, a body that is not an object, or a value the schema refuses; `details` has one item per problem.',
   },
-  unauthorized: { component: 'Unauthorized', description: '`unauthorized`: the credential is missing, wrong, expired or revoked.' },
-  forbidden: { component: 'Forbidden', description: '`forbidden`: a browser origin that is not in `HERALD_ALLOWED_ORIGINS`.' },
-  not_found: { component: 'NotFound', description: '`not_found`: no such resource.' },
-  conflict: { component: 'Conflict', description: '`conflict`: the account already has as many devices as it may (100); delete one first.' },
-  payload_too_large: { component: 'PayloadTooLarge', description: '`payload_too_large`: the body is over the size limit of the endpoint.' },
-  unsupported_media_type: { component: 'UnsupportedMediaType', description: '`unsupported_media_type`: the body is not `application/json` (UTF-8).' },
+  unauthorized: { id: 'Unauthorized', description: '`unauthorized`: the credential is missing, wrong, expired or revoked.' },
+  forbidden: { id: 'Forbidden', description: '`forbidden`: a browser origin that is not in `HERALD_ALLOWED_ORIGINS`.' },
+  not_found: { id: 'NotFound', description: '`not_found`: no such resource.' },
+  conflict: { id: 'Conflict', description: '`conflict`: the account already has as many devices as it may (100); delete one first.' },
+  payload_too_large: { id: 'PayloadTooLarge', description: '`payload_too_large`: the body is over the size limit of the endpoint.' },
+  unsupported_media_type: { id: 'UnsupportedMediaType', description: '`unsupported_media_type`: the body is not `application/json` (UTF-8).' },
   backlog_exceeded: {
-    component: 'BacklogExceeded',
+    id: 'BacklogExceeded',
     description:
       "`backlog_exceeded`: the event's priority is over its backlog limit (other priorities are unaffected); or `overloaded`: Herald is shedding the event's priority while the host or Redis cannot keep up (low first, then medium; never high), and wrote nothing. Either way, retry after `Retry-After` seconds.",
     headers: retryAfter(true, 'Seconds to wait before sending events of this priority again.'),
   },
-  internal: { component: 'InternalError', description: '`internal`: something failed on our side (Redis unreachable mid-request, a bug); the message reveals nothing.' },
-  unavailable: { component: 'Unavailable', description: '`unavailable`: not ready (Redis unreachable, or the node is shutting down).' },
-} satisfies Partial<Record<ErrorCode, Omit<ResponseSpec, 'json'>>>;
+  internal: { id: 'InternalError', description: '`internal`: something failed on our side (Redis unreachable mid-request, a bug); the message reveals nothing.' },
+  unavailable: { id: 'Unavailable', description: '`unavailable`: not ready (Redis unreachable, or the node is shutting down).' },
+} satisfies Partial<Record<ErrorCode, Omit<ZodOpenApiResponseObject, 'content'>>>;
 
 type DocumentedError = keyof typeof ERROR_RESPONSES;
 
 /** The error responses of an operation, each under the status `@herald/errors` maps its code to, with the error body. */
-export function errors(...codes: DocumentedError[]): Record<number, ResponseSpec> {
-  const responses: Record<number, ResponseSpec> = {};
+export function errors(...codes: DocumentedError[]): Record<number, ZodOpenApiResponseObject> {
+  const responses: Record<number, ZodOpenApiResponseObject> = {};
   for (const code of codes) {
     const status = ERROR_CODES[code];
     if (responses[status] !== undefined) throw new Error(`two documented errors share status ${status}`);
@@ -134,59 +152,54 @@ export function errors(...codes: DocumentedError[]): Record<number, ResponseSpec
   return responses;
 }
 
-const shared = new Map<DocumentedError, ResponseSpec>();
-/** One ResponseSpec per code, so the generator writes each shared response once. */
-function errorResponse(code: DocumentedError): ResponseSpec {
-  let spec = shared.get(code);
-  if (spec === undefined) {
-    spec = { ...ERROR_RESPONSES[code], json: ErrorBodySchema };
-    shared.set(code, spec);
+const shared = new Map<DocumentedError, ZodOpenApiResponseObject>();
+/** One object per code: zod-openapi refuses two different responses with one `id`. */
+function errorResponse(code: DocumentedError): ZodOpenApiResponseObject {
+  let response = shared.get(code);
+  if (response === undefined) {
+    response = { ...ERROR_RESPONSES[code], content: json(ErrorBodySchema) };
+    shared.set(code, response);
   }
-  return spec;
+  return response;
 }
 
+/** An `application/json` body. */
+export const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
+
 /** `GET /healthz`, `GET /readyz`, `GET /metrics` and the document itself: every app serves them, without credentials. */
-export function operationalOperations(app: string): OperationSpec[] {
-  return [
-    {
-      method: 'get',
-      path: '/healthz',
-      operationId: 'health',
-      summary: 'The process is up',
-      tag: 'operations',
-      auth: null,
-      responses: { 200: { description: 'Up.', json: HealthSchema } },
+export function operationalPaths(app: string): ZodOpenApiPathsObject {
+  const operation = { tags: ['operations'], security: [] };
+  return {
+    '/healthz': {
+      get: { operationId: 'health', summary: 'The process is up', ...operation, responses: { 200: { description: 'Up.', content: json(HealthSchema) } } },
     },
-    {
-      method: 'get',
-      path: '/readyz',
-      operationId: 'readiness',
-      summary: 'Ready for traffic',
-      description: `Redis answers a PING within a second${app === 'gateway' ? ', and the node is not shutting down' : ''}. Load balancers route by it.`,
-      tag: 'operations',
-      auth: null,
-      responses: { 200: { description: 'Ready.', json: ReadinessSchema }, ...errors('unavailable') },
+    '/readyz': {
+      get: {
+        operationId: 'readiness',
+        summary: 'Ready for traffic',
+        description: `Redis answers a PING within a second${app === 'gateway' ? ', and the node is not shutting down' : ''}. Load balancers route by it.`,
+        ...operation,
+        responses: { 200: { description: 'Ready.', content: json(ReadinessSchema) }, ...errors('unavailable') },
+      },
     },
-    {
-      method: 'get',
-      path: '/metrics',
-      operationId: 'metrics',
-      summary: 'Prometheus metrics',
-      tag: 'operations',
-      auth: null,
-      responses: { 200: { description: 'Prometheus text exposition format.', text: { mediaType: 'text/plain', schema: z.string() } } },
+    '/metrics': {
+      get: {
+        operationId: 'metrics',
+        summary: 'Prometheus metrics',
+        ...operation,
+        responses: { 200: { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: z.string() } } } },
+      },
     },
-    {
-      method: 'get',
-      path: OPENAPI_PATH,
-      operationId: 'openApiDocument',
-      summary: 'This document',
-      description: 'The OpenAPI 3.1 document of this app, generated from the zod schemas the code validates and answers with.',
-      tag: 'operations',
-      auth: null,
-      responses: { 200: { description: 'An OpenAPI 3.1 document.', json: z.looseObject({ openapi: z.literal('3.1.0') }) } },
+    [OPENAPI_PATH]: {
+      get: {
+        operationId: 'openApiDocument',
+        summary: 'This document',
+        description: 'The OpenAPI 3.1 document of this app, generated from the zod schemas the code validates and answers with.',
+        ...operation,
+        responses: { 200: { description: 'An OpenAPI 3.1 document.', content: json(z.looseObject({ openapi: z.literal('3.1.0') })) } },
+      },
     },
-  ];
+  };
 }
 
 export const OPERATIONS_TAG = { name: 'operations', description: 'Health, metrics and this document; no credential needed.' };

@@ -1,8 +1,9 @@
 import type { z } from 'zod';
 
 /*
- * The parts of an OpenAPI 3.1 document Herald writes, typed. Only what the generator emits;
- * the full object model is in the specification (https://spec.openapis.org/oas/v3.1.0).
+ * The parts of an OpenAPI 3.1 document Herald's documents hold, typed, as the conformance checks
+ * and the tests read them. zod-openapi types what it takes and returns loosely (any status key is
+ * `any`); the full object model is in the specification (https://spec.openapis.org/oas/v3.1.0).
  */
 
 /** A Schema Object: in OpenAPI 3.1, a JSON Schema (draft 2020-12) document. */
@@ -19,7 +20,8 @@ export interface MediaTypeObject {
 
 export interface HeaderObject {
   description: string;
-  required: boolean;
+  /** Absent: optional. */
+  required?: boolean;
   schema: JsonSchema;
 }
 
@@ -32,7 +34,8 @@ export interface ResponseObject {
 export interface ParameterObject {
   name: string;
   in: 'path' | 'query' | 'header';
-  required: boolean;
+  /** Absent: optional (path parameters are always required). */
+  required?: boolean;
   description?: string;
   schema: JsonSchema;
 }
@@ -74,18 +77,24 @@ export interface TagObject {
   description: string;
 }
 
-export interface InfoObject {
+// Type aliases, not interfaces: zod-openapi's objects take `x-` extensions, which only an alias's implicit index signature satisfies.
+export type InfoObject = {
   title: string;
   version: string;
   description: string;
-  license?: { name: string; identifier: string };
-}
+  license: { name: string; identifier: string };
+};
+
+export type ServerObject = {
+  url: string;
+  description: string;
+};
 
 /** An OpenAPI 3.1 document as Herald generates it. */
 export interface OpenApiDocument {
   openapi: '3.1.0';
   info: InfoObject;
-  jsonSchemaDialect: string;
+  servers: ServerObject[];
   tags: TagObject[];
   security: SecurityRequirement[];
   paths: Record<string, PathItemObject>;

@@ -1,132 +1,153 @@
 import type { z } from 'zod';
-import type { ApiSpec, OperationSpec, ResponseSpec } from './api-spec.js';
-import type {
-  HeaderObject,
-  MediaTypeObject,
-  OpenApiDocument,
-  OperationObject,
-  ParameterObject,
-  PathItemObject,
-  ReferenceObject,
-  ResponseObject,
-  SecurityRequirement,
-} from './document.js';
-import { SchemaGenerator } from './schema-generator.js';
+import { createDocument } from 'zod-openapi';
+import type { ZodOpenApiComponentsObject, ZodOpenApiObject, ZodOpenApiOverrideContext } from 'zod-openapi';
+import type { InfoObject, JsonSchema, OpenApiDocument, ServerObject } from './document.js';
+import { forEachDocumentSchema, forEachSubschema } from './conformance/schema-locations.js';
+import { deepFreeze } from './freeze.js';
 
-/** The JSON Schema dialect of OpenAPI 3.1 Schema Objects. */
-const OAS_DIALECT = 'https://spec.openapis.org/oas/3.1/dialect/base';
-
-function parameters(generator: SchemaGenerator, operation: OperationSpec): ParameterObject[] {
-  const of = (object: z.ZodObject | undefined, location: 'path' | 'query'): ParameterObject[] =>
-    Object.entries(object?.shape ?? {}).map(([name, schema]) => {
-      const description = operation.parameterDescriptions?.[name];
-      return {
-        name,
-        in: location,
-        // A query parameter is optional when the schema takes its absence (optional or defaulted).
-        required: location === 'path' || !schema.safeParse(undefined).success,
-        ...(description === undefined ? {} : { description }),
-        schema: generator.use(schema, 'input'),
-      };
-    });
-  const all = [...of(operation.params, 'path'), ...of(operation.query, 'query')];
-  const templated = [...operation.path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]);
-  const declared = all.filter((p) => p.in === 'path').map((p) => p.name);
-  if (templated.join() !== declared.join()) {
-    throw new Error(`${operation.operationId}: path ${operation.path} and its params (${declared.join(', ')}) disagree`);
-  }
-  return all;
+/** A schema written once under `components.schemas`; every use of the same instance becomes a `$ref`. */
+export interface NamedSchema {
+  name: string;
+  schema: z.ZodType;
+  description?: string;
+  /** Descriptions of its properties (the contracts keep theirs in doc comments, which JSON Schema cannot see). */
+  fields?: Record<string, string>;
+  /** Documented though no operation uses it (the Socket.IO payloads), from this side. */
+  standalone?: 'input' | 'output';
 }
 
-function response(generator: SchemaGenerator, spec: ResponseSpec): ResponseObject {
-  const content: Record<string, MediaTypeObject> = {};
-  if (spec.json !== undefined) content['application/json'] = { schema: generator.use(spec.json, 'output') };
-  if (spec.text !== undefined) content[spec.text.mediaType] = { schema: generator.use(spec.text.schema, 'output') };
-  const headers: Record<string, HeaderObject> = {};
-  for (const [name, header] of Object.entries(spec.headers ?? {})) {
-    headers[name] = { description: header.description, required: header.required, schema: generator.use(header.schema, 'output') };
+/** An OpenAPI 3.1 document with zod schemas in place of JSON Schemas, as zod-openapi takes it, and the schemas to name. */
+export interface DocumentSpec extends Omit<ZodOpenApiObject, 'openapi' | 'info' | 'servers' | 'components'> {
+  info: InfoObject;
+  servers: ServerObject[];
+  components: Omit<ZodOpenApiComponentsObject, 'schemas'>;
+  /** Written under `components.schemas` when the document uses them (or they are `standalone`). */
+  schemas: readonly NamedSchema[];
+  /** How to document schemas JSON Schema cannot express (zod custom checks), by instance; any other stops the generation. */
+  unrepresentable?: ReadonlyMap<z.ZodType, JsonSchema>;
+}
+
+const COMPONENT_PREFIX = '#/components/schemas/';
+
+/**
+ * Generates an OpenAPI 3.1 document with zod-openapi, which writes every schema with zod's own
+ * `z.toJSONSchema`: request schemas as zod parses them (`io: 'input'`), answers as the code
+ * produces them (`io: 'output'`). Frozen: a document is built once and shared.
+ */
+export function generateDocument(spec: DocumentSpec): OpenApiDocument {
+  const { schemas: named, unrepresentable = new Map(), components, ...document } = spec;
+  const described = new Map<z.core.$ZodType, NamedSchema>();
+  const schemas: Record<string, z.ZodType> = {};
+  for (const component of named) {
+    if (schemas[component.name] !== undefined) throw new Error(`two components are named ${component.name}`);
+    // An unused component is written from its `unusedIO` side; the clone carries it, as no use needs the instance.
+    const schema = component.standalone === undefined ? component.schema : component.schema.meta({ unusedIO: component.standalone });
+    schemas[component.name] = schema;
+    described.set(schema, component);
   }
-  return {
-    description: spec.description,
-    ...(Object.keys(headers).length > 0 ? { headers } : {}),
-    ...(Object.keys(content).length > 0 ? { content } : {}),
-  };
+
+  const generated = createDocument(
+    { openapi: '3.1.0', ...document, components: { ...components, schemas } },
+    {
+      override: (context) => tidy(context, described, unrepresentable),
+      // A transform has no JSON Schema on the answer side, and zod-openapi generates every named
+      // schema on both sides: `EventInput`'s `createdAt` would stop it, though no answer holds an
+      // event input. What the document keeps is checked below instead.
+      allowEmptySchema: { pipe: { output: true } },
+    },
+  );
+  const standalone = named.filter((component) => component.standalone !== undefined).map((component) => component.name);
+  // zod-openapi's types leave every status and extension `any`; the spec validates the result against the OAS 3.1 schema.
+  const result = withoutUnusedSchemas(generated as unknown as OpenApiDocument, standalone);
+  refuseEmptySchemas(result);
+  return deepFreeze(result);
 }
 
 /**
- * Generates an OpenAPI 3.1 document from an API spec: every schema in it comes from the zod
- * schemas the code validates and answers with, through `z.toJSONSchema`.
+ * An empty schema accepts anything: zod wrote it for a transform on the answer side, `z.any()` or
+ * `z.unknown()`. Only other properties of an open object (`z.looseObject`) may be anything.
  */
-export function generateDocument(spec: ApiSpec): OpenApiDocument {
-  const generator = new SchemaGenerator(spec.components, spec.unrepresentable);
-  const sharedResponses: Record<string, ResponseObject> = {};
-  const sharedSpecs = new Map<string, ResponseSpec>();
-  const paths: Record<string, PathItemObject> = {};
+function refuseEmptySchemas(document: OpenApiDocument): void {
+  const empty: string[] = [];
+  forEachDocumentSchema(document, (schema, pointer) =>
+    forEachSubschema(schema, pointer, (sub, at) => {
+      if (Object.keys(sub).length === 0 && !at.endsWith('/additionalProperties')) empty.push(at);
+    }),
+  );
+  if (empty.length > 0) throw new Error(`an empty schema (anything goes) at ${empty.join(', ')}: give the zod schema a JSON Schema (the spec's unrepresentable map)`);
+}
 
-  const security = (auth: string | null): SecurityRequirement[] => {
-    if (auth === null) return [];
-    if (spec.securitySchemes[auth] === undefined) throw new Error(`unknown security scheme ${auth}`);
-    return [{ [auth]: [] }];
-  };
-
-  for (const operation of spec.operations) {
-    const responses: Record<string, ResponseObject | ReferenceObject> = {};
-    for (const [status, responseSpec] of Object.entries(operation.responses)) {
-      const name = responseSpec.component;
-      if (name === undefined) {
-        responses[status] = response(generator, responseSpec);
-        continue;
-      }
-      const known = sharedSpecs.get(name);
-      if (known !== undefined && known !== responseSpec) throw new Error(`two shared responses are named ${name}`);
-      if (known === undefined) {
-        sharedSpecs.set(name, responseSpec);
-        sharedResponses[name] = response(generator, responseSpec);
-      }
-      responses[status] = { $ref: `#/components/responses/${name}` };
+/**
+ * Tidies what zod emits into what a public API document should promise, and adds what the
+ * contracts cannot say in JSON Schema:
+ * - an object that is not `.strict()` says nothing about other properties: zod's output side
+ *   writes `additionalProperties: false` (parsing strips them), but answers may gain fields;
+ * - `format: date-time` stands for zod's long date-time pattern;
+ * - the safe-integer bounds zod puts on every `.int()` are noise;
+ * - the descriptions of named schemas and their fields, and of the unrepresentable schemas.
+ */
+function tidy(
+  { zodSchema, jsonSchema }: ZodOpenApiOverrideContext,
+  described: ReadonlyMap<z.core.$ZodType, NamedSchema>,
+  unrepresentable: ReadonlyMap<z.core.$ZodType, JsonSchema>,
+): void {
+  // A `.refine()`d schema is a child of the one it refines: the nearest documented one wins.
+  for (let schema: z.core.$ZodType | undefined = zodSchema; schema !== undefined; schema = schema._zod.parent) {
+    const documented = unrepresentable.get(schema);
+    if (documented !== undefined) {
+      Object.assign(jsonSchema, structuredClone(documented));
+      break;
     }
-    const params = parameters(generator, operation);
-    const body = operation.body;
-    const object: OperationObject = {
-      operationId: operation.operationId,
-      summary: operation.summary,
-      ...(operation.description === undefined ? {} : { description: operation.description }),
-      tags: [operation.tag],
-      ...(operation.auth === undefined ? {} : { security: security(operation.auth) }),
-      ...(params.length > 0 ? { parameters: params } : {}),
-      ...(body === undefined
-        ? {}
-        : {
-            requestBody: {
-              description: body.description,
-              required: true,
-              content: {
-                'application/json': {
-                  schema: generator.use(body.schema, 'input'),
-                  ...(body.example === undefined ? {} : { example: body.example }),
-                },
-              },
-            },
-          }),
-      responses,
-    };
-    const item = (paths[operation.path] ??= {});
-    if (item[operation.method] !== undefined) throw new Error(`${operation.method} ${operation.path} is specified twice`);
-    item[operation.method] = object;
   }
+  const def = zodSchema._zod.def;
+  if (def.type === 'object' && def.catchall === undefined) delete jsonSchema.additionalProperties;
+  if (jsonSchema.format === 'date-time') delete jsonSchema.pattern;
+  if (jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete jsonSchema.maximum;
+  if (jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete jsonSchema.minimum;
 
-  const schemas = generator.generate();
-  return generator.resolve<OpenApiDocument>({
-    openapi: '3.1.0',
-    info: spec.info,
-    jsonSchemaDialect: OAS_DIALECT,
-    tags: spec.tags,
-    security: security(spec.defaultAuth),
-    paths,
-    components: {
-      schemas,
-      responses: Object.fromEntries(Object.entries(sharedResponses).sort(([a], [b]) => a.localeCompare(b))),
-      securitySchemes: spec.securitySchemes,
-    },
-  });
+  const component = described.get(zodSchema);
+  if (component?.description !== undefined) jsonSchema.description = component.description;
+  for (const [field, description] of Object.entries(component?.fields ?? {})) {
+    const property = jsonSchema.properties?.[field];
+    if (property === undefined || typeof property === 'boolean') throw new Error(`${component?.name} has no property ${field} to describe`);
+    property.description = description;
+  }
+}
+
+/** Every string under the key `$ref` in a JSON value. */
+function refsIn(value: unknown, into: Set<string>): Set<string> {
+  if (Array.isArray(value)) {
+    for (const item of value) refsIn(item, into);
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      if (key === '$ref' && typeof item === 'string') into.add(item);
+      else refsIn(item, into);
+    }
+  }
+  return into;
+}
+
+/**
+ * zod-openapi writes every named schema into every document: keeps those the document refers
+ * to (and `keep`), in name order, so each app's document names only what its API uses.
+ */
+function withoutUnusedSchemas(document: OpenApiDocument, keep: readonly string[]): OpenApiDocument {
+  // zod-openapi leaves out `components` when it has none.
+  const { schemas = {}, ...otherComponents } = (document.components as Partial<OpenApiDocument['components']> | undefined) ?? {};
+  const used = new Set(keep);
+  const pending = [...keep];
+  const visit = (refs: Set<string>) => {
+    for (const ref of refs) {
+      const name = ref.slice(COMPONENT_PREFIX.length);
+      if (!ref.startsWith(COMPONENT_PREFIX) || used.has(name)) continue;
+      used.add(name);
+      pending.push(name);
+    }
+  };
+  visit(refsIn({ ...document, components: otherComponents }, new Set()));
+  for (let name = pending.pop(); name !== undefined; name = pending.pop()) visit(refsIn(schemas[name], new Set()));
+  const kept = Object.entries(schemas)
+    .filter(([name]) => used.has(name))
+    .sort(([a], [b]) => a.localeCompare(b));
+  return { ...document, components: { responses: {}, securitySchemes: {}, ...otherComponents, schemas: Object.fromEntries(kept) } };
 }
