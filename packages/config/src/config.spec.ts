@@ -1,5 +1,18 @@
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from './index.js';
+import type { Priority } from '@herald/contracts';
+import { ConfigError, VARIABLES, editDistance, loadConfig, unknownVariables } from './index.js';
+import type { HeraldConfig, PushProviderConfig } from './index.js';
+
+/** True when A and B are the same type: the config's types are inferred from its schema, and this pins a few. */
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const inferred: [
+  Equal<HeraldConfig['ports'], { ingest: number; gateway: number; dashboard: number; worker: number }>,
+  Equal<HeraldConfig['worker']['priorities'], Priority[]>,
+  Equal<HeraldConfig['worker']['roles'], ('router' | 'delivery')[]>,
+  Equal<HeraldConfig['logLevel'], 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'>,
+  Equal<HeraldConfig['gateway']['allowedOrigins'], string[] | undefined>,
+  Equal<PushProviderConfig['provider'], 'log' | 'webhook' | 'apns' | 'fcm'>,
+] = [true, true, true, true, true, true];
 
 describe('config', () => {
   it('falls back on documented development defaults and lists them', () => {
@@ -8,7 +21,7 @@ describe('config', () => {
     expect(config.ports).to.deep.equal({ ingest: 3100, gateway: 3200, dashboard: 3300, worker: 3400 });
     expect(config.worker.priorities).to.deep.equal(['high', 'medium', 'low']);
     expect(config.serviceKeys).to.deep.equal([{ name: 'dev', key: 'dev-service-key' }]);
-    expect(config.developmentDefaults).to.include('HERALD_SERVICE_KEYS=dev:dev-service-key');
+    expect(config.warnings).to.include('development default in use: HERALD_SERVICE_KEYS=dev:dev-service-key');
     expect(config.priorities.high.partitions).to.equal(4);
   });
 
@@ -22,7 +35,7 @@ describe('config', () => {
       { NODE_ENV: 'production', HERALD_SERVICE_KEYS: 'billing:0123456789', HERALD_DEVICE_SECRET: 'x'.repeat(32) },
       'ingest',
     );
-    expect(config.developmentDefaults).to.deep.equal([]);
+    expect(config.warnings).to.deep.equal([]);
   });
 
   describe('refuses the published development defaults in production (regression: the development device secret passed the 32-character check)', () => {
@@ -140,4 +153,45 @@ describe('config', () => {
     const config = loadConfig({ HERALD_SERVICE_KEYS: 'billing:aaaaaaaa, playback:bbbbbbbb' }, 'ingest');
     expect(config.serviceKeys.map((k) => k.name)).to.deep.equal(['billing', 'playback']);
   });
+
+  it('has the inferred types its users rely on (checked by the typecheck)', () => {
+    expect(inferred.every(Boolean)).to.equal(true);
+  });
+
+  it('parses every fixed default of the variable table', () => {
+    for (const variable of VARIABLES.filter((v) => v.default !== undefined)) {
+      expect(variable.schema.safeParse(variable.default).success, variable.name).to.equal(true);
+    }
+    expect(VARIABLES.filter((v) => v.perPriority !== undefined)).to.have.length(12);
+  });
 });
+
+describe('unknown HERALD_* variables', () => {
+  it('warns once about each, naming the closest known variable (regression: a mistyped name was silently ignored)', () => {
+    const env = { HERALD_GATWAY_URL: 'http://x', HERALD_PARTITONS_LOW: '8', HERALD_GATEWAY_PORT: '80', HERALD_REDIS_URL: 'redis://x', HERALD_LOGLEVEL: 'debug', HERALD_NOTHING_LIKE_IT: '1' };
+    expect(loadConfig(env, 'gateway').warnings).to.deep.equal([
+      'unknown variable HERALD_GATEWAY_PORT (ignored); did you mean GATEWAY_PORT?',
+      'unknown variable HERALD_GATWAY_URL (ignored); did you mean HERALD_GATEWAY_URL?',
+      'unknown variable HERALD_LOGLEVEL (ignored); did you mean HERALD_LOG_LEVEL?',
+      'unknown variable HERALD_NOTHING_LIKE_IT (ignored); no Herald variable is close to it (`herald config` lists them)',
+      'unknown variable HERALD_PARTITONS_LOW (ignored); did you mean HERALD_PARTITIONS_LOW?',
+      'unknown variable HERALD_REDIS_URL (ignored); did you mean REDIS_URL?',
+      'development default in use: HERALD_DEVICE_SECRET=dev-device-secret-not-for-production',
+    ]);
+  });
+
+  it('passes over the variables of the CLI, the tests and the benchmarks, and variables that are not HERALD_*', () => {
+    const env = { HERALD_GATEWAY_URL: 'http://x', HERALD_SERVICE_KEY: 'k', HERALD_CLI_FROM_SOURCE: '1', HERALD_TEST_REDIS: 'cluster', HERALD_BENCH_AOF: '0', HERALD_PROBE: '{}', HOME: '/root', GATWAY_PORT: '1' };
+    expect(unknownVariables(env)).to.deep.equal([]);
+    expect(unknownVariables({ ...env, HERALD_SERVICE_KEYZ: 'k' })).to.deep.equal([{ name: 'HERALD_SERVICE_KEYZ', suggestion: 'HERALD_SERVICE_KEYS' }]);
+  });
+
+  it('counts edits, a swapped pair of letters as one', () => {
+    expect(editDistance('HERALD_DEMO', 'HERALD_DEMO')).to.equal(0);
+    expect(editDistance('GATWAY', 'GATEWAY')).to.equal(1);
+    expect(editDistance('PARTITONS', 'PARTITIONS')).to.equal(1);
+    expect(editDistance('CLUSETR', 'CLUSTER')).to.equal(1);
+    expect(editDistance('abc', '')).to.equal(3);
+  });
+});
+
