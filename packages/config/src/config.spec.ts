@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Priority } from '@herald/contracts';
-import { ConfigError, VARIABLES, editDistance, loadConfig, unknownVariables } from './index.js';
+import { ConfigError, VARIABLES, editDistance, listVariables, loadConfig, unknownVariables } from './index.js';
 import type { HeraldConfig, PushProviderConfig } from './index.js';
 
 /** True when A and B are the same type: the config's types are inferred from its schema, and this pins a few. */
@@ -195,3 +195,25 @@ describe('unknown HERALD_* variables', () => {
   });
 });
 
+describe('listing the variables (herald config)', () => {
+  it('shows each value, where it comes from and its default, secrets masked', () => {
+    const listing = listVariables({
+      INGEST_PORT: '4100',
+      REDIS_URL: 'redis://herald:s3cret@redis.example.com:6379',
+      HERALD_SERVICE_KEYS: 'billing:0123456789, ops:abcdefghij',
+      HERALD_DEVICE_SECRET: 'x'.repeat(32),
+      HERALD_PARTITIONS_LOW: 'many',
+      HERALD_CATALOG: '',
+    });
+    const byName = new Map(listing.map((variable) => [variable.name, variable]));
+    expect(listing.map((variable) => variable.name)).to.deep.equal(VARIABLES.map((variable) => variable.name));
+    expect(byName.get('INGEST_PORT')).to.deep.include({ value: '4100', source: 'env', default: '3100', problem: undefined, group: 'Ports' });
+    expect(byName.get('GATEWAY_PORT')).to.deep.include({ value: '3200', source: 'default', default: '3200' });
+    expect(byName.get('HERALD_CATALOG')).to.deep.include({ value: undefined, source: 'unset', default: 'the shipped catalog' });
+    expect(byName.get('REDIS_URL')?.value).to.equal('redis://herald:********@redis.example.com:6379');
+    expect(byName.get('HERALD_SERVICE_KEYS')?.value).to.equal('billing:********,ops:********');
+    expect(byName.get('HERALD_DEVICE_SECRET')?.value).to.equal('********');
+    expect(byName.get('HERALD_PARTITIONS_LOW')?.problem).to.match(/expected number/);
+    expect(JSON.stringify(listing)).not.to.match(/s3cret|0123456789|abcdefghij|xxxxxxxx/);
+  });
+});
