@@ -68,7 +68,10 @@ describe('config', () => {
     expect(() => loadConfig({ REDIS_URL: 'unix:///run/redis.sock?db=two' }, 'worker')).to.throw(/REDIS_URL: a unix:\/\/ URL/);
     expect(loadConfig({ REDIS_URL: 'unix:///run/redis/redis.sock?db=2' }, 'worker').redisUrl).to.equal('unix:///run/redis/redis.sock?db=2');
     expect(load).to.throw(/HERALD_PARTITIONS_LOW/);
-    expect(() => loadConfig({ HERALD_SERVICE_KEYS: 'nokey' }, 'ingest')).to.throw(/name:key/);
+    expect(() => loadConfig({ HERALD_SERVICE_KEYS: 'nokey' }, 'ingest')).to.throw(/HERALD_SERVICE_KEYS: "nokey" must be name:key/);
+    expect(() => loadConfig({ HERALD_ALLOWED_ORIGINS: 'https://app.example, https://app.example/path' }, 'gateway')).to.throw(/HERALD_ALLOWED_ORIGINS: "https:\/\/app.example\/path" must be an origin/);
+    expect(loadConfig({ HERALD_ALLOWED_ORIGINS: 'https://app.example, http://tv.example:8080' }, 'gateway').gateway.allowedOrigins).to.deep.equal(['https://app.example', 'http://tv.example:8080']);
+    expect(loadConfig({ HERALD_ALLOWED_ORIGINS: '*' }, 'gateway').gateway.allowedOrigins).to.equal(undefined);
     expect(() => loadConfig({ HERALD_SERVICE_KEYS: 'a:short' }, 'ingest')).to.throw(/8 or more/);
     expect(() => loadConfig({ HERALD_WORKER_NICE: '20' }, 'worker')).to.throw(/HERALD_WORKER_NICE/);
     expect(() => loadConfig({ HERALD_TRACE_WINDOW_MS: '-1' }, 'worker')).to.throw(/HERALD_TRACE_WINDOW_MS/);
@@ -121,6 +124,8 @@ describe('config', () => {
     );
     expect(() => loadConfig({ HERALD_PUSH_PROVIDER: 'fcm' }, 'worker')).to.throw(/HERALD_PUSH_PROVIDER=fcm \(the ios provider\) needs HERALD_FCM_SERVICE_ACCOUNT_FILE[\s\S]*the android provider/);
     expect(() => loadConfig({ HERALD_PUSH_PROVIDER_ANDROID: 'webhook' }, 'worker')).to.throw(/needs HERALD_PUSH_WEBHOOK_URL/);
+    // With every other problem at once: a production worker without its secret, too.
+    expect(() => loadConfig({ NODE_ENV: 'production', HERALD_PUSH_PROVIDER: 'fcm' }, 'worker')).to.throw(/set HERALD_SERVICE_KEYS\.\n[\s\S]*needs HERALD_FCM_SERVICE_ACCOUNT_FILE/);
     expect(() => loadConfig({ HERALD_PUSH_PROVIDER: 'apns', HERALD_PUSH_PROVIDER_IOS: 'log' }, 'worker')).to.throw(/APNs reaches Apple devices only/);
     expect(() => loadConfig({ HERALD_APNS_KEY_ID: 'short' }, 'worker')).to.throw(/HERALD_APNS_KEY_ID: must be the 10-character key id/);
     expect(() => loadConfig({ HERALD_APNS_URL: 'https://api.push.apple.com/3/device' }, 'worker')).to.throw(/HERALD_APNS_URL: must be an origin/);

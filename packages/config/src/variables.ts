@@ -115,8 +115,8 @@ const ServiceKeysSchema = z.string().transform((raw, ctx) => {
   if (pairs.length === 0) ctx.issues.push({ code: 'custom', input: raw, message: 'must name at least one name:key pair' });
   const keys = pairs.map((pair) => {
     const colon = pair.indexOf(':');
-    const name = pair.slice(0, colon);
-    const key = pair.slice(colon + 1);
+    const name = colon < 0 ? '' : pair.slice(0, colon);
+    const key = colon < 0 ? '' : pair.slice(colon + 1);
     if (colon <= 0 || key.length < 8) ctx.issues.push({ code: 'custom', input: raw, message: `"${name || pair}" must be name:key with a key of 8 or more characters` });
     return { name, key };
   });
