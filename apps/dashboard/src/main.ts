@@ -9,7 +9,7 @@ runMain(async () => {
   const deps = createDashboardDeps(config, requireRedisUrl(config));
   const { logger } = deps;
   await checkRedis(deps.redis, logger);
-  for (const line of config.developmentDefaults) logger.warn(`development default in use: ${line}`);
+  for (const warning of config.warnings) logger.warn(warning);
 
   const app = createDashboardApp(deps);
   const server = createServer(app.http);

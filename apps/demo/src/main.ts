@@ -9,7 +9,7 @@ runMain(async () => {
   const config = loadConfig(process.env, 'demo');
   const options = demoOptionsFrom(config);
   const logger = createLogger({ app: 'demo', level: config.logLevel });
-  for (const line of config.developmentDefaults) logger.warn(`development default in use: ${line}`);
+  for (const warning of config.warnings) logger.warn(warning);
 
   const server = createServer(createDemoApp({ logger }, options));
   await listenOn(server, config.ports.demo, 'DEMO_PORT');

@@ -7,7 +7,7 @@ runMain(async () => {
   const wiring = createGatewayWiring(config, requireRedisUrl(config));
   const { logger } = wiring.deps;
   await checkRedis(wiring.deps.redis, logger);
-  for (const line of config.developmentDefaults) logger.warn(`development default in use: ${line}`);
+  for (const warning of config.warnings) logger.warn(warning);
 
   const gateway = createGateway(wiring.deps, wiring.options);
   const port = await gateway.listen(config.ports.gateway).catch((error: unknown) => {

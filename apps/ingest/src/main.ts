@@ -19,7 +19,7 @@ runMain(async () => {
   const appenders = Object.fromEntries(PRIORITIES.map((priority) => [priority, createRedis({ url, clusterNodes: config.redisClusterNodes, name: `herald-ingest-${priority}`, autoPipelining: true, logger })])) as Record<Priority, RedisClient>;
   await checkRedis(redis, logger);
   const deps = createIngestDeps(config, redis, appenders, logger);
-  for (const line of config.developmentDefaults) logger.warn(`development default in use: ${line}`);
+  for (const warning of config.warnings) logger.warn(warning);
 
   const server = createServer(createIngestApp(deps));
   await listenOn(server, config.ports.ingest, 'INGEST_PORT');

@@ -9,7 +9,7 @@ runMain(async () => {
   const deps = createWorkerDeps(config, requireRedisUrl(config));
   const { logger } = deps;
   await checkRedis(deps.redis, logger);
-  for (const line of config.developmentDefaults) logger.warn(`development default in use: ${line}`);
+  for (const warning of config.warnings) logger.warn(warning);
   if (config.worker.nice > 0) {
     // Only ever lower the priority (raising it needs privileges and is never what this is for).
     setPriority(Math.max(getPriority(), config.worker.nice));

@@ -1,9 +1,14 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { HeraldClientError } from '@herald/client';
-import { UsageError, parseOptions } from './cli-error.js';
+import { VARIABLES } from '@herald/config';
+import { EXIT, UsageError, parseOptions } from './cli-error.js';
 import { SEND_RETRIES, SendOptionsSchema, buildEvent, describeRetry } from './commands/send.js';
 import { formatTrace } from './commands/trace.js';
+import type { CliIo } from './io.js';
 import { describeError, table } from './output.js';
+import { run } from './program.js';
 import { resolveSettings } from './settings.js';
 
 describe('herald send: building the event', () => {
@@ -97,5 +102,67 @@ describe('herald trace: reading a trace', () => {
 describe('table', () => {
   it('pads columns to their widest cell', () => {
     expect(table(['A', 'LONG'], [['wide-cell', 'x'], ['b', 'y']])).to.equal('A          LONG\nwide-cell  x\nb          y\n');
+  });
+});
+
+describe('herald config', function () {
+  this.timeout(30_000);
+
+  /** Runs the program in this process, with its output captured. */
+  async function herald(argv: string[], environment: Record<string, string>) {
+    let stdout = '';
+    let stderr = '';
+    const io: CliIo = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, onInterrupt: () => () => undefined };
+    const code = await run(argv, io, environment);
+    return { code, stdout, stderr };
+  }
+
+  it('lists every variable by group with its value, source and default, secrets masked, and warns of unknown HERALD_* variables', async () => {
+    const { code, stdout, stderr } = await herald(['config'], { INGEST_PORT: '4100', HERALD_DEVICE_SECRET: 'a-device-secret-of-32-characters!', HERALD_GATWAY_URL: 'http://x', PATH: '/usr/bin' });
+    expect(code).to.equal(EXIT.ok);
+    expect(stdout.split('\n')[0]).to.match(/^VARIABLE +VALUE +SOURCE +DEFAULT$/);
+    for (const variable of VARIABLES) expect(stdout).to.match(new RegExp(`^${variable.name} `, 'm'));
+    expect(stdout).to.match(/^Ports:$/m).and.to.match(/^Per priority:$/m);
+    expect(stdout).to.match(/^INGEST_PORT +4100 +env +3100$/m);
+    expect(stdout).to.match(/^GATEWAY_PORT +3200 +default +3200$/m);
+    expect(stdout).to.match(/^HERALD_CATALOG +- +unset +the shipped catalog$/m);
+    expect(stdout).to.match(/^HERALD_DEVICE_SECRET +\*{8} +env /m).and.not.to.contain('a-device-secret');
+    expect(stderr).to.equal('herald: unknown variable HERALD_GATWAY_URL (ignored); did you mean HERALD_GATEWAY_URL?\n');
+  });
+
+  it('prints JSON with --json', async () => {
+    const { code, stdout, stderr } = await herald(['config', '--json'], { HERALD_PARTITONS_LOW: '8' });
+    expect(code).to.equal(EXIT.ok);
+    expect(stderr).to.equal('');
+    const printed = JSON.parse(stdout) as { variables: { name: string; source: string }[]; unknown: unknown[]; problems: unknown[] };
+    expect(printed.variables.map((variable) => variable.name)).to.deep.equal(VARIABLES.map((variable) => variable.name));
+    expect(printed.variables.find((variable) => variable.name === 'HERALD_PARTITIONS_LOW')).to.deep.include({ source: 'default', value: '4' });
+    expect(printed.unknown).to.deep.equal([{ name: 'HERALD_PARTITONS_LOW', suggestion: 'HERALD_PARTITIONS_LOW' }]);
+    expect(printed.problems).to.deep.equal([]);
+  });
+
+  it('says what would stop an app from starting, with the apps it stops, and exits 2', async () => {
+    const { code, stderr } = await herald(['config'], { GATEWAY_PORT: 'eighty', HERALD_PUSH_PROVIDER_IOS: 'apns' });
+    expect(code).to.equal(EXIT.usage);
+    expect(stderr).to.match(/^herald: GATEWAY_PORT: .*expected number.*$/m);
+    expect(stderr).not.to.match(/GATEWAY_PORT: .*\(ingest/);
+    const production = await herald(['config'], { NODE_ENV: 'production', HERALD_SERVICE_KEYS: 'billing:0123456789' });
+    expect(production.code).to.equal(EXIT.usage);
+    expect(production.stderr).to.contain('herald: Missing secrets for production (NODE_ENV=production): set HERALD_DEVICE_SECRET. (ingest, gateway)\n');
+    expect(production.stderr).to.contain('set HERALD_ADMIN_USER, HERALD_ADMIN_PASSWORD. (dashboard)\n');
+  });
+
+  it("reads the process's environment when run as the herald command", async () => {
+    const bin = fileURLToPath(new URL('../bin/herald.js', import.meta.url));
+    const env = { PATH: process.env['PATH'] ?? '', HERALD_CLI_FROM_SOURCE: '1', WORKER_PORT: '4400', HERALD_WORKER_NISE: '10' };
+    const child = spawn(process.execPath, [bin, 'config'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child.once('close', resolve));
+    expect(code).to.equal(0);
+    expect(stdout).to.match(/^WORKER_PORT +4400 +env +3400$/m);
+    expect(stderr).to.equal('herald: unknown variable HERALD_WORKER_NISE (ignored); did you mean HERALD_WORKER_NICE?\n');
   });
 });

@@ -1,4 +1,3 @@
-import { EnvSchema } from './settings.js';
 import type { CliIo } from './io.js';
 import { run } from './program.js';
 
@@ -14,11 +13,4 @@ function onInterrupt(handler: () => void): () => void {
 }
 
 const io: CliIo = { stdout: process.stdout, stderr: process.stderr, onInterrupt };
-const env = EnvSchema.parse({
-  HERALD_INGEST_URL: process.env['HERALD_INGEST_URL'] || undefined,
-  HERALD_GATEWAY_URL: process.env['HERALD_GATEWAY_URL'] || undefined,
-  HERALD_SERVICE_KEY: process.env['HERALD_SERVICE_KEY'] || undefined,
-  INGEST_PORT: process.env['INGEST_PORT'] || undefined,
-  GATEWAY_PORT: process.env['GATEWAY_PORT'] || undefined,
-});
-process.exitCode = await run(process.argv.slice(2), io, env);
+process.exitCode = await run(process.argv.slice(2), io, process.env);

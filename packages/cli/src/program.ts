@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, UsageError } from './cli-error.js';
+import { configCommand } from './commands/config.js';
 import { devicesCommand } from './commands/devices.js';
 import { eventTypesCommand } from './commands/event-types.js';
 import { sendCommand } from './commands/send.js';
@@ -7,14 +8,15 @@ import { tailCommand } from './commands/tail.js';
 import { traceCommand } from './commands/trace.js';
 import type { CliIo } from './io.js';
 import { describeError } from './output.js';
-import { DEFAULTS, localDefaults, resolveSettings } from './settings.js';
-import type { CliEnv, Settings } from './settings.js';
+import { DEFAULTS, localDefaults, readCliEnv, resolveSettings } from './settings.js';
+import type { Environment, Settings } from './settings.js';
 
 /**
  * The `herald` program. Commands set `exitCode`; nothing here calls `process.exit`, so the
  * program also runs inside tests.
  */
-export function createProgram(io: CliIo, env: CliEnv, setExitCode: (code: number) => void): Command {
+export function createProgram(io: CliIo, environment: Environment, setExitCode: (code: number) => void): Command {
+  const env = readCliEnv(environment);
   // Shown in --help; a bad INGEST_PORT / GATEWAY_PORT is reported when a command runs.
   let local: { ingest: string; gateway: string } = { ingest: DEFAULTS.ingest, gateway: DEFAULTS.gateway };
   try {
@@ -23,7 +25,7 @@ export function createProgram(io: CliIo, env: CliEnv, setExitCode: (code: number
     // resolveSettings reports it.
   }
   const program = new Command('herald')
-    .description('Send Herald events, tail an account, list its devices, trace an event.')
+    .description("Send Herald events, tail an account, list its devices, trace an event, show Herald's configuration.")
     .option('--ingest <url>', `ingest's URL (env HERALD_INGEST_URL, else localhost on INGEST_PORT)`, env.HERALD_INGEST_URL ?? local.ingest)
     .option('--gateway <url>', `the gateway's URL (env HERALD_GATEWAY_URL, else localhost on GATEWAY_PORT)`, env.HERALD_GATEWAY_URL ?? local.gateway)
     // No default value here: commander would print it in --help, and a key from the environment is a secret.
@@ -89,13 +91,19 @@ export function createProgram(io: CliIo, env: CliEnv, setExitCode: (code: number
     .option('--json', 'print JSON')
     .action(action('ingest', (settings, options: { json?: boolean }) => eventTypesCommand(options, settings, io)));
 
+  program
+    .command('config')
+    .description("list every variable Herald's apps read: value here (secrets masked), source, default; warn of unknown HERALD_* variables")
+    .option('--json', 'print JSON')
+    .action((options: { json?: boolean }) => setExitCode(configCommand(options, environment, io)));
+
   return program;
 }
 
-/** Parses `argv` (the arguments after `herald`) and runs the command; resolves with the exit code. */
-export async function run(argv: readonly string[], io: CliIo, env: CliEnv): Promise<number> {
+/** Parses `argv` (the arguments after `herald`) and runs the command with `environment`'s variables; resolves with the exit code. */
+export async function run(argv: readonly string[], io: CliIo, environment: Environment): Promise<number> {
   let exitCode: number = EXIT.ok;
-  const program = createProgram(io, env, (code) => {
+  const program = createProgram(io, environment, (code) => {
     exitCode = code;
   });
   try {

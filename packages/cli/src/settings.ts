@@ -14,7 +14,7 @@ export const DEFAULTS = {
   key: 'dev-service-key',
 } as const;
 
-/** The variables the CLI reads (once, in `main.ts`). */
+/** The variables the CLI reads (once, in `run`). */
 export const EnvSchema = z.object({
   HERALD_INGEST_URL: z.string().min(1).optional(),
   HERALD_GATEWAY_URL: z.string().min(1).optional(),
@@ -24,6 +24,21 @@ export const EnvSchema = z.object({
   GATEWAY_PORT: z.string().min(1).optional(),
 });
 export type CliEnv = z.infer<typeof EnvSchema>;
+
+/** The process's environment, as `main.ts` passes it. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** The variables the CLI reads from the environment; an empty one counts as unset. */
+export function readCliEnv(environment: Environment): CliEnv {
+  const value = (name: keyof CliEnv) => environment[name] || undefined;
+  return EnvSchema.parse({
+    HERALD_INGEST_URL: value('HERALD_INGEST_URL'),
+    HERALD_GATEWAY_URL: value('HERALD_GATEWAY_URL'),
+    HERALD_SERVICE_KEY: value('HERALD_SERVICE_KEY'),
+    INGEST_PORT: value('INGEST_PORT'),
+    GATEWAY_PORT: value('GATEWAY_PORT'),
+  });
+}
 
 const PortSchema = z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(1, 'must be a port number').max(65535, 'must be a port number');
 

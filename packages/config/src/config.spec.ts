@@ -1,5 +1,18 @@
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from './index.js';
+import type { Priority } from '@herald/contracts';
+import { ConfigError, VARIABLES, editDistance, listVariables, loadConfig, unknownVariables } from './index.js';
+import type { HeraldConfig, PushProviderConfig } from './index.js';
+
+/** True when A and B are the same type: the config's types are inferred from its schema, and this pins a few. */
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const inferred: [
+  Equal<HeraldConfig['ports'], { ingest: number; gateway: number; dashboard: number; worker: number; demo: number }>,
+  Equal<HeraldConfig['worker']['priorities'], Priority[]>,
+  Equal<HeraldConfig['worker']['roles'], ('router' | 'delivery')[]>,
+  Equal<HeraldConfig['logLevel'], 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'>,
+  Equal<HeraldConfig['gateway']['allowedOrigins'], string[] | undefined>,
+  Equal<PushProviderConfig['provider'], 'log' | 'webhook' | 'apns' | 'fcm'>,
+] = [true, true, true, true, true, true];
 
 describe('config', () => {
   it('falls back on documented development defaults and lists them', () => {
@@ -8,7 +21,7 @@ describe('config', () => {
     expect(config.ports).to.deep.equal({ ingest: 3100, gateway: 3200, dashboard: 3300, worker: 3400, demo: 3500 });
     expect(config.worker.priorities).to.deep.equal(['high', 'medium', 'low']);
     expect(config.serviceKeys).to.deep.equal([{ name: 'dev', key: 'dev-service-key' }]);
-    expect(config.developmentDefaults).to.include('HERALD_SERVICE_KEYS=dev:dev-service-key');
+    expect(config.warnings).to.include('development default in use: HERALD_SERVICE_KEYS=dev:dev-service-key');
     expect(config.priorities.high.partitions).to.equal(4);
   });
 
@@ -22,7 +35,7 @@ describe('config', () => {
       { NODE_ENV: 'production', HERALD_SERVICE_KEYS: 'billing:0123456789', HERALD_DEVICE_SECRET: 'x'.repeat(32) },
       'ingest',
     );
-    expect(config.developmentDefaults).to.deep.equal([]);
+    expect(config.warnings).to.deep.equal([]);
   });
 
   describe('refuses the published development defaults in production (regression: the development device secret passed the 32-character check)', () => {
@@ -55,7 +68,10 @@ describe('config', () => {
     expect(() => loadConfig({ REDIS_URL: 'unix:///run/redis.sock?db=two' }, 'worker')).to.throw(/REDIS_URL: a unix:\/\/ URL/);
     expect(loadConfig({ REDIS_URL: 'unix:///run/redis/redis.sock?db=2' }, 'worker').redisUrl).to.equal('unix:///run/redis/redis.sock?db=2');
     expect(load).to.throw(/HERALD_PARTITIONS_LOW/);
-    expect(() => loadConfig({ HERALD_SERVICE_KEYS: 'nokey' }, 'ingest')).to.throw(/name:key/);
+    expect(() => loadConfig({ HERALD_SERVICE_KEYS: 'nokey' }, 'ingest')).to.throw(/HERALD_SERVICE_KEYS: "nokey" must be name:key/);
+    expect(() => loadConfig({ HERALD_ALLOWED_ORIGINS: 'https://app.example, https://app.example/path' }, 'gateway')).to.throw(/HERALD_ALLOWED_ORIGINS: "https:\/\/app.example\/path" must be an origin/);
+    expect(loadConfig({ HERALD_ALLOWED_ORIGINS: 'https://app.example, http://tv.example:8080' }, 'gateway').gateway.allowedOrigins).to.deep.equal(['https://app.example', 'http://tv.example:8080']);
+    expect(loadConfig({ HERALD_ALLOWED_ORIGINS: '*' }, 'gateway').gateway.allowedOrigins).to.equal(undefined);
     expect(() => loadConfig({ HERALD_SERVICE_KEYS: 'a:short' }, 'ingest')).to.throw(/8 or more/);
     expect(() => loadConfig({ HERALD_WORKER_NICE: '20' }, 'worker')).to.throw(/HERALD_WORKER_NICE/);
     expect(() => loadConfig({ HERALD_TRACE_WINDOW_MS: '-1' }, 'worker')).to.throw(/HERALD_TRACE_WINDOW_MS/);
@@ -115,6 +131,8 @@ describe('config', () => {
     );
     expect(() => loadConfig({ HERALD_PUSH_PROVIDER: 'fcm' }, 'worker')).to.throw(/HERALD_PUSH_PROVIDER=fcm \(the ios provider\) needs HERALD_FCM_SERVICE_ACCOUNT_FILE[\s\S]*the android provider/);
     expect(() => loadConfig({ HERALD_PUSH_PROVIDER_ANDROID: 'webhook' }, 'worker')).to.throw(/needs HERALD_PUSH_WEBHOOK_URL/);
+    // With every other problem at once: a production worker without its secret, too.
+    expect(() => loadConfig({ NODE_ENV: 'production', HERALD_PUSH_PROVIDER: 'fcm' }, 'worker')).to.throw(/set HERALD_SERVICE_KEYS\.\n[\s\S]*needs HERALD_FCM_SERVICE_ACCOUNT_FILE/);
     expect(() => loadConfig({ HERALD_PUSH_PROVIDER: 'apns', HERALD_PUSH_PROVIDER_IOS: 'log' }, 'worker')).to.throw(/APNs reaches Apple devices only/);
     expect(() => loadConfig({ HERALD_APNS_KEY_ID: 'short' }, 'worker')).to.throw(/HERALD_APNS_KEY_ID: must be the 10-character key id/);
     expect(() => loadConfig({ HERALD_APNS_URL: 'https://api.push.apple.com/3/device' }, 'worker')).to.throw(/HERALD_APNS_URL: must be an origin/);
@@ -146,5 +164,68 @@ describe('config', () => {
   it('parses several service keys', () => {
     const config = loadConfig({ HERALD_SERVICE_KEYS: 'billing:aaaaaaaa, playback:bbbbbbbb' }, 'ingest');
     expect(config.serviceKeys.map((k) => k.name)).to.deep.equal(['billing', 'playback']);
+  });
+
+  it('has the inferred types its users rely on (checked by the typecheck)', () => {
+    expect(inferred.every(Boolean)).to.equal(true);
+  });
+
+  it('parses every fixed default of the variable table', () => {
+    for (const variable of VARIABLES.filter((v) => v.default !== undefined)) {
+      expect(variable.schema.safeParse(variable.default).success, variable.name).to.equal(true);
+    }
+    expect(VARIABLES.filter((v) => v.perPriority !== undefined)).to.have.length(12);
+  });
+});
+
+describe('unknown HERALD_* variables', () => {
+  it('warns once about each, naming the closest known variable (regression: a mistyped name was silently ignored)', () => {
+    const env = { HERALD_GATWAY_URL: 'http://x', HERALD_PARTITONS_LOW: '8', HERALD_GATEWAY_PORT: '80', HERALD_REDIS_URL: 'redis://x', HERALD_LOGLEVEL: 'debug', HERALD_NOTHING_LIKE_IT: '1' };
+    expect(loadConfig(env, 'gateway').warnings).to.deep.equal([
+      'unknown variable HERALD_GATEWAY_PORT (ignored); did you mean GATEWAY_PORT?',
+      'unknown variable HERALD_GATWAY_URL (ignored); did you mean HERALD_GATEWAY_URL?',
+      'unknown variable HERALD_LOGLEVEL (ignored); did you mean HERALD_LOG_LEVEL?',
+      'unknown variable HERALD_NOTHING_LIKE_IT (ignored); no Herald variable is close to it (`herald config` lists them)',
+      'unknown variable HERALD_PARTITONS_LOW (ignored); did you mean HERALD_PARTITIONS_LOW?',
+      'unknown variable HERALD_REDIS_URL (ignored); did you mean REDIS_URL?',
+      'development default in use: HERALD_DEVICE_SECRET=dev-device-secret-not-for-production',
+    ]);
+  });
+
+  it('passes over the variables of the CLI, the tests and the benchmarks, and variables that are not HERALD_*', () => {
+    const env = { HERALD_GATEWAY_URL: 'http://x', HERALD_SERVICE_KEY: 'k', HERALD_CLI_FROM_SOURCE: '1', HERALD_TEST_REDIS: 'cluster', HERALD_BENCH_AOF: '0', HERALD_PROBE: '{}', HOME: '/root', GATWAY_PORT: '1' };
+    expect(unknownVariables(env)).to.deep.equal([]);
+    expect(unknownVariables({ ...env, HERALD_SERVICE_KEYZ: 'k' })).to.deep.equal([{ name: 'HERALD_SERVICE_KEYZ', suggestion: 'HERALD_SERVICE_KEYS' }]);
+  });
+
+  it('counts edits, a swapped pair of letters as one', () => {
+    expect(editDistance('HERALD_DEMO', 'HERALD_DEMO')).to.equal(0);
+    expect(editDistance('GATWAY', 'GATEWAY')).to.equal(1);
+    expect(editDistance('PARTITONS', 'PARTITIONS')).to.equal(1);
+    expect(editDistance('CLUSETR', 'CLUSTER')).to.equal(1);
+    expect(editDistance('abc', '')).to.equal(3);
+  });
+});
+
+describe('listing the variables (herald config)', () => {
+  it('shows each value, where it comes from and its default, secrets masked', () => {
+    const listing = listVariables({
+      INGEST_PORT: '4100',
+      REDIS_URL: 'redis://herald:s3cret@redis.example.com:6379',
+      HERALD_SERVICE_KEYS: 'billing:0123456789, ops:abcdefghij',
+      HERALD_DEVICE_SECRET: 'x'.repeat(32),
+      HERALD_PARTITIONS_LOW: 'many',
+      HERALD_CATALOG: '',
+    });
+    const byName = new Map(listing.map((variable) => [variable.name, variable]));
+    expect(listing.map((variable) => variable.name)).to.deep.equal(VARIABLES.map((variable) => variable.name));
+    expect(byName.get('INGEST_PORT')).to.deep.include({ value: '4100', source: 'env', default: '3100', problem: undefined, group: 'Ports' });
+    expect(byName.get('GATEWAY_PORT')).to.deep.include({ value: '3200', source: 'default', default: '3200' });
+    expect(byName.get('HERALD_CATALOG')).to.deep.include({ value: undefined, source: 'unset', default: 'the shipped catalog' });
+    expect(byName.get('REDIS_URL')?.value).to.equal('redis://herald:********@redis.example.com:6379');
+    expect(byName.get('HERALD_SERVICE_KEYS')?.value).to.equal('billing:********,ops:********');
+    expect(byName.get('HERALD_DEVICE_SECRET')?.value).to.equal('********');
+    expect(byName.get('HERALD_PARTITIONS_LOW')?.problem).to.match(/expected number/);
+    expect(JSON.stringify(listing)).not.to.match(/s3cret|0123456789|abcdefghij|xxxxxxxx/);
   });
 });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfig } from '@herald/config';
+import { ConfigError, loadConfig, unknownVariables } from '@herald/config';
 import { acquireInstanceLock } from './instance-lock.js';
 import { launch } from './launcher.js';
 
@@ -11,6 +11,10 @@ for (const stream of [process.stdout, process.stderr]) stream.on('error', () => 
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env, 'launcher');
+  for (const warning of config.warnings) console.warn(`warning: ${warning}`);
+  // Unknown HERALD_* variables are said once, here: the apps would ignore them too, and warn each.
+  const unknown = new Set(unknownVariables(process.env).map(({ name }) => name));
+  const appsEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !unknown.has(name)));
   // Signals are handled from the first moment, so a Ctrl-C during start-up stops what started;
   // SIGHUP (the terminal closed) stops Herald like Ctrl-C.
   let signalled: string | undefined;
@@ -35,7 +39,7 @@ async function main(): Promise<void> {
   }
   process.on('exit', () => lock.release());
 
-  const herald = await launch({ config, root, env: process.env });
+  const herald = await launch({ config, root, env: appsEnv });
   const dev = !config.production;
   // Print a secret only when it is the public development default, never one the user set.
   const unset = (name: string) => (process.env[name] ?? '') === '';
