@@ -8,7 +8,7 @@ import type { YieldGate } from '@herald/overload';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { TraceRecorder } from '@herald/trace';
 import type { WorkerMetrics } from '../worker-metrics.js';
-import { PushDeliveryJobSchema, SocketDeliveryJobSchema } from './jobs.js';
+import { PushDeliveryJobSchema, SocketDeliveryJobSchema } from '../jobs.js';
 import { createPushDelivery, pushBackoffStrategy } from './push/push-delivery.js';
 import type { PushCoalescing, PushTokenRegistry } from './push/push-delivery.js';
 import type { PushProviders } from './push-providers.js';
