@@ -1,7 +1,7 @@
 import express from 'express';
 import type { Express } from 'express';
 import type { DeviceRegistry } from '@herald/devices';
-import { HeraldError } from '@herald/errors';
+import { HeraldError } from '@herald/contracts';
 import { errorHandler, healthRoutes, notFound, requestMetrics } from '@herald/http';
 import type { Logger, Registry } from '@herald/observability';
 import { gatewayOpenApiDocument, openApiRoute } from '@herald/openapi';

@@ -1,6 +1,5 @@
-import { PRIORITIES } from '@herald/contracts';
-import { ERROR_CODES } from '@herald/errors';
-import type { ErrorCode } from '@herald/errors';
+import { ERROR_CODES, PRIORITIES } from '@herald/contracts';
+import type { ErrorCode } from '@herald/contracts';
 import { Counter, initCounterSeries } from '@herald/observability';
 import type { Registry } from '@herald/observability';
 

@@ -14,7 +14,7 @@ import { PlatformSchema, PrioritySchema } from './platform.js';
 const IsoDateTime = z.iso.datetime();
 
 /**
- * Every error code, as `@herald/errors` maps them to statuses. Codes are public API: add new
+ * Every error code, as `ERROR_CODES` (herald-error.ts) maps them to statuses. Codes are public API: add new
  * ones, never rename (`@herald/openapi`'s spec checks this list against `ERROR_CODES`).
  */
 export const ErrorCodeSchema = z.enum([

@@ -56,3 +56,5 @@ export {
   RegisterDeviceResultSchema,
 } from './http-api.js';
 export type { AcceptResult, BatchResult, DeviceList, EventTypeList, NotificationsPage, RegisterDeviceResult } from './http-api.js';
+export { ERROR_CODES, HeraldError, codeForClientStatus, toHeraldError, issuesToDetails } from './herald-error.js';
+export type { ErrorBody, ErrorCode, ErrorDetail } from './herald-error.js';

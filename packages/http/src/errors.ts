@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { HeraldError, toHeraldError } from '@herald/errors';
+import { HeraldError, toHeraldError } from '@herald/contracts';
 import type { Logger } from '@herald/observability';
 
 /** What body-parser sets on the errors it throws. */

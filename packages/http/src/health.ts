@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { HeraldError } from '@herald/errors';
+import { HeraldError } from '@herald/contracts';
 import type { Registry } from '@herald/observability';
 import { pingMasters } from '@herald/redis';
 import type { RedisClient } from '@herald/redis';

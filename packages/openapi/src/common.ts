@@ -10,6 +10,7 @@ import {
   DeviceIdSchema,
   DeviceListSchema,
   DeviceViewSchema,
+  ERROR_CODES,
   ErrorBodySchema,
   ErrorCodeSchema,
   ErrorDetailSchema,
@@ -32,8 +33,7 @@ import {
   RegisterDeviceResultSchema,
   RegisterDeviceSchema,
 } from '@herald/contracts';
-import { ERROR_CODES } from '@herald/errors';
-import type { ErrorCode } from '@herald/errors';
+import type { ErrorCode } from '@herald/contracts';
 import type { NamedSchema, OperationSpec, ResponseSpec } from './api-spec.js';
 import type { JsonSchema } from './document.js';
 
@@ -123,7 +123,7 @@ const ERROR_RESPONSES = {
 
 type DocumentedError = keyof typeof ERROR_RESPONSES;
 
-/** The error responses of an operation, each under the status `@herald/errors` maps its code to, with the error body. */
+/** The error responses of an operation, each under the status `ERROR_CODES` maps its code to, with the error body. */
 export function errors(...codes: DocumentedError[]): Record<number, ResponseSpec> {
   const responses: Record<number, ResponseSpec> = {};
   for (const code of codes) {

@@ -1,8 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { AccountIdSchema } from '@herald/contracts';
+import { AccountIdSchema, HeraldError } from '@herald/contracts';
 import type { EventTrace, TapRecord } from '@herald/contracts';
-import { HeraldError } from '@herald/errors';
 import { parseInput } from '@herald/http';
 import type { Logger } from '@herald/observability';
 import type { RedisClient } from '@herald/redis';

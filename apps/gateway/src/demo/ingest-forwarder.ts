@@ -1,7 +1,6 @@
 import type { z } from 'zod';
-import { AcceptResultSchema, ErrorBodySchema, parseJson } from '@herald/contracts';
+import { AcceptResultSchema, ErrorBodySchema, HeraldError, parseJson } from '@herald/contracts';
 import type { AcceptResult } from '@herald/contracts';
-import { HeraldError } from '@herald/errors';
 import { IngestEventTypesSchema } from './schemas.js';
 import type { DemoEventRequest } from './schemas.js';
 

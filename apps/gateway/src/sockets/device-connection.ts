@@ -1,6 +1,5 @@
-import { AckSchema, deviceRoom } from '@herald/contracts';
+import { AckSchema, HeraldError, deviceRoom, toHeraldError } from '@herald/contracts';
 import type { LivePush, Notification, Synced } from '@herald/contracts';
-import { HeraldError, toHeraldError } from '@herald/errors';
 import type { History } from '@herald/history';
 import { compareCursors, toNotification } from '@herald/history';
 import type { Logger } from '@herald/observability';

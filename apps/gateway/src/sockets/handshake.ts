@@ -1,7 +1,6 @@
 import type { ExtendedError } from 'socket.io';
-import { HandshakeAuthSchema } from '@herald/contracts';
+import { HandshakeAuthSchema, HeraldError, toHeraldError } from '@herald/contracts';
 import type { DeviceRegistry } from '@herald/devices';
-import { HeraldError, toHeraldError } from '@herald/errors';
 import { parseInput } from '@herald/http';
 import type { Logger } from '@herald/observability';
 import type { GatewayMetrics } from '../gateway-metrics.js';

@@ -1,7 +1,6 @@
-import { GatewayNodeEntrySchema, parseJson } from '@herald/contracts';
+import { GatewayNodeEntrySchema, HeraldError, parseJson } from '@herald/contracts';
 import type { GatewayNodeEntry } from '@herald/contracts';
 import type { DeviceRegistry, Presence } from '@herald/devices';
-import { HeraldError } from '@herald/errors';
 import type { Logger } from '@herald/observability';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { GatewayMetrics } from '../gateway-metrics.js';

@@ -1,10 +1,8 @@
 import { Router } from 'express';
 import type { EventCatalog } from '@herald/catalog';
-import { EventBatchSchema } from '@herald/contracts';
-import type { AcceptedEvent, Priority } from '@herald/contracts';
+import { EventBatchSchema, HeraldError } from '@herald/contracts';
+import type { AcceptedEvent, ErrorBody, Priority } from '@herald/contracts';
 import type { ShedDecision } from '@herald/overload';
-import { HeraldError } from '@herald/errors';
-import type { ErrorBody } from '@herald/errors';
 import { jsonBody, methodNotAllowed, parseInput } from '@herald/http';
 import type { AppendResult, PriorityStreams } from '@herald/priority-streams';
 import type { Logger } from '@herald/observability';
