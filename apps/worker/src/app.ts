@@ -5,7 +5,7 @@ import type { Worker } from 'bullmq';
 import { HeraldError, PrioritySchema, StreamIdSchema } from '@herald/contracts';
 import { errorHandler, healthRoutes, methodNotAllowed, notFound, parseInput, requestMetrics, serviceAuth } from '@herald/http';
 import type { ServiceCredential } from '@herald/http';
-import type { Logger, Registry } from '@herald/observability';
+import type { Logger, Registry } from '@herald/runtime';
 import type { DeadLetters } from '@herald/priority-streams';
 import type { RedisClient } from '@herald/redis';
 import type { Router } from './router/router.js';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AccountIdSchema, HeraldError } from '@herald/contracts';
 import type { EventTrace, TapRecord } from '@herald/contracts';
 import { parseInput } from '@herald/http';
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import type { RedisClient } from '@herald/redis';
 import { eventTraceHandler } from '@herald/trace';
 import type { TapOptions } from '@herald/trace';

@@ -4,7 +4,7 @@ import type { DeviceIdentity, NotificationsPage } from '@herald/contracts';
 import type { DeviceRegistry } from '@herald/devices';
 import { HeraldError } from '@herald/contracts';
 import { bearerToken, methodNotAllowed, parseInput } from '@herald/http';
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import type { Puller } from './puller.js';
 import { PullQuerySchema } from './selection.js';
 

@@ -2,7 +2,7 @@ import { AckSchema, HeraldError, deviceRoom, toHeraldError } from '@herald/contr
 import type { LivePush, Notification, Synced } from '@herald/contracts';
 import type { History } from '@herald/history';
 import { compareCursors, toNotification } from '@herald/history';
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import { isReplyError } from '@herald/redis';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import type { GatewayOptions } from '../options.js';

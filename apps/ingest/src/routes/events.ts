@@ -5,7 +5,7 @@ import type { AcceptedEvent, ErrorBody, Priority } from '@herald/contracts';
 import type { ShedDecision } from '@herald/overload';
 import { jsonBody, methodNotAllowed, parseInput } from '@herald/http';
 import type { AppendResult, PriorityStreams } from '@herald/priority-streams';
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import { ReplicationTimeoutError } from '@herald/redis';
 import { eventTraceHandler } from '@herald/trace';
 import type { EventTraces } from '@herald/trace';

@@ -3,7 +3,7 @@ import type { ConnectionOptions, Job } from 'bullmq';
 import { PLATFORMS } from '@herald/contracts';
 import type { Platform, Priority } from '@herald/contracts';
 import type { LiveStream } from '@herald/live';
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import type { YieldGate } from '@herald/overload';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { TraceRecorder } from '@herald/trace';

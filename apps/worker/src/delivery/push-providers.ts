@@ -1,4 +1,4 @@
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import type { PushSignal } from '../jobs.js';
 import { retryAfterMs } from './push/retry-after.js';
 

@@ -6,7 +6,7 @@ import type { DeviceRegistry, Presence } from '@herald/devices';
 import { toNotification } from '@herald/history';
 import type { History, HistoryEntry } from '@herald/history';
 import type { LiveStream } from '@herald/live';
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import { RedisScript, RedisTimeBuckets, serverOf, waitForReplicas } from '@herald/redis';
 import type { KeyBuilder, RedisClient, ReplicaAcks } from '@herald/redis';
 import type { EventDelivery, TraceRecorder } from '@herald/trace';
