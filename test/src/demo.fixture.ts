@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDemoApp } from '@herald/demo';
 import type { DemoOptionsInput } from '@herald/demo';
-import { createLogger } from '@herald/observability';
+import { createLogger } from '@herald/runtime';
 import type { Stack } from './stack.fixture.js';
 
 export interface Demo {

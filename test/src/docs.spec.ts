@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { ERROR_CODES } from '@herald/errors';
+import { ERROR_CODES } from '@herald/contracts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const documents = ['README.md', ...readdirSync(`${root}docs`).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];

@@ -4,10 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { io } from 'socket.io-client';
 import { z } from 'zod';
 import { loadConfig } from '@herald/config';
-import { NotificationsQuerySchema } from '@herald/contracts';
-import type { Notification } from '@herald/contracts';
-import { ERROR_CODES } from '@herald/errors';
-import type { ErrorCode } from '@herald/errors';
+import { ERROR_CODES, NotificationsQuerySchema } from '@herald/contracts';
+import type { ErrorCode, Notification } from '@herald/contracts';
 import { PullQuerySchema } from '@herald/gateway';
 import { createIngestApp, createIngestDeps } from '@herald/ingest';
 import { gatewayOpenApiDocument, ingestOpenApiDocument } from '@herald/openapi';
@@ -68,7 +66,7 @@ function api(checker: ResponseConformance, baseUrl: () => string, defaultHeaders
   };
 }
 
-/** An error body's code is the one `@herald/errors` maps to the status it came with. */
+/** An error body's code is the one `ERROR_CODES` maps to the status it came with. */
 function expectCodeMatchesStatus(status: number, body: unknown): void {
   const code = (body as { error?: { code?: string } } | undefined)?.error?.code;
   if (code !== undefined) expect(ERROR_CODES[code as ErrorCode], `${code} for ${status}`).to.equal(status);

@@ -1,7 +1,7 @@
 import express from 'express';
 import type { Express } from 'express';
 import { errorHandler, healthRoutes, notFound } from '@herald/http';
-import type { Logger, Registry } from '@herald/observability';
+import type { Logger, Registry } from '@herald/runtime';
 import type { RedisClient } from '@herald/redis';
 import { basicAuth } from './basic-auth.js';
 import { registerOverviewMetrics } from './overview/overview-metrics.js';

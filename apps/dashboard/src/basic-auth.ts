@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { HeraldError } from '@herald/errors';
+import { HeraldError } from '@herald/contracts';
 
 export interface BasicAuthOptions {
   user: string;

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { loadConfig, requireRedisUrl } from '@herald/config';
-import { checkRedis, listenOn, runMain, stopOnSignals } from '@herald/lifecycle';
+import { checkRedis, listenOn, runMain, stopOnSignals } from '@herald/runtime';
 import { createDashboardApp, createDashboardDeps } from './index.js';
 
 runMain(async () => {

@@ -1,7 +1,7 @@
 import type { HeraldConfig } from '@herald/config';
 import type { Priority } from '@herald/contracts';
-import { createLogger, createMetricsRegistry } from '@herald/observability';
-import type { Logger } from '@herald/observability';
+import { createLogger, createMetricsRegistry } from '@herald/runtime';
+import type { Logger } from '@herald/runtime';
 import { closeRedis, createKeys, createRedis } from '@herald/redis';
 import type { RedisClient } from '@herald/redis';
 import { EventTraces } from '@herald/trace';

@@ -1,7 +1,7 @@
 import express from 'express';
 import type { Express } from 'express';
 import { errorHandler, notFound } from '@herald/http';
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import { demoRouter } from './demo-router.js';
 import { resolveDemoOptions } from './options.js';
 import type { DemoOptionsInput } from './options.js';

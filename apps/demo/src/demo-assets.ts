@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { BuildFailure, Message } from 'esbuild';
-import { HeraldError } from '@herald/errors';
+import { HeraldError } from '@herald/contracts';
 
 /**
  * The demo runs from its TypeScript sources only (it is a development aid, never built): the

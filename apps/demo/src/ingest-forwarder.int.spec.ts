@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { HeraldError } from '@herald/errors';
+import { HeraldError } from '@herald/contracts';
 import { IngestForwarder, UpstreamError } from './ingest-forwarder.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;

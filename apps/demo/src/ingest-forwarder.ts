@@ -1,7 +1,6 @@
 import type { z } from 'zod';
-import { AcceptResultSchema, ErrorBodySchema, parseJson, RegisterDeviceResultSchema } from '@herald/contracts';
+import { AcceptResultSchema, ErrorBodySchema, HeraldError, parseJson, RegisterDeviceResultSchema } from '@herald/contracts';
 import type { AcceptResult, RegisterDeviceResult } from '@herald/contracts';
-import { HeraldError } from '@herald/errors';
 import { IngestEventTypesSchema } from './schemas.js';
 import type { DemoDeviceRequest, DemoEventRequest } from './schemas.js';
 

@@ -1,8 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { loadConfig } from '@herald/config';
-import { listenOn, runMain, stopOnSignals } from '@herald/lifecycle';
-import { createLogger } from '@herald/observability';
+import { createLogger, listenOn, runMain, stopOnSignals } from '@herald/runtime';
 import { createDemoApp, demoOptionsFrom } from './index.js';
 
 runMain(async () => {

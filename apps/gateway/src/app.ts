@@ -1,9 +1,9 @@
 import express from 'express';
 import type { Express } from 'express';
 import type { DeviceRegistry } from '@herald/devices';
-import { HeraldError } from '@herald/errors';
+import { HeraldError } from '@herald/contracts';
 import { errorHandler, healthRoutes, notFound, requestMetrics } from '@herald/http';
-import type { Logger, Registry } from '@herald/observability';
+import type { Logger, Registry } from '@herald/runtime';
 import { gatewayOpenApiDocument, openApiRoute } from '@herald/openapi';
 import type { RedisClient } from '@herald/redis';
 import { cors } from './cors.js';

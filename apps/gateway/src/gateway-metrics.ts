@@ -1,5 +1,5 @@
-import { Counter, Gauge, initCounterSeries } from '@herald/observability';
-import type { Registry } from '@herald/observability';
+import { Counter, Gauge, initCounterSeries } from '@herald/runtime';
+import type { Registry } from '@herald/runtime';
 
 export interface GatewayMetrics {
   connections: Gauge;

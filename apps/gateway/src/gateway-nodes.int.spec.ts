@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DeviceRegistry, DeviceTokens, Presence } from '@herald/devices';
-import { createLogger, createMetricsRegistry } from '@herald/observability';
+import { createLogger, createMetricsRegistry } from '@herald/runtime';
 import { createKeys } from '@herald/redis';
 import type { KeyBuilder } from '@herald/redis';
 import { useTestRedis } from '@herald/testing';

@@ -7,7 +7,7 @@ import { History, toNotification } from '@herald/history';
 import type { AppendOutcome, HistoryEntry, HistoryOptions } from '@herald/history';
 import { LiveStream } from '@herald/live';
 import { partitionOf } from '@herald/priority-streams';
-import { createLogger, createMetricsRegistry } from '@herald/observability';
+import { createLogger, createMetricsRegistry } from '@herald/runtime';
 import { closeRedis, createKeys, createRedis } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { TestRedis } from '@herald/testing';

@@ -7,7 +7,7 @@ import { PRIORITIES } from '@herald/contracts';
 import type { DeviceRegistry, Presence } from '@herald/devices';
 import type { History } from '@herald/history';
 import { LiveStream } from '@herald/live';
-import type { Logger, Registry } from '@herald/observability';
+import type { Logger, Registry } from '@herald/runtime';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import { createGatewayApp } from './app.js';
 import { createGatewayMetrics } from './gateway-metrics.js';

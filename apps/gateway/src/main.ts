@@ -1,5 +1,5 @@
 import { loadConfig, requireRedisUrl } from '@herald/config';
-import { checkRedis, describeListenError, runMain, stopOnSignals } from '@herald/lifecycle';
+import { checkRedis, describeListenError, runMain, stopOnSignals } from '@herald/runtime';
 import { createGateway, createGatewayWiring } from './index.js';
 
 runMain(async () => {

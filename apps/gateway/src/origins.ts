@@ -1,4 +1,4 @@
-import { HeraldError } from '@herald/errors';
+import { HeraldError } from '@herald/contracts';
 
 /**
  * The origin allow-list, for sockets and pulls alike. Native clients (TV apps, mobile, servers)

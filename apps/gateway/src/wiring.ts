@@ -1,7 +1,7 @@
 import type { HeraldConfig } from '@herald/config';
 import { DeviceRegistry, DeviceTokens, Presence } from '@herald/devices';
 import { History } from '@herald/history';
-import { createLogger, createMetricsRegistry } from '@herald/observability';
+import { createLogger, createMetricsRegistry } from '@herald/runtime';
 import { closeRedis, createKeys, createRedis } from '@herald/redis';
 import type { GatewayDeps } from './gateway.js';
 import type { GatewayOptionsInput } from './options.js';

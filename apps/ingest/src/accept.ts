@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventCatalog } from '@herald/catalog';
-import type { AcceptedEvent, ParsedEventInput } from '@herald/contracts';
-import { EventInputSchema } from '@herald/contracts';
-import type { ErrorDetail } from '@herald/errors';
-import { issuesToDetails } from '@herald/errors';
+import type { AcceptedEvent, ErrorDetail, ParsedEventInput } from '@herald/contracts';
+import { EventInputSchema, issuesToDetails } from '@herald/contracts';
 
 export type Validated = { ok: true; event: AcceptedEvent } | { ok: false; details: ErrorDetail[] };
 

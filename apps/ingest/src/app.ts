@@ -4,7 +4,7 @@ import type { EventCatalog } from '@herald/catalog';
 import type { DeviceRegistry } from '@herald/devices';
 import { errorHandler, healthRoutes, normalizeError, notFound, requestMetrics, serviceAuth } from '@herald/http';
 import type { ServiceCredential } from '@herald/http';
-import type { Logger, Registry } from '@herald/observability';
+import type { Logger, Registry } from '@herald/runtime';
 import type { OverloadMonitor } from '@herald/overload';
 import { ingestOpenApiDocument, openApiRoute } from '@herald/openapi';
 import type { PriorityStreams } from '@herald/priority-streams';

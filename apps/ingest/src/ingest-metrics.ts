@@ -1,8 +1,7 @@
-import { PRIORITIES } from '@herald/contracts';
-import { ERROR_CODES } from '@herald/errors';
-import type { ErrorCode } from '@herald/errors';
-import { Counter, initCounterSeries } from '@herald/observability';
-import type { Registry } from '@herald/observability';
+import { ERROR_CODES, PRIORITIES } from '@herald/contracts';
+import type { ErrorCode } from '@herald/contracts';
+import { Counter, initCounterSeries } from '@herald/runtime';
+import type { Registry } from '@herald/runtime';
 
 /** The reasons a request or an event can be refused for: every client-fault code. */
 const REFUSAL_REASONS = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((code) => ERROR_CODES[code] < 500);

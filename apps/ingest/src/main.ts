@@ -1,8 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { loadConfig, requireRedisUrl } from '@herald/config';
-import { checkRedis, listenOn, runMain, stopOnSignals } from '@herald/lifecycle';
-import { createLogger } from '@herald/observability';
+import { checkRedis, createLogger, listenOn, runMain, stopOnSignals } from '@herald/runtime';
 import { PRIORITIES } from '@herald/contracts';
 import type { Priority } from '@herald/contracts';
 import { closeRedis, createRedis } from '@herald/redis';

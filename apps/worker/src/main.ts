@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { getPriority, setPriority } from 'node:os';
 import { loadConfig, requireRedisUrl } from '@herald/config';
-import { checkRedis, listenOn, runMain, stopOnSignals } from '@herald/lifecycle';
+import { checkRedis, listenOn, runMain, stopOnSignals } from '@herald/runtime';
 import { createWorker, createWorkerDeps } from './index.js';
 
 runMain(async () => {

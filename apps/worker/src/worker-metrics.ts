@@ -1,6 +1,6 @@
 import { PRIORITIES, RoutingVerdictSchema } from '@herald/contracts';
-import { Counter, Histogram, initCounterSeries } from '@herald/observability';
-import type { Registry } from '@herald/observability';
+import { Counter, Histogram, initCounterSeries } from '@herald/runtime';
+import type { Registry } from '@herald/runtime';
 
 export interface WorkerMetrics {
   gateOutcomes: Counter<'priority' | 'verdict'>;

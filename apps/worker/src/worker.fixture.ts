@@ -7,7 +7,7 @@ import { DeviceRegistry, DeviceTokens, Presence } from '@herald/devices';
 import { createGateway } from '@herald/gateway';
 import type { Gateway } from '@herald/gateway';
 import { History } from '@herald/history';
-import { createLogger, createMetricsRegistry } from '@herald/observability';
+import { createLogger, createMetricsRegistry } from '@herald/runtime';
 import { PriorityStreams } from '@herald/priority-streams';
 import { closeRedis, createKeys, createRedis } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ERROR_CODES } from './error-codes.js';
+import type { ErrorCode } from './error-codes.js';
 import { AcceptStatusSchema } from './event.js';
 import { AccountIdSchema, DeviceIdSchema, EventIdSchema, ProfileIdSchema } from './identifiers.js';
 import { CursorSchema, NotificationSchema } from './notification.js';
@@ -13,28 +15,12 @@ import { PlatformSchema, PrioritySchema } from './platform.js';
 /** ISO-8601 date-time with a `Z` offset, as `Date#toISOString()` writes it. */
 const IsoDateTime = z.iso.datetime();
 
-/**
- * Every error code, as `@herald/errors` maps them to statuses. Codes are public API: add new
- * ones, never rename (`@herald/openapi`'s spec checks this list against `ERROR_CODES`).
- */
-export const ErrorCodeSchema = z.enum([
-  'invalid_request',
-  'unauthorized',
-  'forbidden',
-  'not_found',
-  'method_not_allowed',
-  'conflict',
-  'payload_too_large',
-  'unsupported_media_type',
-  'backlog_exceeded',
-  'rate_limited',
-  'overloaded',
-  'internal',
-  'unavailable',
-]);
+/** Every error code (`ERROR_CODES`, with the status each maps to). Codes are public API: add new ones, never rename. */
+export const ErrorCodeSchema = z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]);
 
 /** One problem with a request: `path` is dotted (`events.3.targets.platforms.0`), `''` for the whole body. */
 export const ErrorDetailSchema = z.object({ path: z.string(), message: z.string() });
+export type ErrorDetail = z.infer<typeof ErrorDetailSchema>;
 
 /** `error` of an error body. */
 export const ApiErrorSchema = z.object({
@@ -46,6 +32,7 @@ export const ApiErrorSchema = z.object({
 
 /** The body of every error response: `{ error: { code, message, details? } }`. */
 export const ErrorBodySchema = z.object({ error: ApiErrorSchema });
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
 /** `POST /v1/events` → 202. */
 export const AcceptResultSchema = z.object({ id: EventIdSchema, status: AcceptStatusSchema, priority: PrioritySchema });

@@ -55,4 +55,7 @@ export {
   ReadinessSchema,
   RegisterDeviceResultSchema,
 } from './http-api.js';
-export type { AcceptResult, BatchResult, DeviceList, EventTypeList, NotificationsPage, RegisterDeviceResult } from './http-api.js';
+export type { AcceptResult, BatchResult, DeviceList, ErrorBody, ErrorDetail, EventTypeList, NotificationsPage, RegisterDeviceResult } from './http-api.js';
+export { ERROR_CODES } from './error-codes.js';
+export type { ErrorCode } from './error-codes.js';
+export { HeraldError, codeForClientStatus, toHeraldError, issuesToDetails } from './herald-error.js';

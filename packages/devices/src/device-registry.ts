@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { DeviceRecordSchema } from '@herald/contracts';
+import { DeviceRecordSchema, HeraldError } from '@herald/contracts';
 import type { DeviceIdentity, DeviceRecord, RegisterDevice } from '@herald/contracts';
-import { HeraldError } from '@herald/errors';
 import { RedisScript, assertWellFormedId } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { DeviceTokens } from './device-tokens.js';

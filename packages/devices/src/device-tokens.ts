@@ -2,9 +2,8 @@ import { createSecretKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import { z } from 'zod';
-import { AccountIdSchema, DeviceIdSchema, PlatformSchema, ProfileIdSchema } from '@herald/contracts';
+import { AccountIdSchema, DeviceIdSchema, HeraldError, PlatformSchema, ProfileIdSchema } from '@herald/contracts';
 import type { DeviceIdentity } from '@herald/contracts';
-import { HeraldError } from '@herald/errors';
 
 const ISSUER = 'herald';
 const AUDIENCE = 'herald-device';

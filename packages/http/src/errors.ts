@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { HeraldError, toHeraldError } from '@herald/errors';
-import type { Logger } from '@herald/observability';
+import { HeraldError, toHeraldError } from '@herald/contracts';
+import type { Logger } from '@herald/runtime';
 
 /** What body-parser sets on the errors it throws. */
 interface BodyParserError {

@@ -1,6 +1,6 @@
 import { Router } from 'express';
-import { HeraldError } from '@herald/errors';
-import type { Registry } from '@herald/observability';
+import { HeraldError } from '@herald/contracts';
+import type { Registry } from '@herald/runtime';
 import { pingMasters } from '@herald/redis';
 import type { RedisClient } from '@herald/redis';
 

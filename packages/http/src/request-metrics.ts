@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
-import { Histogram } from '@herald/observability';
-import type { Registry } from '@herald/observability';
+import { Histogram } from '@herald/runtime';
+import type { Registry } from '@herald/runtime';
 
 /** Up to 30 s: a long-poll (`waitMs`) may take that long. */
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

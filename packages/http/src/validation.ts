@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import express from 'express';
 import type { z } from 'zod';
-import { HeraldError } from '@herald/errors';
+import { HeraldError } from '@herald/contracts';
 
 /** Parses a value with a schema, throwing `invalid_request` with one detail per problem. */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, message?: string): z.output<S> {

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { HeraldConfig } from '@herald/config';
 import type { RunningRedisServer } from '@herald/embedded-redis';
-import { listenOn } from '@herald/lifecycle';
+import { listenOn } from '@herald/runtime';
 import { appsToRun } from './apps.js';
 import type { AppProcess } from './apps.js';
 import { startEmbeddedRedis } from './embedded-redis.js';

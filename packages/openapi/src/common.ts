@@ -10,6 +10,7 @@ import {
   DeviceIdSchema,
   DeviceListSchema,
   DeviceViewSchema,
+  ERROR_CODES,
   ErrorBodySchema,
   ErrorCodeSchema,
   ErrorDetailSchema,
@@ -32,8 +33,7 @@ import {
   RegisterDeviceResultSchema,
   RegisterDeviceSchema,
 } from '@herald/contracts';
-import { ERROR_CODES } from '@herald/errors';
-import type { ErrorCode } from '@herald/errors';
+import type { ErrorCode } from '@herald/contracts';
 import type { ZodOpenApiPathsObject, ZodOpenApiResponseObject } from 'zod-openapi';
 import type { InfoObject, JsonSchema, ServerObject } from './document.js';
 import type { NamedSchema } from './generate-document.js';
@@ -141,7 +141,7 @@ const ERROR_RESPONSES = {
 
 type DocumentedError = keyof typeof ERROR_RESPONSES;
 
-/** The error responses of an operation, each under the status `@herald/errors` maps its code to, with the error body. */
+/** The error responses of an operation, each under the status `ERROR_CODES` maps its code to, with the error body. */
 export function errors(...codes: DocumentedError[]): Record<number, ZodOpenApiResponseObject> {
   const responses: Record<number, ZodOpenApiResponseObject> = {};
   for (const code of codes) {

@@ -1,5 +1,5 @@
 import type { Priority } from '@herald/contracts';
-import type { Logger, Registry } from '@herald/observability';
+import type { Logger, Registry } from '@herald/runtime';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import { OverloadBoard } from './board.js';
 import type { WorkerReport } from './board.js';

@@ -1,5 +1,5 @@
-import { Counter, Gauge } from '@herald/observability';
-import type { Registry } from '@herald/observability';
+import { Counter, Gauge } from '@herald/runtime';
+import type { Registry } from '@herald/runtime';
 import type { Priority } from '@herald/contracts';
 import { SHED_ORDER } from './controller.js';
 import type { OverloadState } from './controller.js';

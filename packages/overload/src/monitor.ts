@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Priority } from '@herald/contracts';
-import type { Logger, Registry } from '@herald/observability';
+import type { Logger, Registry } from '@herald/runtime';
 import { closeRedis } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import { OverloadBoard } from './board.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createLogger, createMetricsRegistry } from '@herald/observability';
+import { createLogger, createMetricsRegistry } from '@herald/runtime';
 import { createKeys } from '@herald/redis';
 import type { KeyBuilder } from '@herald/redis';
 import { useTestRedis } from '@herald/testing';

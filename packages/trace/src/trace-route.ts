@@ -1,8 +1,7 @@
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
-import { EventIdSchema } from '@herald/contracts';
+import { EventIdSchema, HeraldError } from '@herald/contracts';
 import type { EventTrace } from '@herald/contracts';
-import { HeraldError } from '@herald/errors';
 import { parseInput } from '@herald/http';
 
 const EventParamsSchema = z.object({ id: EventIdSchema });

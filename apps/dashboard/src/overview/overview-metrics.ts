@@ -1,5 +1,5 @@
-import { Gauge } from '@herald/observability';
-import type { Logger, Registry } from '@herald/observability';
+import { Gauge } from '@herald/runtime';
+import type { Logger, Registry } from '@herald/runtime';
 import type { Overview } from './overview-schema.js';
 import type { OverviewSource } from './overview-source.js';
 

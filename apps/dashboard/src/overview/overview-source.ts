@@ -1,4 +1,4 @@
-import { HeraldError } from '@herald/errors';
+import { HeraldError } from '@herald/contracts';
 import type { Overview } from './overview-schema.js';
 
 /** Something that reads the overview (OverviewReader). */

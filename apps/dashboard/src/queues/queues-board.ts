@@ -3,7 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { Router } from 'express';
 import type { RequestHandler } from 'express';
-import { HeraldError, toHeraldError } from '@herald/errors';
+import { HeraldError, toHeraldError } from '@herald/contracts';
 import type { DeliveryQueue } from './delivery-queues.js';
 
 export interface QueuesBoardOptions {

@@ -1,10 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { AccountIdSchema } from '@herald/contracts';
+import { AccountIdSchema, HeraldError } from '@herald/contracts';
 import type { EventTrace, TapRecord } from '@herald/contracts';
-import { HeraldError } from '@herald/errors';
 import { parseInput } from '@herald/http';
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import type { RedisClient } from '@herald/redis';
 import { eventTraceHandler } from '@herald/trace';
 import type { TapOptions } from '@herald/trace';

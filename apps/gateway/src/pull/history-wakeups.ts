@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AccountIdSchema, parseJson } from '@herald/contracts';
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import { ssubscribeAll, sunsubscribeAll, watchSubscriptions } from '@herald/redis';
 import type { RedisClient } from '@herald/redis';
 

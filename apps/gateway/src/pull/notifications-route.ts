@@ -2,9 +2,9 @@ import { Router } from 'express';
 import type { RequestHandler } from 'express';
 import type { DeviceIdentity, NotificationsPage } from '@herald/contracts';
 import type { DeviceRegistry } from '@herald/devices';
-import { HeraldError } from '@herald/errors';
+import { HeraldError } from '@herald/contracts';
 import { bearerToken, methodNotAllowed, parseInput } from '@herald/http';
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import type { Puller } from './puller.js';
 import { PullQuerySchema } from './selection.js';
 

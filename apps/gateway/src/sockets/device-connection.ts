@@ -1,9 +1,8 @@
-import { AckSchema, deviceRoom } from '@herald/contracts';
+import { AckSchema, HeraldError, deviceRoom, toHeraldError } from '@herald/contracts';
 import type { LivePush, Notification, Synced } from '@herald/contracts';
-import { HeraldError, toHeraldError } from '@herald/errors';
 import type { History } from '@herald/history';
 import { compareCursors, toNotification } from '@herald/history';
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import { isReplyError } from '@herald/redis';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import type { GatewayOptions } from '../options.js';

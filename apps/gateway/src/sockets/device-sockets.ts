@@ -5,7 +5,7 @@ import { deviceRoom } from '@herald/contracts';
 import type { LivePush, Priority } from '@herald/contracts';
 import type { DeviceRegistry, Presence } from '@herald/devices';
 import type { History } from '@herald/history';
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import type { GatewayOptions } from '../options.js';

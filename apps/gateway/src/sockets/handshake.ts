@@ -1,9 +1,8 @@
 import type { ExtendedError } from 'socket.io';
-import { HandshakeAuthSchema } from '@herald/contracts';
+import { HandshakeAuthSchema, HeraldError, toHeraldError } from '@herald/contracts';
 import type { DeviceRegistry } from '@herald/devices';
-import { HeraldError, toHeraldError } from '@herald/errors';
 import { parseInput } from '@herald/http';
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import { checkOrigin } from '../origins.js';
 import type { GatewaySocket, SocketData } from './types.js';

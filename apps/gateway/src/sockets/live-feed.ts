@@ -2,7 +2,7 @@ import { LiveMessageSchema, PRIORITIES, parseJson } from '@herald/contracts';
 import type { LivePush, LiveTrace, Priority } from '@herald/contracts';
 import { parseTailMessage } from '@herald/live';
 import type { LiveEntry, LivePosition, LiveStream } from '@herald/live';
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import { ssubscribeAll, sunsubscribeAll, watchSubscriptions } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 

@@ -1,8 +1,7 @@
-import { GatewayNodeEntrySchema, parseJson } from '@herald/contracts';
+import { GatewayNodeEntrySchema, HeraldError, parseJson } from '@herald/contracts';
 import type { GatewayNodeEntry } from '@herald/contracts';
 import type { DeviceRegistry, Presence } from '@herald/devices';
-import { HeraldError } from '@herald/errors';
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import type { DeviceConnection } from './device-connection.js';

@@ -1,5 +1,5 @@
 import type { Platform } from '@herald/contracts';
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
 import { LiveSentBatch } from '@herald/trace';
 import type { LivePushTrace } from './live-feed.js';

@@ -1,8 +1,7 @@
 import { Router } from 'express';
-import { AccountPathSchema, DevicePathSchema, RegisterDeviceSchema } from '@herald/contracts';
+import { AccountPathSchema, DevicePathSchema, HeraldError, RegisterDeviceSchema } from '@herald/contracts';
 import type { DeviceList, RegisterDeviceResult } from '@herald/contracts';
 import type { DeviceRegistry } from '@herald/devices';
-import { HeraldError } from '@herald/errors';
 import { jsonBody, methodNotAllowed, parseInput } from '@herald/http';
 
 /** The device registry's service-facing side. Answers are typed with the contract schemas the OpenAPI document is generated from. */

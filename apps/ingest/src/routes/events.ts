@@ -1,13 +1,11 @@
 import { Router } from 'express';
 import type { EventCatalog } from '@herald/catalog';
-import { EventBatchSchema } from '@herald/contracts';
-import type { AcceptedEvent, Priority } from '@herald/contracts';
+import { EventBatchSchema, HeraldError } from '@herald/contracts';
+import type { AcceptedEvent, ErrorBody, Priority } from '@herald/contracts';
 import type { ShedDecision } from '@herald/overload';
-import { HeraldError } from '@herald/errors';
-import type { ErrorBody } from '@herald/errors';
 import { jsonBody, methodNotAllowed, parseInput } from '@herald/http';
 import type { AppendResult, PriorityStreams } from '@herald/priority-streams';
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import { ReplicationTimeoutError } from '@herald/redis';
 import { eventTraceHandler } from '@herald/trace';
 import type { EventTraces } from '@herald/trace';

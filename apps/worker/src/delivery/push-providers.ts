@@ -1,5 +1,5 @@
-import type { Logger } from '@herald/observability';
-import type { PushSignal } from './jobs.js';
+import type { Logger } from '@herald/runtime';
+import type { PushSignal } from '../jobs.js';
 import { retryAfterMs } from './push/retry-after.js';
 
 export type MobilePlatform = 'ios' | 'android';

@@ -1,5 +1,5 @@
 import type { Priority } from '@herald/contracts';
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import type { YieldGate } from '@herald/overload';
 import { closeRedis } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';

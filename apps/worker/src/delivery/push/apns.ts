@@ -4,7 +4,7 @@ import { connect, constants } from 'node:http2';
 import type { ClientHttp2Session, IncomingHttpHeaders } from 'node:http2';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import type { MobilePlatform, PushOutcome, PushProvider, TokenSignal } from '../push-providers.js';
 import { Limiter } from './limiter.js';
 import { jsonOrUndefined } from './json.js';

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { RedisScript } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
-import { PushSignalSchema } from '../jobs.js';
-import type { PushSignal } from '../jobs.js';
+import { PushSignalSchema } from '../../jobs.js';
+import type { PushSignal } from '../../jobs.js';
 
 const coalescePush = RedisScript.fromFile(new URL('../../../lua/', import.meta.url), 'coalesce-push-2');
 

@@ -8,7 +8,7 @@ import { useTestRedis } from '@herald/testing';
 import { createWorker, createWorkerDeps } from '../../index.js';
 import type { HeraldWorker } from '../../index.js';
 import { WorkerFixture, eventually, workerConfig } from '../../worker.fixture.js';
-import type { PushSignal } from '../jobs.js';
+import type { PushSignal } from '../../jobs.js';
 import { FakeApns } from './apns.fixture.js';
 import { PushCoalescer } from './coalescer.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '@herald/config';
 import type { PushConfig, PushProviderConfig } from '@herald/config';
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import { LogPushProvider, WebhookPushProvider } from '../push-providers.js';
 import type { MobilePlatform, PushProvider, PushProviders } from '../push-providers.js';
 import { ApnsProvider, apnsSigningKey } from './apns.js';

@@ -2,7 +2,7 @@ import { createPrivateKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import type { MobilePlatform, PushOutcome, PushProvider, TokenSignal } from '../push-providers.js';
 import { Limiter } from './limiter.js';
 import { jsonOrUndefined } from './json.js';

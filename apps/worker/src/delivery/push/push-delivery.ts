@@ -1,9 +1,9 @@
 import type { Job, Queue } from 'bullmq';
 import type { Priority } from '@herald/contracts';
-import type { Logger } from '@herald/observability';
+import type { Logger } from '@herald/runtime';
 import type { WorkerMetrics } from '../../worker-metrics.js';
-import { JOB_RETENTION, PUSH_BACKOFF, PushDeliveryJobSchema } from '../jobs.js';
-import type { PushDeliveryJob } from '../jobs.js';
+import { JOB_RETENTION, PUSH_BACKOFF, PushDeliveryJobSchema } from '../../jobs.js';
+import type { PushDeliveryJob } from '../../jobs.js';
 import type { MobilePlatform, PushOutcome, PushProviders, TokenSignal } from '../push-providers.js';
 import type { PushCoalescer } from './coalescer.js';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { PUSH_BACKOFF } from '../jobs.js';
+import { PUSH_BACKOFF } from '../../jobs.js';
 import { PushRetryError, pushBackoffStrategy } from './push-delivery.js';
 import { retryAfterMs } from './retry-after.js';
 

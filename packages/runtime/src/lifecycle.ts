@@ -1,6 +1,6 @@
 import type { Server } from 'node:net';
 import { ConfigError } from '@herald/config';
-import type { Logger } from '@herald/observability';
+import type { Logger } from './logger.js';
 import { checkRedisSetup, RedisSetupError } from '@herald/redis';
 import type { RedisClient, RedisSetupReport } from '@herald/redis';
 

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { AccountIdSchema, CursorSchema, DeviceIdSchema, EventIdSchema, PrioritySchema } from '@herald/contracts';
 
+/*
+ * The delivery jobs: what the router (`router/`, the producer) puts in the BullMQ queues and the
+ * delivery workers (`delivery/`, the consumers) read back, validating it with these schemas. It
+ * lives beside both so that neither role imports the other. Queue names come from
+ * `keys.deliveryQueue` / `keys.queuePrefix` (`@herald/redis`).
+ */
+
 /**
  * How long BullMQ keeps finished delivery jobs. Completed ones: the newest 100 per queue, for the
  * board (retries are recognized by the deduplication key, not by completed jobs). Failed ones

@@ -9,8 +9,7 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 /** Runs a small app using stopOnSignals, sends it `signal` (SIGTERM) once it is up, and returns its exit code and output. */
 function runApp(stopBody: string, timeoutMs: number, { signal = 'SIGTERM', setup = '', options = '' }: { signal?: NodeJS.Signals; setup?: string; options?: string } = {}): Promise<{ code: number | null; output: string }> {
   const source = `
-    import { stopOnSignals } from '@herald/lifecycle';
-    import { createLogger } from '@herald/observability';
+    import { createLogger, stopOnSignals } from '@herald/runtime';
     const logger = createLogger({ app: 'probe', level: 'info' });
     ${setup}
     stopOnSignals({ app: 'probe', logger, timeoutMs: ${timeoutMs}, stop: async () => { ${stopBody} }${options} });
@@ -94,8 +93,7 @@ describe('stopOnSignals', function () {
     const parentSource = `
       import { spawn } from 'node:child_process';
       const probe = \`
-        import { stopOnSignals } from '@herald/lifecycle';
-        import { createLogger } from '@herald/observability';
+        import { createLogger, stopOnSignals } from '@herald/runtime';
         const logger = createLogger({ app: 'probe', level: 'info' });
         stopOnSignals({ app: 'probe', logger, stop: async () => {} });
         setInterval(() => {}, 1000);

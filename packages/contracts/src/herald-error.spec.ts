@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { z } from 'zod';
 import { gunzipSync } from 'node:zlib';
-import { ERROR_CODES, HeraldError, codeForClientStatus, toHeraldError } from './index.js';
+import { ERROR_CODES } from './error-codes.js';
+import { HeraldError, codeForClientStatus, toHeraldError } from './herald-error.js';
 
 describe('HeraldError', () => {
   it('maps each code to its HTTP status', () => {
