@@ -6,7 +6,8 @@ import { History } from '@herald/history';
 import { LiveStream } from '@herald/live';
 import { partitionOf } from '@herald/priority-streams';
 import { createKeys } from '@herald/redis';
-import { TcpProxy, newestCursor, nextEvent, record, sleep, waitForHistory, waitUntil } from './client-e2e.fixture.js';
+import { waitFor } from '@herald/testing';
+import { TcpProxy, newestCursor, nextEvent, record, sleep, waitForHistory } from './client-e2e.fixture.js';
 import { useStack } from './stack.fixture.js';
 
 /** Short backoff, so reconnects (and any reconnect loop) show up within a test. */
@@ -43,7 +44,7 @@ describe('HeraldDevice (web/TV SDK) against the real stack', function () {
     expect(device.cursor).to.equal(notification.cursor);
 
     const acks = createKeys(stack.redis.prefix).deviceAcks('acct-d1');
-    await waitUntil('the gateway recorded the ack', async () => (await stack.redis.client.hget(acks, 'web-1')) === notification.cursor);
+    await waitFor('the gateway recorded the ack', async () => (await stack.redis.client.hget(acks, 'web-1')) === notification.cursor);
   });
 
   it('resumes from the stored cursor after a restart: what was sent while offline arrives once, in order, then synced', async () => {
@@ -137,7 +138,7 @@ describe('HeraldDevice (web/TV SDK) against the real stack', function () {
     await stream.stage(stack.redis.client, staged, encodeLiveMessages([push]));
     await stream.appendStaged(stack.redis.client, 'high', partitionOf('acct-d4', 2), staged);
 
-    await waitUntil('the duplicate reached the device', () => device.cursor === again.cursor);
+    await waitFor('the duplicate reached the device', () => device.cursor === again.cursor);
     await sleep(100);
     expect(notifications).to.have.length(1);
   });

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { HeraldPoller, MemoryCursorStorage } from '@herald/client';
 import type { HeraldPollerOptions } from '@herald/client';
-import { HttpProxy, newestCursor, nextEvent, record, sleep, waitForHistory, waitUntil } from './client-e2e.fixture.js';
+import { waitFor } from '@herald/testing';
+import { HttpProxy, newestCursor, nextEvent, record, sleep, waitForHistory } from './client-e2e.fixture.js';
 import { useStack } from './stack.fixture.js';
 
 describe('HeraldPoller (mobile SDK) against the real stack', function () {
@@ -56,7 +57,7 @@ describe('HeraldPoller (mobile SDK) against the real stack', function () {
     await nextEvent(first, 'synced');
     await stack.send({ type: 'mylist.updated', accountId: 'acct-p2', payload: { n: 1 } });
     await stack.send({ type: 'mylist.updated', accountId: 'acct-p2', payload: { n: 2 } });
-    await waitUntil('the first poller got both', () => firstSeen.length === 2);
+    await waitFor('the first poller got both', () => firstSeen.length === 2);
     await first.stop();
     expect(first.running).to.equal(false);
     expect(storage.get('android-1')).to.equal(firstSeen[1]![0].cursor);

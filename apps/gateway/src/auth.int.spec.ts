@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { Manager } from 'socket.io-client';
 import { DeviceTokens } from '@herald/devices';
-import { useTestRedis } from '@herald/testing';
-import { SECRET, useGateways, waitUntil } from './gateway.fixture.js';
+import { useTestRedis, waitFor } from '@herald/testing';
+import { SECRET, useGateways } from './gateway.fixture.js';
 
 describe('gateway auth', () => {
   const redis = useTestRedis();
@@ -56,7 +56,7 @@ describe('gateway auth', () => {
     const refused = await gw.refusal(node.url, { token }, { origin: 'https://evil.example.com' });
     expect(refused.data).to.deep.equal({ code: 'forbidden', message: 'Origin https://evil.example.com is not allowed to use this gateway.' });
     const listed = gw.open(node.url, { token }, { extraHeaders: { origin: 'https://app.example.com' } });
-    await waitUntil(() => listed.synced.length === 1, 3000, 'the listed origin to connect');
+    await waitFor('the listed origin to connect', () => listed.synced.length === 1, { timeoutMs: 3000 });
     await gw.connect(node.url, { token });
 
     const forbidden = await pull(node.url, { authorization: `Bearer ${token}`, origin: 'https://evil.example.com' });
@@ -75,7 +75,7 @@ describe('gateway auth', () => {
     const manager = new Manager(node.url, { transports: ['websocket'], reconnection: false, autoConnect: false });
     const closed = new Promise<string>((resolve) => manager.once('close', resolve));
     manager.open();
-    await waitUntil(() => node.gateway.io.engine.clientsCount === 1, 2000, 'the engine connection');
+    await waitFor('the engine connection', () => node.gateway.io.engine.clientsCount === 1, { timeoutMs: 2000 });
     expect(await closed).to.be.a('string');
     expect(node.gateway.io.engine.clientsCount).to.equal(0);
   });

@@ -10,6 +10,7 @@ import { partitionOf } from '@herald/priority-streams';
 import { createLogger, createMetricsRegistry } from '@herald/observability';
 import { closeRedis, createKeys, createRedis } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
+import { waitFor } from '@herald/testing';
 import type { TestRedis } from '@herald/testing';
 import { createGateway } from './index.js';
 import type { Gateway, GatewayOptionsInput } from './index.js';
@@ -42,14 +43,6 @@ export interface ClientOptions {
   /** Answer each notification's ack callback. */
   ackWith?: 'callback' | 'none';
   transports?: ('websocket' | 'polling')[];
-}
-
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 3000, what = 'the condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /**
@@ -164,7 +157,7 @@ export function useGateways(redis: TestRedis, historyOptions: Partial<HistoryOpt
     /** Connects and waits for `synced`. */
     async connect(url: string, auth: Record<string, unknown>, options: ClientOptions = {}): Promise<Device> {
       const device = this.open(url, auth, options);
-      await waitUntil(() => device.synced.length > 0, 5000, 'synced');
+      await waitFor('synced', () => device.synced.length > 0);
       return device;
     },
 

@@ -129,17 +129,3 @@ export class WorkerFixture {
     await Promise.all(this.extraConnections.map((c) => closeRedis(c)));
   }
 }
-
-/** Polls until `check` passes or `timeoutMs` runs out, then runs it one last time (so it throws). */
-export async function eventually(check: () => unknown, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
