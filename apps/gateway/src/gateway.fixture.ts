@@ -103,8 +103,8 @@ export function useGateways(redis: TestRedis, historyOptions: Partial<HistoryOpt
       return context.presence;
     },
 
-    /** Starts a gateway node on a free port. */
-    async startNode(options: GatewayOptionsInput = {}): Promise<TestNode> {
+    /** Starts a gateway node on a free port; `now` is its clock (heartbeats, presence, token checks), Date.now unless given. */
+    async startNode(options: GatewayOptionsInput = {}, now: () => number = Date.now): Promise<TestNode> {
       const redisCmd = connection('gw-test-cmd');
       const keys = context.keys;
       const gateway = createGateway(
@@ -114,11 +114,12 @@ export function useGateways(redis: TestRedis, historyOptions: Partial<HistoryOpt
           historySubscriber: connection('gw-test-history-sub'),
           liveSubscriber: connection('gw-test-live-sub'),
           keys,
-          devices: new DeviceRegistry({ redis: redisCmd, keys, tokens: new DeviceTokens({ secret: SECRET, ttlSeconds: 3600 }) }),
-          presence: new Presence({ redis: redisCmd, keys }),
+          devices: new DeviceRegistry({ redis: redisCmd, keys, tokens: new DeviceTokens({ secret: SECRET, ttlSeconds: 3600, now }), now }),
+          presence: new Presence({ redis: redisCmd, keys, now }),
           history: new History({ redis: redisCmd, keys, ...historyOptions }),
           logger: createLogger({ app: 'gateway-test', level: 'silent' }),
           metrics: createMetricsRegistry('gateway-test'),
+          now,
         },
         options,
       );
