@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders, Server, ServerResponse } from 'node:http';
 import { createServer as createTcpServer, connect } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import type { HeraldClientEvents, TypedEmitter } from '@herald/client';
+import { History } from '@herald/history';
 import { createKeys } from '@herald/redis';
 import { waitFor } from '@herald/testing';
 import type { Stack } from './stack.fixture.js';
@@ -231,6 +232,12 @@ export async function newestCursor(stack: Stack, accountId: string): Promise<str
 /** The account's history stream length: how many notifications the worker has routed to it. */
 export async function historyLength(stack: Stack, accountId: string): Promise<number> {
   return stack.redis.client.xlen(createKeys(stack.redis.prefix).history(accountId));
+}
+
+/** The event ids in the account's history, oldest first. */
+export async function historyIds(stack: Stack, accountId: string): Promise<string[]> {
+  const records = await new History({ redis: stack.redis.client, keys: createKeys(stack.redis.prefix) }).range(accountId, undefined, 1000);
+  return records.map((record) => record.entry.id);
 }
 
 /** Waits until the worker has routed `count` notifications into the account's history. */

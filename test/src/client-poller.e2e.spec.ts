@@ -34,7 +34,7 @@ describe('HeraldPoller (mobile SDK) against the real stack', function () {
     phone.start();
     const [synced] = await nextEvent(phone, 'synced');
     expect(synced).to.deep.equal({ cursor: null, replayed: 0, reset: false });
-    await sleep(200); // the next pull is waiting now
+    await waitFor('the next pull, a long-poll, to be waiting', () => proxy.requestsTo('/v1/notifications').some((pull) => pull.path.includes('waitMs=20000')));
 
     const started = Date.now();
     const received = nextEvent(phone, 'notification');
@@ -152,8 +152,9 @@ describe('HeraldPoller (mobile SDK) against the real stack', function () {
     expect(error).to.include({ code: 'unauthorized', status: 401, fatal: true });
     expect(error.message).to.match(/revoked/);
     const pulls = proxy.requestsTo('/v1/notifications').length;
-    await sleep(700);
     expect(phone.running).to.equal(false);
+    // stop() of a poller already stopped only waits for its loop to end: after that nothing can pull.
+    await phone.stop();
     expect(proxy.requestsTo('/v1/notifications').length).to.equal(pulls);
     expect(disconnected.map(([reason]) => reason)).to.have.length(1);
   });
@@ -185,7 +186,12 @@ describe('HeraldPoller (mobile SDK) against the real stack', function () {
     const notifications = record(phone, 'notification');
     phone.start();
     await nextEvent(phone, 'synced');
-    await sleep(700);
+    // The loop pulls again only once it has processed the replayed answer.
+    await waitFor('a pull after the replayed answer', () => {
+      const pulls = proxy.requestsTo('/v1/notifications');
+      const replayed = pulls.findIndex((pull) => pull.answeredBy === 'script');
+      return replayed >= 0 && pulls.length > replayed + 1;
+    });
     expect(proxy.requestsTo('/v1/notifications').filter((pull) => pull.answeredBy === 'script')).to.have.length(1);
     expect(notifications.map(([n]) => n.payload['n'])).to.deep.equal([1, 2]);
   });

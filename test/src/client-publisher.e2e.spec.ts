@@ -4,7 +4,7 @@ import type { EventInput, EventResult, HeraldPublisherOptions, PublisherRetry } 
 import { freePort } from '@herald/embedded-redis';
 import { partitionOf } from '@herald/priority-streams';
 import { waitFor } from '@herald/testing';
-import { HttpProxy, historyLength, sleep, waitForHistory } from './client-e2e.fixture.js';
+import { HttpProxy, historyIds, sleep, waitForHistory } from './client-e2e.fixture.js';
 import { useStack } from './stack.fixture.js';
 
 /** How many events each batch request that went through the proxy carried. */
@@ -126,9 +126,11 @@ describe('HeraldPublisher (service SDK) against the real stack', function () {
     expect(batchIds(proxy, 1)).to.deep.equal([result.id]);
     // The first attempt got through; the retry is recognized as the same event.
     expect(result.status).to.equal('duplicate');
-    await waitForHistory(stack, 'acct-lost', 1);
-    await sleep(300);
-    expect(await historyLength(stack, 'acct-lost')).to.equal(1);
+    // A marker of the same type and account (one priority partition): were the retry routed
+    // twice, its second entry would be in the history before the marker's.
+    const marker = await herald.send({ type: 'plan.changed', accountId: 'acct-lost' });
+    await waitForHistory(stack, 'acct-lost', 2);
+    expect(await historyIds(stack, 'acct-lost')).to.deep.equal([result.id, marker.id]);
   });
 
   it('retries a 429 after its Retry-After, even when its own backoff is shorter', async () => {

@@ -103,8 +103,10 @@ describe('dashboard live tap and event traces', () => {
     ]);
     const [b] = await onlyB.next('tap');
     expect(TapRecordSchema.parse(b!.data)).to.include({ id: 'e2', accountId: 'acct-b' });
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(onlyB.named('tap')).to.have.length(1);
+    // A marker of acct-b's on the one tap stream: had e3 (acct-a's) reached the filtered tap, it would be before it.
+    await recorder().publishTap([record('e4', 'acct-b')]);
+    await onlyB.next('tap', 2);
+    expect(onlyB.named('tap').map((e) => TapRecordSchema.parse(e.data).id)).to.deep.equal(['e2', 'e4']);
   });
 
   it('closes its tap and the tap\'s Redis connection when the browser disconnects', async () => {

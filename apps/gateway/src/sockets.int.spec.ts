@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { deviceRoom } from '@herald/contracts';
+import { Presence } from '@herald/devices';
 import { toNotification } from '@herald/history';
 import { partitionOf } from '@herald/priority-streams';
 import { useTestRedis, waitFor } from '@herald/testing';
@@ -53,17 +54,27 @@ describe('gateway sockets', () => {
     const second = await gw.connect(node.url, { token });
     expect([...(await gw.presence.onlineDevices('alice'))]).to.deep.equal(['tv']);
     first.socket.disconnect();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The node handles a disconnect (and decides whether the device goes offline) in the same
+    // tick it forgets the socket: once it has, a wrong markOffline would already have been sent.
+    await waitFor('the node to drop the first socket', () => node.gateway.io.sockets.sockets.size === 1);
     expect([...(await gw.presence.onlineDevices('alice'))]).to.deep.equal(['tv']);
     second.socket.disconnect();
     await waitFor('the device to go offline', async () => (await gw.presence.onlineDevices('alice')).size === 0, { timeoutMs: 2000 });
   });
 
   it('keeps presence fresh with heartbeats, so a device stays online past the presence ttl', async () => {
-    const node = await gw.startNode({ presenceTtlMs: 1000 });
+    // The node's clock moves in half-ttl steps instead of the test sleeping; heartbeats still run every ttl/3.
+    const ttl = 300;
+    let clock = Date.now();
+    const node = await gw.startNode({ presenceTtlMs: ttl }, () => clock);
     await gw.connect(node.url, { token: await gw.register('tv') });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect([...(await gw.presence.onlineDevices('alice'))]).to.deep.equal(['tv']);
+    const presence = new Presence({ redis: redis.client, keys: gw.keys, now: () => clock });
+    const onlineUntil = async () => Math.max(...(await redis.client.hvals(gw.keys.presence('alice'))).map(Number));
+    for (let elapsed = ttl / 2; elapsed <= 2 * ttl; elapsed += ttl / 2) {
+      clock += ttl / 2;
+      expect([...(await presence.onlineDevices('alice'))], `${elapsed} ms after connecting`).to.deep.equal(['tv']);
+      await waitFor(`a heartbeat ${elapsed} ms after connecting`, async () => (await onlineUntil()) >= clock + ttl);
+    }
   });
 
   it('refreshes the device lastSeenAt when it connects', async () => {

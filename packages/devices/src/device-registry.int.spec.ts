@@ -131,7 +131,7 @@ async function expectUnauthorized(promise: Promise<unknown>, message: RegExp): P
 
 describe('presence', () => {
   const redis = useTestRedis();
-  const presence = () => new Presence({ redis: redis.client, keys: createKeys(redis.prefix) });
+  const presence = (now: () => number = Date.now) => new Presence({ redis: redis.client, keys: createKeys(redis.prefix), now });
 
   it('keeps a device online while any gateway node holds it', async () => {
     const p = presence();
@@ -144,10 +144,12 @@ describe('presence', () => {
   });
 
   it('lets a crashed node\'s devices fall offline when their expiry passes, and cleans them up', async () => {
-    const p = presence();
+    let clock = Date.now();
+    const p = presence(() => clock);
     await p.markOnline('acct', 'tv', 'crashed', 50);
+    clock += 49;
     expect((await p.onlineDevices('acct')).has('tv')).to.equal(true);
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    clock += 1;
     expect((await p.onlineDevices('acct')).has('tv')).to.equal(false);
     expect(await redis.client.hlen(createKeys(redis.prefix).presence('acct'))).to.equal(0);
   });

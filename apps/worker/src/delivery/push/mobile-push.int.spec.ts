@@ -91,7 +91,7 @@ describe('mobile push through APNs and FCM', function () {
     expect(apns.requests[0]).to.deep.include({ deviceToken: 'aaaa1111', body: { aps: { 'content-available': 1 }, accountId: 'acct', cursor } });
     expect(fcm.requests[0]?.message).to.deep.equal({ token: 'fcm-token-1', data: { accountId: 'acct', cursor }, android: { priority: 'high' } });
     expect(apns.refused.concat(fcm.refused)).to.deep.equal([]);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await fixture.deliveryIdle('ios');
     expect(apns.requests, 'nothing for the iPad without a token').to.have.length(1);
   });
 
@@ -115,7 +115,7 @@ describe('mobile push through APNs and FCM', function () {
 
     await fixture.accept([{ id: 'e2', accountId: 'acct' }]);
     await waitFor('two signals to the live FCM token', () => expect(fcm.requests.filter((r) => r.message.token === 'fcm-live')).to.have.length(2));
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await Promise.all([fixture.deliveryIdle('ios'), fixture.deliveryIdle('android')]);
     expect(apns.requests.map((r) => r.deviceToken), 'dead tokens are not retried, nor signalled again').to.have.members(['dead0001', 'bad00001']);
     expect(fcm.requests.filter((r) => r.message.token === 'fcm-dead')).to.have.length(1);
 

@@ -76,7 +76,7 @@ describe('push delivery', function () {
 
     await fixture.accept([{ id: 'e2', accountId: 'acct' }]);
     await waitFor('two signals to the fine device', () => expect(push.to('fine')).to.have.length(2));
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await fixture.deliveryIdle('android');
     expect(push.to('gone'), 'neither retried nor signalled again').to.have.length(1);
 
     // Registering again with a new token brings the signals back.
