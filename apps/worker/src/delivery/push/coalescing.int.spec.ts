@@ -114,7 +114,8 @@ describe('push coalescing', function () {
       for (const token of ['aaaa1111', 'bbbb2222']) {
         await waitFor(`a signal of the newest cursor to ${token}`, () => expect(apns.requests.filter((r) => r.deviceToken === token).at(-1)?.body['cursor'], token).to.equal(newest));
       }
-      await sleep(800);
+      // Nothing waiting, delayed (a trailing signal) or running on either priority's iOS queue: nothing more can be sent.
+      await Promise.all([fixture.deliveryIdle('ios', 'high'), fixture.deliveryIdle('ios', 'medium')]);
       const iphone = apns.requests.filter((r) => r.deviceToken === 'aaaa1111');
       expect(iphone.length, 'one at once, one at the end of each window the burst spans').to.be.within(2, 3);
       expect(iphone.at(-1)?.body['cursor']).to.equal(newest);
