@@ -3,7 +3,8 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { freePort } from '@herald/embedded-redis';
-import { waitForHistory, waitUntil } from './client-e2e.fixture.js';
+import { waitFor } from '@herald/testing';
+import { waitForHistory } from './client-e2e.fixture.js';
 import { useStack } from './stack.fixture.js';
 
 /** The `herald` bin as npm links it; run without a build it compiles the sources through tsx. */
@@ -145,14 +146,14 @@ describe('herald (CLI) against the real stack', function () {
   it('tail prints each notification as a JSON line through a temporary device, and deletes it on Ctrl-C', async () => {
     const tail = start([...globals(), 'tail', 'acct-c6', '--platform', 'tv']);
     running.push(tail);
-    await waitUntil('tail is connected', () => tail.stderr().includes('Ctrl-C to stop'), 15_000);
+    await waitFor('tail is connected', () => tail.stderr().includes('Ctrl-C to stop'), { timeoutMs: 15_000 });
     const deviceId = /as device (cli-tail-[a-z0-9]+) \(tv\)/.exec(tail.stderr())?.[1];
     expect(deviceId).to.be.a('string');
     expect(await deviceIds('acct-c6')).to.deep.equal([deviceId]);
 
     const first = await stack.send({ type: 'plan.changed', accountId: 'acct-c6', payload: { plan: 'premium' } });
     const second = await stack.send({ type: 'mylist.updated', accountId: 'acct-c6' });
-    await waitUntil('two lines on stdout', () => tail.stdout().split('\n').length > 2);
+    await waitFor('two lines on stdout', () => tail.stdout().split('\n').length > 2);
     const lines = tail.stdout().trimEnd().split('\n').map((line) => JSON.parse(line) as { id: string; type: string; payload: unknown });
     expect(lines.map((line) => line.id)).to.deep.equal([first.id, second.id]);
     expect(lines[0]).to.deep.include({ type: 'plan.changed', payload: { plan: 'premium' } });
@@ -166,7 +167,7 @@ describe('herald (CLI) against the real stack', function () {
   it('tail exits 1 with the server\'s reason when its device is deleted under it', async () => {
     const tail = start([...globals(), 'tail', 'acct-c7']);
     running.push(tail);
-    await waitUntil('tail is connected', () => tail.stderr().includes('Ctrl-C to stop'), 15_000);
+    await waitFor('tail is connected', () => tail.stderr().includes('Ctrl-C to stop'), { timeoutMs: 15_000 });
     const [deviceId] = await deviceIds('acct-c7');
     await fetch(`${stack.ingestUrl}/v1/accounts/acct-c7/devices/${deviceId}`, { method: 'DELETE', headers: stack.serviceHeaders });
     const { code, stderr } = await tail.exited;
@@ -204,7 +205,7 @@ describe('herald send against an overloaded Herald (load shedding driven by the 
 
   it('backs off on overloaded as Retry-After says, saying so on stderr, and gives up with exit 1 and what to do; a high-priority event goes through', async () => {
     signals.current = { cpu: 0.99 };
-    await waitUntil('low priority is fully shed', async () => /herald_overload_shed_ratio\{priority="low"[^}]*\} 1$/m.test(await (await fetch(`${stack.ingestUrl}/metrics`)).text()), 15_000);
+    await waitFor('low priority is fully shed', async () => /herald_overload_shed_ratio\{priority="low"[^}]*\} 1$/m.test(await (await fetch(`${stack.ingestUrl}/metrics`)).text()), { timeoutMs: 15_000 });
     const globals = ['--ingest', stack.ingestUrl, '--key', stack.serviceKey];
     const started = Date.now();
     const shed = await start([...globals, 'send', 'recommendations.updated', '--account', 'acct-cli']).exited;

@@ -5,8 +5,9 @@ import { encodeLiveMessages, encodeLivePush } from '@herald/contracts';
 import { History } from '@herald/history';
 import { LiveStream } from '@herald/live';
 import { partitionOf } from '@herald/priority-streams';
-import { createKeys } from '@herald/redis';
-import { TcpProxy, newestCursor, nextEvent, record, sleep, waitForHistory, waitUntil } from './client-e2e.fixture.js';
+import { createKeys, scanKeys, unlinkKeys } from '@herald/redis';
+import { waitFor } from '@herald/testing';
+import { TcpProxy, newestCursor, nextEvent, record, sleep, waitForHistory } from './client-e2e.fixture.js';
 import { useStack } from './stack.fixture.js';
 
 /** Short backoff, so reconnects (and any reconnect loop) show up within a test. */
@@ -43,7 +44,7 @@ describe('HeraldDevice (web/TV SDK) against the real stack', function () {
     expect(device.cursor).to.equal(notification.cursor);
 
     const acks = createKeys(stack.redis.prefix).deviceAcks('acct-d1');
-    await waitUntil('the gateway recorded the ack', async () => (await stack.redis.client.hget(acks, 'web-1')) === notification.cursor);
+    await waitFor('the gateway recorded the ack', async () => (await stack.redis.client.hget(acks, 'web-1')) === notification.cursor);
   });
 
   it('resumes from the stored cursor after a restart: what was sent while offline arrives once, in order, then synced', async () => {
@@ -70,11 +71,15 @@ describe('HeraldDevice (web/TV SDK) against the real stack', function () {
     });
     second.on('synced', (synced) => events.push(`synced ${synced.replayed}`));
     await nextEvent(second, 'synced');
-    await sleep(300);
-    expect(events).to.deep.equal([...sent.map((id) => `notification ${id}`), 'synced 3']);
-    expect(notifications.map((n) => n.payload['n'])).to.deep.equal([1, 2, 3]);
+    // A marker on the same account and priority (one partition, one live stream): anything
+    // pushed for the first three arrives before it.
+    const marker = nextEvent(second, 'notification', 5000, (n) => n.payload['n'] === 4);
+    sent.push((await stack.send({ type: 'mylist.updated', accountId: 'acct-d2', payload: { n: 4 } })).id);
+    await marker;
+    expect(events).to.deep.equal([...sent.slice(0, 3).map((id) => `notification ${id}`), 'synced 3', `notification ${sent[3]}`]);
+    expect(notifications.map((n) => n.payload['n'])).to.deep.equal([1, 2, 3, 4]);
     await second.close();
-    expect(storage.get('tv-1')).to.equal(notifications[2]!.cursor);
+    expect(storage.get('tv-1')).to.equal(notifications[3]!.cursor);
   });
 
   it('reconnects after the network drops and resumes with the newest cursor in its handshake', async () => {
@@ -106,11 +111,14 @@ describe('HeraldDevice (web/TV SDK) against the real stack', function () {
     await reconnected;
     const [after] = await resynced;
     expect(after).to.include({ replayed: 2, reset: false });
-    await sleep(200);
-    expect(notifications.map(([n]) => n.payload['n'])).to.deep.equal([0, 1, 2]);
-    expect(notifications.slice(1).map(([n]) => n.id)).to.deep.equal(missed);
+    // A marker on the same account and priority: a late duplicate of what was replayed arrives before it.
+    const marker = nextEvent(device, 'notification', 5000, (n) => n.payload['n'] === 3);
+    await stack.send({ type: 'plan.changed', accountId: 'acct-d3', payload: { n: 3 } });
+    await marker;
+    expect(notifications.map(([n]) => n.payload['n'])).to.deep.equal([0, 1, 2, 3]);
+    expect(notifications.slice(1, 3).map(([n]) => n.id)).to.deep.equal(missed);
     expect(synced).to.have.length(2);
-    expect(device.cursor).to.equal(notifications[2]![0].cursor);
+    expect(device.cursor).to.equal(notifications[3]![0].cursor);
   });
 
   it('drops a notification whose event id it has already seen, and still moves its cursor past it', async () => {
@@ -126,10 +134,14 @@ describe('HeraldDevice (web/TV SDK) against the real stack', function () {
     // The same event id in history again under a later cursor (an id reused after the
     // idempotency window), pushed the production way: the gateway sends it, it is a new entry.
     const keys = createKeys(stack.redis.prefix);
-    const [entry] = await new History({ redis: stack.redis.client, keys }).range('acct-d4', undefined, 1);
-    // Past the idempotency window of a 1 s History (an id is remembered for one to two windows).
-    await sleep(2100);
-    const [outcome] = await new History({ redis: stack.redis.client, keys, dedupWindowMs: 1000 }).append('acct-d4', [entry!.entry]);
+    const history = new History({ redis: stack.redis.client, keys });
+    const [entry] = await history.range('acct-d4', undefined, 1);
+    // Past the idempotency window the id's sets have expired: delete them rather than wait out a window.
+    const idSets = await scanKeys(stack.redis.client, `${stack.redis.prefix}:{a:acct-d4}:history-ids:*`);
+    expect(idSets, 'the id sets of the window').to.have.length.above(0);
+    await unlinkKeys(stack.redis.client, idSets);
+    const [outcome] = await history.append('acct-d4', [entry!.entry]);
+    expect(outcome?.appended, 'appended again, under a new cursor').to.equal(true);
     const again = { ...original, cursor: outcome!.cursor };
     const push = encodeLivePush('acct-d4', ['web-1'], outcome!.prev, JSON.stringify(again));
     const stream = new LiveStream({ keys });
@@ -137,8 +149,8 @@ describe('HeraldDevice (web/TV SDK) against the real stack', function () {
     await stream.stage(stack.redis.client, staged, encodeLiveMessages([push]));
     await stream.appendStaged(stack.redis.client, 'high', partitionOf('acct-d4', 2), staged);
 
-    await waitUntil('the duplicate reached the device', () => device.cursor === again.cursor);
-    await sleep(100);
+    // The device moves its cursor and emits (or drops) a notification in one synchronous step.
+    await waitFor('the duplicate to reach the device', () => device.cursor === again.cursor);
     expect(notifications).to.have.length(1);
   });
 

@@ -4,7 +4,9 @@ import type { IncomingHttpHeaders, Server, ServerResponse } from 'node:http';
 import { createServer as createTcpServer, connect } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import type { HeraldClientEvents, TypedEmitter } from '@herald/client';
+import { History } from '@herald/history';
 import { createKeys } from '@herald/redis';
+import { waitFor } from '@herald/testing';
 import type { Stack } from './stack.fixture.js';
 
 /**
@@ -219,15 +221,6 @@ export function record<K extends keyof HeraldClientEvents>(emitter: ClientEmitte
   return seen;
 }
 
-/** Polls `check` until it returns true; rejects with `what` after `timeoutMs`. */
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** The newest cursor of the account's history. */
 export async function newestCursor(stack: Stack, accountId: string): Promise<string> {
   const entries = await stack.redis.client.xrevrange(createKeys(stack.redis.prefix).history(accountId), '+', '-', 'COUNT', 1);
@@ -241,9 +234,15 @@ export async function historyLength(stack: Stack, accountId: string): Promise<nu
   return stack.redis.client.xlen(createKeys(stack.redis.prefix).history(accountId));
 }
 
+/** The event ids in the account's history, oldest first. */
+export async function historyIds(stack: Stack, accountId: string): Promise<string[]> {
+  const records = await new History({ redis: stack.redis.client, keys: createKeys(stack.redis.prefix) }).range(accountId, undefined, 1000);
+  return records.map((record) => record.entry.id);
+}
+
 /** Waits until the worker has routed `count` notifications into the account's history. */
 export async function waitForHistory(stack: Stack, accountId: string, count: number, timeoutMs = 5000): Promise<void> {
-  await waitUntil(`${accountId} has ${count} notifications in its history`, async () => (await historyLength(stack, accountId)) >= count, timeoutMs);
+  await waitFor(`${accountId} has ${count} notifications in its history`, async () => (await historyLength(stack, accountId)) >= count, { timeoutMs: timeoutMs });
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

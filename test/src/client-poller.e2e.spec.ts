@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { HeraldPoller, MemoryCursorStorage } from '@herald/client';
 import type { HeraldPollerOptions } from '@herald/client';
-import { HttpProxy, newestCursor, nextEvent, record, sleep, waitForHistory, waitUntil } from './client-e2e.fixture.js';
+import { waitFor } from '@herald/testing';
+import { HttpProxy, newestCursor, nextEvent, record, sleep, waitForHistory } from './client-e2e.fixture.js';
 import { useStack } from './stack.fixture.js';
 
 describe('HeraldPoller (mobile SDK) against the real stack', function () {
@@ -33,7 +34,7 @@ describe('HeraldPoller (mobile SDK) against the real stack', function () {
     phone.start();
     const [synced] = await nextEvent(phone, 'synced');
     expect(synced).to.deep.equal({ cursor: null, replayed: 0, reset: false });
-    await sleep(200); // the next pull is waiting now
+    await waitFor('the next pull, a long-poll, to be waiting', () => proxy.requestsTo('/v1/notifications').some((pull) => pull.path.includes('waitMs=20000')));
 
     const started = Date.now();
     const received = nextEvent(phone, 'notification');
@@ -56,7 +57,7 @@ describe('HeraldPoller (mobile SDK) against the real stack', function () {
     await nextEvent(first, 'synced');
     await stack.send({ type: 'mylist.updated', accountId: 'acct-p2', payload: { n: 1 } });
     await stack.send({ type: 'mylist.updated', accountId: 'acct-p2', payload: { n: 2 } });
-    await waitUntil('the first poller got both', () => firstSeen.length === 2);
+    await waitFor('the first poller got both', () => firstSeen.length === 2);
     await first.stop();
     expect(first.running).to.equal(false);
     expect(storage.get('android-1')).to.equal(firstSeen[1]![0].cursor);
@@ -151,8 +152,9 @@ describe('HeraldPoller (mobile SDK) against the real stack', function () {
     expect(error).to.include({ code: 'unauthorized', status: 401, fatal: true });
     expect(error.message).to.match(/revoked/);
     const pulls = proxy.requestsTo('/v1/notifications').length;
-    await sleep(700);
     expect(phone.running).to.equal(false);
+    // stop() of a poller already stopped only waits for its loop to end: after that nothing can pull.
+    await phone.stop();
     expect(proxy.requestsTo('/v1/notifications').length).to.equal(pulls);
     expect(disconnected.map(([reason]) => reason)).to.have.length(1);
   });
@@ -184,7 +186,12 @@ describe('HeraldPoller (mobile SDK) against the real stack', function () {
     const notifications = record(phone, 'notification');
     phone.start();
     await nextEvent(phone, 'synced');
-    await sleep(700);
+    // The loop pulls again only once it has processed the replayed answer.
+    await waitFor('a pull after the replayed answer', () => {
+      const pulls = proxy.requestsTo('/v1/notifications');
+      const replayed = pulls.findIndex((pull) => pull.answeredBy === 'script');
+      return replayed >= 0 && pulls.length > replayed + 1;
+    });
     expect(proxy.requestsTo('/v1/notifications').filter((pull) => pull.answeredBy === 'script')).to.have.length(1);
     expect(notifications.map(([n]) => n.payload['n'])).to.deep.equal([1, 2]);
   });

@@ -3,7 +3,8 @@ import { HeraldClientError, HeraldPublisher } from '@herald/client';
 import type { EventInput, EventResult, HeraldPublisherOptions, PublisherRetry } from '@herald/client';
 import { freePort } from '@herald/embedded-redis';
 import { partitionOf } from '@herald/priority-streams';
-import { HttpProxy, historyLength, sleep, waitForHistory, waitUntil } from './client-e2e.fixture.js';
+import { waitFor } from '@herald/testing';
+import { HttpProxy, historyIds, sleep, waitForHistory } from './client-e2e.fixture.js';
 import { useStack } from './stack.fixture.js';
 
 /** How many events each batch request that went through the proxy carried. */
@@ -125,9 +126,11 @@ describe('HeraldPublisher (service SDK) against the real stack', function () {
     expect(batchIds(proxy, 1)).to.deep.equal([result.id]);
     // The first attempt got through; the retry is recognized as the same event.
     expect(result.status).to.equal('duplicate');
-    await waitForHistory(stack, 'acct-lost', 1);
-    await sleep(300);
-    expect(await historyLength(stack, 'acct-lost')).to.equal(1);
+    // A marker of the same type and account (one priority partition): were the retry routed
+    // twice, its second entry would be in the history before the marker's.
+    const marker = await herald.send({ type: 'plan.changed', accountId: 'acct-lost' });
+    await waitForHistory(stack, 'acct-lost', 2);
+    expect(await historyIds(stack, 'acct-lost')).to.deep.equal([result.id, marker.id]);
   });
 
   it('retries a 429 after its Retry-After, even when its own backoff is shorter', async () => {
@@ -207,10 +210,9 @@ describe('HeraldPublisher (service SDK) against the real stack', function () {
     await stack.registerDevice({ accountId: 'acct-trace', platform: 'ios', deviceId: 'ios-1' });
     const herald = publisher();
     const { id } = await herald.send({ type: 'plan.changed', accountId: 'acct-trace' });
-    let trace = await herald.trace(id);
-    await waitUntil('the event is routed', async () => {
-      trace = await herald.trace(id);
-      return trace.status === 'routed';
+    const trace = await waitFor('the event to be routed', async () => {
+      const read = await herald.trace(id);
+      return read.status === 'routed' && read;
     });
     expect(trace).to.include({ id, priority: 'high', type: 'plan.changed', accountId: 'acct-trace' });
     expect(trace.gates.find((gate) => gate.gate === 'targeting')).to.deep.include({ verdict: 'passed', devices: ['ios-1'] });
@@ -302,13 +304,13 @@ describe('HeraldPublisher against an overloaded Herald (load shedding driven by 
     opened.push(herald);
 
     signals.current = { cpu: 0.99 };
-    await waitUntil('low priority is fully shed', async () => (await shedRatio('low')) === 1, 15_000);
+    await waitFor('low priority is fully shed', async () => (await shedRatio('low')) === 1, { timeoutMs: 15_000 });
     const started = Date.now();
     const lowSent = herald.send({ type: 'recommendations.updated', accountId: 'acct-shed', id: 'low-1' });
     const highSent = herald.send({ type: 'plan.changed', accountId: 'acct-shed', id: 'high-1' });
     expect(await highSent).to.deep.equal({ id: 'high-1', status: 'accepted', priority: 'high' });
     expect(Date.now() - started, 'high priority is never shed').to.be.below(2000);
-    await waitUntil('the shed event waits for its retry', () => retries.length > 0);
+    await waitFor('the shed event waits for its retry', () => retries.length > 0);
     expect(retries[0]!.error).to.include({ code: 'overloaded', retryAfterMs: 2000 });
     expect(retries[0]).to.deep.include({ attempt: 1, events: 1, delayMs: 2000 });
 
@@ -326,7 +328,7 @@ describe('HeraldPublisher against an overloaded Herald (load shedding driven by 
     const herald = new HeraldPublisher({ url: stack.ingestUrl, serviceKey: stack.serviceKey, maxRetries: 1, backoff: { initialDelayMs: 20, maxDelayMs: 50 } });
     opened.push(herald);
     signals.current = { cpu: 0.99 };
-    await waitUntil('low priority is fully shed', async () => (await shedRatio('low')) === 1, 15_000);
+    await waitFor('low priority is fully shed', async () => (await shedRatio('low')) === 1, { timeoutMs: 15_000 });
     const started = Date.now();
     const error = await rejection(herald.send({ type: 'recommendations.updated', accountId: 'acct-shed' }));
     expect(error).to.include({ code: 'overloaded', retryAfterMs: 2000 });

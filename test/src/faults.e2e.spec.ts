@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { waitFor } from '@herald/testing';
 import { LOAD_TYPES, useFaultStack } from './faults.fixture.js';
 import type { AppProcess } from './faults.fixture.js';
 
@@ -79,19 +80,19 @@ describe('exactly once to the device when a push overtakes one still in flight a
     for (const accountId of stack.accounts) {
       const slow = await stack.load.send(accountId, medium);
       // Routed (in history, its push queued) before the high one is sent.
-      await stack.until(async () => (await stack.historyIds(accountId)).includes(slow.id), 10_000, 'the medium event in history');
+      await waitFor('the medium event in history', async () => (await stack.historyIds(accountId)).includes(slow.id), { timeoutMs: 10_000, intervalMs: 100 });
       const fast = await stack.load.send(accountId, high);
       pairs.push({ accountId, slow, fast });
     }
     // Both reach every device, in cursor order: the medium one read from history first.
-    await stack.until(() => stack.web.every((d) => d.received.length >= 2), 15_000, 'both events on every device');
+    await waitFor('both events on every device', () => stack.web.every((d) => d.received.length >= 2), { timeoutMs: 15_000, intervalMs: 100 });
     for (const device of stack.web) {
       const pair = pairs.find((p) => p.accountId === device.accountId)!;
       expect(device.received.map((n) => n.id), device.accountId).to.deep.equal([pair.slow.id, pair.fast.id]);
     }
     // Devices on gateway a move to b with their newest cursor (the high event's).
     await stack.gateways[0]!.kill9();
-    await stack.until(async () => (await stack.onlineWebDevices()) === stack.accounts.length, 15_000, 'devices back');
+    await waitFor('devices back', async () => (await stack.onlineWebDevices()) === stack.accounts.length, { timeoutMs: 15_000, intervalMs: 100 });
     // Medium delivery starts at last: its pushes reach devices that have them.
     await stack.gateways[0]!.start();
     const mediumWorker = stack.workers[1]!;

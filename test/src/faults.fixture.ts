@@ -11,6 +11,7 @@ import { RedisClusterNode, freePort, startRedisCluster } from '@herald/embedded-
 import type { RunningRedisCluster } from '@herald/embedded-redis';
 import { closeRedis, createKeys, createRedis } from '@herald/redis';
 import type { RedisClient } from '@herald/redis';
+import { waitFor } from '@herald/testing';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const SERVICE_KEY = 'faults-service-key';
@@ -53,14 +54,11 @@ export class AppProcess {
     };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}:\n${this.output}`);
-      const ready = await fetch(`${this.url}/readyz`).then((res) => res.ok, () => false);
-      if (ready) return;
-      if (Date.now() > deadline) throw new Error(`${this.name} not ready within 30 s:\n${this.output}`);
-      await sleep(100);
-    }
+    const exitedOrReady = async () => child.exitCode !== null || (await fetch(`${this.url}/readyz`).then((res) => res.ok, () => false));
+    await waitFor(`${this.name} to be ready`, exitedOrReady, { timeoutMs: 30_000, intervalMs: 100 }).catch((error: Error) => {
+      throw new Error(`${error.message}:\n${this.output}`);
+    });
+    if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}:\n${this.output}`);
   }
 
   /** `kill -9`: no shutdown of any kind. */
@@ -175,14 +173,15 @@ export class FaultCluster {
 
   /** Waits until `node` is a master serving slots, and every live node agrees the cluster is ok. */
   async waitUntilMaster(node: RedisClusterNode, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const role = RedisClusterNode.fields(await node.cli('INFO', 'replication').catch(() => '')).get('role');
-      const states = await Promise.all(this.nodes.filter((n) => n.pid !== undefined).map(async (n) => RedisClusterNode.fields(await n.cli('CLUSTER', 'INFO').catch(() => '')).get('cluster_state')));
-      if (role === 'master' && states.every((state) => state === 'ok')) return;
-      if (Date.now() > deadline) throw new Error(`node ${node.port} did not become a serving master within ${timeoutMs} ms`);
-      await sleep(100);
-    }
+    await waitFor(
+      `node ${node.port} to become a serving master`,
+      async () => {
+        const role = RedisClusterNode.fields(await node.cli('INFO', 'replication').catch(() => '')).get('role');
+        const states = await Promise.all(this.nodes.filter((n) => n.pid !== undefined).map(async (n) => RedisClusterNode.fields(await n.cli('CLUSTER', 'INFO').catch(() => '')).get('cluster_state')));
+        return role === 'master' && states.every((state) => state === 'ok');
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
   }
 
   async waitUntilHealthy(): Promise<void> {
@@ -449,7 +448,7 @@ export class FaultStack {
       this.web.push(webDevice(accountId, 'web-1', web, () => this.gateways.map((g) => g.url), i));
       this.iosTokens.set(accountId, await this.register(accountId, 'ios', 'ios-1'));
     }
-    await this.until(async () => (await this.onlineWebDevices()) === this.accounts.length, 20_000, 'every web device online');
+    await waitFor('every web device online', async () => (await this.onlineWebDevices()) === this.accounts.length, { timeoutMs: 20_000, intervalMs: 100 });
   }
 
   async stop(): Promise<void> {
@@ -475,14 +474,6 @@ export class FaultStack {
     });
     if (res.status !== 201) throw new Error(`device registration answered ${res.status}`);
     return ((await res.json()) as { token: string }).token;
-  }
-
-  async until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(100);
-    }
   }
 
   /** Event ids in an account's history, in order. */
@@ -522,7 +513,7 @@ export class FaultStack {
         const got = new Set(device.received.map((n) => n.id));
         return (byAccount.get(device.accountId) ?? []).filter((id) => !got.has(id)).map((id) => `${device.accountId}/${id}`);
       });
-    await this.until(() => missing().length === 0, drainMs, 'every accepted event on its web device').catch(() => undefined);
+    await waitFor('every accepted event on its web device', () => missing().length === 0, { timeoutMs: drainMs, intervalMs: 100 }).catch(() => undefined);
     const lost = missing();
     const twice = this.web.flatMap((device) => {
       const counts = new Map<string, number>();

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { io } from 'socket.io-client';
 import { createDashboardApp, createDashboardDeps } from '@herald/dashboard';
+import { waitFor } from '@herald/testing';
 import { useStack } from './stack.fixture.js';
 
 const grafana = JSON.parse(readFileSync(new URL('../../ops/grafana/herald.json', import.meta.url), 'utf8')) as {
@@ -48,12 +49,10 @@ describe('metrics', function () {
         await once(server, 'listening');
         const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
         // The connected device counts once its gateway has announced itself (next heartbeat).
-        const deadline = Date.now() + 5000;
-        dashboard = await scrape(url);
-        while (!/^herald_devices_online\{app="dashboard"\} 1$/m.test(dashboard) && Date.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, 100));
-          dashboard = await scrape(url);
-        }
+        dashboard = await waitFor('the dashboard to count the device', async () => {
+          const scraped = await scrape(url);
+          return /^herald_devices_online\{app="dashboard"\} 1$/m.test(scraped) && scraped;
+        }, { intervalMs: 100 });
       } finally {
         const closed = once(server, 'close');
         server.close();

@@ -12,6 +12,7 @@ import { gatewayOpenApiDocument, ingestOpenApiDocument } from '@herald/openapi';
 import type { OpenApiDocument } from '@herald/openapi';
 import { ConformanceError, ResponseConformance, validateOpenApiDocument } from '@herald/openapi/conformance';
 import { createRedis } from '@herald/redis';
+import { waitFor } from '@herald/testing';
 import { useStack } from './stack.fixture.js';
 
 /*
@@ -70,16 +71,6 @@ function api(checker: ResponseConformance, baseUrl: () => string, defaultHeaders
 function expectCodeMatchesStatus(status: number, body: unknown): void {
   const code = (body as { error?: { code?: string } } | undefined)?.error?.code;
   if (code !== undefined) expect(ERROR_CODES[code as ErrorCode], `${code} for ${status}`).to.equal(status);
-}
-
-async function eventually<T>(read: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** Checks a served document: OpenAPI 3.1.0, valid, and exactly what `@herald/openapi` generates. */
@@ -157,10 +148,14 @@ describe('OpenAPI documents against the running apps', function () {
     it("answers GET /v1/events/{id} with the event's trace as documented, once the worker routed it", async () => {
       await stack.registerDevice({ accountId: 'acct-trace', platform: 'tv', deviceId: 'tv-1' });
       const { id } = await stack.send({ type: 'plan.changed', accountId: 'acct-trace' });
-      const trace = await eventually(async () => {
-        const answer = await ingest.get(`/v1/events/${id}`);
-        return answer.status === 200 && (answer.body as { status: string }).status === 'routed' ? answer.body : undefined;
-      });
+      const trace = await waitFor(
+        'the event to be routed',
+        async () => {
+          const answer = await ingest.get(`/v1/events/${id}`);
+          return answer.status === 200 && (answer.body as { status: string }).status === 'routed' && answer.body;
+        },
+        { timeoutMs: 10_000, intervalMs: 100 },
+      );
       expect(trace).to.include({ id, priority: 'high' });
     });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { freePort, startRedisServer } from '@herald/embedded-redis';
-import { testRedisServer } from '@herald/testing';
+import { testRedisServer, waitFor } from '@herald/testing';
 
 /*
  * The launcher (`npm start`) and the apps as processes, started for real and signalled
@@ -67,14 +67,6 @@ function childrenOf(pid: number): number[] {
       .map((match) => Number(match![1]));
   } catch {
     return [];
-  }
-}
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -150,7 +142,7 @@ describe('the launcher', function () {
     expect(apps).to.have.length(5);
 
     first.child.kill('SIGKILL');
-    await until(() => apps.every((pid) => !alive(pid)), 20_000, 'every app stopped');
+    await waitFor('every app stopped', () => apps.every((pid) => !alive(pid)), { timeoutMs: 20_000, intervalMs: 100 });
 
     // The lock names a launcher that is gone, and its Redis is still there: a new start takes both over.
     const again = startHerald(env);

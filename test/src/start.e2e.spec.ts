@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { freePort } from '@herald/embedded-redis';
 import { closeRedis, createKeys, createRedis } from '@herald/redis';
-import { deleteKeysWithPrefix, testRedisServer, testTopology, uniquePrefix } from '@herald/testing';
+import { deleteKeysWithPrefix, testRedisServer, testTopology, uniquePrefix, waitFor } from '@herald/testing';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -78,8 +78,7 @@ describe('npm start', function () {
     expect(res.status).to.equal(202);
     const redis = new Redis(redisUrl);
     const history = 'herald:{a:acct-1}:history';
-    for (let i = 0; i < 100 && (await redis.xlen(history)) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(await redis.xlen(history), 'the worker routed the event to the history').to.equal(1);
+    await waitFor('the worker to route the event to the history', async () => expect(await redis.xlen(history)).to.equal(1), { timeoutMs: 10_000, intervalMs: 100 });
     expect(await redis.config('GET', 'appendonly')).to.deep.equal(['appendonly', 'yes']);
     expect(await redis.config('GET', 'auto-aof-rewrite-percentage')).to.deep.equal(['auto-aof-rewrite-percentage', '400']);
     expect(await redis.config('GET', 'maxmemory-policy')).to.deep.equal(['maxmemory-policy', 'noeviction']);
@@ -122,8 +121,7 @@ describe('npm start', function () {
       }
       const keys = createKeys(prefix);
       const routed = async () => (await Promise.all(['alice', 'acct-42', 'b'].map((a) => client.xlen(keys.history(a))))).every((n) => n === 1);
-      for (let i = 0; i < 100 && !(await routed()); i++) await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(await routed(), 'the worker routed each event to its account history').to.equal(true);
+      await waitFor('the worker to route each event to its account history', routed, { timeoutMs: 10_000, intervalMs: 100 });
       expect(await stopped(run.child)).to.equal(0);
       expect(run.output()).to.contain('Herald stopped.');
     } finally {

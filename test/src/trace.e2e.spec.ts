@@ -4,19 +4,10 @@ import type { Socket } from 'socket.io-client';
 import { EventTraceSchema } from '@herald/contracts';
 import type { EventTrace, Notification, TapRecord } from '@herald/contracts';
 import { createKeys, createRedis, closeRedis, scanKeys } from '@herald/redis';
+import { waitFor } from '@herald/testing';
 import { EventTraces } from '@herald/trace';
 import { useStack } from './stack.fixture.js';
 import type { Stack } from './stack.fixture.js';
-
-async function eventually<T>(attempt: () => Promise<T | undefined>, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await attempt();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 async function getTrace(stack: Stack, id: string, headers = stack.serviceHeaders): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`${stack.ingestUrl}/v1/events/${encodeURIComponent(id)}`, { headers });
@@ -25,12 +16,12 @@ async function getTrace(stack: Stack, id: string, headers = stack.serviceHeaders
 
 /** The trace once `done` holds for it (the trace fills in as the event moves on). */
 function traceWhen(stack: Stack, id: string, done: (trace: EventTrace) => boolean): Promise<EventTrace> {
-  return eventually(async () => {
+  return waitFor(`the trace of ${id}`, async () => {
     const { status, body } = await getTrace(stack, id);
-    if (status !== 200) return undefined;
+    if (status !== 200) return false;
     const trace = EventTraceSchema.parse(body);
-    return done(trace) ? trace : undefined;
-  }, `the trace of ${id}`);
+    return done(trace) && trace;
+  });
 }
 
 describe('event trace: GET /v1/events/:id', function () {
@@ -59,7 +50,7 @@ describe('event trace: GET /v1/events/:id', function () {
     const received = await online(web.token);
     const before = Date.now();
     const { id } = await stack.send({ id: 'evt-trace-1', type: 'plan.changed', accountId: 'acct-t', payload: { plan: 'basic' } });
-    await eventually(async () => (received.length > 0 ? true : undefined), 'the notification');
+    await waitFor('the notification', () => received.length > 0);
 
     const trace = await traceWhen(stack, id, (t) => t.acks.length > 0 && t.pushes.length >= 2);
     expect(trace).to.include({ id, priority: 'high', status: 'routed', verdict: 'routed', type: 'plan.changed', accountId: 'acct-t', cursor: received[0]!.cursor });
@@ -138,11 +129,11 @@ describe('event trace: GET /v1/events/:id', function () {
     })();
     try {
       // The tap starts from "now": wait until its XREAD is blocked before sending.
-      await eventually(async () => ((await redis.client.client('LIST')) as string).includes('cmd=xread') ? true : undefined, 'the tap to block');
+      await waitFor('the tap to block', async () => ((await redis.client.client('LIST')) as string).includes('cmd=xread'));
       await stack.registerDevice({ accountId: 'acct-tap', platform: 'web', deviceId: 'web-1' });
       const other = await stack.send({ type: 'plan.changed', accountId: 'acct-other' });
       const mine = await stack.send({ type: 'plan.changed', accountId: 'acct-tap' });
-      await eventually(async () => (seen.length > 0 ? true : undefined), 'a tap record');
+      await waitFor('a tap record', () => seen.length > 0);
       expect(seen.map((r) => r.id)).to.deep.equal([mine.id]);
       expect(seen[0]).to.include({ accountId: 'acct-tap', verdict: 'routed', priority: 'high', type: 'plan.changed' });
       expect(seen[0]!.targeted).to.deep.equal(['web-1']);
@@ -190,7 +181,7 @@ describe('event trace with tracing off', function () {
       const { id } = await stack.send({ type: 'plan.changed', accountId: 'acct-off' });
       await acked;
       // The ack is recorded (the device's cursor moves), so a trace write would have happened by now.
-      await eventually(async () => ((await stack.redis.client.hlen(createKeys(stack.redis.prefix).deviceAcks('acct-off'))) === 1 ? true : undefined), 'the ack');
+      await waitFor('the ack', async () => (await stack.redis.client.hlen(createKeys(stack.redis.prefix).deviceAcks('acct-off'))) === 1);
       expect((await getTrace(stack, id)).status).to.equal(404);
       const keys = [...(await scanKeys(stack.redis.client, `${stack.redis.prefix}:*trace*`)), ...(await scanKeys(stack.redis.client, `${stack.redis.prefix}:*tap*`))];
       expect(keys).to.deep.equal([]);

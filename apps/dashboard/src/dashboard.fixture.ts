@@ -23,14 +23,6 @@ export interface RunningDashboard {
   request(path: string, init?: RequestInit & { authorization?: string | null }): Promise<Response>;
 }
 
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'the condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /**
  * A dashboard against the test's Redis and prefix (2 partitions per priority, no logs, no
  * caching of the overview so each read is fresh), plus the writers the tests play: priority

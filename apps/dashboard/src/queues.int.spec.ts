@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { z } from 'zod';
 import { ConfigError, loadConfig } from '@herald/config';
 import { PLATFORMS, PRIORITIES } from '@herald/contracts';
-import { useDashboard, waitUntil } from './dashboard.fixture.js';
+import { waitFor } from '@herald/testing';
+import { useDashboard } from './dashboard.fixture.js';
 
 /** The part of bull-board's `GET /api/queues` answer these tests read. */
 const BoardQueuesSchema = z.object({
@@ -84,7 +85,7 @@ describe('dashboard queue board (/admin/queues)', () => {
 
     const res = await request(`/admin/queues/api/queues/deliver-android-medium/${job.id}/retry`, { method: 'PUT' });
     expect(res.status).to.equal(204);
-    await waitUntil(async () => (await queue.getJobState(job.id!)) === 'waiting', 2000, 'the job to wait again');
+    await waitFor('the job to wait again', async () => (await queue.getJobState(job.id!)) === 'waiting', { timeoutMs: 2000 });
   });
 
   it('reads HERALD_DASHBOARD_READ_ONLY as true by default, false only when told, and refuses anything else', () => {

@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import { EventTraceSchema, TapRecordSchema } from '@herald/contracts';
 import type { TapRecord } from '@herald/contracts';
 import { createKeys } from '@herald/redis';
+import { waitFor } from '@herald/testing';
 import { TraceBuckets, TraceRecorder } from '@herald/trace';
-import { acceptedEvent, useDashboard, waitUntil } from './dashboard.fixture.js';
+import { acceptedEvent, useDashboard } from './dashboard.fixture.js';
 import type { RunningDashboard } from './dashboard.fixture.js';
 
 interface SseEvent {
@@ -49,7 +50,7 @@ class SseClient {
   }
 
   async next(event: string, count = 1): Promise<SseEvent[]> {
-    await waitUntil(() => this.named(event).length >= count, 3000, `${count} "${event}" event(s)`);
+    await waitFor(`${count} "${event}" event(s)`, () => this.named(event).length >= count, { timeoutMs: 3000 });
     return this.named(event);
   }
 
@@ -78,7 +79,7 @@ describe('dashboard live tap and event traces', () => {
   }
   /** Waits until `count` taps are blocked reading, so records published now reach them. */
   const tapsListening = (count: number) =>
-    waitUntil(async () => (await tapConnections()).filter((line) => line.includes('cmd=xread')).length === count, 3000, `${count} tap(s) reading`);
+    waitFor(`${count} tap(s) reading`, async () => (await tapConnections()).filter((line) => line.includes('cmd=xread')).length === count, { timeoutMs: 3000 });
 
   function recorder(): TraceRecorder {
     const keys = createKeys(dashboard.redis.prefix);
@@ -102,8 +103,10 @@ describe('dashboard live tap and event traces', () => {
     ]);
     const [b] = await onlyB.next('tap');
     expect(TapRecordSchema.parse(b!.data)).to.include({ id: 'e2', accountId: 'acct-b' });
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(onlyB.named('tap')).to.have.length(1);
+    // A marker of acct-b's on the one tap stream: had e3 (acct-a's) reached the filtered tap, it would be before it.
+    await recorder().publishTap([record('e4', 'acct-b')]);
+    await onlyB.next('tap', 2);
+    expect(onlyB.named('tap').map((e) => TapRecordSchema.parse(e.data).id)).to.deep.equal(['e2', 'e4']);
   });
 
   it('closes its tap and the tap\'s Redis connection when the browser disconnects', async () => {
@@ -111,7 +114,7 @@ describe('dashboard live tap and event traces', () => {
     const client = await SseClient.open(running, '/admin/api/tap');
     await tapsListening(1);
     client.close();
-    await waitUntil(async () => (await tapConnections()).length === 0, 3000, 'the tap connection to close');
+    await waitFor('the tap connection to close', async () => (await tapConnections()).length === 0, { timeoutMs: 3000 });
   });
 
   it('ends the live taps when the dashboard shuts down', async () => {
@@ -119,8 +122,8 @@ describe('dashboard live tap and event traces', () => {
     const client = await SseClient.open(running, '/admin/api/tap');
     await tapsListening(1);
     await running.app.close();
-    await waitUntil(() => client.ended, 3000, 'the stream to end');
-    await waitUntil(async () => (await tapConnections()).length === 0, 3000, 'the tap connection to close');
+    await waitFor('the stream to end', () => client.ended, { timeoutMs: 3000 });
+    await waitFor('the tap connection to close', async () => (await tapConnections()).length === 0, { timeoutMs: 3000 });
   });
 
   it('answers HEAD on the tap without opening one', async () => {

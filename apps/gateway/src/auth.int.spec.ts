@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { Manager } from 'socket.io-client';
 import { DeviceTokens } from '@herald/devices';
-import { useTestRedis } from '@herald/testing';
-import { SECRET, useGateways, waitUntil } from './gateway.fixture.js';
+import { useTestRedis, waitFor } from '@herald/testing';
+import { SECRET, useGateways } from './gateway.fixture.js';
 
 describe('gateway auth', () => {
   const redis = useTestRedis();
@@ -36,19 +36,23 @@ describe('gateway auth', () => {
   });
 
   it('disconnects a socket whose token expires, and refuses the expired token on the socket and on pull', async () => {
-    const node = await gw.startNode({ presenceTtlMs: 600 });
+    // The node's clock (its heartbeats' and its token checks') jumps ahead instead of the test sleeping.
+    let clock = Date.now();
+    const node = await gw.startNode({ presenceTtlMs: 600 }, () => clock);
     const { device } = await gw.registry.register({ accountId: 'alice', platform: 'tv', deviceId: 'tv' });
-    const expiring = await new DeviceTokens({ secret: SECRET, ttlSeconds: 1 }).sign(device, device.credentialId);
+    // A minute: well within the connection's 30 min max lifetime, so expiry alone ends it.
+    const expiring = await new DeviceTokens({ secret: SECRET, ttlSeconds: 60, now: () => clock }).sign(device, device.credentialId);
     const connected = await gw.connect(node.url, { token: expiring });
-    await new Promise((resolve) => setTimeout(resolve, 2100));
-    expect(connected.socket.connected).to.equal(false);
+    clock += 60_000;
+    await waitFor('the socket to be disconnected', () => !connected.socket.connected);
     expect(connected.errors).to.deep.equal([{ code: 'unauthorized', message: 'The device token has expired.' }]);
+    expect(connected.reconnectRequests).to.deep.equal([]);
     const error = await gw.refusal(node.url, { token: expiring });
     expect(error.data).to.deep.equal({ code: 'unauthorized', message: 'The device token has expired.' });
     const response = await pull(node.url, { authorization: `Bearer ${expiring}` });
     expect(response.status).to.equal(401);
     expect(await response.json()).to.deep.equal({ error: { code: 'unauthorized', message: 'The device token has expired.' } });
-  }).timeout(8000);
+  });
 
   it('refuses a browser origin not on the allow-list, and accepts listed origins and clients without one', async () => {
     const node = await gw.startNode({ allowedOrigins: ['https://app.example.com'] });
@@ -56,7 +60,7 @@ describe('gateway auth', () => {
     const refused = await gw.refusal(node.url, { token }, { origin: 'https://evil.example.com' });
     expect(refused.data).to.deep.equal({ code: 'forbidden', message: 'Origin https://evil.example.com is not allowed to use this gateway.' });
     const listed = gw.open(node.url, { token }, { extraHeaders: { origin: 'https://app.example.com' } });
-    await waitUntil(() => listed.synced.length === 1, 3000, 'the listed origin to connect');
+    await waitFor('the listed origin to connect', () => listed.synced.length === 1, { timeoutMs: 3000 });
     await gw.connect(node.url, { token });
 
     const forbidden = await pull(node.url, { authorization: `Bearer ${token}`, origin: 'https://evil.example.com' });
@@ -75,7 +79,7 @@ describe('gateway auth', () => {
     const manager = new Manager(node.url, { transports: ['websocket'], reconnection: false, autoConnect: false });
     const closed = new Promise<string>((resolve) => manager.once('close', resolve));
     manager.open();
-    await waitUntil(() => node.gateway.io.engine.clientsCount === 1, 2000, 'the engine connection');
+    await waitFor('the engine connection', () => node.gateway.io.engine.clientsCount === 1, { timeoutMs: 2000 });
     expect(await closed).to.be.a('string');
     expect(node.gateway.io.engine.clientsCount).to.equal(0);
   });

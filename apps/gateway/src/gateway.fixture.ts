@@ -10,6 +10,7 @@ import { partitionOf } from '@herald/priority-streams';
 import { createLogger, createMetricsRegistry } from '@herald/runtime';
 import { closeRedis, createKeys, createRedis } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
+import { waitFor } from '@herald/testing';
 import type { TestRedis } from '@herald/testing';
 import { TraceBuckets, parseLiveSent, traceField } from '@herald/trace';
 import { createGateway } from './index.js';
@@ -43,14 +44,6 @@ export interface ClientOptions {
   /** Answer each notification's ack callback. */
   ackWith?: 'callback' | 'none';
   transports?: ('websocket' | 'polling')[];
-}
-
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 3000, what = 'the condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /**
@@ -115,8 +108,8 @@ export function useGateways(redis: TestRedis, historyOptions: Partial<HistoryOpt
       return context.presence;
     },
 
-    /** Starts a gateway node on a free port. */
-    async startNode(options: GatewayOptionsInput = {}): Promise<TestNode> {
+    /** Starts a gateway node on a free port; `now` is its clock (heartbeats, presence, token checks), Date.now unless given. */
+    async startNode(options: GatewayOptionsInput = {}, now: () => number = Date.now): Promise<TestNode> {
       const redisCmd = connection('gw-test-cmd');
       const keys = context.keys;
       const gateway = createGateway(
@@ -126,11 +119,12 @@ export function useGateways(redis: TestRedis, historyOptions: Partial<HistoryOpt
           historySubscriber: connection('gw-test-history-sub'),
           liveSubscriber: connection('gw-test-live-sub'),
           keys,
-          devices: new DeviceRegistry({ redis: redisCmd, keys, tokens: new DeviceTokens({ secret: SECRET, ttlSeconds: 3600 }) }),
-          presence: new Presence({ redis: redisCmd, keys }),
+          devices: new DeviceRegistry({ redis: redisCmd, keys, tokens: new DeviceTokens({ secret: SECRET, ttlSeconds: 3600, now }), now }),
+          presence: new Presence({ redis: redisCmd, keys, now }),
           history: new History({ redis: redisCmd, keys, ...historyOptions }),
           logger: createLogger({ app: 'gateway-test', level: 'silent' }),
           metrics: createMetricsRegistry('gateway-test'),
+          now,
         },
         options,
       );
@@ -169,7 +163,7 @@ export function useGateways(redis: TestRedis, historyOptions: Partial<HistoryOpt
     /** Connects and waits for `synced`. */
     async connect(url: string, auth: Record<string, unknown>, options: ClientOptions = {}): Promise<Device> {
       const device = this.open(url, auth, options);
-      await waitUntil(() => device.synced.length > 0, 5000, 'synced');
+      await waitFor('synced', () => device.synced.length > 0);
       return device;
     },
 

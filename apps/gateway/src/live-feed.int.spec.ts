@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { loadConfig } from '@herald/config';
 import { masters } from '@herald/redis';
 import { partitionOf } from '@herald/priority-streams';
-import { useTestRedis } from '@herald/testing';
+import { useTestRedis, waitFor } from '@herald/testing';
 import type { Device } from './gateway.fixture.js';
-import { ACCOUNT, entry, useGateways, waitUntil } from './gateway.fixture.js';
+import { ACCOUNT, entry, useGateways } from './gateway.fixture.js';
 import { createGatewayWiring } from './wiring.js';
 
 /** A counter of the node's /metrics for one reason. */
@@ -30,7 +30,7 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     const tvB = await gw.connect(b.url, { token: await gw.register('tv-b') });
     const other = await gw.connect(a.url, { token: await gw.register('tv-other') });
     await gw.deliver('alice', [entry('e1', ['tv-a', 'tv-b']), entry('e2', ['tv-a']), entry('marker', ['tv-a', 'tv-b', 'tv-other'])]);
-    await waitUntil(() => [tvA, tvB, other].every((d) => ids(d).includes('marker')), 3000, 'the pushes');
+    await waitFor('the pushes', () => [tvA, tvB, other].every((d) => ids(d).includes('marker')), { timeoutMs: 3000 });
     expect(ids(tvA)).to.deep.equal(['e1', 'e2', 'marker']);
     expect(ids(tvB)).to.deep.equal(['e1', 'marker']);
     expect(ids(other)).to.deep.equal(['marker']);
@@ -44,12 +44,12 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     const [slow] = await gw.history.append('alice', [medium]);
     const [fast] = await gw.deliver('alice', [entry('high', ['tv'], { priority: 'high' })]);
     expect(fast!.prev).to.equal(slow!.cursor);
-    await waitUntil(() => ids(tv).length === 2, 3000, 'both');
+    await waitFor('both', () => ids(tv).length === 2, { timeoutMs: 3000 });
     expect(ids(tv)).to.deep.equal(['medium', 'high']);
     // The medium push finally arrives: a true duplicate.
     await gw.push([{ entry: medium, outcome: slow!, deviceIds: ['tv'] }]);
     await gw.deliver('alice', [entry('marker', ['tv'], { priority: 'medium' })]);
-    await waitUntil(() => ids(tv).includes('marker'), 3000, 'the marker');
+    await waitFor('the marker', () => ids(tv).includes('marker'), { timeoutMs: 3000 });
     expect(ids(tv)).to.deep.equal(['medium', 'high', 'marker']);
     expect(await gapFills(node.url, 'gap')).to.equal(1);
     // Both pushes came after history had delivered them: the one that showed the gap, and the late one.
@@ -74,14 +74,14 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
       delayed.push({ entry: medium, outcome: outcome! });
       await gw.deliver('alice', [entry(`high-${i}`, ['tv'], { priority: 'high' })]);
     }
-    await waitUntil(() => ids(onA).length === 20, 3000, 'all twenty');
+    await waitFor('all twenty', () => ids(onA).length === 20, { timeoutMs: 3000 });
     const newest = onA.notifications.at(-1)!.cursor;
     await a.close();
     const onB = await gw.connect(b.url, { token, cursor: newest });
     // The delayed medium pushes finally go out, to the node the device is on now.
     await gw.push(delayed.map(({ entry: e, outcome }) => ({ entry: e, outcome, deviceIds: ['tv'] })));
     await gw.deliver('alice', [entry('marker', ['tv'])]);
-    await waitUntil(() => ids(onB).includes('marker'), 3000, 'the marker');
+    await waitFor('the marker', () => ids(onB).includes('marker'), { timeoutMs: 3000 });
     expect(ids(onB)).to.deep.equal(['marker']);
     const all = [...ids(onA), ...ids(onB)];
     for (let i = 0; i < 10; i++) expect(all.filter((id) => id === `medium-${i}`), `medium-${i}`).to.have.length(1);
@@ -91,7 +91,7 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     const node = await gw.startNode();
     const tv = await gw.connect(node.url, { token: await gw.register('tv') });
     await gw.deliver('alice', [entry('mine-1', ['tv']), entry('theirs', ['web']), entry('mine-2', ['tv'])]);
-    await waitUntil(() => ids(tv).length === 2, 3000, 'both of mine');
+    await waitFor('both of mine', () => ids(tv).length === 2, { timeoutMs: 3000 });
     expect(ids(tv)).to.deep.equal(['mine-1', 'mine-2']);
   });
 
@@ -99,7 +99,7 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     const node = await gw.startNode();
     const tv = await gw.connect(node.url, { token: await gw.register('tv') });
     const [first] = await gw.deliver('alice', [entry('e1', ['tv'])]);
-    await waitUntil(() => ids(tv).length === 1, 3000, 'e1');
+    await waitFor('e1', () => ids(tv).length === 1, { timeoutMs: 3000 });
     // e2's message is in the stream but its channel message is lost: a subscriber of no channel.
     const partition = partitionOf('alice', 4);
     const e2 = entry('e2', ['tv']);
@@ -107,7 +107,7 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     await redis.client.xadd(gw.keys.liveStream('medium', partition), '*', 's', '2', 'm', JSON.stringify({ pushes: [{ accountId: 'alice', deviceIds: ['tv'], prev: first!.cursor, notification: { id: 'e2', cursor: second!.cursor, type: e2.type, accountId: 'alice', payload: e2.payload, createdAt: new Date(e2.createdAt).toISOString(), priority: 'medium' } }] }));
     await redis.client.incr(gw.keys.liveSequence('medium', partition));
     await gw.deliver('alice', [entry('e3', ['tv'])]);
-    await waitUntil(() => ids(tv).length === 3, 3000, 'e2 and e3');
+    await waitFor('e2 and e3', () => ids(tv).length === 3, { timeoutMs: 3000 });
     expect(ids(tv)).to.deep.equal(['e1', 'e2', 'e3']);
     expect(await gapFills(node.url, 'gap'), 'read from the live stream, not history').to.equal(0);
   });
@@ -120,7 +120,7 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     const [outcome] = await gw.history.append('alice', [e1]);
     await redis.client.xadd(gw.keys.liveStream('medium', partition), '*', 's', '1', 'm', JSON.stringify({ pushes: [{ accountId: 'alice', deviceIds: ['tv'], prev: null, notification: { id: 'e1', cursor: outcome!.cursor, type: e1.type, accountId: 'alice', payload: e1.payload, createdAt: new Date(e1.createdAt).toISOString(), priority: 'medium' } }] }));
     await redis.client.incr(gw.keys.liveSequence('medium', partition));
-    await waitUntil(() => ids(tv).length === 1, 3000, 'e1, from the stream');
+    await waitFor('e1, from the stream', () => ids(tv).length === 1, { timeoutMs: 3000 });
     expect(ids(tv)).to.deep.equal(['e1']);
   });
 
@@ -128,7 +128,7 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     const node = await gw.startNode();
     const tv = await gw.connect(node.url, { token: await gw.register('tv') });
     await gw.deliver('alice', [entry('before', ['tv'])]);
-    await waitUntil(() => ids(tv).length === 1, 3000, 'the live push');
+    await waitFor('the live push', () => ids(tv).length === 1, { timeoutMs: 3000 });
     // Its subscriber connections (on a Cluster, the sharded subscriber of each master), killed.
     let killed = 0;
     for (const node of masters(redis.client)) {
@@ -141,9 +141,9 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     expect(killed, 'the live subscriber connections').to.be.at.least(1);
     // ioredis reconnects (a Cluster: replaces the subscriber) after 100 ms at the soonest: nobody hears these pushes.
     await gw.deliver('alice', [entry('missed-1', ['tv']), entry('missed-2', ['tv'])]);
-    await waitUntil(() => ids(tv).length === 3, 5000, 'the missed pushes');
+    await waitFor('the missed pushes', () => ids(tv).length === 3);
     await gw.deliver('alice', [entry('after', ['tv'])]);
-    await waitUntil(() => ids(tv).length === 4, 5000, 'the next push');
+    await waitFor('the next push', () => ids(tv).length === 4);
     expect(ids(tv)).to.deep.equal(['before', 'missed-1', 'missed-2', 'after']);
     expect(tv.socket.connected).to.equal(true);
   });
@@ -163,7 +163,7 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     let lowsBeforeHigh = -1;
     probe.socket.on('notification', () => (lowsBeforeHigh = flooded.notifications.length));
     await gw.push([{ entry: high, outcome: highOutcome!, deviceIds: ['tv'] }]);
-    await waitUntil(() => ids(flooded).length === lows && ids(probe).length === 1, 5000, 'every push');
+    await waitFor('every push', () => ids(flooded).length === lows && ids(probe).length === 1);
     // Served in arrival order it would come after every low one; by priority it overtakes them.
     expect(lowsBeforeHigh).to.be.lessThan(lows / 2);
     expect(ids(flooded)).to.deep.equal(low.map((e) => e.id));
@@ -175,7 +175,7 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     const entries = Array.from({ length: 100 }, (_, i) => entry(`e${i + 1}`, ['tv']));
     const outcomes = await gw.history.append('alice', entries);
     await Promise.all(entries.map((e, i) => gw.push([{ entry: e, outcome: outcomes[i]!, deviceIds: ['tv'] }])));
-    await waitUntil(() => ids(tv).length === 100, 5000, 'every notification');
+    await waitFor('every notification', () => ids(tv).length === 100);
     expect(ids(tv)).to.deep.equal(entries.map((e) => e.id));
     expect(tv.socket.connected).to.equal(true);
   });
@@ -184,12 +184,12 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     const node = await gw.startNode({ liveCheckIntervalMs: 100 });
     const tv = await gw.connect(node.url, { token: await gw.register('tv') });
     await gw.deliver('alice', [entry('e1', ['tv'])]);
-    await waitUntil(() => ids(tv).length === 1, 3000, 'e1');
+    await waitFor('e1', () => ids(tv).length === 1, { timeoutMs: 3000 });
     // The stream starts anew (deleted by an operator): its counter goes back past this node.
     const partition = partitionOf('alice', 4);
     await redis.client.del(gw.keys.liveStream('medium', partition), gw.keys.liveSequence('medium', partition));
     await gw.history.append('alice', [entry('e2', ['tv'])]);
-    await waitUntil(async () => (await gapFills(node.url, 'lost')) > 0 && ids(tv).length === 2, 5000, 'the resync');
+    await waitFor('the resync', async () => (await gapFills(node.url, 'lost')) > 0 && ids(tv).length === 2);
     expect(ids(tv)).to.deep.equal(['e1', 'e2']);
   });
 
@@ -200,7 +200,7 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     await gw.history.append(ACCOUNT, [entry('unpushed', ['tv'])]);
     // Every client of Redis stalls past the presence ttl, the node's heartbeat with them.
     await Promise.all(masters(redis.client).map((node) => node.client('PAUSE', 1500, 'ALL')));
-    await waitUntil(() => ids(tv).includes('unpushed'), 5000, 'the entry, from history');
+    await waitFor('the entry, from history', () => ids(tv).includes('unpushed'));
     expect(ids(tv)).to.deep.equal(['unpushed']);
     expect(await gapFills(node.url, 'lost')).to.equal(1);
   });

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import type { Notification } from '@herald/contracts';
 import { History } from '@herald/history';
+import { partitionOf } from '@herald/priority-streams';
 import { masters } from '@herald/redis';
-import { useTestRedis } from '@herald/testing';
+import { useTestRedis, waitFor } from '@herald/testing';
 import { entry, useGateways } from './gateway.fixture.js';
 
 interface Pulled {
@@ -20,6 +21,9 @@ describe('gateway pull API', () => {
     const response = await fetch(`${url}/v1/notifications${query}`, { headers: { authorization: `Bearer ${token}` } });
     return { status: response.status, body: (await response.json()) as Pulled, ms: Date.now() - started };
   };
+  /** Waits until `count` long-polls are registered for wake-ups (the gauge counts them from then on). */
+  const longPollsWaiting = (url: string, count: number) =>
+    waitFor(`${count} long-poll(s) waiting`, async () => new RegExp(`^herald_gateway_long_polls\\{[^}]*\\} ${count}$`, 'm').test(await (await fetch(`${url}/metrics`)).text()));
 
   it('returns only the notifications targeted at the device, oldest first, with the cursor to continue from', async () => {
     const node = await gw.startNode();
@@ -72,10 +76,12 @@ describe('gateway pull API', () => {
     const token = await gw.register('phone', 'alice', 'ios');
     const [seed] = await gw.history.append('alice', [entry('seed', ['phone'])]);
     const waiting = pull(node.url, token, `?after=${seed!.cursor}&waitMs=5000`);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await longPollsWaiting(node.url, 1);
     // As the worker does: append, then announce the account on the partition's channel.
     await gw.history.append('alice', [entry('not-mine', ['tv'])]);
     await gw.history.announce('high', 1, ['alice']);
+    // A window, not a marker: the next announcement is on another channel (another priority), so
+    // nothing orders its handling after this one's; a poll wrongly answered here would answer [].
     await new Promise((resolve) => setTimeout(resolve, 150));
     await gw.history.append('alice', [entry('mine', ['phone'])]);
     await gw.history.announce('low', 3, ['alice']);
@@ -122,11 +128,11 @@ describe('gateway pull API', () => {
     };
     const before = await connections();
     const polls = tokens.map((token) => pull(node.url, token, '?waitMs=3000'));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await longPollsWaiting(node.url, 50);
     expect(await connections()).to.equal(before);
-    const metrics = await (await fetch(`${node.url}/metrics`)).text();
-    expect(metrics).to.match(/herald_gateway_long_polls\{[^}]*\} 50/);
     await Promise.all(tokens.map((_, i) => gw.history.append(`acct-${i}`, [entry(`e${i}`, [`phone-${i}`], {}, `acct-${i}`)])));
+    // Announced as the worker does (the fixture's node has 4 partitions), so the polls answer now, not at their timeout.
+    await Promise.all(tokens.map((_, i) => gw.history.announce('medium', partitionOf(`acct-${i}`, 4), [`acct-${i}`])));
     const answers = await Promise.all(polls);
     expect(answers.map((a) => a.body.notifications.length)).to.deep.equal(tokens.map(() => 1));
   });
@@ -136,7 +142,7 @@ describe('gateway pull API', () => {
     const token = await gw.register('phone', 'alice', 'ios');
     const [seed] = await gw.history.append('alice', [entry('seed', ['phone'])]);
     const waiting = pull(node.url, token, `?after=${seed!.cursor}&waitMs=20000`);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await longPollsWaiting(node.url, 1);
     const closed = node.close();
     expect((await fetch(`${node.url}/readyz`).catch(() => undefined))?.status ?? 503).to.equal(503);
     await closed;

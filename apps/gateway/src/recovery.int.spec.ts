@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { History, compareCursors, toNotification } from '@herald/history';
-import { useTestRedis } from '@herald/testing';
-import { ACCOUNT, entry, useGateways, waitUntil } from './gateway.fixture.js';
+import { useTestRedis, waitFor } from '@herald/testing';
+import { ACCOUNT, entry, useGateways } from './gateway.fixture.js';
 
 describe('gateway recovery', () => {
   const redis = useTestRedis();
@@ -23,7 +23,7 @@ describe('gateway recovery', () => {
     const token = await gw.register('tv');
     const onA = await gw.connect(a.url, { token });
     await gw.deliver('alice', [entry('e1', ['tv'])]);
-    await waitUntil(() => onA.notifications.length === 1);
+    await waitFor('the push to a', () => onA.notifications.length === 1, { timeoutMs: 3000 });
     await a.close();
     // While the device is away, more happens; the worker's pushes reach no socket.
     const missed = await gw.deliver('alice', [entry('e2', ['tv']), entry('e3', ['tv'])]);
@@ -79,13 +79,13 @@ describe('gateway recovery', () => {
           if (i > 400) break;
         }
       })();
-      await waitUntil(() => device.synced.length > 0, 5000, 'synced');
+      await waitFor('synced', () => device.synced.length > 0);
       racing = false;
       await race;
-      await waitUntil(() => device.notifications.length >= cursors.length, 5000, 'every notification');
+      await waitFor('every notification', () => device.notifications.length >= cursors.length);
       // A marker sent after everything else: once it is in, nothing else is on its way.
       await publish('marker', ['tv']);
-      await waitUntil(() => device.notifications.at(-1)?.id === 'marker', 5000, 'the marker');
+      await waitFor('the marker', () => device.notifications.at(-1)?.id === 'marker');
       device.notifications.pop();
       cursors.pop();
       const received = device.notifications.map((n) => n.cursor);

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { deviceRoom } from '@herald/contracts';
+import { Presence } from '@herald/devices';
 import { toNotification } from '@herald/history';
 import { partitionOf } from '@herald/priority-streams';
-import { useTestRedis } from '@herald/testing';
-import { entry, useGateways, waitUntil } from './gateway.fixture.js';
+import { useTestRedis, waitFor } from '@herald/testing';
+import { entry, useGateways } from './gateway.fixture.js';
 
 describe('gateway sockets', () => {
   const redis = useTestRedis();
@@ -14,7 +15,7 @@ describe('gateway sockets', () => {
     const onA = await gw.connect(a.url, { token: await gw.register('tv-a') });
     const onB = await gw.connect(b.url, { token: await gw.register('tv-b') });
     const [first, second] = await gw.deliver('alice', [entry('e1', ['tv-a']), entry('e2', ['tv-b'])]);
-    await waitUntil(() => onA.notifications.length === 1 && onB.notifications.length === 1, 3000, 'both pushes');
+    await waitFor('both pushes', () => onA.notifications.length === 1 && onB.notifications.length === 1, { timeoutMs: 3000 });
     expect(onA.notifications[0]).to.include({ id: 'e1', cursor: first!.cursor, accountId: 'alice' });
     expect(onB.notifications[0]).to.include({ id: 'e2', cursor: second!.cursor });
   });
@@ -23,9 +24,9 @@ describe('gateway sockets', () => {
     const [a, b] = [await gw.startNode({ nodeId: 'a' }), await gw.startNode({ nodeId: 'b' })];
     const onB = await gw.connect(b.url, { token: await gw.register('tv-b') });
     const room = deviceRoom('alice', 'tv-b');
-    await waitUntil(async () => (await a.gateway.io.in(room).fetchSockets()).length === 1, 3000, 'the socket on b, seen from a');
+    await waitFor('the socket on b, seen from a', async () => (await a.gateway.io.in(room).fetchSockets()).length === 1, { timeoutMs: 3000 });
     a.gateway.io.to(room).emit('notification', toNotification('1-0', entry('through-the-adapter', ['tv-b'])));
-    await waitUntil(() => onB.notifications.length === 1, 3000, 'the emit from a');
+    await waitFor('the emit from a', () => onB.notifications.length === 1, { timeoutMs: 3000 });
     expect(onB.notifications[0]).to.include({ id: 'through-the-adapter', cursor: '1-0' });
   });
 
@@ -35,7 +36,7 @@ describe('gateway sockets', () => {
     const device = await gw.connect(node.url, { token: await gw.register('tv') }, { transports: ['polling'] });
     expect(device.synced[0]?.cursor).to.equal(seed!.cursor);
     await gw.deliver('alice', [entry('next', ['tv'])]);
-    await waitUntil(() => device.notifications.length === 1, 3000, 'the push over polling');
+    await waitFor('the push over polling', () => device.notifications.length === 1, { timeoutMs: 3000 });
   });
 
   it('sends synced with the newest cursor and replays nothing to a device that connects without a cursor', async () => {
@@ -53,17 +54,27 @@ describe('gateway sockets', () => {
     const second = await gw.connect(node.url, { token });
     expect([...(await gw.presence.onlineDevices('alice'))]).to.deep.equal(['tv']);
     first.socket.disconnect();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The node handles a disconnect (and decides whether the device goes offline) in the same
+    // tick it forgets the socket: once it has, a wrong markOffline would already have been sent.
+    await waitFor('the node to drop the first socket', () => node.gateway.io.sockets.sockets.size === 1);
     expect([...(await gw.presence.onlineDevices('alice'))]).to.deep.equal(['tv']);
     second.socket.disconnect();
-    await waitUntil(async () => (await gw.presence.onlineDevices('alice')).size === 0, 2000, 'the device to go offline');
+    await waitFor('the device to go offline', async () => (await gw.presence.onlineDevices('alice')).size === 0, { timeoutMs: 2000 });
   });
 
   it('keeps presence fresh with heartbeats, so a device stays online past the presence ttl', async () => {
-    const node = await gw.startNode({ presenceTtlMs: 1000 });
+    // The node's clock moves in half-ttl steps instead of the test sleeping; heartbeats still run every ttl/3.
+    const ttl = 300;
+    let clock = Date.now();
+    const node = await gw.startNode({ presenceTtlMs: ttl }, () => clock);
     await gw.connect(node.url, { token: await gw.register('tv') });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect([...(await gw.presence.onlineDevices('alice'))]).to.deep.equal(['tv']);
+    const presence = new Presence({ redis: redis.client, keys: gw.keys, now: () => clock });
+    const onlineUntil = async () => Math.max(...(await redis.client.hvals(gw.keys.presence('alice'))).map(Number));
+    for (let elapsed = ttl / 2; elapsed <= 2 * ttl; elapsed += ttl / 2) {
+      clock += ttl / 2;
+      expect([...(await presence.onlineDevices('alice'))], `${elapsed} ms after connecting`).to.deep.equal(['tv']);
+      await waitFor(`a heartbeat ${elapsed} ms after connecting`, async () => (await onlineUntil()) >= clock + ttl);
+    }
   });
 
   it('refreshes the device lastSeenAt when it connects', async () => {
@@ -72,7 +83,7 @@ describe('gateway sockets', () => {
     const before = (await gw.registry.get('alice', 'tv'))!.lastSeenAt;
     await new Promise((resolve) => setTimeout(resolve, 20));
     await gw.connect(node.url, { token });
-    await waitUntil(async () => (await gw.registry.get('alice', 'tv'))!.lastSeenAt > before, 2000, 'lastSeenAt to move');
+    await waitFor('lastSeenAt to move', async () => (await gw.registry.get('alice', 'tv'))!.lastSeenAt > before, { timeoutMs: 2000 });
   });
 
   it('records acks by event and by emit callback, moving the device cursor only forward, and traces the event', async () => {
@@ -82,7 +93,7 @@ describe('gateway sockets', () => {
     const device = await gw.connect(node.url, { token, cursor: c0!.cursor }, { ackWith: 'callback' });
     expect(device.notifications.map((n) => n.id)).to.deep.equal(['e1', 'e2']);
     const acks = gw.keys.deviceAcks('alice');
-    await waitUntil(async () => (await redis.client.hget(acks, 'tv')) === c2!.cursor, 2000, 'the callback acks');
+    await waitFor('the callback acks', async () => (await redis.client.hget(acks, 'tv')) === c2!.cursor, { timeoutMs: 2000 });
     const reply = await device.socket.emitWithAck('ack', { cursor: c1!.cursor });
     expect(reply).to.deep.equal({ ok: true });
     expect(await redis.client.hget(acks, 'tv')).to.equal(c2!.cursor);
@@ -108,7 +119,7 @@ describe('gateway sockets', () => {
     // The job again (its worker died before completing it), then a marker that must follow it.
     await gw.push([{ entry: e1, outcome: appended!, deviceIds: ['tv'] }]);
     await gw.deliver('alice', [entry('marker', ['tv'])]);
-    await waitUntil(() => device.notifications.some((n) => n.id === 'marker'), 3000, 'the marker');
+    await waitFor('the marker', () => device.notifications.some((n) => n.id === 'marker'), { timeoutMs: 3000 });
     expect(device.notifications.map((n) => n.id)).to.deep.equal(['e1', 'marker']);
     const metrics = await (await fetch(`${node.url}/metrics`)).text();
     expect(metrics).to.match(/herald_gateway_notifications_dropped_total\{reason="duplicate"[^}]*\} 1/);
@@ -139,7 +150,7 @@ describe('gateway sockets', () => {
     const device = await gw.connect(node.url, { token: await gw.register('tv') });
     await gw.appendLive('medium', partitionOf('alice', 4), ['[{"id":"x"}]']);
     await gw.deliver('alice', [entry('marker', ['tv'])]);
-    await waitUntil(() => device.notifications.length > 0, 3000, 'the marker');
+    await waitFor('the marker', () => device.notifications.length > 0, { timeoutMs: 3000 });
     expect(device.notifications.map((n) => n.id)).to.deep.equal(['marker']);
     const metrics = await (await fetch(`${node.url}/metrics`)).text();
     expect(metrics).to.match(/herald_gateway_notifications_dropped_total\{reason="invalid"[^}]*\} 1/);
@@ -149,7 +160,7 @@ describe('gateway sockets', () => {
     const node = await gw.startNode();
     const device = await gw.connect(node.url, { token: await gw.register('tv') });
     await node.close();
-    await waitUntil(() => device.reconnectRequests.length > 0, 2000, 'reconnect_requested');
+    await waitFor('reconnect_requested', () => device.reconnectRequests.length > 0, { timeoutMs: 2000 });
     expect(device.reconnectRequests).to.deep.equal(['shutting_down']);
     expect((await gw.presence.onlineDevices('alice')).size).to.equal(0);
   });

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { loadConfig } from '@herald/config';
 import type { OverloadSignals, SignalSource } from '@herald/overload';
 import { scanKeys } from '@herald/redis';
-import { useTestRedis } from '@herald/testing';
+import { useTestRedis, waitFor } from '@herald/testing';
 import { createIngestApp, createIngestDeps } from './index.js';
 import type { IngestDeps } from './index.js';
 
@@ -56,14 +56,15 @@ describe('ingest under load shedding (signals driven by the test)', function () 
   const post = (path: string, body: unknown) =>
     fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-  /** Polls until `check` passes (the monitor ticks every 50 ms on its own). */
-  async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}: ${JSON.stringify(deps.overload?.state)}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
+  /** Polls until `check` passes (the monitor ticks every 50 ms on its own); a timeout shows the controller's state. */
+  const until = (what: string, check: () => boolean) =>
+    waitFor(
+      what,
+      () => {
+        if (!check()) throw new Error(`overload state ${JSON.stringify(deps.overload?.state)}`);
+      },
+      { timeoutMs: 15_000 },
+    );
   const state = () => deps.overload!.state;
 
   /** Every event id written to the priority streams of this test. */
@@ -79,14 +80,14 @@ describe('ingest under load shedding (signals driven by the test)', function () 
   }
 
   it('accepts everything while the signals are calm', async () => {
-    await until(() => state().condition === 'clear', 'the first tick');
+    await until('the first tick', () => state().condition === 'clear');
     expect((await post('/v1/events', low(1))).status).to.equal(202);
     expect(state()).to.deep.include({ level: 0 });
   });
 
   it('refuses a shed low-priority event with 429 overloaded and Retry-After, before writing anything, and never a high-priority one', async () => {
     signals.current = OVERLOADED;
-    await until(() => state().shed.low === 1, 'low priority is fully shed');
+    await until('low priority is fully shed', () => state().shed.low === 1);
 
     const refused = await post('/v1/events', low(1));
     expect(refused.status).to.equal(429);
@@ -108,7 +109,7 @@ describe('ingest under load shedding (signals driven by the test)', function () 
 
   it('reports shed items of a batch per item with their Retry-After, accepts the rest, and answers 429 only when every item was shed', async () => {
     signals.current = OVERLOADED;
-    await until(() => state().shed.low === 1, 'low priority is fully shed');
+    await until('low priority is fully shed', () => state().shed.low === 1);
     // Medium is not shed before low is: hold here.
     signals.current = HOLDING;
     expect(state().shed.medium).to.equal(0);
@@ -132,9 +133,9 @@ describe('ingest under load shedding (signals driven by the test)', function () 
 
   it('sheds progressively: a partial level refuses that fraction of the low-priority events, evenly, with a shorter Retry-After', async () => {
     signals.current = OVERLOADED;
-    await until(() => state().shed.low > 0, 'low priority starts being shed');
+    await until('low priority starts being shed', () => state().shed.low > 0);
     signals.current = HOLDING;
-    await until(() => state().condition === 'hold', 'the controller holds');
+    await until('the controller holds', () => state().condition === 'hold');
     const fraction = state().shed.low;
     expect(fraction).to.be.above(0).and.below(1);
 
@@ -149,15 +150,15 @@ describe('ingest under load shedding (signals driven by the test)', function () 
 
   it('releases by itself once the signals clear: low priority is accepted again, without flapping on the way', async () => {
     signals.current = OVERLOADED;
-    await until(() => state().shed.low === 1, 'low priority is fully shed');
+    await until('low priority is fully shed', () => state().shed.low === 1);
     expect((await post('/v1/events', low(1))).status).to.equal(429);
 
     signals.current = CLEAR;
     const levels: number[] = [];
-    await until(() => {
+    await until('shedding is released', () => {
       levels.push(state().level);
       return state().level === 0 && state().shed.low === 0;
-    }, 'shedding is released');
+    });
     // Recovery only ever goes one way while the signals stay clear.
     expect(levels.every((level, i) => i === 0 || level <= levels[i - 1]!)).to.equal(true);
     expect((await post('/v1/events', low(2))).status).to.equal(202);

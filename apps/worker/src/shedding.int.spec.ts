@@ -2,10 +2,10 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { OverloadBoard } from '@herald/overload';
 import type { IngestReport } from '@herald/overload';
-import { useTestRedis } from '@herald/testing';
+import { useTestRedis, waitFor } from '@herald/testing';
 import { createWorker, createWorkerDeps } from './index.js';
 import type { HeraldWorker } from './index.js';
-import { WorkerFixture, eventually, workerConfig } from './worker.fixture.js';
+import { WorkerFixture, workerConfig } from './worker.fixture.js';
 
 /** What ingest would publish at a given yield of the low priority (the level is driven here, not the CPU). */
 function ingestReport(lowYield: number): IngestReport {
@@ -63,33 +63,33 @@ describe('worker under load shedding (the level driven through Redis)', function
     await board.publish('ingest:test', ingestReport(1));
     worker = createWorker(createWorkerDeps(workerConfig(redis, ENV), redis.url, { blockMs: 100 }));
     await worker.start();
-    await eventually(async () => expect(await metric(/^herald_overload_yield_ratio\{priority="low"/)).to.equal(1));
+    await waitFor('low priority to yield', async () => expect(await metric(/^herald_overload_yield_ratio\{priority="low"/)).to.equal(1));
     expect(await metric(/^herald_overload_yield_ratio\{priority="high"/)).to.equal(0);
 
     // Ten low entries in one partition: one per read, 200 ms before each read.
     const started = Date.now();
     await lowEntries('slow', 10);
     await fixture.accept([{ id: 'urgent', accountId: 'acct' }]);
-    await eventually(async () => expect(await routed('acct')).to.include('urgent'), 2000);
+    await waitFor('the urgent event to be routed', async () => expect(await routed('acct')).to.include('urgent'), { timeoutMs: 2000 });
     const highAfter = Date.now() - started;
-    await eventually(async () => expect((await routed('acct')).filter((id) => id.startsWith('slow-'))).to.have.length(10), 15_000);
+    await waitFor('the ten slow events to be routed', async () => expect((await routed('acct')).filter((id) => id.startsWith('slow-'))).to.have.length(10), { timeoutMs: 15_000 });
     const lowAfter = Date.now() - started;
     expect(lowAfter, 'ten reads, each after a 200 ms pause').to.be.at.least(1800);
     expect(highAfter, 'high priority does not wait for the yielding low priority').to.be.below(lowAfter);
     expect(await metric(/^herald_overload_paused_seconds_total\{priority="low",stage="router"/)).to.be.at.least(1.8);
-    await eventually(async () => expect(web.map((n) => n.id)).to.include.members(['urgent', 'slow-9']), 5000);
+    await waitFor('the urgent and the last slow push', async () => expect(web.map((n) => n.id)).to.include.members(['urgent', 'slow-9']));
     expect(await metric(/^herald_overload_paused_seconds_total\{priority="low",stage="delivery"/)).to.be.above(0);
     expect(Number.isNaN(await metric(/^herald_overload_paused_seconds_total\{priority="high"/)), 'high priority never pauses').to.equal(true);
 
     // The level clears: the worker goes back to full speed by itself.
     await board.publish('ingest:test', ingestReport(0));
-    await eventually(async () => expect(await metric(/^herald_overload_yield_ratio\{priority="low"/)).to.equal(0));
+    await waitFor('low priority to stop yielding', async () => expect(await metric(/^herald_overload_yield_ratio\{priority="low"/)).to.equal(0));
     // A pause begun before the level cleared still ends (and counts): let those finish.
     await new Promise((resolve) => setTimeout(resolve, 400));
     const pausedBefore = await metric(/^herald_overload_paused_seconds_total\{priority="low",stage="router"/);
     const resumed = Date.now();
     await lowEntries('fast', 10);
-    await eventually(async () => expect((await routed('acct')).filter((id) => id.startsWith('fast-'))).to.have.length(10), 15_000);
+    await waitFor('the ten fast events to be routed', async () => expect((await routed('acct')).filter((id) => id.startsWith('fast-'))).to.have.length(10), { timeoutMs: 15_000 });
     expect(Date.now() - resumed).to.be.below(1500);
     expect(await metric(/^herald_overload_paused_seconds_total\{priority="low",stage="router"/)).to.equal(pausedBefore);
   });
@@ -101,10 +101,10 @@ describe('worker under load shedding (the level driven through Redis)', function
     await board.publish('ingest:gone', { ...ingestReport(1), at: Date.now() - 120_000 });
     worker = createWorker(createWorkerDeps(workerConfig(redis, ENV), redis.url, { blockMs: 100 }));
     await worker.start();
-    await eventually(async () => expect(await metric(/^herald_overload_yield_ratio\{priority="low"/)).to.equal(0));
+    await waitFor('low priority not to yield', async () => expect(await metric(/^herald_overload_yield_ratio\{priority="low"/)).to.equal(0));
     const started = Date.now();
     await lowEntries('free', 10);
-    await eventually(async () => expect((await routed('acct')).filter((id) => id.startsWith('free-'))).to.have.length(10), 15_000);
+    await waitFor('the ten free events to be routed', async () => expect((await routed('acct')).filter((id) => id.startsWith('free-'))).to.have.length(10), { timeoutMs: 15_000 });
     expect(Date.now() - started).to.be.below(1500);
   });
 });

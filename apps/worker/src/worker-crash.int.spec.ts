@@ -4,8 +4,8 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { Notification } from '@herald/contracts';
-import { useTestRedis } from '@herald/testing';
-import { WorkerFixture, eventually } from './worker.fixture.js';
+import { useTestRedis, waitFor } from '@herald/testing';
+import { WorkerFixture } from './worker.fixture.js';
 
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
 
@@ -43,7 +43,7 @@ describe('worker crash safety', function () {
   it('runs at the OS scheduling priority HERALD_WORKER_NICE asks for', async () => {
     fixture = new WorkerFixture(redis);
     const child = startWorkerProcess({ HERALD_WORKER_NICE: '7' });
-    await eventually(() => expect(getPriority(child.pid)).to.equal(7), 20_000);
+    await waitFor("the worker's nice value", () => expect(getPriority(child.pid)).to.equal(7), { timeoutMs: 20_000 });
   });
 
   it('loses and duplicates nothing when a worker is SIGKILLed with a backlog in flight', async () => {
@@ -68,27 +68,27 @@ describe('worker crash safety', function () {
       for (const account of accounts) total += (await fixture.history.range(account, undefined, 10_000)).length;
       return total;
     };
-    await eventually(async () => expect(await historyCount()).to.be.above(300), 30_000);
+    await waitFor('300 events routed', async () => expect(await historyCount()).to.be.above(300), { timeoutMs: 30_000 });
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
     const routedBeforeCrash = await historyCount();
     expect(routedBeforeCrash).to.be.below(3000, 'the crash should land with a backlog in flight');
 
     startWorkerProcess();
-    await eventually(async () => {
+    await waitFor('the backlogs to drain', async () => {
       const backlogs = await Promise.all([0, 1].map((partition) => redis.client.get(fixture.keys.backlog('high', partition))));
       expect(backlogs).to.deep.equal(['0', '0']);
-    }, 60_000);
+    }, { timeoutMs: 60_000 });
 
     for (const account of accounts) {
       const ids = (await fixture.history.range(account, undefined, 10_000)).map((r) => r.entry.id);
       expect(ids, `history of ${account}`).to.deep.equal(expected.get(account));
     }
-    await eventually(() => {
+    await waitFor('every push', () => {
       for (const account of accounts) {
         const got = new Set(received.get(account)!.map((n) => n.id));
         expect(got.size, `pushed to ${account}`).to.equal(expected.get(account)!.length);
       }
-    }, 40_000);
+    }, { timeoutMs: 40_000 });
   });
 });

@@ -1,8 +1,10 @@
+import { Queue } from 'bullmq';
+import { expect } from 'chai';
 import { io as connectClient } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
 import { loadConfig } from '@herald/config';
 import type { HeraldConfig } from '@herald/config';
-import type { AcceptedEvent, Notification, Platform } from '@herald/contracts';
+import type { AcceptedEvent, Notification, Platform, Priority } from '@herald/contracts';
 import { DeviceRegistry, DeviceTokens, Presence } from '@herald/devices';
 import { createGateway } from '@herald/gateway';
 import type { Gateway } from '@herald/gateway';
@@ -11,6 +13,7 @@ import { createLogger, createMetricsRegistry } from '@herald/runtime';
 import { PriorityStreams } from '@herald/priority-streams';
 import { closeRedis, createKeys, createRedis } from '@herald/redis';
 import type { KeyBuilder, RedisClient } from '@herald/redis';
+import { waitFor } from '@herald/testing';
 import type { TestRedis } from '@herald/testing';
 
 /** The config of a worker in a test: the test's prefix, 2 partitions, short leases, no logs. */
@@ -116,6 +119,24 @@ export class WorkerFixture {
     return received;
   }
 
+  /**
+   * Waits until a delivery queue holds no job that is waiting, delayed (a retry, a trailing
+   * coalesced signal) or running: nothing already routed can send anything more on it. The
+   * positive marker to wait for, after what was expected arrived, before asserting that
+   * something else was not sent (no retry, no signal to another device).
+   */
+  async deliveryIdle(platform: Platform, priority: Priority = 'high'): Promise<void> {
+    const queue = new Queue(this.keys.deliveryQueue(platform, priority), { connection: this.connection(), prefix: this.keys.queuePrefix(platform, priority) });
+    try {
+      await waitFor(`the ${platform} ${priority} delivery queue to be idle`, async () => {
+        const counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'waiting-children', 'active');
+        expect(Object.entries(counts).filter(([, count]) => count > 0)).to.deep.equal([]);
+      });
+    } finally {
+      await queue.close();
+    }
+  }
+
   /** A connection of the test's own, closed with the fixture (`shardedSubscriber` for one that will SSUBSCRIBE). */
   connection(options: { shardedSubscriber?: boolean } = {}): RedisClient {
     const client = createRedis({ url: this.redis.url, ...options });
@@ -127,19 +148,5 @@ export class WorkerFixture {
     for (const client of this.clients) client.disconnect();
     await this.gateway?.close();
     await Promise.all(this.extraConnections.map((c) => closeRedis(c)));
-  }
-}
-
-/** Polls until `check` passes or `timeoutMs` runs out, then runs it one last time (so it throws). */
-export async function eventually(check: () => unknown, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
   }
 }

@@ -5,11 +5,11 @@ import { expect } from 'chai';
 import type { Platform } from '@herald/contracts';
 import { LiveStream } from '@herald/live';
 import { masters, scanKeys, unlinkKeys } from '@herald/redis';
-import { useTestRedis } from '@herald/testing';
+import { useTestRedis, waitFor } from '@herald/testing';
 import { EventTraces } from '@herald/trace';
 import { SocketDeliveryJobSchema, createWorker, createWorkerDeps } from './index.js';
 import type { HeraldWorker, PushOutcome, PushProvider, PushSignal, WorkerWiringOverrides } from './index.js';
-import { WorkerFixture, eventually, workerConfig } from './worker.fixture.js';
+import { WorkerFixture, workerConfig } from './worker.fixture.js';
 
 class RecordingPush implements PushProvider {
   readonly name = 'recording';
@@ -71,7 +71,7 @@ describe('worker', function () {
     await startWorker({}, { push });
     await fixture.accept([{ id: 'evt-1', accountId: 'acct', payload: { plan: 'premium' }, profileId: 'p1' }]);
 
-    await eventually(() => {
+    await waitFor('the event on every transport', () => {
       expect(tv.map((n) => n.id)).to.deep.equal(['evt-1']);
       expect(web.map((n) => n.id)).to.deep.equal(['evt-1']);
       expect(push.sent).to.have.length(1);
@@ -83,7 +83,7 @@ describe('worker', function () {
     expect(push.sent[0]).to.deep.include({ platform: 'ios' });
     expect(push.sent[0]!.signal).to.deep.include({ accountId: 'acct', deviceId: 'ios1', pushToken: 'apns-token', cursor, eventIds: ['evt-1'] });
     expect(await history('other')).to.deep.equal([]);
-    await eventually(async () => expect(await redis.client.get(fixture.keys.backlog('high', fixture.streams.partitionOf('high', 'acct')))).to.equal('0'));
+    await waitFor('the backlog to drain', async () => expect(await redis.client.get(fixture.keys.backlog('high', fixture.streams.partitionOf('high', 'acct')))).to.equal('0'));
   });
 
   it('drops stale events, already-routed events and events for nobody, counting each verdict', async () => {
@@ -95,11 +95,11 @@ describe('worker', function () {
       { id: 'nobody', accountId: 'no-devices' },
       { id: 'ok', accountId: 'acct' },
     ]);
-    await eventually(async () => expect((await history('acct')).map((e) => e.id)).to.deep.equal(['ok']));
+    await waitFor('the valid event in history', async () => expect((await history('acct')).map((e) => e.id)).to.deep.equal(['ok']));
     // The same id accepted again (e.g. after ingest's window) is dropped by the router.
     await unlinkKeys(redis.client, await scanKeys(redis.client, `${redis.prefix}:{p:high:*}:seen:*`));
     await fixture.accept([{ id: 'ok', accountId: 'acct' }]);
-    await eventually(async () => expect(await metricValue(worker, /herald_gate_outcomes_total\{priority="high",verdict="duplicate"/)).to.equal(1));
+    await waitFor('the duplicate verdict', async () => expect(await metricValue(worker, /herald_gate_outcomes_total\{priority="high",verdict="duplicate"/)).to.equal(1));
     expect(await metricValue(worker, /priority="low",verdict="stale"/)).to.equal(1);
     expect(await metricValue(worker, /priority="high",verdict="no_targets"/)).to.equal(1);
     expect(await metricValue(worker, /priority="high",verdict="routed"/)).to.equal(1);
@@ -115,7 +115,7 @@ describe('worker', function () {
     const ids = Array.from({ length: 60 }, (_, i) => `e${i}`);
     for (const id of ids.slice(0, 30)) await fixture.accept([{ id, accountId: 'acct', type: 'mylist.updated', priority: 'medium' }]);
     await fixture.accept(ids.slice(30).map((id) => ({ id, accountId: 'acct', type: 'mylist.updated', priority: 'medium' })));
-    await eventually(() => expect(online.map((n) => n.id)).to.deep.equal(ids));
+    await waitFor('every event pushed in order', () => expect(online.map((n) => n.id)).to.deep.equal(ids));
     const entries = await history('acct');
     expect(entries.map((e) => e.id)).to.deep.equal(ids);
     expect(entries.every((e) => e.devices.includes('tv-off'))).to.equal(true);
@@ -124,8 +124,8 @@ describe('worker', function () {
   it('makes a batch routed again (after a crash) no second delivery job, even once its first job has left the completed set', async () => {
     const web = await oneOnlineWebDevice();
     await fixture.accept([{ id: 'once', accountId: 'acct' }]);
-    await eventually(() => expect(web.map((n) => n.id)).to.deep.equal(['once']));
-    await eventually(async () => expect(await redis.client.get(fixture.keys.backlog('high', fixture.streams.partitionOf('high', 'acct')))).to.equal('0'));
+    await waitFor('the push', () => expect(web.map((n) => n.id)).to.deep.equal(['once']));
+    await waitFor('the backlog to drain', async () => expect(await redis.client.get(fixture.keys.backlog('high', fixture.streams.partitionOf('high', 'acct')))).to.equal('0'));
 
     // As after a crash between the fan-out and the acknowledgement: the entry is routed again,
     // past the duplicate gate, and its completed job is gone (the queue keeps only a few).
@@ -137,11 +137,11 @@ describe('worker', function () {
       await unlinkKeys(redis.client, await scanKeys(redis.client, `${redis.prefix}:{p:high:*}:routed:*`));
       const stream = fixture.keys.stream('high', fixture.streams.partitionOf('high', 'acct'));
       await redis.client.xgroup('SETID', stream, fixture.keys.routerGroup, '0');
-      await eventually(async () => expect(await redis.client.xinfo('GROUPS', stream)).to.satisfy((groups: unknown[][]) => groups[0]![groups[0]!.indexOf('lag') + 1] === 0));
-      await eventually(async () => expect(await scanKeys(redis.client, `${redis.prefix}:{p:high:*}:routed:*`)).to.have.length.above(0));
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await waitFor('the router group to catch up', async () => expect(await redis.client.xinfo('GROUPS', stream)).to.satisfy((groups: unknown[][]) => groups[0]![groups[0]!.indexOf('lag') + 1] === 0));
+      // The router marks a batch routed only after its fan-out added the jobs: a second job would be in the queue now.
+      await waitFor('the routed marker', async () => expect(await scanKeys(redis.client, `${redis.prefix}:{p:high:*}:routed:*`)).to.have.length.above(0));
+      expect(await queue.getJobCounts('completed', 'waiting', 'delayed', 'prioritized', 'active')).to.include({ completed: 0, waiting: 0, delayed: 0, prioritized: 0, active: 0 });
       expect(web.map((n) => n.id), 'no second push').to.deep.equal(['once']);
-      expect(await queue.getJobCounts('completed', 'waiting', 'active')).to.include({ completed: 0, waiting: 0, active: 0 });
       expect((await history('acct')).map((e) => e.id)).to.deep.equal(['once']);
     } finally {
       await queue.close();
@@ -162,7 +162,7 @@ describe('worker', function () {
     it('stage their live messages in the partition\'s slot and move them into its live stream once; a job run again moves nothing', async () => {
       const web = await oneOnlineWebDevice();
       await fixture.accept([{ id: 'first', accountId: 'acct', payload: { text: 'x'.repeat(2000) } }]);
-      await eventually(() => expect(web.map((n) => n.id)).to.deep.equal(['first']));
+      await waitFor('the first push', () => expect(web.map((n) => n.id)).to.deep.equal(['first']));
       expect(web[0]!.payload).to.deep.equal({ text: 'x'.repeat(2000) });
 
       await withWebQueue(async (queue) => {
@@ -178,10 +178,10 @@ describe('worker', function () {
         expect(await redis.client.exists(data.staged), 'moved, not copied').to.equal(0);
         // The job once more (its worker died before completing it): nothing more on the stream or the socket.
         await queue.add('web', data, { jobId: 'again' });
-        await eventually(async () => expect(await (await queue.getJob('again'))?.isCompleted()).to.equal(true));
+        await waitFor('the job "again" to complete', async () => expect(await (await queue.getJob('again'))?.isCompleted()).to.equal(true));
         expect(await live.read(redis.client, 'high', data.partition, '0-0', 10)).to.have.length(1);
         await fixture.accept([{ id: 'marker', accountId: 'acct' }]);
-        await eventually(() => expect(web.map((n) => n.id)).to.include('marker'));
+        await waitFor('the marker', () => expect(web.map((n) => n.id)).to.include('marker'));
         expect(web.map((n) => n.id)).to.deep.equal(['first', 'marker']);
       });
     });
@@ -198,15 +198,17 @@ describe('worker', function () {
     await subscriber.ssubscribe(fixture.keys.historyAppended('high', 0));
     await fixture.accept([...accounts, 'no-devices'].map((accountId, i) => ({ id: `e${i}`, accountId })));
     await startWorker();
-    await eventually(() => expect(announced).to.have.length.above(0));
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(announced.map((ids) => [...ids].sort())).to.deep.equal([[...accounts].sort()]);
+    await waitFor('an announcement', () => expect(announced).to.have.length.above(0));
+    // A later batch of the same partition is announced on the same channel after the first one's.
+    await fixture.accept([{ id: 'marker', accountId: accounts[0]! }]);
+    await waitFor('the marker batch announced', () => expect(announced.at(-1)).to.deep.equal([accounts[0]]));
+    expect(announced.map((ids) => [...ids].sort())).to.deep.equal([[...accounts].sort(), [accounts[0]]]);
   });
 
   it("routes and delivers each priority over that priority's own Redis connections", async () => {
     const web = await oneOnlineWebDevice();
     await fixture.accept([{ id: 'h1', accountId: 'acct' }]);
-    await eventually(() => expect(web.map((n) => n.id)).to.deep.equal(['h1']));
+    await waitFor('the push', () => expect(web.map((n) => n.id)).to.deep.equal(['h1']));
     // Every master's clients: on a Cluster, a client connects to each master it sends a command to.
     const clients = (await Promise.all(masters(redis.client).map(async (node) => (await node.client('LIST')) as string))).flatMap((list) => list.split('\n'));
     const lastCommand = (name: string) => clients.filter((line) => line.includes(` name=${name} `)).map((line) => /cmd=(\S+)/.exec(line)?.[1]);
@@ -235,12 +237,12 @@ describe('worker', function () {
     await fixture.device('acct', 'ios1', 'ios', { pushToken: 'ios1-token' });
     await startWorker(env);
     await fixture.accept([{ id: 'e1', accountId: 'acct' }]);
-    await eventually(() => {
+    await waitFor('the TV and web pushes', () => {
       expect(tv).to.have.length(1);
       expect(web).to.have.length(1);
     });
     const ios = new Queue(fixture.keys.deliveryQueue('ios' satisfies Platform, 'high'), { connection: fixture.connection(), prefix: fixture.keys.queuePrefix('ios' satisfies Platform, 'high') });
-    await eventually(async () => expect(await ios.getFailedCount()).to.equal(1), 10_000);
+    await waitFor('the iOS job to fail', async () => expect(await ios.getFailedCount()).to.equal(1), { timeoutMs: 10_000 });
     const [failed] = await ios.getFailed();
     expect(failed?.attemptsMade).to.equal(2);
     expect(failed?.failedReason).to.match(/503/);
@@ -265,7 +267,7 @@ describe('worker', function () {
     const worker = await startWorker(env);
     await fixture.accept([{ id: 'poison', accountId: 'broken' }]);
     await fixture.accept([{ id: 'fine-1', accountId: 'fine' }]);
-    await eventually(async () => expect((await history('fine')).map((e) => e.id)).to.deep.equal(['fine-1']));
+    await waitFor("the fine account's event in history", async () => expect((await history('fine')).map((e) => e.id)).to.deep.equal(['fine-1']));
 
     const server = worker.http.listen(0);
     await new Promise((resolve) => server.once('listening', resolve));
@@ -273,10 +275,10 @@ describe('worker', function () {
     const auth = { authorization: 'Bearer dev-service-key' };
     type Listed = { deadLetters: { priority: string; partition: number; id: string; reason: string; events: { id: string }[] }[] };
     let listed: Listed = { deadLetters: [] };
-    await eventually(async () => {
+    await waitFor('one dead letter', async () => {
       listed = (await (await fetch(`${base}/v1/dead-letters?priority=high`, { headers: auth })).json()) as Listed;
       expect(listed.deadLetters).to.have.length(1);
-    }, 8000);
+    }, { timeoutMs: 8000 });
     const [dead] = listed.deadLetters;
     expect(dead!.reason).to.match(/delivered 2 times/);
     expect(dead!.events.map((e) => e.id)).to.deep.equal(['poison']);
@@ -289,7 +291,7 @@ describe('worker', function () {
     expect((await fetch(redrive, { method: 'POST', headers: auth })).status).to.equal(404);
     expect((await fetch(`${base}/v1/dead-letters`, {})).status).to.equal(401);
     expect((await fetch(`${base}/v1/dead-letters?priority=urgent`, { headers: auth })).status).to.equal(400);
-    await eventually(async () => expect((await history('broken')).map((e) => e.id)).to.deep.equal(['poison']));
+    await waitFor('the replayed event in history', async () => expect((await history('broken')).map((e) => e.id)).to.deep.equal(['poison']));
     server.close();
   });
 
@@ -298,7 +300,7 @@ describe('worker', function () {
     await startWorker();
     await redis.client.xadd(fixture.keys.stream('low', 0), '*', 'n', '1', 'e', 'not json');
     await redis.client.incrby(fixture.keys.backlog('low', 0), 1);
-    await eventually(async () => expect(await redis.client.xlen(fixture.keys.deadLetters('low', 0))).to.equal(1));
+    await waitFor('the malformed entry\'s dead letter', async () => expect(await redis.client.xlen(fixture.keys.deadLetters('low', 0))).to.equal(1));
     const [[, fields]] = (await redis.client.xrange(fixture.keys.deadLetters('low', 0), '-', '+')) as [[string, string[]]];
     expect(fields[fields.indexOf('reason') + 1]).to.match(/malformed/);
     expect(await redis.client.get(fixture.keys.backlog('low', 0))).to.equal('0');
@@ -312,8 +314,8 @@ describe('worker', function () {
     await redis.client.xgroup('CREATE', stream, 'router', '0', 'MKSTREAM');
     await redis.client.xreadgroup('GROUP', 'router', 'dead-consumer', 'COUNT', 10, 'STREAMS', stream, '>');
     await startWorker({ HERALD_PARTITIONS_HIGH: '1' });
-    await eventually(async () => expect((await history('acct')).map((e) => e.id)).to.deep.equal(['orphan']));
-    await eventually(async () => expect(((await redis.client.xpending(stream, 'router')) as [number])[0]).to.equal(0));
+    await waitFor('the orphan in history', async () => expect((await history('acct')).map((e) => e.id)).to.deep.equal(['orphan']));
+    await waitFor('no pending entries', async () => expect(((await redis.client.xpending(stream, 'router')) as [number])[0]).to.equal(0));
   });
 
   it('shares the partitions between workers and takes over those of a worker that stops', async () => {
@@ -322,16 +324,16 @@ describe('worker', function () {
     const leases = async () =>
       Promise.all([0, 1, 2, 3].map(async (p) => (await redis.client.get(fixture.keys.lease('high', p))) ?? 'none'));
     const a = await startWorker(env, { workerId: 'worker-a' });
-    await eventually(async () => expect(new Set(await leases())).to.deep.equal(new Set(['worker-a'])));
+    await waitFor('worker-a to hold every lease', async () => expect(new Set(await leases())).to.deep.equal(new Set(['worker-a'])));
     await startWorker(env, { workerId: 'worker-b' });
-    await eventually(async () => {
+    await waitFor('the leases to be shared', async () => {
       const holders = await leases();
       expect(holders.filter((h) => h === 'worker-a')).to.have.length(2);
       expect(holders.filter((h) => h === 'worker-b')).to.have.length(2);
     });
     await a.stop();
     workers.splice(workers.indexOf(a), 1);
-    await eventually(async () => expect(await leases()).to.deep.equal(['worker-b', 'worker-b', 'worker-b', 'worker-b']));
+    await waitFor('worker-b to hold every lease', async () => expect(await leases()).to.deep.equal(['worker-b', 'worker-b', 'worker-b', 'worker-b']));
   });
 
   it('routes every partition of a priority even when they outnumber its concurrency', async () => {
@@ -342,7 +344,7 @@ describe('worker', function () {
     expect(new Set(accounts.map((a) => fixture.streams.partitionOf('low', a))).size).to.equal(4);
     await startWorker(env);
     await fixture.accept(accounts.map((accountId) => ({ id: `r-${accountId}`, accountId, type: 'recommendations.updated', priority: 'low' })));
-    await eventually(async () => {
+    await waitFor("one event in each account's history", async () => {
       for (const accountId of accounts) expect((await history(accountId)).map((e) => e.id), accountId).to.deep.equal([`r-${accountId}`]);
     });
   });
@@ -350,7 +352,7 @@ describe('worker', function () {
   it('stops gracefully: gives its leases back and leaves the live set', async () => {
     fixture = new WorkerFixture(redis);
     const worker = await startWorker({}, { workerId: 'leaving' });
-    await eventually(async () => expect(await redis.client.get(fixture.keys.lease('high', 0))).to.equal('leaving'));
+    await waitFor('the lease to be marked leaving', async () => expect(await redis.client.get(fixture.keys.lease('high', 0))).to.equal('leaving'));
     await worker.stop();
     workers.splice(workers.indexOf(worker), 1);
     expect(await redis.client.get(fixture.keys.lease('high', 0))).to.equal(null);

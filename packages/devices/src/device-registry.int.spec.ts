@@ -8,12 +8,13 @@ const SECRET = 'test-secret-test-secret-test-secret';
 
 describe('device registry and tokens', () => {
   const redis = useTestRedis();
-  const registry = (ttlSeconds = 3600, maxDevicesPerAccount = 100) =>
+  const registry = (ttlSeconds = 3600, maxDevicesPerAccount = 100, now: () => number = Date.now) =>
     new DeviceRegistry({
       redis: redis.client,
       keys: createKeys(redis.prefix),
-      tokens: new DeviceTokens({ secret: SECRET, ttlSeconds }),
+      tokens: new DeviceTokens({ secret: SECRET, ttlSeconds, now }),
       maxDevicesPerAccount,
+      now,
     });
 
   it('registers a device and authenticates its token', async () => {
@@ -46,7 +47,8 @@ describe('device registry and tokens', () => {
   });
 
   it('refuses expired, tampered, foreign and malformed tokens', async () => {
-    const devices = registry(1);
+    let clock = Date.now();
+    const devices = registry(60, 100, () => clock);
     const { token } = await devices.register({ accountId: 'acct', platform: 'ios' });
     const [header, body, signature] = token.split('.');
     await expectUnauthorized(devices.authenticate(`${header}.${body}.${signature!.slice(0, -2)}xx`), /invalid/);
@@ -60,9 +62,11 @@ describe('device registry and tokens', () => {
       .setExpirationTime('1h')
       .sign(new TextEncoder().encode('another-secret-another-secret-xx'));
     await expectUnauthorized(devices.authenticate(foreign), /invalid/);
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    clock += 59_000;
+    expect((await devices.authenticate(token)).expiresAt, 'valid until its ttl has passed').to.be.above(clock);
+    clock += 1000;
     await expectUnauthorized(devices.authenticate(token), /expired/);
-  }).timeout(5000);
+  });
 
   it('shows presence kept by the gateways as online', async () => {
     const devices = registry();
@@ -127,7 +131,7 @@ async function expectUnauthorized(promise: Promise<unknown>, message: RegExp): P
 
 describe('presence', () => {
   const redis = useTestRedis();
-  const presence = () => new Presence({ redis: redis.client, keys: createKeys(redis.prefix) });
+  const presence = (now: () => number = Date.now) => new Presence({ redis: redis.client, keys: createKeys(redis.prefix), now });
 
   it('keeps a device online while any gateway node holds it', async () => {
     const p = presence();
@@ -140,10 +144,12 @@ describe('presence', () => {
   });
 
   it('lets a crashed node\'s devices fall offline when their expiry passes, and cleans them up', async () => {
-    const p = presence();
+    let clock = Date.now();
+    const p = presence(() => clock);
     await p.markOnline('acct', 'tv', 'crashed', 50);
+    clock += 49;
     expect((await p.onlineDevices('acct')).has('tv')).to.equal(true);
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    clock += 1;
     expect((await p.onlineDevices('acct')).has('tv')).to.equal(false);
     expect(await redis.client.hlen(createKeys(redis.prefix).presence('acct'))).to.equal(0);
   });

@@ -26,20 +26,27 @@ export interface VerifiedDeviceToken extends DeviceIdentity {
 export interface DeviceTokensOptions {
   secret: string;
   ttlSeconds: number;
+  /** The clock tokens are issued (iat, exp) and checked against, in ms (default Date.now). */
+  now?: () => number;
 }
 
 /** Signs and verifies device tokens: HS256 JWTs carrying account, device, platform and profile. */
 export class DeviceTokens {
   /** Imported once: jose would otherwise import raw key bytes on every sign and verify. */
   private readonly key: KeyObject;
+  private readonly ttlSeconds: number;
+  private readonly now: () => number;
 
-  constructor(private readonly options: DeviceTokensOptions) {
+  constructor(options: DeviceTokensOptions) {
     if (options.secret.length === 0) throw new RangeError('the device token secret must not be empty');
     if (!(options.ttlSeconds > 0)) throw new RangeError('ttlSeconds must be positive');
     this.key = createSecretKey(Buffer.from(options.secret, 'utf8'));
+    this.ttlSeconds = Math.floor(options.ttlSeconds);
+    this.now = options.now ?? Date.now;
   }
 
   async sign(identity: DeviceIdentity, credentialId: string): Promise<string> {
+    const issuedAt = Math.floor(this.now() / 1000);
     return new SignJWT({
       acc: identity.accountId,
       plt: identity.platform,
@@ -50,8 +57,8 @@ export class DeviceTokens {
       .setJti(credentialId)
       .setIssuer(ISSUER)
       .setAudience(AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime(`${Math.floor(this.options.ttlSeconds)}s`)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(issuedAt + this.ttlSeconds)
       .sign(this.key);
   }
 
@@ -60,7 +67,7 @@ export class DeviceTokens {
     let payload: unknown;
     let exp: number | undefined;
     try {
-      const verified = await jwtVerify(token, this.key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
+      const verified = await jwtVerify(token, this.key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], currentDate: new Date(this.now()) });
       payload = verified.payload;
       exp = verified.payload.exp;
     } catch (error) {

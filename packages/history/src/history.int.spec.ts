@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { NotificationSchema } from '@herald/contracts';
 import { closeRedis, createKeys, createRedis, ssubscribeAll } from '@herald/redis';
-import { useTestRedis } from '@herald/testing';
+import { useTestRedis, waitFor } from '@herald/testing';
 import { History, compareCursors, toNotification } from './index.js';
 import type { HistoryEntry, HistoryOptions } from './index.js';
 
@@ -143,11 +143,16 @@ describe('history', () => {
     await h.announce('high', 0, ['acct-7', 'acct-8']);
     await h.announce('low', 3, ['acct-9']);
     await h.announce('high', 0, []);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(received).to.deep.equal([
+    // A marker on the same channel: had the empty batch published anything, it would come first.
+    await h.announce('high', 0, ['marker']);
+    await waitFor('the marker and the low channel\'s message', () => received.length >= 3 && received.some(([, message]) => message === '["marker"]'));
+    // Per channel in order; the two channels (on a Cluster, two masters) in any order.
+    expect(received).to.have.deep.members([
       [keys.historyAppended('high', 0), '["acct-7","acct-8"]'],
       [keys.historyAppended('low', 3), '["acct-9"]'],
+      [keys.historyAppended('high', 0), '["marker"]'],
     ]);
+    expect(received.filter(([channel]) => channel === keys.historyAppended('high', 0)).map(([, message]) => message)).to.deep.equal(['["acct-7","acct-8"]', '["marker"]']);
     await closeRedis(subscriber);
   });
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Priority } from '@herald/contracts';
 import { closeRedis, createKeys, createRedis } from '@herald/redis';
-import { useTestRedis } from '@herald/testing';
+import { useTestRedis, waitFor } from '@herald/testing';
 import { LIVE_START, LiveStream, parseTailMessage } from './index.js';
 
 describe('live stream', () => {
@@ -50,8 +50,7 @@ describe('live stream', () => {
       });
       await subscriber.ssubscribe(keys.liveTail('low', 2));
       await deliver(live, 'low', 2, ['[{"a":"b c"}]', '[x]']);
-      const deadline = Date.now() + 2000;
-      while (received.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      await waitFor('both tail messages', () => received.length === 2);
       const stored = await live.read(redis.client, 'low', 2, LIVE_START.id, 10);
       expect(received.map(parseTailMessage)).to.deep.equal(stored);
       expect(stored.map((e) => e.message)).to.deep.equal(['[{"a":"b c"}]', '[x]']);

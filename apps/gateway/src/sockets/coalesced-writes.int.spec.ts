@@ -5,6 +5,7 @@ import { Server } from 'socket.io';
 import type { Socket as ServerSocket } from 'socket.io';
 import { io as connect } from 'socket.io-client';
 import type { Socket as ClientSocket } from 'socket.io-client';
+import { waitFor } from '@herald/testing';
 import { coalesceQueuedWrites } from './coalesced-writes.js';
 
 /** Counts the writes (one `write`/`writev` each) of a server socket's TCP connection. */
@@ -55,7 +56,7 @@ describe('coalesced writes', () => {
 
   async function burst(socket: ServerSocket, received: number[]): Promise<void> {
     for (let n = 1; n <= 6; n++) socket.emit('n', n);
-    for (let waited = 0; received.length < 6 && waited < 2000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor('the six packets', () => received.length === 6);
   }
 
   it('sends the packets engine.io queued behind a write in one write, in order', async () => {

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { createKeys } from '@herald/redis';
-import { useTestRedis } from '@herald/testing';
+import { useTestRedis, waitFor } from '@herald/testing';
 import { createWorker, createWorkerDeps } from '../../index.js';
 import type { HeraldWorker } from '../../index.js';
-import { WorkerFixture, eventually, workerConfig } from '../../worker.fixture.js';
+import { WorkerFixture, workerConfig } from '../../worker.fixture.js';
 import type { PushSignal } from '../../jobs.js';
 import { FakeApns } from './apns.fixture.js';
 import { PushCoalescer } from './coalescer.js';
@@ -106,15 +106,16 @@ describe('push coalescing', function () {
         if (i === 0) firstAccepted = Date.now();
         await sleep(20);
       }
-      await eventually(() => expect(apns.requests.filter((r) => r.deviceToken === 'aaaa1111')).to.have.length.at.least(1));
+      await waitFor('the first signal to the iPhone', () => expect(apns.requests.filter((r) => r.deviceToken === 'aaaa1111')).to.have.length.at.least(1));
       expect(apns.requests.find((r) => r.deviceToken === 'aaaa1111')!.at - firstAccepted, 'the first signal is not held').to.be.below(600);
 
-      await eventually(async () => expect(await fixture.history.range('acct', undefined, 100)).to.have.length(10));
+      await waitFor('ten entries in history', async () => expect(await fixture.history.range('acct', undefined, 100)).to.have.length(10));
       const newest = await fixture.history.latestCursor('acct');
       for (const token of ['aaaa1111', 'bbbb2222']) {
-        await eventually(() => expect(apns.requests.filter((r) => r.deviceToken === token).at(-1)?.body['cursor'], token).to.equal(newest), 5000);
+        await waitFor(`a signal of the newest cursor to ${token}`, () => expect(apns.requests.filter((r) => r.deviceToken === token).at(-1)?.body['cursor'], token).to.equal(newest));
       }
-      await sleep(800);
+      // Nothing waiting, delayed (a trailing signal) or running on either priority's iOS queue: nothing more can be sent.
+      await Promise.all([fixture.deliveryIdle('ios', 'high'), fixture.deliveryIdle('ios', 'medium')]);
       const iphone = apns.requests.filter((r) => r.deviceToken === 'aaaa1111');
       expect(iphone.length, 'one at once, one at the end of each window the burst spans').to.be.within(2, 3);
       expect(iphone.at(-1)?.body['cursor']).to.equal(newest);
@@ -129,9 +130,9 @@ describe('push coalescing', function () {
       await fixture.device('acct', 'iphone', 'ios', { pushToken: 'aaaa1111' });
       await startWorker();
       await fixture.accept([{ id: 'e1', accountId: 'acct' }]);
-      await eventually(() => expect(apns.requests).to.have.length(1));
+      await waitFor('the first signal', () => expect(apns.requests).to.have.length(1));
       await fixture.accept([{ id: 'e2', accountId: 'acct' }]);
-      await eventually(() => expect(apns.requests).to.have.length(3), 5000);
+      await waitFor('the retried and the coalesced signal', () => expect(apns.requests).to.have.length(3));
       const newest = await fixture.history.latestCursor('acct');
       expect(apns.requests.slice(1).map((r) => r.body['cursor'])).to.deep.equal([newest, newest]);
       expect(apns.requests[2]!.at - apns.requests[1]!.at, 'after the Retry-After').to.be.at.least(950);

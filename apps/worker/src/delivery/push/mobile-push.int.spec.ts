@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { expect } from 'chai';
 import { ConfigError } from '@herald/config';
-import { useTestRedis } from '@herald/testing';
+import { useTestRedis, waitFor } from '@herald/testing';
 import { createWorker, createWorkerDeps } from '../../index.js';
 import type { HeraldWorker } from '../../index.js';
-import { WorkerFixture, eventually, workerConfig } from '../../worker.fixture.js';
+import { WorkerFixture, workerConfig } from '../../worker.fixture.js';
 import { FakeApns } from './apns.fixture.js';
 import { FakeFcm } from './fcm.fixture.js';
 
@@ -82,7 +82,7 @@ describe('mobile push through APNs and FCM', function () {
     await startWorker();
     await fixture.accept([{ id: 'e1', accountId: 'acct', payload: { plan: 'secret-plan' } }]);
 
-    await eventually(() => {
+    await waitFor('one signal per transport', () => {
       expect(apns.requests).to.have.length(1);
       expect(fcm.requests).to.have.length(1);
       expect(web).to.have.length(1);
@@ -91,7 +91,7 @@ describe('mobile push through APNs and FCM', function () {
     expect(apns.requests[0]).to.deep.include({ deviceToken: 'aaaa1111', body: { aps: { 'content-available': 1 }, accountId: 'acct', cursor } });
     expect(fcm.requests[0]?.message).to.deep.equal({ token: 'fcm-token-1', data: { accountId: 'acct', cursor }, android: { priority: 'high' } });
     expect(apns.refused.concat(fcm.refused)).to.deep.equal([]);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await fixture.deliveryIdle('ios');
     expect(apns.requests, 'nothing for the iPad without a token').to.have.length(1);
   });
 
@@ -106,7 +106,7 @@ describe('mobile push through APNs and FCM', function () {
     const worker = await startWorker();
     await fixture.accept([{ id: 'e1', accountId: 'acct' }]);
 
-    await eventually(async () => {
+    await waitFor('the dead push tokens to be dropped', async () => {
       const view = await fixture.devices.view('acct');
       expect(view.filter((d) => !d.hasPushToken).map((d) => d.deviceId)).to.have.members(['old-iphone', 'bad-iphone', 'old-pixel']);
     });
@@ -114,14 +114,14 @@ describe('mobile push through APNs and FCM', function () {
     expect(await metric(worker, /herald_push_dead_tokens_total\{platform="android",provider="fcm"/)).to.equal(1);
 
     await fixture.accept([{ id: 'e2', accountId: 'acct' }]);
-    await eventually(() => expect(fcm.requests.filter((r) => r.message.token === 'fcm-live')).to.have.length(2));
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await waitFor('two signals to the live FCM token', () => expect(fcm.requests.filter((r) => r.message.token === 'fcm-live')).to.have.length(2));
+    await Promise.all([fixture.deliveryIdle('ios'), fixture.deliveryIdle('android')]);
     expect(apns.requests.map((r) => r.deviceToken), 'dead tokens are not retried, nor signalled again').to.have.members(['dead0001', 'bad00001']);
     expect(fcm.requests.filter((r) => r.message.token === 'fcm-dead')).to.have.length(1);
 
     await fixture.device('acct', 'old-iphone', 'ios', { pushToken: 'fresh001' });
     await fixture.accept([{ id: 'e3', accountId: 'acct' }]);
-    await eventually(() => expect(apns.requests.map((r) => r.deviceToken)).to.include('fresh001'));
+    await waitFor('a signal to the fresh token', () => expect(apns.requests.map((r) => r.deviceToken)).to.include('fresh001'));
   });
 
   it('retries a device APNs answered 503 after its Retry-After, without signalling again the devices it reached', async () => {
@@ -133,7 +133,7 @@ describe('mobile push through APNs and FCM', function () {
     await startWorker();
     await fixture.accept([{ id: 'e1', accountId: 'acct' }]);
 
-    await eventually(() => expect(apns.requests.filter((r) => r.deviceToken === 'busy0001')).to.have.length(3), 8000);
+    await waitFor('three tries to the busy device', () => expect(apns.requests.filter((r) => r.deviceToken === 'busy0001')).to.have.length(3), { timeoutMs: 8000 });
     const busy = apns.requests.filter((r) => r.deviceToken === 'busy0001').map((r) => r.at);
     expect(busy[1]! - busy[0]!).to.be.at.least(950);
     expect(busy[2]! - busy[1]!).to.be.at.least(950);
@@ -152,14 +152,14 @@ describe('mobile push through APNs and FCM', function () {
     await startWorker({ HERALD_PUSH_TIMEOUT_MS: '1000', HERALD_DELIVERY_ATTEMPTS: '2' });
     const began = Date.now();
     await fixture.accept([{ id: 'e1', accountId: 'acct' }]);
-    await eventually(() => {
+    await waitFor('the web push and the FCM signal', () => {
       expect(web).to.have.length(1);
       expect(fcm.requests).to.have.length(1);
     });
     expect(Date.now() - began, 'web and Android did not wait for APNs').to.be.below(1000);
 
     const ios = new Queue(fixture.keys.deliveryQueue('ios', 'high'), { connection: fixture.connection(), prefix: fixture.keys.queuePrefix('ios', 'high') });
-    await eventually(async () => expect(await ios.getFailedCount()).to.equal(1), 8000);
+    await waitFor('the iOS job to fail', async () => expect(await ios.getFailedCount()).to.equal(1), { timeoutMs: 8000 });
     const [failed] = await ios.getFailed();
     expect(failed?.attemptsMade).to.equal(2);
     expect(failed?.failedReason).to.match(/no answer within 1000 ms/);

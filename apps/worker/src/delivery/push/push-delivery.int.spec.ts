@@ -1,9 +1,9 @@
 import { Queue } from 'bullmq';
 import { expect } from 'chai';
-import { useTestRedis } from '@herald/testing';
+import { useTestRedis, waitFor } from '@herald/testing';
 import { createWorker, createWorkerDeps } from '../../index.js';
 import type { HeraldWorker, MobilePlatform, PushOutcome, PushProvider, TokenSignal } from '../../index.js';
-import { WorkerFixture, eventually, workerConfig } from '../../worker.fixture.js';
+import { WorkerFixture, workerConfig } from '../../worker.fixture.js';
 
 /** A provider whose answer per device the test decides; records every request with its time. */
 class ScriptedPush implements PushProvider {
@@ -51,13 +51,13 @@ describe('push delivery', function () {
     await startWorker(push);
     await fixture.accept([{ id: 'e1', accountId: 'acct' }]);
 
-    await eventually(() => expect(push.to('busy')).to.have.length(2), 8000);
+    await waitFor('two tries to the busy device', () => expect(push.to('busy')).to.have.length(2), { timeoutMs: 8000 });
     expect(push.to('ok'), 'a device already signalled is not signalled again').to.have.length(1);
     expect(push.to('tokenless')).to.have.length(0);
     const [first, second] = push.to('busy');
     expect(second!.at - first!.at, 'waited for Retry-After (the exponential backoff alone is 0.5 s)').to.be.at.least(1100);
     const queue = new Queue(fixture.keys.deliveryQueue('ios', 'high'), { connection: fixture.connection(), prefix: fixture.keys.queuePrefix('ios', 'high') });
-    await eventually(async () => expect(await queue.getCompletedCount()).to.equal(1));
+    await waitFor('the job to complete', async () => expect(await queue.getCompletedCount()).to.equal(1));
     await queue.close();
   });
 
@@ -68,20 +68,20 @@ describe('push delivery', function () {
     await fixture.device('acct', 'fine', 'android', { pushToken: 'alive' });
     await startWorker(push);
     await fixture.accept([{ id: 'e1', accountId: 'acct' }]);
-    await eventually(async () => expect((await fixture.devices.get('acct', 'gone'))?.pushToken).to.equal(undefined));
+    await waitFor('the dead push token to be dropped', async () => expect((await fixture.devices.get('acct', 'gone'))?.pushToken).to.equal(undefined));
     expect((await fixture.devices.view('acct')).map((d) => [d.deviceId, d.hasPushToken])).to.have.deep.members([
       ['gone', false],
       ['fine', true],
     ]);
 
     await fixture.accept([{ id: 'e2', accountId: 'acct' }]);
-    await eventually(() => expect(push.to('fine')).to.have.length(2));
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await waitFor('two signals to the fine device', () => expect(push.to('fine')).to.have.length(2));
+    await fixture.deliveryIdle('android');
     expect(push.to('gone'), 'neither retried nor signalled again').to.have.length(1);
 
     // Registering again with a new token brings the signals back.
     await fixture.device('acct', 'gone', 'android', { pushToken: 'new-token' });
     await fixture.accept([{ id: 'e3', accountId: 'acct' }]);
-    await eventually(() => expect(push.to('gone').map((r) => r.pushToken)).to.deep.equal(['dead', 'new-token']));
+    await waitFor('a signal to the new token', () => expect(push.to('gone').map((r) => r.pushToken)).to.deep.equal(['dead', 'new-token']));
   });
 });
