@@ -58,10 +58,19 @@ async function main(): Promise<void> {
     await whenReady(plain, 10_000);
     const keys = Array.from({ length: 1000 }, (_, i) => `bench:{a:acct-${i}}:devices`);
     const script = "return redis.call('HGET', KEYS[1], 'x')";
-    for (const [name, c] of [['auto-pipelined', piped], ['not auto-pipelined', plain]] as const) {
-      const getMs = await timed(`${CONCURRENT} concurrent HGETs over 1000 accounts, ${name}`, () => Promise.all(Array.from({ length: CONCURRENT }, (_, i) => c.hget(keys[i % keys.length]!, 'x'))));
-      const evalMs = await timed(`${CONCURRENT} concurrent small scripts, ${name}`, () => Promise.all(Array.from({ length: CONCURRENT }, (_, i) => c.eval(script, 1, keys[i % keys.length]!))));
-      console.log(`  ${name}: ${Math.round(CONCURRENT / (getMs / 1000)).toLocaleString('en')} HGET/s, ${Math.round(CONCURRENT / (evalMs / 1000)).toLocaleString('en')} scripts/s`);
+    for (const [name, c] of [
+      ['auto-pipelined', piped],
+      ['not auto-pipelined', plain],
+    ] as const) {
+      const getMs = await timed(`${CONCURRENT} concurrent HGETs over 1000 accounts, ${name}`, () =>
+        Promise.all(Array.from({ length: CONCURRENT }, (_, i) => c.hget(keys[i % keys.length]!, 'x'))),
+      );
+      const evalMs = await timed(`${CONCURRENT} concurrent small scripts, ${name}`, () =>
+        Promise.all(Array.from({ length: CONCURRENT }, (_, i) => c.eval(script, 1, keys[i % keys.length]!))),
+      );
+      console.log(
+        `  ${name}: ${Math.round(CONCURRENT / (getMs / 1000)).toLocaleString('en')} HGET/s, ${Math.round(CONCURRENT / (evalMs / 1000)).toLocaleString('en')} scripts/s`,
+      );
     }
   } finally {
     await Promise.all(clients.map((c) => closeRedis(c)));

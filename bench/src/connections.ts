@@ -40,7 +40,6 @@ import { createKeys } from '@herald/redis';
 import { cpuProfileFlags, root } from './processes.js';
 import { ShardedEmitter } from './sharded-emitter.js';
 
-
 const PREFIX = 'herald';
 const SECRET = 'bench-device-secret-bench-device-secret';
 /** The gateway's (or the bare server's) port: a free one, as other copies of Herald may run here. */
@@ -54,10 +53,7 @@ const preciseNow = () => performance.timeOrigin + performance.now();
 // Client process: holds a share of the device sockets and counts what they receive.
 
 type ToClient =
-  | { cmd: 'connect'; url: string; tokens: string[]; concurrency: number }
-  | { cmd: 'latencies' }
-  | { cmd: 'drop'; count: number }
-  | { cmd: 'close' };
+  { cmd: 'connect'; url: string; tokens: string[]; concurrency: number } | { cmd: 'latencies' } | { cmd: 'drop'; count: number } | { cmd: 'close' };
 type FromClient =
   | { type: 'connected'; connected: number; failed: number; firstError?: string }
   | { type: 'dropped'; count: number }
@@ -121,8 +117,7 @@ function clientProcess(): void {
       const dropped = sockets.splice(0, message.count);
       for (const socket of dropped) socket.disconnect();
       send({ type: 'dropped', count: dropped.length });
-    }
-    else {
+    } else {
       for (const socket of sockets) socket.disconnect();
       setTimeout(() => process.exit(0), 200);
     }
@@ -339,7 +334,10 @@ async function main(): Promise<void> {
     const limit = openFilesLimit(probe.pid!);
     await stopProcess(probe);
     const devices = Math.min(wanted, limit - 500);
-    if (devices < wanted) report.push(`| note | a process may open only ${fmt(limit)} files here (raising the limit was refused), so ${fmt(devices)} devices, not ${fmt(wanted)} |`);
+    if (devices < wanted)
+      report.push(
+        `| note | a process may open only ${fmt(limit)} files here (raising the limit was refused), so ${fmt(devices)} devices, not ${fmt(wanted)} |`,
+      );
     const polls = Math.min(Number(values.polls), devices);
     const accounts = Math.ceil(devices / DEVICES_PER_ACCOUNT);
 
@@ -462,7 +460,9 @@ async function main(): Promise<void> {
     }
     await waitFor(() => received() - pacedBefore >= paced, 30_000, 'the paced notifications');
     const pacedLatencies = await collectLatencies();
-    report.push(`| latency at 1,000/s | emit → client p50 ${percentile(pacedLatencies, 50)} ms, p99 ${percentile(pacedLatencies, 99)} ms (${fmt(paced)} notifications) |`);
+    report.push(
+      `| latency at 1,000/s | emit → client p50 ${percentile(pacedLatencies, 50)} ms, p99 ${percentile(pacedLatencies, 99)} ms (${fmt(paced)} notifications) |`,
+    );
     console.log(report.at(-1));
 
     // 3. long-poll, with as many sockets closed first as there will be polls (file descriptors)
@@ -490,7 +490,16 @@ async function main(): Promise<void> {
       await Promise.all(
         accountIds.map((accountId, j) =>
           history.append(accountId, [
-            { id: `poll-${a + j}`, type: 'plan.changed', priority: 'high', accountId, createdAt: Date.now(), acceptedAt: Date.now(), payload: {}, devices: ['tv-0', 'tv-1'] },
+            {
+              id: `poll-${a + j}`,
+              type: 'plan.changed',
+              priority: 'high',
+              accountId,
+              createdAt: Date.now(),
+              acceptedAt: Date.now(),
+              payload: {},
+              devices: ['tv-0', 'tv-1'],
+            },
           ]),
         ),
       );

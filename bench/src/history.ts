@@ -34,7 +34,16 @@ let sequence = 0;
 function entry(accountId: string): AcceptedEvent & { devices: string[] } {
   const now = Date.now();
   sequence++;
-  return { id: `e${sequence}`, type: 'mylist.updated', accountId, payload: { titleId: 'title-80057281', n: sequence }, createdAt: now, acceptedAt: now, priority: 'medium', devices: [`web-${accountId}`] };
+  return {
+    id: `e${sequence}`,
+    type: 'mylist.updated',
+    accountId,
+    payload: { titleId: 'title-80057281', n: sequence },
+    createdAt: now,
+    acceptedAt: now,
+    priority: 'medium',
+    devices: [`web-${accountId}`],
+  };
 }
 
 /** Redis's own time in one command since the last reset, in µs. */
@@ -44,9 +53,20 @@ async function usecOf(redis: RedisClient, command: string): Promise<number> {
 }
 
 /** Appends `perCall` events per account per round, one call per account, the accounts in parallel. */
-async function appendRounds(append: (accountId: string, events: ReturnType<typeof entry>[]) => Promise<unknown>, perCall: number, count: number): Promise<void> {
+async function appendRounds(
+  append: (accountId: string, events: ReturnType<typeof entry>[]) => Promise<unknown>,
+  perCall: number,
+  count: number,
+): Promise<void> {
   for (let round = 0; round < count; round++) {
-    await Promise.all(Array.from({ length: accounts }, (_, a) => append(`acct-${a}`, Array.from({ length: perCall }, () => entry(`acct-${a}`)))));
+    await Promise.all(
+      Array.from({ length: accounts }, (_, a) =>
+        append(
+          `acct-${a}`,
+          Array.from({ length: perCall }, () => entry(`acct-${a}`)),
+        ),
+      ),
+    );
   }
 }
 

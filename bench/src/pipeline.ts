@@ -96,7 +96,6 @@ interface FloodTally {
 
 const freshTally = (): FloodTally => ({ offered: 0, accepted: 0, shed: 0, backlog: 0, other: 0, refusedRequests: 0, waitedSeconds: 0 });
 
-
 /** Ingest's load-shedding gauges, read from its /metrics (a sample of the controller's state). */
 interface ShedSample {
   level: number;
@@ -164,7 +163,8 @@ async function main(): Promise<void> {
   for (const node of nodes) for (let i = 0; i + 1 < redisSettings.length; i += 2) await node.config('SET', redisSettings[i]!, redisSettings[i + 1]!);
   // HERALD_BENCH_SLOWLOG=1: every command; =N: those of N µs or more.
   const slowlog = process.env['HERALD_BENCH_SLOWLOG'];
-  if (slowlog !== undefined) for (const node of nodes) await node.config('SET', 'slowlog-log-slower-than', slowlog === '1' ? '0' : slowlog, 'slowlog-max-len', '1000000');
+  if (slowlog !== undefined)
+    for (const node of nodes) await node.config('SET', 'slowlog-log-slower-than', slowlog === '1' ? '0' : slowlog, 'slowlog-max-len', '1000000');
   const keys = createKeys('herald');
   const env = {
     REDIS_URL: server.appsUrl,
@@ -192,7 +192,10 @@ async function main(): Promise<void> {
       if (ingest !== undefined) {
         await stopProcesses([ingest], 10_000);
         children.splice(children.indexOf(ingest), 1);
-        roles.splice(roles.findIndex(([role]) => role === 'ingest'), 1);
+        roles.splice(
+          roles.findIndex(([role]) => role === 'ingest'),
+          1,
+        );
       }
       ingest = runTs('apps/ingest/src/main.ts', { ...env, HERALD_SHEDDING: String(shedding) }, [...cpuProfileFlags('ingest'), '--max-semi-space-size=64']);
       start('ingest', ingest);
@@ -203,7 +206,10 @@ async function main(): Promise<void> {
     if (splitLayout) {
       // The tuned layout of sessions 2-6: high priority in a worker of its own, the lower ones niced.
       const highPort = await freePort();
-      start('worker high', runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: String(highPort), HERALD_WORKER_PRIORITIES: 'high' }, ['--max-semi-space-size=64']));
+      start(
+        'worker high',
+        runTs('apps/worker/src/main.ts', { ...env, WORKER_PORT: String(highPort), HERALD_WORKER_PRIORITIES: 'high' }, ['--max-semi-space-size=64']),
+      );
       workerPorts.push(highPort);
       const lowerNice = process.env['HERALD_BENCH_WORKER_NICE'] ?? '10';
       // More processes for the lower priorities share their partitions (leases), as RENO scales a priority out.
@@ -258,7 +264,8 @@ async function main(): Promise<void> {
           return { id: `e${n}`, type, accountId: accounts[n % accounts.length], payload: { t: Date.now(), n } };
         }),
       });
-    const postBatch = (type: string, size = 1000) => fetch(`http://127.0.0.1:${INGEST}/v1/events/batch`, { method: 'POST', headers, body: batchBody(type, size) });
+    const postBatch = (type: string, size = 1000) =>
+      fetch(`http://127.0.0.1:${INGEST}/v1/events/batch`, { method: 'POST', headers, body: batchBody(type, size) });
     /**
      * Posts batches back to back from `concurrency` connections until `until`, as a saturating
      * client would. Shed items are not sent again (the flood never runs dry anyway), but a
@@ -294,7 +301,7 @@ async function main(): Promise<void> {
       const counters = await scanKeys(redis, 'herald:{p:*}:backlog');
       const backlog = async () => (await Promise.all(counters.map((key) => redis.get(key)))).some((value) => Number(value) > 0);
       while (counters.length > 0 && (await backlog())) await sleep(200);
-      for (let last = -1; last !== received.count; ) {
+      for (let last = -1; last !== received.count;) {
         last = received.count;
         await sleep(1000);
       }
@@ -315,7 +322,13 @@ async function main(): Promise<void> {
           const accountId = accounts[emitted % accounts.length]!;
           // A fresh cursor each time: the gateway drops pushes older than what a device has.
           emitter.to(deviceRoom(accountId, `web-${accountId}`)).emit('notification', {
-            id: `b${emitted}`, cursor: `${Date.now()}-${emitted}`, type: 'mylist.updated', accountId, payload: { t: Date.now() }, createdAt: new Date().toISOString(), priority: 'medium',
+            id: `b${emitted}`,
+            cursor: `${Date.now()}-${emitted}`,
+            type: 'mylist.updated',
+            accountId,
+            payload: { t: Date.now() },
+            createdAt: new Date().toISOString(),
+            priority: 'medium',
           });
         }
         await sleep(0);
@@ -355,7 +368,11 @@ async function main(): Promise<void> {
       cpuPerNotification = `CPU µs per notification delivered: ${perNotification.map(([role, us]) => `${role} ${us.toFixed(1)}`).join(', ')}; total ${total.toFixed(1)}`;
       // Each master's share of the pipeline run's Redis commands and CPU: how evenly the load spreads.
       const loadAfter = await masterLoad(nodes);
-      const deltas = loadAfter.map((after, i) => ({ node: after.node, commands: after.commands - loadBefore[i]!.commands, cpu: after.cpu - loadBefore[i]!.cpu }));
+      const deltas = loadAfter.map((after, i) => ({
+        node: after.node,
+        commands: after.commands - loadBefore[i]!.commands,
+        cpu: after.cpu - loadBefore[i]!.cpu,
+      }));
       const allCommands = deltas.reduce((sum, d) => sum + d.commands, 0);
       const allCpu = deltas.reduce((sum, d) => sum + d.cpu, 0);
       const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;
@@ -430,7 +447,9 @@ async function main(): Promise<void> {
           parts['routed→gateway sent']!.push(gatewaySent - routed);
           parts['gateway sent→received']!.push(sample.receivedAt - gatewaySent);
         }
-        return Object.entries(parts).map(([stage, list]) => `${stage} ${percentile(list, 50)}/${percentile(list, 99)}`).join(', ');
+        return Object.entries(parts)
+          .map(([stage, list]) => `${stage} ${percentile(list, 50)}/${percentile(list, 99)}`)
+          .join(', ');
       };
       /** The probe under a low-priority flood; ingest's shedding gauges sampled every 0.5 s meanwhile. */
       const floodRun = async (idPrefix: string): Promise<FloodRun> => {
@@ -442,7 +461,10 @@ async function main(): Promise<void> {
         let sampling = true;
         const sampler = (async () => {
           while (sampling) {
-            const text = await fetch(`http://127.0.0.1:${INGEST}/metrics`).then((r) => r.text(), () => '');
+            const text = await fetch(`http://127.0.0.1:${INGEST}/metrics`).then(
+              (r) => r.text(),
+              () => '',
+            );
             const sample = parseShedSample(text);
             if (sample !== undefined) sheddingSamples.push(sample);
             await sleep(500);
@@ -463,7 +485,15 @@ async function main(): Promise<void> {
         await sampler;
         await drain();
         const low = received.latencies.get('low') ?? [];
-        return { high, low, goodput: lowAtEnd / floodSeconds, drainedRate: low.length / ((received.lastAt - floodStart) / 1000), tally, hostBusy, shedding: sheddingSamples };
+        return {
+          high,
+          low,
+          goodput: lowAtEnd / floodSeconds,
+          drainedRate: low.length / ((received.lastAt - floodStart) / 1000),
+          tally,
+          hostBusy,
+          shedding: sheddingSamples,
+        };
       };
       const flooding = `a low-priority flood (${floodConnections} connections, batches of ${floodBatch})`;
       if (runs.has('unshed')) {
@@ -487,22 +517,36 @@ async function main(): Promise<void> {
     const idleHigh = latencies(idleSamples);
     const ms = (list: number[], p: number) => (list.length === 0 ? '-' : String(percentile(list, p)));
     const rate = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? '-' : Math.round(value).toLocaleString('en'));
-    console.log(`\nPipeline benchmark, ${duration / 1000}s per run, ${deviceCount} devices, ${splitLayout ? 'split layout (high | medium,low niced)' : "npm start's layout (one worker for every priority)"}, ${values.cluster ? 'Redis Cluster of 3 masters' : 'one redis-server'}, node ${process.version}, ${new Date().toISOString()}\n`);
+    console.log(
+      `\nPipeline benchmark, ${duration / 1000}s per run, ${deviceCount} devices, ${splitLayout ? 'split layout (high | medium,low niced)' : "npm start's layout (one worker for every priority)"}, ${values.cluster ? 'Redis Cluster of 3 masters' : 'one redis-server'}, node ${process.version}, ${new Date().toISOString()}\n`,
+    );
     console.log('| run | notifications/s delivered | p50 ms | p99 ms |');
     console.log('| --- | ---: | ---: | ---: |');
     console.log(`| baseline: bare emitter (sharded adapter) → clients | ${rate(baselineRate)} | - | - |`);
-    console.log(`| pipeline, shedding off: ingest batches → worker → clients (medium) | ${rate(pipelineRate)} | ${ms(mediumLatency, 50)} | ${ms(mediumLatency, 99)} |`);
+    console.log(
+      `| pipeline, shedding off: ingest batches → worker → clients (medium) | ${rate(pipelineRate)} | ${ms(mediumLatency, 50)} | ${ms(mediumLatency, 99)} |`,
+    );
     console.log(`| high priority alone (${values['high-rate']}/s), shedding on | - | ${ms(idleHigh, 50)} | ${ms(idleHigh, 99)} |`);
-    for (const [name, run] of [['off', unshed], ['on', shed]] as const) {
+    for (const [name, run] of [
+      ['off', unshed],
+      ['on', shed],
+    ] as const) {
       if (run === undefined) continue;
       const high = latencies(run.high);
       console.log(`| high priority under a low flood, shedding ${name} | - | ${ms(high, 50)} | ${ms(high, 99)} |`);
-      console.log(`| low-priority flood itself, shedding ${name}: goodput while it ran (drained rate) | ${rate(run.goodput)} (${rate(run.drainedRate)}) | ${ms(run.low, 50)} | ${ms(run.low, 99)} |`);
+      console.log(
+        `| low-priority flood itself, shedding ${name}: goodput while it ran (drained rate) | ${rate(run.goodput)} (${rate(run.drainedRate)}) | ${ms(run.low, 50)} | ${ms(run.low, 99)} |`,
+      );
     }
     if (cpuPerNotification !== '') console.log(`\n${cpuPerNotification}`);
     if (masterShares !== '') console.log(masterShares);
-    console.log(`\npipeline${values.cluster ? ' (Redis Cluster)' : ''}: ${(pipelineRate / baselineRate).toFixed(2)}x the emitter baseline (${sent.toLocaleString('en')} events sent)`);
-    for (const [name, run] of [['off', unshed], ['on', shed]] as const) {
+    console.log(
+      `\npipeline${values.cluster ? ' (Redis Cluster)' : ''}: ${(pipelineRate / baselineRate).toFixed(2)}x the emitter baseline (${sent.toLocaleString('en')} events sent)`,
+    );
+    for (const [name, run] of [
+      ['off', unshed],
+      ['on', shed],
+    ] as const) {
       if (run === undefined) continue;
       const { tally } = run;
       const share = (n: number) => `${((100 * n) / Math.max(1, tally.offered)).toFixed(0)}%`;
@@ -533,9 +577,15 @@ async function main(): Promise<void> {
       const p99Ratio = percentile(floodHigh, 99) / percentile(idleHigh, 99);
       const goodputRatio = shed.goodput / pipelineRate;
       console.log(`\nLoad shedding, this run (${splitLayout ? 'split layout' : "npm start's layout"}):`);
-      console.log(`(a) high-priority p99: ${ms(idleHigh, 99)} ms alone, ${ms(floodHigh, 99)} ms under the flood with shedding on: ${p99Ratio.toFixed(2)}x (target ≤ 2x)${unshed === undefined ? '' : `; with shedding off ${ms(latencies(unshed.high), 99)} ms`}`);
-      console.log(`(b) low-priority goodput under the flood with shedding on: ${rate(shed.goodput)}/s = ${goodputRatio.toFixed(2)}x the pipeline's ${rate(pipelineRate)}/s with shedding off (target ≥ 0.75x)`);
-      console.log(`(c) high-priority events: ${allHigh.length} sent, ${refused} refused (4xx), ${errors} 5xx or unanswered, ${lost} not received within 10 s (target: all 0)`);
+      console.log(
+        `(a) high-priority p99: ${ms(idleHigh, 99)} ms alone, ${ms(floodHigh, 99)} ms under the flood with shedding on: ${p99Ratio.toFixed(2)}x (target ≤ 2x)${unshed === undefined ? '' : `; with shedding off ${ms(latencies(unshed.high), 99)} ms`}`,
+      );
+      console.log(
+        `(b) low-priority goodput under the flood with shedding on: ${rate(shed.goodput)}/s = ${goodputRatio.toFixed(2)}x the pipeline's ${rate(pipelineRate)}/s with shedding off (target ≥ 0.75x)`,
+      );
+      console.log(
+        `(c) high-priority events: ${allHigh.length} sent, ${refused} refused (4xx), ${errors} 5xx or unanswered, ${lost} not received within 10 s (target: all 0)`,
+      );
       console.log(`(d) pipeline with shedding off: ${(pipelineRate / baselineRate).toFixed(2)}x the emitter baseline (goal ≥ 0.8x)`);
     }
 
@@ -543,13 +593,21 @@ async function main(): Promise<void> {
       const slow = (await Promise.all(nodes.map((node) => node.call('SLOWLOG', 'GET', '-1')))).flat() as [number, number, number, string[]][];
       const byScript = new Map<string, { count: number; usec: number }>();
       for (const [, , usec, args] of slow) {
-        const name = `${args[0]} ${String(args[1]).slice(0, 12)} keys=${args[2]} ${String(args[3]).replace(/acct-\d+|\d+$/g, '*').slice(0, 40)}`;
+        const name = `${args[0]} ${String(args[1]).slice(0, 12)} keys=${args[2]} ${String(args[3])
+          .replace(/acct-\d+|\d+$/g, '*')
+          .slice(0, 40)}`;
         const entry = byScript.get(name) ?? { count: 0, usec: 0 };
         entry.count++;
         entry.usec += usec;
         byScript.set(name, entry);
       }
-      console.log([...byScript].sort((a, b) => b[1].usec - a[1].usec).slice(0, 15).map(([n, e]) => `${(e.usec / 1e6).toFixed(2)}s ${e.count}x ${n}`).join('\n'));
+      console.log(
+        [...byScript]
+          .sort((a, b) => b[1].usec - a[1].usec)
+          .slice(0, 15)
+          .map(([n, e]) => `${(e.usec / 1e6).toFixed(2)}s ${e.count}x ${n}`)
+          .join('\n'),
+      );
     }
     const byCommand = new Map<string, { calls: number; usec: number }>();
     for (const node of nodes) {
@@ -560,7 +618,10 @@ async function main(): Promise<void> {
         byCommand.set(name!, entry);
       }
     }
-    const stats = [...byCommand].map(([name, e]) => ({ name, ...e })).sort((a, b) => b.usec - a.usec).slice(0, 10);
+    const stats = [...byCommand]
+      .map(([name, e]) => ({ name, ...e }))
+      .sort((a, b) => b.usec - a.usec)
+      .slice(0, 10);
     // How the gateway delivered: live pushes sent as they came, sent from history (replays and gap
     // reads), pushes dropped as duplicates, and history reads by live connections.
     const gatewayMetrics = await (await fetch(`http://127.0.0.1:${gatewayPort}/metrics`)).text();
@@ -571,7 +632,9 @@ async function main(): Promise<void> {
     console.log(`gateway: ${counters.join(', ')}`);
     console.log(`redis time by command: ${stats.map((s) => `${s.name} ${(s.usec / 1e6).toFixed(1)}s/${s.calls}`).join(', ')}`);
     const traffic: Record<string, number> = {};
-    for (const node of nodes) for (const [, way, bytes] of (await node.info('stats')).matchAll(/^total_net_(input|output)_bytes:(\d+)/gm)) traffic[way!] = (traffic[way!] ?? 0) + Number(bytes);
+    for (const node of nodes)
+      for (const [, way, bytes] of (await node.info('stats')).matchAll(/^total_net_(input|output)_bytes:(\d+)/gm))
+        traffic[way!] = (traffic[way!] ?? 0) + Number(bytes);
     const perEvent = (bytes = 0) => (sent === 0 ? '-' : Math.round(bytes / sent).toLocaleString('en'));
     console.log(`redis traffic, bytes per pipeline event sent (all runs): in ${perEvent(traffic['input'])}, out ${perEvent(traffic['output'])}`);
     for (const socket of sockets) socket.disconnect();

@@ -21,7 +21,12 @@ export class ShardedEmitter {
     return {
       emit: (event, ...args) => {
         // MessageType.BROADCAST (3) carrying a Socket.IO EVENT packet (2), as socket.io-adapter's ClusterAdapter encodes it.
-        const message = { uid: 'emitter', nsp: '/', type: 3, data: { opts: { rooms: [room], except: [], flags: {} }, packet: { type: 2, data: [event, ...args], nsp: '/' } } };
+        const message = {
+          uid: 'emitter',
+          nsp: '/',
+          type: 3,
+          data: { opts: { rooms: [room], except: [], flags: {} }, packet: { type: 2, data: [event, ...args], nsp: '/' } },
+        };
         void this.redis.spublish(this.channel, JSON.stringify(message));
       },
     };

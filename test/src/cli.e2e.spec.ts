@@ -114,7 +114,7 @@ describe('herald (CLI) against the real stack', function () {
     expect(wrongKey.stderr).to.match(/--key or HERALD_SERVICE_KEY/);
   });
 
-  it('devices prints a table of the account\'s devices, or JSON, and reads its settings from the environment', async () => {
+  it("devices prints a table of the account's devices, or JSON, and reads its settings from the environment", async () => {
     await stack.registerDevice({ accountId: 'acct-c4', platform: 'web', deviceId: 'web-1' });
     await stack.registerDevice({ accountId: 'acct-c4', platform: 'tv', deviceId: 'tv-1', profileId: 'kids' });
     const table = await herald('devices', 'acct-c4');
@@ -154,7 +154,11 @@ describe('herald (CLI) against the real stack', function () {
     const first = await stack.send({ type: 'plan.changed', accountId: 'acct-c6', payload: { plan: 'premium' } });
     const second = await stack.send({ type: 'mylist.updated', accountId: 'acct-c6' });
     await waitFor('two lines on stdout', () => tail.stdout().split('\n').length > 2);
-    const lines = tail.stdout().trimEnd().split('\n').map((line) => JSON.parse(line) as { id: string; type: string; payload: unknown });
+    const lines = tail
+      .stdout()
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id: string; type: string; payload: unknown });
     expect(lines.map((line) => line.id)).to.deep.equal([first.id, second.id]);
     expect(lines[0]).to.deep.include({ type: 'plan.changed', payload: { plan: 'premium' } });
 
@@ -164,7 +168,7 @@ describe('herald (CLI) against the real stack', function () {
     expect(await deviceIds('acct-c6')).to.deep.equal([]);
   });
 
-  it('tail exits 1 with the server\'s reason when its device is deleted under it', async () => {
+  it("tail exits 1 with the server's reason when its device is deleted under it", async () => {
     const tail = start([...globals(), 'tail', 'acct-c7']);
     running.push(tail);
     await waitFor('tail is connected', () => tail.stderr().includes('Ctrl-C to stop'), { timeoutMs: 15_000 });
@@ -205,7 +209,11 @@ describe('herald send against an overloaded Herald (load shedding driven by the 
 
   it('backs off on overloaded as Retry-After says, saying so on stderr, and gives up with exit 1 and what to do; a high-priority event goes through', async () => {
     signals.current = { cpu: 0.99 };
-    await waitFor('low priority is fully shed', async () => /herald_overload_shed_ratio\{priority="low"[^}]*\} 1$/m.test(await (await fetch(`${stack.ingestUrl}/metrics`)).text()), { timeoutMs: 15_000 });
+    await waitFor(
+      'low priority is fully shed',
+      async () => /herald_overload_shed_ratio\{priority="low"[^}]*\} 1$/m.test(await (await fetch(`${stack.ingestUrl}/metrics`)).text()),
+      { timeoutMs: 15_000 },
+    );
     const globals = ['--ingest', stack.ingestUrl, '--key', stack.serviceKey];
     const started = Date.now();
     const shed = await start([...globals, 'send', 'recommendations.updated', '--account', 'acct-cli']).exited;

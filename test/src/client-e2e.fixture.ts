@@ -242,7 +242,9 @@ export async function historyIds(stack: Stack, accountId: string): Promise<strin
 
 /** Waits until the worker has routed `count` notifications into the account's history. */
 export async function waitForHistory(stack: Stack, accountId: string, count: number, timeoutMs = 5000): Promise<void> {
-  await waitFor(`${accountId} has ${count} notifications in its history`, async () => (await historyLength(stack, accountId)) >= count, { timeoutMs: timeoutMs });
+  await waitFor(`${accountId} has ${count} notifications in its history`, async () => (await historyLength(stack, accountId)) >= count, {
+    timeoutMs: timeoutMs,
+  });
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -176,7 +176,10 @@ describe('HeraldPublisher (service SDK) against the real stack', function () {
   it('flush() sends what is queued at once; close() flushes and then refuses new events', async () => {
     const proxy = await ingestProxy();
     const herald = publisher({ url: proxy.url, maxDelayMs: 60_000 });
-    const sent: Promise<EventResult>[] = [herald.send({ type: 'plan.changed', accountId: 'acct-f' }), herald.send({ type: 'plan.changed', accountId: 'acct-f' })];
+    const sent: Promise<EventResult>[] = [
+      herald.send({ type: 'plan.changed', accountId: 'acct-f' }),
+      herald.send({ type: 'plan.changed', accountId: 'acct-f' }),
+    ];
     const started = Date.now();
     await herald.flush();
     expect(Date.now() - started).to.be.below(1000);
@@ -300,7 +303,13 @@ describe('HeraldPublisher against an overloaded Herald (load shedding driven by 
     opened.push(proxy);
     const retries: PublisherRetry[] = [];
     // Its own backoff is short: any longer wait comes from Retry-After.
-    const herald = new HeraldPublisher({ url: proxy.url, serviceKey: stack.serviceKey, maxRetries: 10, backoff: { initialDelayMs: 20, maxDelayMs: 50 }, onRetry: (retry) => retries.push(retry) });
+    const herald = new HeraldPublisher({
+      url: proxy.url,
+      serviceKey: stack.serviceKey,
+      maxRetries: 10,
+      backoff: { initialDelayMs: 20, maxDelayMs: 50 },
+      onRetry: (retry) => retries.push(retry),
+    });
     opened.push(herald);
 
     signals.current = { cpu: 0.99 };

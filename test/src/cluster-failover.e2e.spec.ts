@@ -41,7 +41,7 @@ describe('exactly once to the device across Redis Cluster failovers (3 masters, 
     expect(result.pull, 'accounts whose iOS pull is not each accepted event once').to.deep.equal([]);
   }
 
-  it('loses and repeats nothing when the replica of a busy partition\'s master takes over by CLUSTER FAILOVER under load', async () => {
+  it("loses and repeats nothing when the replica of a busy partition's master takes over by CLUSTER FAILOVER under load", async () => {
     const { master, replica } = await stack.cluster.masterAndReplica(busySlot());
     await around(async () => {
       await replica.cli('CLUSTER', 'FAILOVER');
@@ -51,7 +51,7 @@ describe('exactly once to the device across Redis Cluster failovers (3 masters, 
     expect(master.port).not.to.equal(replica.port);
   });
 
-  it('loses and repeats nothing when a busy partition\'s master is killed (kill -9) and its replica takes over', async () => {
+  it("loses and repeats nothing when a busy partition's master is killed (kill -9) and its replica takes over", async () => {
     const { master, replica } = await stack.cluster.masterAndReplica(busySlot());
     await around(async () => {
       await master.kill9();

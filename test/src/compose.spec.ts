@@ -37,7 +37,10 @@ describe('docker-compose.yml', () => {
 
   it('runs Redis with AOF and noeviction, and every service with a health check', () => {
     const redis = compose.services['redis'];
-    expect(redis?.command?.join(' ')).to.contain('--appendonly yes').and.to.contain('--maxmemory-policy noeviction').and.to.contain('--auto-aof-rewrite-percentage 400');
+    expect(redis?.command?.join(' '))
+      .to.contain('--appendonly yes')
+      .and.to.contain('--maxmemory-policy noeviction')
+      .and.to.contain('--auto-aof-rewrite-percentage 400');
     for (const [name, service] of Object.entries(compose.services)) expect(service.healthcheck.test, name).to.have.length.above(0);
   });
 
@@ -83,9 +86,14 @@ describe('docker-compose.yml', () => {
     const nodes = Object.keys(cluster.services).filter((name) => /^redis-\d+$/.test(name));
     expect(nodes).to.have.length(6);
     const conf = readFileSync(`${root}ops/redis/cluster-node.conf`, 'utf8');
-    expect(conf).to.match(/^cluster-enabled yes$/m).and.to.match(/^maxmemory-policy noeviction$/m).and.to.match(/^appendonly yes$/m);
+    expect(conf)
+      .to.match(/^cluster-enabled yes$/m)
+      .and.to.match(/^maxmemory-policy noeviction$/m)
+      .and.to.match(/^appendonly yes$/m);
     for (const node of nodes) {
-      expect(cluster.services[node]?.command?.join(' '), node).to.equal(`redis-server /usr/local/etc/redis/cluster-node.conf --cluster-announce-hostname ${node}`);
+      expect(cluster.services[node]?.command?.join(' '), node).to.equal(
+        `redis-server /usr/local/etc/redis/cluster-node.conf --cluster-announce-hostname ${node}`,
+      );
       expect(cluster.services[node]?.volumes, node).to.include('./ops/redis/cluster-node.conf:/usr/local/etc/redis/cluster-node.conf:ro');
     }
     expect(cluster.services['redis-cluster']?.command?.join(' ')).to.contain('--cluster create').and.to.contain('--cluster-replicas 1');
@@ -107,7 +115,13 @@ describe('docker-compose.yml', () => {
     for (const file of ['docker-compose.yml', 'docker-compose.cluster.yml']) {
       const result = spawnSync(cli[0]!, [...cli.slice(1), '-f', file, 'config', '--quiet'], {
         cwd: root,
-        env: { ...process.env, HERALD_SERVICE_KEYS: 'svc:0123456789', HERALD_DEVICE_SECRET: 'x'.repeat(32), HERALD_ADMIN_USER: 'ops', HERALD_ADMIN_PASSWORD: 'secret' },
+        env: {
+          ...process.env,
+          HERALD_SERVICE_KEYS: 'svc:0123456789',
+          HERALD_DEVICE_SECRET: 'x'.repeat(32),
+          HERALD_ADMIN_USER: 'ops',
+          HERALD_ADMIN_PASSWORD: 'secret',
+        },
         encoding: 'utf8',
       });
       expect(result.status, `${file}: ${result.stderr}`).to.equal(0);

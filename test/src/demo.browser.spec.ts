@@ -76,7 +76,9 @@ describe('the demo page in a browser (chromium)', function () {
     // Straight through ingest, as a backend service sends it.
     const { id } = await stack.send({ type: 'plan.changed', accountId: 'acct-browser', payload: { plan: 'premium' } });
     await shownEverywhere(id);
-    expect(await page.textContent(`#main [data-notification-id="${id}"]`)).to.contain('plan.changed').and.contain('premium');
+    expect(await page.textContent(`#main [data-notification-id="${id}"]`))
+      .to.contain('plan.changed')
+      .and.contain('premium');
 
     // Through the page's own panel: a button per catalog type; the demo server forwards to ingest.
     const types = await page.$$eval('#event-buttons button', (buttons) => buttons.map((button) => button.getAttribute('data-type')));

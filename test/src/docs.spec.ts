@@ -5,7 +5,12 @@ import { expect } from 'chai';
 import { ERROR_CODES } from '@herald/contracts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const documents = ['README.md', ...readdirSync(`${root}docs`).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+const documents = [
+  'README.md',
+  ...readdirSync(`${root}docs`)
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`),
+];
 
 describe('the documentation', () => {
   it('points only at files inside the repository, and at files that exist (regression: the README sent readers to ../shared/DESIGN.md)', () => {

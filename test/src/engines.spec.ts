@@ -14,7 +14,10 @@ const readJson = (path: string): unknown => JSON.parse(readFileSync(`${root}${pa
 type Version = [number, number, number];
 
 const parse = (text: string): Version => {
-  const [major = 0, minor = 0, patch = 0] = text.replace(/^v/, '').split('.').map((part) => (/^\d+$/.test(part) ? Number(part) : 0));
+  const [major = 0, minor = 0, patch = 0] = text
+    .replace(/^v/, '')
+    .split('.')
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : 0));
   return [major, minor, patch];
 };
 
@@ -87,7 +90,9 @@ describe('supported Node versions', () => {
   it('locks no dependency whose engines leave out that Node (regression: commander 15 needs Node 22.12; npm ci warned EBADENGINE)', () => {
     const lock = readJson('package-lock.json') as { packages: Record<string, { engines?: { node?: string } | string[] }> };
     const refusing = Object.entries(lock.packages)
-      .flatMap(([path, entry]) => (entry.engines !== undefined && !Array.isArray(entry.engines) && entry.engines.node !== undefined ? [[path, entry.engines.node] as const] : []))
+      .flatMap(([path, entry]) =>
+        entry.engines !== undefined && !Array.isArray(entry.engines) && entry.engines.node !== undefined ? [[path, entry.engines.node] as const] : [],
+      )
       .filter(([, range]) => !satisfies(lowest, range))
       .map(([path, range]) => `${path} (node ${range})`);
     expect(refusing).to.deep.equal([]);

@@ -36,16 +36,26 @@ describe('exactly once to the device, under faults (separate processes, kill -9)
     expect(result.pull, 'accounts whose iOS pull is not each accepted event once').to.deep.equal([]);
   }
 
-  const killAndRestart = (app: () => AppProcess) => around(() => app().kill9(), () => app().start());
+  const killAndRestart = (app: () => AppProcess) =>
+    around(
+      () => app().kill9(),
+      () => app().start(),
+    );
 
   it('loses and repeats nothing when Redis is killed and restarted under load (devices stay connected)', async () => {
-    await around(() => stack.redis.kill9(), () => stack.redis.start());
+    await around(
+      () => stack.redis.kill9(),
+      () => stack.redis.start(),
+    );
   });
 
   it('loses and repeats nothing when a gateway is killed under load and its devices fail over to the other', async () => {
     const before = stack.web.reduce((sum, d) => sum + d.reconnects, 0);
     await killAndRestart(() => stack.gateways[0]!);
-    expect(stack.web.reduce((sum, d) => sum + d.reconnects, 0), 'devices failed over').to.be.above(before);
+    expect(
+      stack.web.reduce((sum, d) => sum + d.reconnects, 0),
+      'devices failed over',
+    ).to.be.above(before);
   });
 
   it('loses and repeats nothing when the worker is killed under load', async () => {
@@ -88,7 +98,10 @@ describe('exactly once to the device when a push overtakes one still in flight a
     await waitFor('both events on every device', () => stack.web.every((d) => d.received.length >= 2), { timeoutMs: 15_000, intervalMs: 100 });
     for (const device of stack.web) {
       const pair = pairs.find((p) => p.accountId === device.accountId)!;
-      expect(device.received.map((n) => n.id), device.accountId).to.deep.equal([pair.slow.id, pair.fast.id]);
+      expect(
+        device.received.map((n) => n.id),
+        device.accountId,
+      ).to.deep.equal([pair.slow.id, pair.fast.id]);
     }
     // Devices on gateway a move to b with their newest cursor (the high event's).
     await stack.gateways[0]!.kill9();

@@ -54,7 +54,12 @@ export class AppProcess {
     };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
-    const exitedOrReady = async () => child.exitCode !== null || (await fetch(`${this.url}/readyz`).then((res) => res.ok, () => false));
+    const exitedOrReady = async () =>
+      child.exitCode !== null ||
+      (await fetch(`${this.url}/readyz`).then(
+        (res) => res.ok,
+        () => false,
+      ));
     await waitFor(`${this.name} to be ready`, exitedOrReady, { timeoutMs: 30_000, intervalMs: 100 }).catch((error: Error) => {
       throw new Error(`${error.message}:\n${this.output}`);
     });
@@ -152,10 +157,12 @@ export class FaultCluster {
             master: flags!.includes('master'),
             failed: flags!.split(',').includes('fail'),
             masterId: masterId === '-' ? undefined : masterId,
-            slots: slots.filter((range) => /^\d/.test(range)).map((range) => {
-              const [from, to] = range.split('-').map(Number);
-              return [from!, to ?? from!] as [number, number];
-            }),
+            slots: slots
+              .filter((range) => /^\d/.test(range))
+              .map((range) => {
+                const [from, to] = range.split('-').map(Number);
+                return [from!, to ?? from!] as [number, number];
+              }),
           };
         });
     }
@@ -177,7 +184,11 @@ export class FaultCluster {
       `node ${node.port} to become a serving master`,
       async () => {
         const role = RedisClusterNode.fields(await node.cli('INFO', 'replication').catch(() => '')).get('role');
-        const states = await Promise.all(this.nodes.filter((n) => n.pid !== undefined).map(async (n) => RedisClusterNode.fields(await n.cli('CLUSTER', 'INFO').catch(() => '')).get('cluster_state')));
+        const states = await Promise.all(
+          this.nodes
+            .filter((n) => n.pid !== undefined)
+            .map(async (n) => RedisClusterNode.fields(await n.cli('CLUSTER', 'INFO').catch(() => '')).get('cluster_state')),
+        );
         return role === 'master' && states.every((state) => state === 'ok');
       },
       { timeoutMs, intervalMs: 100 },
@@ -306,7 +317,13 @@ export class LoadGenerator {
       const batch: OfferedEvent[] = [...new Set(this.retrying.splice(0))].filter((event) => !event.accepted);
       for (let i = 0; i < perTick; i++) {
         const kind = types[Math.floor(Math.random() * types.length)]!;
-        const event: OfferedEvent = { id: `ev-${++this.counter}`, accountId: this.accounts[Math.floor(Math.random() * this.accounts.length)]!, type: kind.type, priority: kind.priority, accepted: false };
+        const event: OfferedEvent = {
+          id: `ev-${++this.counter}`,
+          accountId: this.accounts[Math.floor(Math.random() * this.accounts.length)]!,
+          type: kind.type,
+          priority: kind.priority,
+          accepted: false,
+        };
         this.offered.push(event);
         batch.push(event);
       }
@@ -489,7 +506,9 @@ export class FaultStack {
     let after: string | undefined;
     for (;;) {
       const query = after === undefined ? '' : `after=${after}&`;
-      const res = await fetch(`${this.gateways[1]!.url}/v1/notifications?${query}limit=500`, { headers: { authorization: `Bearer ${this.iosTokens.get(accountId)}` } });
+      const res = await fetch(`${this.gateways[1]!.url}/v1/notifications?${query}limit=500`, {
+        headers: { authorization: `Bearer ${this.iosTokens.get(accountId)}` },
+      });
       if (res.status !== 200) throw new Error(`pull answered ${res.status}: ${await res.text()}`);
       const body = (await res.json()) as { notifications: { id: string }[]; cursor: string | null };
       ids.push(...body.notifications.map((n) => n.id));

@@ -179,16 +179,44 @@ describe('hostile input', function () {
     }
   }
 
-  describe('an error that is not Herald\'s own became a 500 (issue 17.1): a malformed %-escape in a path is a 400', () => {
+  describe("an error that is not Herald's own became a 500 (issue 17.1): a malformed %-escape in a path is a 400", () => {
     table([
-      { what: 'a truncated UTF-8 escape in an account id', app: 'ingest', method: 'GET', path: '/v1/accounts/%E0%A4%A/devices', status: 400, code: 'invalid_request' },
-      { what: 'a lone surrogate as UTF-8 bytes in an account id', app: 'ingest', method: 'GET', path: '/v1/accounts/victim-%ED%A0%80/devices', status: 400, code: 'invalid_request' },
+      {
+        what: 'a truncated UTF-8 escape in an account id',
+        app: 'ingest',
+        method: 'GET',
+        path: '/v1/accounts/%E0%A4%A/devices',
+        status: 400,
+        code: 'invalid_request',
+      },
+      {
+        what: 'a lone surrogate as UTF-8 bytes in an account id',
+        app: 'ingest',
+        method: 'GET',
+        path: '/v1/accounts/victim-%ED%A0%80/devices',
+        status: 400,
+        code: 'invalid_request',
+      },
       { what: 'a non-hex escape in an event id', app: 'ingest', method: 'GET', path: '/v1/events/%ZZ', status: 400, code: 'invalid_request' },
       { what: 'a bare % in a device id', app: 'ingest', method: 'DELETE', path: '/v1/accounts/acct-hostile/devices/%', status: 400, code: 'invalid_request' },
       { what: 'a non-hex escape in a trace lookup', app: 'dashboard', method: 'GET', path: '/admin/api/events/%ZZ', status: 400, code: 'invalid_request' },
       { what: 'a non-hex escape in a queue name', app: 'dashboard', method: 'GET', path: '/admin/queues/queue/%ZZ', status: 400, code: 'invalid_request' },
-      { what: "a non-hex escape in the queue board API's query", app: 'dashboard', method: 'GET', path: '/admin/queues/api/queues?activeQueue=%ZZ', status: 400, code: 'invalid_request' },
-      { what: 'a non-hex escape in a dead letter id', app: 'worker', method: 'POST', path: '/v1/dead-letters/high/0/%ZZ/redrive', status: 400, code: 'invalid_request' },
+      {
+        what: "a non-hex escape in the queue board API's query",
+        app: 'dashboard',
+        method: 'GET',
+        path: '/admin/queues/api/queues?activeQueue=%ZZ',
+        status: 400,
+        code: 'invalid_request',
+      },
+      {
+        what: 'a non-hex escape in a dead letter id',
+        app: 'worker',
+        method: 'POST',
+        path: '/v1/dead-letters/high/0/%ZZ/redrive',
+        status: 400,
+        code: 'invalid_request',
+      },
     ]);
   });
 
@@ -202,12 +230,39 @@ describe('hostile input', function () {
     for (const path of ['/v1/events', '/v1/events/batch', '/v1/devices']) {
       for (const [encoding, whole] of encodings) {
         cases.push(
-          { what: `a ${encoding} body that is not ${encoding}`, app: 'ingest', method: 'POST', path, headers: { ...json, 'content-encoding': encoding }, body: corrupt, status: 400, code: 'invalid_request' },
-          { what: `a truncated ${encoding} body`, app: 'ingest', method: 'POST', path, headers: { ...json, 'content-encoding': encoding }, body: whole.subarray(0, whole.length - 6), status: 400, code: 'invalid_request' },
+          {
+            what: `a ${encoding} body that is not ${encoding}`,
+            app: 'ingest',
+            method: 'POST',
+            path,
+            headers: { ...json, 'content-encoding': encoding },
+            body: corrupt,
+            status: 400,
+            code: 'invalid_request',
+          },
+          {
+            what: `a truncated ${encoding} body`,
+            app: 'ingest',
+            method: 'POST',
+            path,
+            headers: { ...json, 'content-encoding': encoding },
+            body: whole.subarray(0, whole.length - 6),
+            status: 400,
+            code: 'invalid_request',
+          },
         );
       }
     }
-    cases.push({ what: 'an unknown content-encoding', app: 'ingest', method: 'POST', path: '/v1/events', headers: { ...json, 'content-encoding': 'compress' }, body: corrupt, status: 415, code: 'unsupported_media_type' });
+    cases.push({
+      what: 'an unknown content-encoding',
+      app: 'ingest',
+      method: 'POST',
+      path: '/v1/events',
+      headers: { ...json, 'content-encoding': 'compress' },
+      body: corrupt,
+      status: 415,
+      code: 'unsupported_media_type',
+    });
     table(cases);
 
     it('still takes a well-formed gzip body', async () => {
@@ -218,8 +273,28 @@ describe('hostile input', function () {
 
   describe('deeply nested JSON overflowed the stack and became a 500 (issue 17.2): it is a validation error', () => {
     table([
-      { what: 'a payload nested 5,000 deep', app: 'ingest', method: 'POST', path: '/v1/events', headers: json, body: nested(5000), status: 400, code: 'invalid_request', detail: 'payload' },
-      { what: 'a payload nested 33 deep', app: 'ingest', method: 'POST', path: '/v1/events', headers: json, body: nested(33), status: 400, code: 'invalid_request', detail: 'payload' },
+      {
+        what: 'a payload nested 5,000 deep',
+        app: 'ingest',
+        method: 'POST',
+        path: '/v1/events',
+        headers: json,
+        body: nested(5000),
+        status: 400,
+        code: 'invalid_request',
+        detail: 'payload',
+      },
+      {
+        what: 'a payload nested 33 deep',
+        app: 'ingest',
+        method: 'POST',
+        path: '/v1/events',
+        headers: json,
+        body: nested(33),
+        status: 400,
+        code: 'invalid_request',
+        detail: 'payload',
+      },
       {
         what: 'a payload of arrays nested 5,000 deep',
         app: 'ingest',
@@ -246,7 +321,15 @@ describe('hostile input', function () {
   });
 
   describe('a cursor past 2^64 − 1 became a 500 on pull (issue 17.3): it is refused with invalid_request', () => {
-    const pull = (after: string): HttpCase => ({ what: `after=${after}`, app: 'gateway', method: 'GET', path: `/v1/notifications?after=${after}`, status: 400, code: 'invalid_request', detail: 'after' });
+    const pull = (after: string): HttpCase => ({
+      what: `after=${after}`,
+      app: 'gateway',
+      method: 'GET',
+      path: `/v1/notifications?after=${after}`,
+      status: 400,
+      code: 'invalid_request',
+      detail: 'after',
+    });
     table([
       pull('18446744073709551616-0'),
       pull('0-18446744073709551616'),
@@ -254,28 +337,146 @@ describe('hostile input', function () {
       pull('18446744073709551615-18446744073709551615'),
       pull('1-2-3'),
       pull('%ZZ'),
-      { what: 'the largest cursor that has something after it', app: 'gateway', method: 'GET', path: '/v1/notifications?after=18446744073709551615-18446744073709551614', status: 200 },
-      { what: 'a dead letter id past 2^64 − 1', app: 'worker', method: 'POST', path: '/v1/dead-letters/high/0/18446744073709551616-0/redrive', status: 400, code: 'invalid_request', detail: 'id' },
+      {
+        what: 'the largest cursor that has something after it',
+        app: 'gateway',
+        method: 'GET',
+        path: '/v1/notifications?after=18446744073709551615-18446744073709551614',
+        status: 200,
+      },
+      {
+        what: 'a dead letter id past 2^64 − 1',
+        app: 'worker',
+        method: 'POST',
+        path: '/v1/dead-letters/high/0/18446744073709551616-0/redrive',
+        status: 400,
+        code: 'invalid_request',
+        detail: 'id',
+      },
     ]);
   });
 
   describe('unpaired UTF-16 surrogates let two accounts share keys (issue 17.4): ids must be well-formed Unicode', () => {
     const lone = 'victim-\ud800';
     table([
-      { what: 'a device of account "victim-\\ud800"', app: 'ingest', method: 'POST', path: '/v1/devices', headers: json, body: JSON.stringify({ accountId: lone, platform: 'web' }), status: 400, code: 'invalid_request', detail: 'accountId' },
-      { what: 'a device id with a lone low surrogate', app: 'ingest', method: 'POST', path: '/v1/devices', headers: json, body: JSON.stringify({ accountId: 'acct-hostile', platform: 'web', deviceId: 'tv-\udc00' }), status: 400, code: 'invalid_request', detail: 'deviceId' },
-      { what: 'a device of profile "kid-\\udbff"', app: 'ingest', method: 'POST', path: '/v1/devices', headers: json, body: JSON.stringify({ accountId: 'acct-hostile', platform: 'web', profileId: 'kid-\udbff' }), status: 400, code: 'invalid_request', detail: 'profileId' },
-      { what: 'an event for account "victim-\\udbff"', app: 'ingest', method: 'POST', path: '/v1/events', headers: json, body: event({ accountId: 'victim-\udbff' }), status: 400, code: 'invalid_request', detail: 'accountId' },
-      { what: 'an event for a profile with a lone surrogate', app: 'ingest', method: 'POST', path: '/v1/events', headers: json, body: event({ profileId: '\ud800' }), status: 400, code: 'invalid_request', detail: 'profileId' },
-      { what: 'an event targeting such a device', app: 'ingest', method: 'POST', path: '/v1/events', headers: json, body: event({ targets: { deviceIds: ['web-\ud800'] } }), status: 400, code: 'invalid_request', detail: 'targets.deviceIds.0' },
-      { what: 'an event excluding such a device', app: 'ingest', method: 'POST', path: '/v1/events', headers: json, body: event({ targets: { excludeDeviceIds: ['web-\ud800'] } }), status: 400, code: 'invalid_request', detail: 'targets.excludeDeviceIds.0' },
-      { what: 'an event targeting such a profile', app: 'ingest', method: 'POST', path: '/v1/events', headers: json, body: event({ targets: { profileIds: ['\udfff'] } }), status: 400, code: 'invalid_request', detail: 'targets.profileIds.0' },
-      { what: 'an event with such a collapse key', app: 'ingest', method: 'POST', path: '/v1/events', headers: json, body: event({ collapseKey: 'title-\ud800' }), status: 400, code: 'invalid_request', detail: 'collapseKey' },
-      { what: 'a batch item for account "victim-\\ud800"', app: 'ingest', method: 'POST', path: '/v1/events/batch', headers: json, body: JSON.stringify({ events: [{ type: 'plan.changed', accountId: lone }] }), status: 202 },
+      {
+        what: 'a device of account "victim-\\ud800"',
+        app: 'ingest',
+        method: 'POST',
+        path: '/v1/devices',
+        headers: json,
+        body: JSON.stringify({ accountId: lone, platform: 'web' }),
+        status: 400,
+        code: 'invalid_request',
+        detail: 'accountId',
+      },
+      {
+        what: 'a device id with a lone low surrogate',
+        app: 'ingest',
+        method: 'POST',
+        path: '/v1/devices',
+        headers: json,
+        body: JSON.stringify({ accountId: 'acct-hostile', platform: 'web', deviceId: 'tv-\udc00' }),
+        status: 400,
+        code: 'invalid_request',
+        detail: 'deviceId',
+      },
+      {
+        what: 'a device of profile "kid-\\udbff"',
+        app: 'ingest',
+        method: 'POST',
+        path: '/v1/devices',
+        headers: json,
+        body: JSON.stringify({ accountId: 'acct-hostile', platform: 'web', profileId: 'kid-\udbff' }),
+        status: 400,
+        code: 'invalid_request',
+        detail: 'profileId',
+      },
+      {
+        what: 'an event for account "victim-\\udbff"',
+        app: 'ingest',
+        method: 'POST',
+        path: '/v1/events',
+        headers: json,
+        body: event({ accountId: 'victim-\udbff' }),
+        status: 400,
+        code: 'invalid_request',
+        detail: 'accountId',
+      },
+      {
+        what: 'an event for a profile with a lone surrogate',
+        app: 'ingest',
+        method: 'POST',
+        path: '/v1/events',
+        headers: json,
+        body: event({ profileId: '\ud800' }),
+        status: 400,
+        code: 'invalid_request',
+        detail: 'profileId',
+      },
+      {
+        what: 'an event targeting such a device',
+        app: 'ingest',
+        method: 'POST',
+        path: '/v1/events',
+        headers: json,
+        body: event({ targets: { deviceIds: ['web-\ud800'] } }),
+        status: 400,
+        code: 'invalid_request',
+        detail: 'targets.deviceIds.0',
+      },
+      {
+        what: 'an event excluding such a device',
+        app: 'ingest',
+        method: 'POST',
+        path: '/v1/events',
+        headers: json,
+        body: event({ targets: { excludeDeviceIds: ['web-\ud800'] } }),
+        status: 400,
+        code: 'invalid_request',
+        detail: 'targets.excludeDeviceIds.0',
+      },
+      {
+        what: 'an event targeting such a profile',
+        app: 'ingest',
+        method: 'POST',
+        path: '/v1/events',
+        headers: json,
+        body: event({ targets: { profileIds: ['\udfff'] } }),
+        status: 400,
+        code: 'invalid_request',
+        detail: 'targets.profileIds.0',
+      },
+      {
+        what: 'an event with such a collapse key',
+        app: 'ingest',
+        method: 'POST',
+        path: '/v1/events',
+        headers: json,
+        body: event({ collapseKey: 'title-\ud800' }),
+        status: 400,
+        code: 'invalid_request',
+        detail: 'collapseKey',
+      },
+      {
+        what: 'a batch item for account "victim-\\ud800"',
+        app: 'ingest',
+        method: 'POST',
+        path: '/v1/events/batch',
+        headers: json,
+        body: JSON.stringify({ events: [{ type: 'plan.changed', accountId: lone }] }),
+        status: 202,
+      },
     ]);
 
     it('keeps ids with paired surrogates (emoji) apart and working', async () => {
-      const res = await send({ app: 'ingest', method: 'POST', path: '/v1/devices', headers: json, body: JSON.stringify({ accountId: 'emoji-\ud83d\ude00', platform: 'tv', deviceId: 'tv-\ud83d\udcfa' }) });
+      const res = await send({
+        app: 'ingest',
+        method: 'POST',
+        path: '/v1/devices',
+        headers: json,
+        body: JSON.stringify({ accountId: 'emoji-\ud83d\ude00', platform: 'tv', deviceId: 'tv-\ud83d\udcfa' }),
+      });
       expect(res.status).to.equal(201);
       const list = await send({ app: 'ingest', method: 'GET', path: `/v1/accounts/${encodeURIComponent('emoji-\ud83d\ude00')}/devices` });
       expect(((await list.json()) as { devices: { deviceId: string }[] }).devices.map((d) => d.deviceId)).to.deep.equal(['tv-\ud83d\udcfa']);
@@ -319,7 +520,9 @@ describe('hostile input', function () {
   });
 
   describe('Socket.IO handshakes', () => {
-    function connect(auth: Record<string, unknown>): Promise<{ connected: true; socket: Socket } | { connected: false; data: { code: string; details?: { path: string }[] } }> {
+    function connect(
+      auth: Record<string, unknown>,
+    ): Promise<{ connected: true; socket: Socket } | { connected: false; data: { code: string; details?: { path: string }[] } }> {
       const socket = io(apps.gateway, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
       return new Promise((resolve) => {
         socket.once('synced', () => resolve({ connected: true, socket }));

@@ -49,10 +49,14 @@ describe('metrics', function () {
         await once(server, 'listening');
         const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
         // The connected device counts once its gateway has announced itself (next heartbeat).
-        dashboard = await waitFor('the dashboard to count the device', async () => {
-          const scraped = await scrape(url);
-          return /^herald_devices_online\{app="dashboard"\} 1$/m.test(scraped) && scraped;
-        }, { intervalMs: 100 });
+        dashboard = await waitFor(
+          'the dashboard to count the device',
+          async () => {
+            const scraped = await scrape(url);
+            return /^herald_devices_online\{app="dashboard"\} 1$/m.test(scraped) && scraped;
+          },
+          { intervalMs: 100 },
+        );
       } finally {
         const closed = once(server, 'close');
         server.close();

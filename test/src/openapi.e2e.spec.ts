@@ -53,7 +53,13 @@ function api(checker: ResponseConformance, baseUrl: () => string, defaultHeaders
       ...(body === undefined ? {} : { body: body as string }),
     });
     const text = await response.text();
-    const { body: parsed } = checker.check({ method, path: new URL(path, 'http://x').pathname, status: response.status, headers: response.headers, body: text });
+    const { body: parsed } = checker.check({
+      method,
+      path: new URL(path, 'http://x').pathname,
+      status: response.status,
+      headers: response.headers,
+      body: text,
+    });
     if (response.ok && options.checkRequest !== false) {
       checker.checkRequest({ method, url: path, ...(options.body === undefined || typeof options.body === 'string' ? {} : { body: options.body }) });
     }
@@ -97,7 +103,11 @@ describe('OpenAPI documents against the running apps', function () {
 
   describe('ingest', () => {
     const stack = useStack();
-    const ingest = api(conformance.ingest, () => stack.ingestUrl, () => stack.serviceHeaders);
+    const ingest = api(
+      conformance.ingest,
+      () => stack.ingestUrl,
+      () => stack.serviceHeaders,
+    );
 
     it('serves its document at GET /openapi.json without a key: valid OpenAPI 3.1.0, as generated', async () => {
       await expectServedDocument(ingest, ingestOpenApiDocument());
@@ -194,7 +204,9 @@ describe('OpenAPI documents against the running apps', function () {
 
     it('answers 409 as documented for the 101st device of an account', async () => {
       for (let start = 0; start < 100; start += 20) {
-        await Promise.all(Array.from({ length: 20 }, (_, i) => stack.registerDevice({ accountId: 'acct-full', platform: 'web', deviceId: `web-${start + i}` })));
+        await Promise.all(
+          Array.from({ length: 20 }, (_, i) => stack.registerDevice({ accountId: 'acct-full', platform: 'web', deviceId: `web-${start + i}` })),
+        );
       }
       expect((await ingest.post('/v1/devices', { accountId: 'acct-full', platform: 'web' })).status).to.equal(409);
     });
@@ -218,7 +230,12 @@ describe('OpenAPI documents against the running apps', function () {
     it('answers GET /readyz with 503 as documented', async () => {
       const port = await closedPort();
       const config = loadConfig(
-        { NODE_ENV: 'test', HERALD_LOG_LEVEL: 'silent', HERALD_SERVICE_KEYS: 'oa:openapi-test-key', HERALD_DEVICE_SECRET: 'openapi-test-device-secret-0123456789abcdef' },
+        {
+          NODE_ENV: 'test',
+          HERALD_LOG_LEVEL: 'silent',
+          HERALD_SERVICE_KEYS: 'oa:openapi-test-key',
+          HERALD_DEVICE_SECRET: 'openapi-test-device-secret-0123456789abcdef',
+        },
         'launcher',
       );
       const redis = createRedis({ url: `redis://127.0.0.1:${port}`, name: 'openapi-unreachable' });
@@ -239,7 +256,11 @@ describe('OpenAPI documents against the running apps', function () {
   describe('ingest over the backlog limit of a priority', () => {
     // Low priority is never routed here, so one event fills its partition.
     const stack = useStack({ HERALD_BACKLOG_LIMIT_LOW: '1', HERALD_WORKER_PRIORITIES: 'high' });
-    const ingest = api(conformance.ingest, () => stack.ingestUrl, () => stack.serviceHeaders);
+    const ingest = api(
+      conformance.ingest,
+      () => stack.ingestUrl,
+      () => stack.serviceHeaders,
+    );
     const low = (id: string) => ({ id, type: 'recommendations.updated', accountId: 'acct-backlog' });
 
     it('answers 429 with Retry-After as documented, for single events and whole batches', async () => {
@@ -261,7 +282,11 @@ describe('OpenAPI documents against the running apps', function () {
   describe('gateway', () => {
     const stack = useStack({ HERALD_ALLOWED_ORIGINS: 'https://app.example' });
     let token = '';
-    const gateway = api(conformance.gateway, () => stack.gatewayUrl, () => ({ authorization: `Bearer ${token}` }));
+    const gateway = api(
+      conformance.gateway,
+      () => stack.gatewayUrl,
+      () => ({ authorization: `Bearer ${token}` }),
+    );
 
     it('serves its document at GET /openapi.json without a token: valid OpenAPI 3.1.0, as generated, the socket protocol described', async () => {
       const document = await expectServedDocument(gateway, gatewayOpenApiDocument());
@@ -335,8 +360,15 @@ describe('OpenAPI documents against the running apps', function () {
         expect(checker.unexercisedPaths(), `${app}: paths no test requested`).to.deep.equal([]);
         const rules = unproducible.filter((rule) => rule.app === app);
         const unseen = checker.unexercised();
-        expect(unseen.filter((key) => !rules.some((rule) => rule.pattern.test(key))), `${app}: documented responses no test produced`).to.deep.equal([]);
-        for (const rule of rules) expect(unseen.some((key) => rule.pattern.test(key)), `${app} ${rule.pattern} is listed as unproducible: ${rule.why}`).to.equal(true);
+        expect(
+          unseen.filter((key) => !rules.some((rule) => rule.pattern.test(key))),
+          `${app}: documented responses no test produced`,
+        ).to.deep.equal([]);
+        for (const rule of rules)
+          expect(
+            unseen.some((key) => rule.pattern.test(key)),
+            `${app} ${rule.pattern} is listed as unproducible: ${rule.why}`,
+          ).to.equal(true);
       }
     });
   });

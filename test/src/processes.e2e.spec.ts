@@ -104,7 +104,7 @@ describe('the launcher', function () {
   /** Kills, at the end of the test, whatever of these processes is still there. */
   const reap = (pids: number[]) => cleanups.push(() => pids.filter(alive).forEach((pid) => process.kill(pid, 'SIGKILL')));
 
-  it('refuses a second npm start in one line naming the running one, leaves it untouched, and SIGHUP stops it all (regression: the second start killed the first one\'s Redis; closing the terminal left everything running)', async () => {
+  it("refuses a second npm start in one line naming the running one, leaves it untouched, and SIGHUP stops it all (regression: the second start killed the first one's Redis; closing the terminal left everything running)", async () => {
     const env: Record<string, string> = { HERALD_DATA_DIR: dataDir, HERALD_LOG_LEVEL: 'warn', ...(await ports()) };
     const first = startHerald(env);
     reap([first.child.pid!]);
@@ -191,7 +191,11 @@ describe('an app on its own', function () {
   });
 
   it('demo: refuses production in one line, before listening', async () => {
-    const demo = run(['apps/demo/src/main.ts'], { NODE_ENV: 'production', HERALD_SERVICE_KEYS: 'demo:0123456789', DEMO_PORT: String(await freePort()), HERALD_LOG_LEVEL: 'info' }, 'never');
+    const demo = run(
+      ['apps/demo/src/main.ts'],
+      { NODE_ENV: 'production', HERALD_SERVICE_KEYS: 'demo:0123456789', DEMO_PORT: String(await freePort()), HERALD_LOG_LEVEL: 'info' },
+      'never',
+    );
     expect(await demo.exited).to.equal(1);
     expect(lines(demo.output())).to.deep.equal(['The demo is a development aid and does not run in production (NODE_ENV=production).']);
   });

@@ -21,7 +21,12 @@ async function runApp(app: string, env: Record<string, string>, port: number): P
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) return { code: await exited, output };
-    if (await fetch(`http://127.0.0.1:${port}/readyz`).then((res) => res.ok, () => false)) {
+    if (
+      await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (res) => res.ok,
+        () => false,
+      )
+    ) {
       child.kill('SIGTERM');
       await exited;
       return { code: undefined, output };

@@ -54,7 +54,15 @@ describe('npm start', function () {
     if (testTopology() === 'cluster') this.skip();
     const port = await freePort();
     const demoPort = await freePort();
-    const env = { HERALD_DATA_DIR: dataDir, INGEST_PORT: String(port), WORKER_PORT: String(await freePort()), GATEWAY_PORT: String(await freePort()), DASHBOARD_PORT: String(await freePort()), DEMO_PORT: String(demoPort), HERALD_LOG_LEVEL: 'warn' };
+    const env = {
+      HERALD_DATA_DIR: dataDir,
+      INGEST_PORT: String(port),
+      WORKER_PORT: String(await freePort()),
+      GATEWAY_PORT: String(await freePort()),
+      DASHBOARD_PORT: String(await freePort()),
+      DEMO_PORT: String(demoPort),
+      HERALD_LOG_LEVEL: 'warn',
+    };
     const first = start(env);
     const redisUrl = await first.ready;
     expect(first.output()).to.contain('dev-service-key');
@@ -78,7 +86,10 @@ describe('npm start', function () {
     expect(res.status).to.equal(202);
     const redis = new Redis(redisUrl);
     const history = 'herald:{a:acct-1}:history';
-    await waitFor('the worker to route the event to the history', async () => expect(await redis.xlen(history)).to.equal(1), { timeoutMs: 10_000, intervalMs: 100 });
+    await waitFor('the worker to route the event to the history', async () => expect(await redis.xlen(history)).to.equal(1), {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
     expect(await redis.config('GET', 'appendonly')).to.deep.equal(['appendonly', 'yes']);
     expect(await redis.config('GET', 'auto-aof-rewrite-percentage')).to.deep.equal(['auto-aof-rewrite-percentage', '400']);
     expect(await redis.config('GET', 'maxmemory-policy')).to.deep.equal(['maxmemory-policy', 'noeviction']);
@@ -103,7 +114,17 @@ describe('npm start', function () {
     const cluster = await testRedisServer();
     const prefix = uniquePrefix();
     const port = await freePort();
-    const env = { HERALD_DATA_DIR: dataDir, REDIS_URL: cluster.url, HERALD_KEY_PREFIX: prefix, INGEST_PORT: String(port), WORKER_PORT: String(await freePort()), GATEWAY_PORT: String(await freePort()), DASHBOARD_PORT: String(await freePort()), DEMO_PORT: String(await freePort()), HERALD_LOG_LEVEL: 'info' };
+    const env = {
+      HERALD_DATA_DIR: dataDir,
+      REDIS_URL: cluster.url,
+      HERALD_KEY_PREFIX: prefix,
+      INGEST_PORT: String(port),
+      WORKER_PORT: String(await freePort()),
+      GATEWAY_PORT: String(await freePort()),
+      DASHBOARD_PORT: String(await freePort()),
+      DEMO_PORT: String(await freePort()),
+      HERALD_LOG_LEVEL: 'info',
+    };
     const run = start(env);
     const client = createRedis({ url: cluster.url });
     try {
@@ -114,7 +135,11 @@ describe('npm start', function () {
       const headers = { authorization: 'Bearer dev-service-key', 'content-type': 'application/json' };
       // Accounts whose keys are on different masters.
       for (const accountId of ['alice', 'acct-42', 'b']) {
-        const device = await fetch(`http://127.0.0.1:${port}/v1/devices`, { method: 'POST', headers, body: JSON.stringify({ accountId, platform: 'web', deviceId: 'web-1' }) });
+        const device = await fetch(`http://127.0.0.1:${port}/v1/devices`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ accountId, platform: 'web', deviceId: 'web-1' }),
+        });
         expect(device.status).to.equal(201);
         const res = await fetch(`http://127.0.0.1:${port}/v1/events`, { method: 'POST', headers, body: JSON.stringify({ type: 'plan.changed', accountId }) });
         expect(res.status).to.equal(202);

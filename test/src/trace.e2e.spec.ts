@@ -53,7 +53,15 @@ describe('event trace: GET /v1/events/:id', function () {
     await waitFor('the notification', () => received.length > 0);
 
     const trace = await traceWhen(stack, id, (t) => t.acks.length > 0 && t.pushes.length >= 2);
-    expect(trace).to.include({ id, priority: 'high', status: 'routed', verdict: 'routed', type: 'plan.changed', accountId: 'acct-t', cursor: received[0]!.cursor });
+    expect(trace).to.include({
+      id,
+      priority: 'high',
+      status: 'routed',
+      verdict: 'routed',
+      type: 'plan.changed',
+      accountId: 'acct-t',
+      cursor: received[0]!.cursor,
+    });
     expect(Date.parse(trace.acceptedAt!)).to.be.within(before - 1000, Date.now());
     expect(Date.parse(trace.routedAt!)).to.be.at.least(Date.parse(trace.acceptedAt!));
     const [targeting, ...others] = trace.gates.splice(2, 1).concat(trace.gates);
@@ -88,7 +96,13 @@ describe('event trace: GET /v1/events/:id', function () {
 
     const untargetedTrace = await traceWhen(stack, untargeted.id, (t) => t.status !== 'queued');
     expect(untargetedTrace).to.include({ status: 'dropped', verdict: 'no_targets' });
-    expect(untargetedTrace.gates.map((g) => `${g.gate}:${g.verdict}`)).to.deep.equal(['stale:passed', 'duplicate:passed', 'targeting:dropped', 'history:skipped', 'online:skipped']);
+    expect(untargetedTrace.gates.map((g) => `${g.gate}:${g.verdict}`)).to.deep.equal([
+      'stale:passed',
+      'duplicate:passed',
+      'targeting:dropped',
+      'history:skipped',
+      'online:skipped',
+    ]);
     expect(untargetedTrace.gates[2]!.reason).to.equal("none of the account's devices matches its type's platforms or the event's targets");
     expect(untargetedTrace.pushes).to.deep.equal([]);
   });
@@ -120,7 +134,13 @@ describe('event trace: GET /v1/events/:id', function () {
 
   it('streams routing verdicts on the live tap, filtered by account', async () => {
     const { redis, config } = stack;
-    const traces = new EventTraces({ redis: redis.client, keys: createKeys(redis.prefix), partitions: { high: 2, medium: 2, low: 2 }, windowMs: config.traceWindowMs, dedupWindowMs: config.dedupWindowMs });
+    const traces = new EventTraces({
+      redis: redis.client,
+      keys: createKeys(redis.prefix),
+      partitions: { high: 2, medium: 2, low: 2 },
+      windowMs: config.traceWindowMs,
+      dedupWindowMs: config.dedupWindowMs,
+    });
     const tapConnection = createRedis({ url: redis.url });
     const controller = new AbortController();
     const seen: TapRecord[] = [];
@@ -183,7 +203,10 @@ describe('event trace with tracing off', function () {
       // The ack is recorded (the device's cursor moves), so a trace write would have happened by now.
       await waitFor('the ack', async () => (await stack.redis.client.hlen(createKeys(stack.redis.prefix).deviceAcks('acct-off'))) === 1);
       expect((await getTrace(stack, id)).status).to.equal(404);
-      const keys = [...(await scanKeys(stack.redis.client, `${stack.redis.prefix}:*trace*`)), ...(await scanKeys(stack.redis.client, `${stack.redis.prefix}:*tap*`))];
+      const keys = [
+        ...(await scanKeys(stack.redis.client, `${stack.redis.prefix}:*trace*`)),
+        ...(await scanKeys(stack.redis.client, `${stack.redis.prefix}:*tap*`)),
+      ];
       expect(keys).to.deep.equal([]);
     } finally {
       socket.disconnect();

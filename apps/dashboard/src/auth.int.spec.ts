@@ -6,7 +6,17 @@ const basic = (user: string, password: string) => 'Basic ' + Buffer.from(`${user
 describe('dashboard login', () => {
   const dashboard = useDashboard();
 
-  const PROTECTED = ['/admin', '/admin/', '/admin/tap', '/admin/api/overview', '/admin/api/tap', '/admin/api/events/evt-1', '/admin/queues', '/admin/queues/api/queues', '/admin/nothing-here'];
+  const PROTECTED = [
+    '/admin',
+    '/admin/',
+    '/admin/tap',
+    '/admin/api/overview',
+    '/admin/api/tap',
+    '/admin/api/events/evt-1',
+    '/admin/queues',
+    '/admin/queues/api/queues',
+    '/admin/nothing-here',
+  ];
 
   it('asks for a login on every page and API under /admin, with WWW-Authenticate and the JSON error', async () => {
     const { request } = await dashboard.start();

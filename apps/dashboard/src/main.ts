@@ -14,10 +14,7 @@ runMain(async () => {
   const app = createDashboardApp(deps);
   const server = createServer(app.http);
   await listenOn(server, config.ports.dashboard, 'DASHBOARD_PORT');
-  logger.info(
-    { port: config.ports.dashboard, readOnly: config.dashboard.readOnly },
-    `dashboard listening on http://localhost:${config.ports.dashboard}/admin`,
-  );
+  logger.info({ port: config.ports.dashboard, readOnly: config.dashboard.readOnly }, `dashboard listening on http://localhost:${config.ports.dashboard}/admin`);
 
   stopOnSignals({
     app: 'dashboard',

@@ -73,13 +73,15 @@ describe('dashboard overview (/admin/api/overview)', () => {
   it('counts accepted events ingest appends in the in-rate', async () => {
     const running = await dashboard.start();
     await overview(running);
-    await dashboard.streams().append([acceptedEvent('e1', 'acct-a', 'medium'), acceptedEvent('e2', 'acct-b', 'medium'), acceptedEvent('e3', 'acct-c', 'medium')]);
+    await dashboard
+      .streams()
+      .append([acceptedEvent('e1', 'acct-a', 'medium'), acceptedEvent('e2', 'acct-b', 'medium'), acceptedEvent('e3', 'acct-c', 'medium')]);
     await new Promise((resolve) => setTimeout(resolve, 50));
     const o = await overview(running);
     expect(priority(o, 'medium').inPerSecond! * o.rateWindowSeconds!).to.be.closeTo(3, 1e-6);
   });
 
-  it('reports each delivery queue\'s depth and failure rate, and each platform\'s over all priorities', async () => {
+  it("reports each delivery queue's depth and failure rate, and each platform's over all priorities", async () => {
     const running = await dashboard.start();
     const web = dashboard.queue('web', 'high');
     await web.add('deliver', { items: [] });
@@ -92,7 +94,11 @@ describe('dashboard overview (/admin/api/overview)', () => {
     expect(queue(before, 'deliver-web-high')).to.include({ platform: 'web', priority: 'high', waiting: 2, depth: 2, failed: 0, failureRate: null });
     expect(queue(before, 'deliver-tv-medium')).to.include({ delayed: 1, depth: 1 });
 
-    await android.addBulk([{ name: 'deliver', data: { fail: true } }, { name: 'deliver', data: {} }, { name: 'deliver', data: {} }]);
+    await android.addBulk([
+      { name: 'deliver', data: { fail: true } },
+      { name: 'deliver', data: {} },
+      { name: 'deliver', data: {} },
+    ]);
     await dashboard.runJobs('android', 'low', 3);
     await androidHigh.add('deliver', { fail: true });
     await dashboard.runJobs('android', 'high', 1);
@@ -128,11 +134,16 @@ describe('dashboard overview (/admin/api/overview)', () => {
     const now = await dashboard.redisNow();
     await dashboard.redis.client.hset(
       running.keys.gatewayNodes,
-      'node-a', JSON.stringify({ connections: 5, devices: 4, at: now - 1000 }),
-      'node-b', JSON.stringify({ connections: 3, devices: 3, at: now }),
-      'node-gone', JSON.stringify({ connections: 100, devices: 90, at: now - 31_000 }),
-      'node-garbage', 'not json',
-      'node-bad', JSON.stringify({ connections: -1, devices: 'many', at: now }),
+      'node-a',
+      JSON.stringify({ connections: 5, devices: 4, at: now - 1000 }),
+      'node-b',
+      JSON.stringify({ connections: 3, devices: 3, at: now }),
+      'node-gone',
+      JSON.stringify({ connections: 100, devices: 90, at: now - 31_000 }),
+      'node-garbage',
+      'not json',
+      'node-bad',
+      JSON.stringify({ connections: -1, devices: 'many', at: now }),
     );
     const o = await overview(running);
     expect(o.gateway.devicesOnline).to.equal(7);
@@ -147,7 +158,8 @@ describe('dashboard overview (/admin/api/overview)', () => {
     const { client } = dashboard.redis;
     // Dead letters a millisecond apart (ids of different streams in one millisecond do not order).
     const t = (await dashboard.redisNow()) - 1000;
-    for (let i = 0; i < 4; i++) await client.xadd(keys.deadLetters('high', 0), `${t + i}-0`, 'entry', `100-${i}`, 'reason', `delivered 5 times (${i})`, 'n', '2', 'e', '[]');
+    for (let i = 0; i < 4; i++)
+      await client.xadd(keys.deadLetters('high', 0), `${t + i}-0`, 'entry', `100-${i}`, 'reason', `delivered 5 times (${i})`, 'n', '2', 'e', '[]');
     await client.xadd(keys.deadLetters('high', 1), `${t + 10}-0`, 'entry', '200-0', 'reason', 'undecodable entry', 'n', 'x');
     await client.xadd(keys.deadLetters('high', 1), `${t + 11}-0`, 'entry', '200-1', 'reason', 'newest of all', 'n', '7', 'e', '[]');
     await client.xadd(keys.deadLetters('low', 0), '*', 'entry', '300-0', 'reason', 'low one');
@@ -172,18 +184,35 @@ describe('dashboard overview (/admin/api/overview)', () => {
     const running = await dashboard.start();
     const idle = await overview(running);
     expect(idle.overload).to.deep.include({ active: false, level: 0, pressure: null, condition: null });
-    expect(idle.overload.priorities.map((p) => [p.priority, p.shed, p.yield])).to.deep.equal([['high', 0, 0], ['medium', 0, 0], ['low', 0, 0]]);
+    expect(idle.overload.priorities.map((p) => [p.priority, p.shed, p.yield])).to.deep.equal([
+      ['high', 0, 0],
+      ['medium', 0, 0],
+      ['low', 0, 0],
+    ]);
 
     const board = new OverloadBoard(dashboard.redis.client, running.keys);
     const ingest = (shedTotal: number): IngestReport => ({
-      role: 'ingest', at: Date.now(), ttlMs: 60_000,
+      role: 'ingest',
+      at: Date.now(),
+      ttlMs: 60_000,
       signals: { cpu: 0.93, eventLoopDelayMs: 31, redisRttMs: 2.5, highAgeMs: 0 },
-      pressure: 1.24, condition: 'overloaded', level: 1.25,
-      yield: { low: 1, medium: 0.25 }, shed: { low: 0.4375, medium: 0 }, queueAgeMs: { low: 2500, medium: 0 },
+      pressure: 1.24,
+      condition: 'overloaded',
+      level: 1.25,
+      yield: { low: 1, medium: 0.25 },
+      shed: { low: 0.4375, medium: 0 },
+      queueAgeMs: { low: 2500, medium: 0 },
       shedTotal: { low: shedTotal, medium: 0 },
     });
     await board.publish('ingest:a', ingest(100));
-    await board.publish('worker:w', { role: 'worker', at: Date.now(), ttlMs: 60_000, signals: { cpu: 0.93, eventLoopDelayMs: 12 }, yield: { low: 1, medium: 0.25 }, pausedSeconds: { low: 3, medium: 0 } });
+    await board.publish('worker:w', {
+      role: 'worker',
+      at: Date.now(),
+      ttlMs: 60_000,
+      signals: { cpu: 0.93, eventLoopDelayMs: 12 },
+      yield: { low: 1, medium: 0.25 },
+      pausedSeconds: { low: 3, medium: 0 },
+    });
     await board.publish('ingest:gone', { ...ingest(7), at: Date.now() - 120_000, ttlMs: 1000 });
     await overview(running);
     await board.publish('ingest:a', ingest(160));
@@ -197,7 +226,10 @@ describe('dashboard overview (/admin/api/overview)', () => {
     expect(medium).to.deep.include({ priority: 'medium', shed: 0, yield: 0.25 });
     expect(low).to.deep.include({ priority: 'low', shed: 0.4375, yield: 1, queueAgeSeconds: 2.5 });
     expect(low!.shedPerSecond! * o.rateWindowSeconds!).to.be.closeTo(60, 1e-6);
-    expect(o.overload.reporters.map((r) => [r.id, r.role, r.eventLoopDelayMs])).to.deep.equal([['a', 'ingest', 31], ['w', 'worker', 12]]);
+    expect(o.overload.reporters.map((r) => [r.id, r.role, r.eventLoopDelayMs])).to.deep.equal([
+      ['a', 'ingest', 31],
+      ['w', 'worker', 12],
+    ]);
   });
 
   it('says whether the queue board is read-only', async () => {

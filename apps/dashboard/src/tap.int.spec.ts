@@ -65,7 +65,20 @@ class SseClient {
 
 function record(id: string, accountId: string, extra: Partial<TapRecord> = {}): TapRecord {
   const at = Date.now();
-  return { id, type: 'plan.changed', accountId, priority: 'high', createdAt: at, acceptedAt: at, routedAt: at, verdict: 'routed', cursor: `${at}-0`, targeted: ['tv-1', 'web-1'], online: ['tv-1'], ...extra };
+  return {
+    id,
+    type: 'plan.changed',
+    accountId,
+    priority: 'high',
+    createdAt: at,
+    acceptedAt: at,
+    routedAt: at,
+    verdict: 'routed',
+    cursor: `${at}-0`,
+    targeted: ['tv-1', 'web-1'],
+    online: ['tv-1'],
+    ...extra,
+  };
 }
 
 describe('dashboard live tap and event traces', () => {
@@ -86,7 +99,7 @@ describe('dashboard live tap and event traces', () => {
     return new TraceRecorder(dashboard.redis.client, keys, new TraceBuckets(keys, WINDOW_MS));
   }
 
-  it('streams routing verdicts as they happen, and only one account\'s when filtered', async () => {
+  it("streams routing verdicts as they happen, and only one account's when filtered", async () => {
     const running = await dashboard.start();
     const all = await SseClient.open(running, '/admin/api/tap');
     const onlyB = await SseClient.open(running, '/admin/api/tap?accountId=acct-b');
@@ -109,7 +122,7 @@ describe('dashboard live tap and event traces', () => {
     expect(onlyB.named('tap').map((e) => TapRecordSchema.parse(e.data).id)).to.deep.equal(['e2', 'e4']);
   });
 
-  it('closes its tap and the tap\'s Redis connection when the browser disconnects', async () => {
+  it("closes its tap and the tap's Redis connection when the browser disconnects", async () => {
     const running = await dashboard.start();
     const client = await SseClient.open(running, '/admin/api/tap');
     await tapsListening(1);
@@ -157,7 +170,7 @@ describe('dashboard live tap and event traces', () => {
     open.close();
   });
 
-  it('looks up an event\'s trace: queued once ingest accepted it, then routed with each gate\'s verdict', async () => {
+  it("looks up an event's trace: queued once ingest accepted it, then routed with each gate's verdict", async () => {
     const running = await dashboard.start();
     const streams = dashboard.streams();
     await streams.append([acceptedEvent('evt-42', 'acct-a')]);
@@ -168,7 +181,10 @@ describe('dashboard live tap and event traces', () => {
     // What the router writes with its acknowledgement.
     const traces = recorder();
     const key = traces.buckets.key('high', streams.partitionOf('high', 'acct-a'), Date.now());
-    await dashboard.redis.client.hset(key, ...traces.routingFields([record('evt-42', 'acct-a')], new Map([['evt-42', { batch: 'b-1', devices: { tv: ['tv-1'] } }]])));
+    await dashboard.redis.client.hset(
+      key,
+      ...traces.routingFields([record('evt-42', 'acct-a')], new Map([['evt-42', { batch: 'b-1', devices: { tv: ['tv-1'] } }]])),
+    );
     const routed = EventTraceSchema.parse(await (await running.request('/admin/api/events/evt-42')).json());
     expect(routed.status).to.equal('routed');
     expect(routed.gates.map((g) => [g.gate, g.verdict])).to.deep.equal([

@@ -35,9 +35,10 @@ export function createDashboardDeps(config: HeraldConfig, redisUrl: string, over
   const redis = connect('herald-dashboard');
   // BullMQ's own connection: its scripts and its INFO checks stay off the overview's pipeline.
   const queues = createDeliveryQueues(connect('herald-dashboard-bullmq'), keys);
-  const partitions = Object.fromEntries(
-    Object.entries(config.priorities).map(([priority, settings]) => [priority, settings.partitions]),
-  ) as Record<Priority, number>;
+  const partitions = Object.fromEntries(Object.entries(config.priorities).map(([priority, settings]) => [priority, settings.partitions])) as Record<
+    Priority,
+    number
+  >;
 
   const reader = new OverviewReader({
     redis,

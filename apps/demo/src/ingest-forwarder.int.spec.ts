@@ -31,7 +31,10 @@ const EVENT = { accountId: 'acct', type: 'plan.changed', payload: { plan: 'premi
 const forwarder = (ingestUrl: string, serviceKey = 'k') => new IngestForwarder({ ingestUrl, serviceKey, timeoutMs: 5_000 });
 
 /** A stand-in for ingest that records what it was sent and answers `status` with `answer`. */
-async function recordingIngest(status: number, answer: unknown): Promise<{ url: string; server: Server; seen: () => { path: string | undefined; authorization: string | undefined; body: string } | undefined }> {
+async function recordingIngest(
+  status: number,
+  answer: unknown,
+): Promise<{ url: string; server: Server; seen: () => { path: string | undefined; authorization: string | undefined; body: string } | undefined }> {
   let seen: { path: string | undefined; authorization: string | undefined; body: string } | undefined;
   const ingest = await fakeIngest((req, res) => {
     let body = '';
@@ -85,7 +88,9 @@ describe('IngestForwarder (the demo page’s way into ingest)', () => {
 
   it('answers 502 when ingest refuses the service key, saying to share HERALD_SERVICE_KEYS', async () => {
     const ingest = await fakeIngest((_req, res) => {
-      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'unauthorized', message: 'The service key is not valid.' } }));
+      res
+        .writeHead(401, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { code: 'unauthorized', message: 'The service key is not valid.' } }));
     });
     server = ingest.server;
     const error = await failure(forwarder(ingest.url, 'wrong-key').send(EVENT));
@@ -98,7 +103,10 @@ describe('IngestForwarder (the demo page’s way into ingest)', () => {
   it('answers 502 when ingest fails, answers nonsense or not in time', async () => {
     let mode: 'fail' | 'nonsense' | 'silent' = 'fail';
     const ingest = await fakeIngest((_req, res) => {
-      if (mode === 'fail') res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'internal', message: 'Something went wrong on our side.' } }));
+      if (mode === 'fail')
+        res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: { code: 'internal', message: 'Something went wrong on our side.' } }));
       else if (mode === 'nonsense') res.writeHead(202, { 'content-type': 'text/html' }).end('<html>a proxy page</html>');
       // silent: never answers
     });

@@ -59,7 +59,10 @@ export class IngestForwarder {
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
     } catch (error) {
-      throw new UpstreamError(`Ingest at ${this.options.ingestUrl} is not reachable (${describeFetchFailure(error, this.options.timeoutMs)}). Start it (\`npm start\` runs every app) or point HERALD_INGEST_URL at it.`, error);
+      throw new UpstreamError(
+        `Ingest at ${this.options.ingestUrl} is not reachable (${describeFetchFailure(error, this.options.timeoutMs)}). Start it (\`npm start\` runs every app) or point HERALD_INGEST_URL at it.`,
+        error,
+      );
     }
     const text = await response.text().catch(() => '');
     const json = parseJson(text);

@@ -12,7 +12,10 @@ runMain(async () => {
 
   const server = createServer(createDemoApp({ logger }, options));
   await listenOn(server, config.ports.demo, 'DEMO_PORT');
-  logger.info({ port: config.ports.demo, ingestUrl: options.ingestUrl, gatewayUrl: options.gatewayUrl }, `demo listening on http://localhost:${config.ports.demo}`);
+  logger.info(
+    { port: config.ports.demo, ingestUrl: options.ingestUrl, gatewayUrl: options.gatewayUrl },
+    `demo listening on http://localhost:${config.ports.demo}`,
+  );
 
   stopOnSignals({
     app: 'demo',

@@ -6,7 +6,12 @@ describe('demo options', () => {
   const valid = { ingestUrl: 'http://127.0.0.1:3100/', gatewayUrl: 'http://localhost:3200', serviceKey: 'dev-service-key' };
 
   it('merges the defaults and drops a trailing slash from the URLs', () => {
-    expect(resolveDemoOptions(valid)).to.deep.equal({ ingestUrl: 'http://127.0.0.1:3100', gatewayUrl: 'http://localhost:3200', serviceKey: 'dev-service-key', ingestTimeoutMs: 5_000 });
+    expect(resolveDemoOptions(valid)).to.deep.equal({
+      ingestUrl: 'http://127.0.0.1:3100',
+      gatewayUrl: 'http://localhost:3200',
+      serviceKey: 'dev-service-key',
+      ingestTimeoutMs: 5_000,
+    });
   });
 
   it('refuses URLs that are not http(s), an empty service key and a timeout that is not a positive integer', () => {
@@ -17,7 +22,10 @@ describe('demo options', () => {
   });
 
   it('takes ingest, the gateway and the first service key from the config', () => {
-    const config = loadConfig({ HERALD_SERVICE_KEYS: 'demo:0123456789,other:abcdefghij', HERALD_DEMO: 'true', INGEST_PORT: '4100', GATEWAY_PORT: '4200' }, 'demo');
+    const config = loadConfig(
+      { HERALD_SERVICE_KEYS: 'demo:0123456789,other:abcdefghij', HERALD_DEMO: 'true', INGEST_PORT: '4100', GATEWAY_PORT: '4200' },
+      'demo',
+    );
     expect(demoOptionsFrom(config)).to.deep.equal({ ingestUrl: 'http://127.0.0.1:4100', gatewayUrl: 'http://localhost:4200', serviceKey: '0123456789' });
   });
 

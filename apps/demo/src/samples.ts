@@ -10,11 +10,12 @@ const pick = <T>(items: readonly [T, ...T[]]): T => items[Math.floor(Math.random
 
 const SAMPLES: Readonly<Record<string, () => Record<string, unknown>>> = {
   'profile.maturity.changed': () => ({ profileId: 'kids', maturityLevel: pick(['G', 'PG', 'PG-13']), previousLevel: 'TV-MA' }),
-  'plan.changed': () => pick([
-    { plan: 'premium', streams: 4, resolution: '4K' },
-    { plan: 'standard', streams: 2, resolution: '1080p' },
-    { plan: 'basic', streams: 1, resolution: '720p' },
-  ]),
+  'plan.changed': () =>
+    pick([
+      { plan: 'premium', streams: 4, resolution: '4K' },
+      { plan: 'standard', streams: 2, resolution: '1080p' },
+      { plan: 'basic', streams: 1, resolution: '720p' },
+    ]),
   // Collapsed by titleId: sending it twice for one title leaves only the newer on pull.
   'viewing.progress': () => ({ titleId: pick(TITLES), positionSeconds: Math.floor(Math.random() * 3000), durationSeconds: 3120 }),
   'mylist.updated': () => ({ titleId: pick(TITLES), action: pick(['added', 'removed']) }),

@@ -57,4 +57,3 @@ export const DemoEventTypesSchema = z.object({
   eventTypes: z.array(EventTypeSchema.extend({ sample: z.record(z.string(), z.unknown()) })),
 });
 export type DemoEventTypes = z.infer<typeof DemoEventTypesSchema>;
-

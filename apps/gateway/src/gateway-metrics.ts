@@ -28,7 +28,11 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
       labelNames: ['reason'],
       registers,
     }),
-    replayed: new Counter({ name: 'herald_gateway_notifications_replayed_total', help: 'Notifications sent from history: replayed on (re)connect, or read to fill a gap', registers }),
+    replayed: new Counter({
+      name: 'herald_gateway_notifications_replayed_total',
+      help: 'Notifications sent from history: replayed on (re)connect, or read to fill a gap',
+      registers,
+    }),
     pushed: new Counter({ name: 'herald_gateway_notifications_pushed_total', help: 'Live pushes sent to sockets as they came', registers }),
     dropped: new Counter({
       name: 'herald_gateway_notifications_dropped_total',

@@ -54,7 +54,17 @@ export interface ClientOptions {
 export const ACCOUNT = 'alice';
 
 export function entry(id: string, devices: string[], extra: Partial<HistoryEntry> = {}, accountId = ACCOUNT): HistoryEntry {
-  return { id, type: 'mylist.updated', priority: 'medium', accountId, createdAt: 1_700_000_000_000, acceptedAt: 1_700_000_000_000, payload: { id }, devices, ...extra };
+  return {
+    id,
+    type: 'mylist.updated',
+    priority: 'medium',
+    accountId,
+    createdAt: 1_700_000_000_000,
+    acceptedAt: 1_700_000_000_000,
+    payload: { id },
+    devices,
+    ...extra,
+  };
 }
 
 /**
@@ -168,7 +178,11 @@ export function useGateways(redis: TestRedis, historyOptions: Partial<HistoryOpt
     },
 
     /** Resolves with the connect_error a refused handshake gets. */
-    async refusal(url: string, auth: Record<string, unknown>, extraHeaders?: Record<string, string>): Promise<Error & { data?: { code: string; message: string; details?: unknown[] } }> {
+    async refusal(
+      url: string,
+      auth: Record<string, unknown>,
+      extraHeaders?: Record<string, string>,
+    ): Promise<Error & { data?: { code: string; message: string; details?: unknown[] } }> {
       const device = this.open(url, auth, extraHeaders === undefined ? {} : { extraHeaders });
       return new Promise((resolve, reject) => {
         device.socket.once('connect_error', resolve);

@@ -60,7 +60,9 @@ export function createGateway(deps: GatewayDeps, input: GatewayOptionsInput = {}
   const options = resolveGatewayOptions(input);
   const now = deps.now ?? Date.now;
   const metrics = createGatewayMetrics(deps.metrics);
-  const historyChannels = PRIORITIES.flatMap((priority) => Array.from({ length: options.partitions[priority] }, (_, n) => deps.keys.historyAppended(priority, n)));
+  const historyChannels = PRIORITIES.flatMap((priority) =>
+    Array.from({ length: options.partitions[priority] }, (_, n) => deps.keys.historyAppended(priority, n)),
+  );
   const wakeups = new HistoryWakeups(deps.historySubscriber, historyChannels, deps.logger);
   const puller = new Puller({ history: deps.history, wakeups, metrics, now });
   let closing: Promise<void> | undefined;

@@ -84,7 +84,11 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     await waitFor('the marker', () => ids(onB).includes('marker'), { timeoutMs: 3000 });
     expect(ids(onB)).to.deep.equal(['marker']);
     const all = [...ids(onA), ...ids(onB)];
-    for (let i = 0; i < 10; i++) expect(all.filter((id) => id === `medium-${i}`), `medium-${i}`).to.have.length(1);
+    for (let i = 0; i < 10; i++)
+      expect(
+        all.filter((id) => id === `medium-${i}`),
+        `medium-${i}`,
+      ).to.have.length(1);
   });
 
   it('reads entries for other devices over as a gap, and sends only its own', async () => {
@@ -104,7 +108,31 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     const partition = partitionOf('alice', 4);
     const e2 = entry('e2', ['tv']);
     const [second] = await gw.history.append('alice', [e2]);
-    await redis.client.xadd(gw.keys.liveStream('medium', partition), '*', 's', '2', 'm', JSON.stringify({ pushes: [{ accountId: 'alice', deviceIds: ['tv'], prev: first!.cursor, notification: { id: 'e2', cursor: second!.cursor, type: e2.type, accountId: 'alice', payload: e2.payload, createdAt: new Date(e2.createdAt).toISOString(), priority: 'medium' } }] }));
+    await redis.client.xadd(
+      gw.keys.liveStream('medium', partition),
+      '*',
+      's',
+      '2',
+      'm',
+      JSON.stringify({
+        pushes: [
+          {
+            accountId: 'alice',
+            deviceIds: ['tv'],
+            prev: first!.cursor,
+            notification: {
+              id: 'e2',
+              cursor: second!.cursor,
+              type: e2.type,
+              accountId: 'alice',
+              payload: e2.payload,
+              createdAt: new Date(e2.createdAt).toISOString(),
+              priority: 'medium',
+            },
+          },
+        ],
+      }),
+    );
     await redis.client.incr(gw.keys.liveSequence('medium', partition));
     await gw.deliver('alice', [entry('e3', ['tv'])]);
     await waitFor('e2 and e3', () => ids(tv).length === 3, { timeoutMs: 3000 });
@@ -118,7 +146,31 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     const partition = partitionOf('alice', 4);
     const e1 = entry('e1', ['tv']);
     const [outcome] = await gw.history.append('alice', [e1]);
-    await redis.client.xadd(gw.keys.liveStream('medium', partition), '*', 's', '1', 'm', JSON.stringify({ pushes: [{ accountId: 'alice', deviceIds: ['tv'], prev: null, notification: { id: 'e1', cursor: outcome!.cursor, type: e1.type, accountId: 'alice', payload: e1.payload, createdAt: new Date(e1.createdAt).toISOString(), priority: 'medium' } }] }));
+    await redis.client.xadd(
+      gw.keys.liveStream('medium', partition),
+      '*',
+      's',
+      '1',
+      'm',
+      JSON.stringify({
+        pushes: [
+          {
+            accountId: 'alice',
+            deviceIds: ['tv'],
+            prev: null,
+            notification: {
+              id: 'e1',
+              cursor: outcome!.cursor,
+              type: e1.type,
+              accountId: 'alice',
+              payload: e1.payload,
+              createdAt: new Date(e1.createdAt).toISOString(),
+              priority: 'medium',
+            },
+          },
+        ],
+      }),
+    );
     await redis.client.incr(gw.keys.liveSequence('medium', partition));
     await waitFor('e1, from the stream', () => ids(tv).length === 1, { timeoutMs: 3000 });
     expect(ids(tv)).to.deep.equal(['e1']);
@@ -159,7 +211,30 @@ describe('gateway live feed: exactly once, in order, by the delivered cursor', (
     const [highOutcome] = await gw.history.append('alice', [high]);
     // One live message per low event, all sent before the high one.
     const partition = partitionOf('acct-low', 4);
-    await Promise.all(low.map((e, i) => gw.appendLive('low', partition, [JSON.stringify({ pushes: [{ accountId: 'acct-low', deviceIds: ['tv'], prev: lowOutcomes[i]!.prev, notification: { id: e.id, cursor: lowOutcomes[i]!.cursor, type: e.type, accountId: 'acct-low', payload: e.payload, createdAt: new Date(e.createdAt).toISOString(), priority: 'low' } }] })])));
+    await Promise.all(
+      low.map((e, i) =>
+        gw.appendLive('low', partition, [
+          JSON.stringify({
+            pushes: [
+              {
+                accountId: 'acct-low',
+                deviceIds: ['tv'],
+                prev: lowOutcomes[i]!.prev,
+                notification: {
+                  id: e.id,
+                  cursor: lowOutcomes[i]!.cursor,
+                  type: e.type,
+                  accountId: 'acct-low',
+                  payload: e.payload,
+                  createdAt: new Date(e.createdAt).toISOString(),
+                  priority: 'low',
+                },
+              },
+            ],
+          }),
+        ]),
+      ),
+    );
     let lowsBeforeHigh = -1;
     probe.socket.on('notification', () => (lowsBeforeHigh = flooded.notifications.length));
     await gw.push([{ entry: high, outcome: highOutcome!, deviceIds: ['tv'] }]);

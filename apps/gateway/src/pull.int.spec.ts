@@ -23,7 +23,9 @@ describe('gateway pull API', () => {
   };
   /** Waits until `count` long-polls are registered for wake-ups (the gauge counts them from then on). */
   const longPollsWaiting = (url: string, count: number) =>
-    waitFor(`${count} long-poll(s) waiting`, async () => new RegExp(`^herald_gateway_long_polls\\{[^}]*\\} ${count}$`, 'm').test(await (await fetch(`${url}/metrics`)).text()));
+    waitFor(`${count} long-poll(s) waiting`, async () =>
+      new RegExp(`^herald_gateway_long_polls\\{[^}]*\\} ${count}$`, 'm').test(await (await fetch(`${url}/metrics`)).text()),
+    );
 
   it('returns only the notifications targeted at the device, oldest first, with the cursor to continue from', async () => {
     const node = await gw.startNode();
@@ -41,7 +43,10 @@ describe('gateway pull API', () => {
   it('pages with limit and after, without skipping or repeating', async () => {
     const node = await gw.startNode();
     const token = await gw.register('phone', 'alice', 'ios');
-    await gw.history.append('alice', ['1', '2', '3', '4', '5'].map((id) => entry(id, ['phone'])));
+    await gw.history.append(
+      'alice',
+      ['1', '2', '3', '4', '5'].map((id) => entry(id, ['phone'])),
+    );
     const first = await pull(node.url, token, '?limit=2');
     const second = await pull(node.url, token, `?limit=2&after=${first.body.cursor}`);
     const third = await pull(node.url, token, `?limit=2&after=${second.body.cursor}`);
@@ -66,7 +71,10 @@ describe('gateway pull API', () => {
   it('answers reset with the newest cursor when after is older than the retained history', async () => {
     const node = await gw.startNode();
     const token = await gw.register('phone', 'alice', 'ios');
-    const outcomes = await new History({ redis: redis.client, keys: gw.keys, maxLength: 2 }).append('alice', ['1', '2', '3', '4'].map((id) => entry(id, ['phone'])));
+    const outcomes = await new History({ redis: redis.client, keys: gw.keys, maxLength: 2 }).append(
+      'alice',
+      ['1', '2', '3', '4'].map((id) => entry(id, ['phone'])),
+    );
     const { body } = await pull(node.url, token, `?after=${outcomes[0]!.cursor}`);
     expect(body).to.deep.equal({ notifications: [], cursor: outcomes[3]!.cursor, reset: true });
   });
@@ -177,7 +185,13 @@ describe('gateway pull API', () => {
     expect((await fetch(`${node.url}/healthz`)).status).to.equal(200);
     expect(await (await fetch(`${node.url}/readyz`)).json()).to.deep.equal({ status: 'ready' });
     const metrics = await (await fetch(`${node.url}/metrics`)).text();
-    for (const name of ['herald_gateway_connections', 'herald_gateway_long_polls', 'herald_gateway_notifications_replayed_total', 'herald_gateway_notifications_pushed_total', 'herald_gateway_acks_total']) {
+    for (const name of [
+      'herald_gateway_connections',
+      'herald_gateway_long_polls',
+      'herald_gateway_notifications_replayed_total',
+      'herald_gateway_notifications_pushed_total',
+      'herald_gateway_acks_total',
+    ]) {
       expect(metrics).to.include(name);
     }
     const missing = await fetch(`${node.url}/v1/nothing`);

@@ -50,7 +50,10 @@ describe('gateway recovery', () => {
     const node = await gw.startNode();
     const token = await gw.register('tv');
     const trimmed = new History({ redis: redis.client, keys: gw.keys, maxLength: 2 });
-    const outcomes = await trimmed.append('alice', ['e1', 'e2', 'e3', 'e4'].map((id) => entry(id, ['tv'])));
+    const outcomes = await trimmed.append(
+      'alice',
+      ['e1', 'e2', 'e3', 'e4'].map((id) => entry(id, ['tv'])),
+    );
     const device = await gw.connect(node.url, { token, cursor: outcomes[0]!.cursor });
     expect(device.notifications).to.deep.equal([]);
     expect(device.synced).to.deep.equal([{ cursor: outcomes[3]!.cursor, replayed: 0, reset: true }]);

@@ -15,7 +15,12 @@ runMain(async () => {
   // Connection errors are logged (ioredis reconnects by itself), not thrown as unhandled events.
   const redis = createRedis({ url, clusterNodes: config.redisClusterNodes, name: 'herald-ingest', autoPipelining: true, logger });
   // A connection per priority for appends: a low-priority flood's scripts never queue ahead of a high one's.
-  const appenders = Object.fromEntries(PRIORITIES.map((priority) => [priority, createRedis({ url, clusterNodes: config.redisClusterNodes, name: `herald-ingest-${priority}`, autoPipelining: true, logger })])) as Record<Priority, RedisClient>;
+  const appenders = Object.fromEntries(
+    PRIORITIES.map((priority) => [
+      priority,
+      createRedis({ url, clusterNodes: config.redisClusterNodes, name: `herald-ingest-${priority}`, autoPipelining: true, logger }),
+    ]),
+  ) as Record<Priority, RedisClient>;
   await checkRedis(redis, logger);
   const deps = createIngestDeps(config, redis, appenders, logger);
   for (const warning of config.warnings) logger.warn(warning);

@@ -127,7 +127,10 @@ describe('ingest under load shedding (signals driven by the test)', function () 
     expect(allShed.status).to.equal(429);
     expect(allShed.headers.get('retry-after')).to.equal('5');
     const body = (await allShed.json()) as { results: ItemResult[] };
-    expect(body.results.map((r) => [r.index, r.error?.code])).to.deep.equal([[0, 'overloaded'], [1, 'overloaded']]);
+    expect(body.results.map((r) => [r.index, r.error?.code])).to.deep.equal([
+      [0, 'overloaded'],
+      [1, 'overloaded'],
+    ]);
     expect(await written()).to.deep.equal(['high-1', 'medium-1']);
   });
 

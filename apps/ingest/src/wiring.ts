@@ -39,9 +39,7 @@ export function createIngestDeps(
         keys,
         partitions,
         settings: config.overload,
-        ...(overrides.overloadSignals === undefined
-          ? { ping: pingConnection(redis) }
-          : { signals: overrides.overloadSignals }),
+        ...(overrides.overloadSignals === undefined ? { ping: pingConnection(redis) } : { signals: overrides.overloadSignals }),
         metrics,
         logger,
       }).start()
@@ -49,7 +47,14 @@ export function createIngestDeps(
   return {
     redis,
     catalog: loadCatalog(config.catalogPath),
-    streams: new PriorityStreams({ redis, appenders, keys, priorities: config.priorities, dedupWindowMs: config.dedupWindowMs, replicaAcks: config.replicaAcks }),
+    streams: new PriorityStreams({
+      redis,
+      appenders,
+      keys,
+      priorities: config.priorities,
+      dedupWindowMs: config.dedupWindowMs,
+      replicaAcks: config.replicaAcks,
+    }),
     overload,
     devices: new DeviceRegistry({
       redis,

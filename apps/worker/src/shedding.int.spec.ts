@@ -72,7 +72,9 @@ describe('worker under load shedding (the level driven through Redis)', function
     await fixture.accept([{ id: 'urgent', accountId: 'acct' }]);
     await waitFor('the urgent event to be routed', async () => expect(await routed('acct')).to.include('urgent'), { timeoutMs: 2000 });
     const highAfter = Date.now() - started;
-    await waitFor('the ten slow events to be routed', async () => expect((await routed('acct')).filter((id) => id.startsWith('slow-'))).to.have.length(10), { timeoutMs: 15_000 });
+    await waitFor('the ten slow events to be routed', async () => expect((await routed('acct')).filter((id) => id.startsWith('slow-'))).to.have.length(10), {
+      timeoutMs: 15_000,
+    });
     const lowAfter = Date.now() - started;
     expect(lowAfter, 'ten reads, each after a 200 ms pause').to.be.at.least(1800);
     expect(highAfter, 'high priority does not wait for the yielding low priority').to.be.below(lowAfter);
@@ -89,7 +91,9 @@ describe('worker under load shedding (the level driven through Redis)', function
     const pausedBefore = await metric(/^herald_overload_paused_seconds_total\{priority="low",stage="router"/);
     const resumed = Date.now();
     await lowEntries('fast', 10);
-    await waitFor('the ten fast events to be routed', async () => expect((await routed('acct')).filter((id) => id.startsWith('fast-'))).to.have.length(10), { timeoutMs: 15_000 });
+    await waitFor('the ten fast events to be routed', async () => expect((await routed('acct')).filter((id) => id.startsWith('fast-'))).to.have.length(10), {
+      timeoutMs: 15_000,
+    });
     expect(Date.now() - resumed).to.be.below(1500);
     expect(await metric(/^herald_overload_paused_seconds_total\{priority="low",stage="router"/)).to.equal(pausedBefore);
   });
@@ -104,7 +108,9 @@ describe('worker under load shedding (the level driven through Redis)', function
     await waitFor('low priority not to yield', async () => expect(await metric(/^herald_overload_yield_ratio\{priority="low"/)).to.equal(0));
     const started = Date.now();
     await lowEntries('free', 10);
-    await waitFor('the ten free events to be routed', async () => expect((await routed('acct')).filter((id) => id.startsWith('free-'))).to.have.length(10), { timeoutMs: 15_000 });
+    await waitFor('the ten free events to be routed', async () => expect((await routed('acct')).filter((id) => id.startsWith('free-'))).to.have.length(10), {
+      timeoutMs: 15_000,
+    });
     expect(Date.now() - started).to.be.below(1500);
   });
 });

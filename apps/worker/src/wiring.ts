@@ -52,13 +52,14 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
     throw new ConfigError("The worker's delivery role needs its push settings: load the config with loadConfig(env, 'worker').");
   }
   const pushOverride = overrides.push;
-  const push: PushProviders | undefined = pushConfig === undefined
-    ? undefined
-    : pushOverride === undefined
-      ? createPushProviders(pushConfig, { logger, apnsCa: overrides.apnsCa })
-      : 'send' in pushOverride
-        ? { ios: pushOverride, android: pushOverride }
-        : pushOverride;
+  const push: PushProviders | undefined =
+    pushConfig === undefined
+      ? undefined
+      : pushOverride === undefined
+        ? createPushProviders(pushConfig, { logger, apnsCa: overrides.apnsCa })
+        : 'send' in pushOverride
+          ? { ios: pushOverride, android: pushOverride }
+          : pushOverride;
   const connections: RedisClient[] = [];
   const connect = (name: string, blocking = false) => {
     const client = createRedis({ url: redisUrl, clusterNodes: config.redisClusterNodes, name, blocking, autoPipelining: !blocking, logger });
@@ -71,25 +72,40 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
   // commands in order, so on shared ones a high-priority batch's scripts and job would wait
   // behind every low-priority one queued before them.
   const lanes = new Map(
-    config.worker.priorities.map((priority) => [priority, { redis: connect(`herald-worker-${priority}`), bull: connect(`herald-worker-bullmq-${priority}`, true) }]),
+    config.worker.priorities.map((priority) => [
+      priority,
+      { redis: connect(`herald-worker-${priority}`), bull: connect(`herald-worker-bullmq-${priority}`, true) },
+    ]),
   );
   const laneOf = (priority: Priority) => lanes.get(priority) ?? { redis, bull: bullConnection };
-  const partitions = Object.fromEntries(
-    Object.entries(config.priorities).map(([priority, settings]) => [priority, settings.partitions]),
-  ) as Record<Priority, number>;
+  const partitions = Object.fromEntries(Object.entries(config.priorities).map(([priority, settings]) => [priority, settings.partitions])) as Record<
+    Priority,
+    number
+  >;
 
   const queues = Object.fromEntries(
     PRIORITIES.map((priority) => [
       priority,
       Object.fromEntries(
-        PLATFORMS.map((platform) => [platform, new Queue(keys.deliveryQueue(platform, priority), { connection: laneOf(priority).bull, prefix: keys.queuePrefix(platform, priority) })]),
+        PLATFORMS.map((platform) => [
+          platform,
+          new Queue(keys.deliveryQueue(platform, priority), { connection: laneOf(priority).bull, prefix: keys.queuePrefix(platform, priority) }),
+        ]),
       ),
     ]),
   ) as Record<Priority, DeliveryQueues>;
 
   // Load shedding: this worker follows the level ingest publishes (and reports its own signals).
   const overload = config.overload.enabled
-    ? new OverloadFollower({ redis, keys, workerId, intervalMs: config.overload.intervalMs, maxPauseMs: config.overload.maxPauseMs, metrics: registry, logger }).start()
+    ? new OverloadFollower({
+        redis,
+        keys,
+        workerId,
+        intervalMs: config.overload.intervalMs,
+        maxPauseMs: config.overload.maxPauseMs,
+        metrics: registry,
+        logger,
+      }).start()
     : undefined;
 
   const live = new LiveStream({ keys, maxLength: config.liveStreamLength });
@@ -106,7 +122,13 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
       catalog,
       devices: new DeviceRegistry({ redis: lane, keys, tokens: deviceTokens }),
       presence: new Presence({ redis: lane, keys }),
-      history: new History({ redis: lane, keys, maxLength: config.history.maxLength, retentionMs: config.history.retentionMs, dedupWindowMs: config.dedupWindowMs }),
+      history: new History({
+        redis: lane,
+        keys,
+        maxLength: config.history.maxLength,
+        retentionMs: config.history.retentionMs,
+        dedupWindowMs: config.dedupWindowMs,
+      }),
       queues: queues[priority],
       live,
       metrics,
@@ -120,48 +142,54 @@ export function createWorkerDeps(config: HeraldConfig, redisUrl: string, overrid
       queueConnection: laneOf(priority).bull,
     });
   };
-  const router = catalog === undefined
-    ? undefined
-    : new Router({
-        redis,
-        connect: (name) => connect(name, true),
-        keys,
-        workerId,
-        priorities: config.worker.priorities,
-        partitions,
-        batchSize: config.worker.batchSize,
-        concurrency: config.worker.concurrency,
-        leaseMs: config.worker.leaseMs,
-        reclaimIdleMs: config.worker.reclaimIdleMs,
-        maxDeliveries: config.worker.maxDeliveries,
-        ...(overrides.blockMs === undefined ? {} : { blockMs: overrides.blockMs }),
-        routers: Object.fromEntries(config.worker.priorities.map((priority) => [priority, batchRouter(priority, catalog)])),
-        yielding: overload,
-        metrics,
-        logger,
-      });
-
-  const deliveryWorkers = push === undefined
-    ? []
-    : config.worker.priorities.flatMap((priority) =>
-        createDeliveryWorkers({
-          yielding: overload,
-          connection: laneOf(priority).bull,
+  const router =
+    catalog === undefined
+      ? undefined
+      : new Router({
+          redis,
+          connect: (name) => connect(name, true),
           keys,
-          priorities: [priority],
-          redis: laneOf(priority).redis,
-          live,
-          push,
-          registry: new DeviceRegistry({ redis: laneOf(priority).redis, keys, tokens: deviceTokens }),
-          pushCoalescing: pushConfig === undefined || pushConfig.coalesceMs === 0
-            ? undefined
-            : { coalescer: new PushCoalescer({ redis: laneOf(priority).redis, keys, windowMs: pushConfig.coalesceMs }), queue: (platform, p) => queues[p][platform] },
-          concurrency: config.worker.deliveryConcurrency,
+          workerId,
+          priorities: config.worker.priorities,
+          partitions,
+          batchSize: config.worker.batchSize,
+          concurrency: config.worker.concurrency,
+          leaseMs: config.worker.leaseMs,
+          reclaimIdleMs: config.worker.reclaimIdleMs,
+          maxDeliveries: config.worker.maxDeliveries,
+          ...(overrides.blockMs === undefined ? {} : { blockMs: overrides.blockMs }),
+          routers: Object.fromEntries(config.worker.priorities.map((priority) => [priority, batchRouter(priority, catalog)])),
+          yielding: overload,
           metrics,
           logger,
-          traces: tracesOf(priority),
-        }).map((worker) => ({ priority, worker })),
-      );
+        });
+
+  const deliveryWorkers =
+    push === undefined
+      ? []
+      : config.worker.priorities.flatMap((priority) =>
+          createDeliveryWorkers({
+            yielding: overload,
+            connection: laneOf(priority).bull,
+            keys,
+            priorities: [priority],
+            redis: laneOf(priority).redis,
+            live,
+            push,
+            registry: new DeviceRegistry({ redis: laneOf(priority).redis, keys, tokens: deviceTokens }),
+            pushCoalescing:
+              pushConfig === undefined || pushConfig.coalesceMs === 0
+                ? undefined
+                : {
+                    coalescer: new PushCoalescer({ redis: laneOf(priority).redis, keys, windowMs: pushConfig.coalesceMs }),
+                    queue: (platform, p) => queues[p][platform],
+                  },
+            concurrency: config.worker.deliveryConcurrency,
+            metrics,
+            logger,
+            traces: tracesOf(priority),
+          }).map((worker) => ({ priority, worker })),
+        );
   overload?.onChange((follower) => yieldConcurrency(deliveryWorkers, follower, config.worker.deliveryConcurrency));
 
   return {

@@ -35,7 +35,10 @@ describe('worker crash safety', function () {
   });
 
   function startWorkerProcess(extraEnv: Record<string, string> = {}): ChildProcess {
-    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', main], { env: { ...env(), ...extraEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', main], {
+      env: { ...env(), ...extraEnv },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     children.push(child);
     return child;
   }
@@ -75,20 +78,28 @@ describe('worker crash safety', function () {
     expect(routedBeforeCrash).to.be.below(3000, 'the crash should land with a backlog in flight');
 
     startWorkerProcess();
-    await waitFor('the backlogs to drain', async () => {
-      const backlogs = await Promise.all([0, 1].map((partition) => redis.client.get(fixture.keys.backlog('high', partition))));
-      expect(backlogs).to.deep.equal(['0', '0']);
-    }, { timeoutMs: 60_000 });
+    await waitFor(
+      'the backlogs to drain',
+      async () => {
+        const backlogs = await Promise.all([0, 1].map((partition) => redis.client.get(fixture.keys.backlog('high', partition))));
+        expect(backlogs).to.deep.equal(['0', '0']);
+      },
+      { timeoutMs: 60_000 },
+    );
 
     for (const account of accounts) {
       const ids = (await fixture.history.range(account, undefined, 10_000)).map((r) => r.entry.id);
       expect(ids, `history of ${account}`).to.deep.equal(expected.get(account));
     }
-    await waitFor('every push', () => {
-      for (const account of accounts) {
-        const got = new Set(received.get(account)!.map((n) => n.id));
-        expect(got.size, `pushed to ${account}`).to.equal(expected.get(account)!.length);
-      }
-    }, { timeoutMs: 40_000 });
+    await waitFor(
+      'every push',
+      () => {
+        for (const account of accounts) {
+          const got = new Set(received.get(account)!.map((n) => n.id));
+          expect(got.size, `pushed to ${account}`).to.equal(expected.get(account)!.length);
+        }
+      },
+      { timeoutMs: 40_000 },
+    );
   });
 });

@@ -40,7 +40,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     }),
     deliveries: new Counter({
       name: 'herald_deliveries_total',
-      help: 'Notifications emitted (web, tv) or push signals (ios, android), by outcome: emitted, sent, failed (retried), dead_token, no_token, coalesced (held for the window\'s trailing signal)',
+      help: "Notifications emitted (web, tv) or push signals (ios, android), by outcome: emitted, sent, failed (retried), dead_token, no_token, coalesced (held for the window's trailing signal)",
       labelNames: ['platform', 'outcome'],
       registers: [registry],
     }),

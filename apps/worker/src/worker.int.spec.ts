@@ -79,11 +79,21 @@ describe('worker', function () {
     const [entry] = await history('acct');
     expect(entry).to.deep.include({ id: 'evt-1', devices: ['tv1', 'web1', 'ios1'], profileId: 'p1' });
     const cursor = (await fixture.history.latestCursor('acct'))!;
-    expect(tv[0]).to.deep.include({ id: 'evt-1', cursor, type: 'plan.changed', accountId: 'acct', profileId: 'p1', priority: 'high', payload: { plan: 'premium' } });
+    expect(tv[0]).to.deep.include({
+      id: 'evt-1',
+      cursor,
+      type: 'plan.changed',
+      accountId: 'acct',
+      profileId: 'p1',
+      priority: 'high',
+      payload: { plan: 'premium' },
+    });
     expect(push.sent[0]).to.deep.include({ platform: 'ios' });
     expect(push.sent[0]!.signal).to.deep.include({ accountId: 'acct', deviceId: 'ios1', pushToken: 'apns-token', cursor, eventIds: ['evt-1'] });
     expect(await history('other')).to.deep.equal([]);
-    await waitFor('the backlog to drain', async () => expect(await redis.client.get(fixture.keys.backlog('high', fixture.streams.partitionOf('high', 'acct')))).to.equal('0'));
+    await waitFor('the backlog to drain', async () =>
+      expect(await redis.client.get(fixture.keys.backlog('high', fixture.streams.partitionOf('high', 'acct')))).to.equal('0'),
+    );
   });
 
   it('drops stale events, already-routed events and events for nobody, counting each verdict', async () => {
@@ -99,7 +109,9 @@ describe('worker', function () {
     // The same id accepted again (e.g. after ingest's window) is dropped by the router.
     await unlinkKeys(redis.client, await scanKeys(redis.client, `${redis.prefix}:{p:high:*}:seen:*`));
     await fixture.accept([{ id: 'ok', accountId: 'acct' }]);
-    await waitFor('the duplicate verdict', async () => expect(await metricValue(worker, /herald_gate_outcomes_total\{priority="high",verdict="duplicate"/)).to.equal(1));
+    await waitFor('the duplicate verdict', async () =>
+      expect(await metricValue(worker, /herald_gate_outcomes_total\{priority="high",verdict="duplicate"/)).to.equal(1),
+    );
     expect(await metricValue(worker, /priority="low",verdict="stale"/)).to.equal(1);
     expect(await metricValue(worker, /priority="high",verdict="no_targets"/)).to.equal(1);
     expect(await metricValue(worker, /priority="high",verdict="routed"/)).to.equal(1);
@@ -125,7 +137,9 @@ describe('worker', function () {
     const web = await oneOnlineWebDevice();
     await fixture.accept([{ id: 'once', accountId: 'acct' }]);
     await waitFor('the push', () => expect(web.map((n) => n.id)).to.deep.equal(['once']));
-    await waitFor('the backlog to drain', async () => expect(await redis.client.get(fixture.keys.backlog('high', fixture.streams.partitionOf('high', 'acct')))).to.equal('0'));
+    await waitFor('the backlog to drain', async () =>
+      expect(await redis.client.get(fixture.keys.backlog('high', fixture.streams.partitionOf('high', 'acct')))).to.equal('0'),
+    );
 
     // As after a crash between the fan-out and the acknowledgement: the entry is routed again,
     // past the duplicate gate, and its completed job is gone (the queue keeps only a few).
@@ -137,11 +151,22 @@ describe('worker', function () {
       await unlinkKeys(redis.client, await scanKeys(redis.client, `${redis.prefix}:{p:high:*}:routed:*`));
       const stream = fixture.keys.stream('high', fixture.streams.partitionOf('high', 'acct'));
       await redis.client.xgroup('SETID', stream, fixture.keys.routerGroup, '0');
-      await waitFor('the router group to catch up', async () => expect(await redis.client.xinfo('GROUPS', stream)).to.satisfy((groups: unknown[][]) => groups[0]![groups[0]!.indexOf('lag') + 1] === 0));
+      await waitFor('the router group to catch up', async () =>
+        expect(await redis.client.xinfo('GROUPS', stream)).to.satisfy((groups: unknown[][]) => groups[0]![groups[0]!.indexOf('lag') + 1] === 0),
+      );
       // The router marks a batch routed only after its fan-out added the jobs: a second job would be in the queue now.
       await waitFor('the routed marker', async () => expect(await scanKeys(redis.client, `${redis.prefix}:{p:high:*}:routed:*`)).to.have.length.above(0));
-      expect(await queue.getJobCounts('completed', 'waiting', 'delayed', 'prioritized', 'active')).to.include({ completed: 0, waiting: 0, delayed: 0, prioritized: 0, active: 0 });
-      expect(web.map((n) => n.id), 'no second push').to.deep.equal(['once']);
+      expect(await queue.getJobCounts('completed', 'waiting', 'delayed', 'prioritized', 'active')).to.include({
+        completed: 0,
+        waiting: 0,
+        delayed: 0,
+        prioritized: 0,
+        active: 0,
+      });
+      expect(
+        web.map((n) => n.id),
+        'no second push',
+      ).to.deep.equal(['once']);
       expect((await history('acct')).map((e) => e.id)).to.deep.equal(['once']);
     } finally {
       await queue.close();
@@ -159,7 +184,7 @@ describe('worker', function () {
       }
     }
 
-    it('stage their live messages in the partition\'s slot and move them into its live stream once; a job run again moves nothing', async () => {
+    it("stage their live messages in the partition's slot and move them into its live stream once; a job run again moves nothing", async () => {
       const web = await oneOnlineWebDevice();
       await fixture.accept([{ id: 'first', accountId: 'acct', payload: { text: 'x'.repeat(2000) } }]);
       await waitFor('the first push', () => expect(web.map((n) => n.id)).to.deep.equal(['first']));
@@ -190,7 +215,9 @@ describe('worker', function () {
   it('announces the accounts whose history grew once per batch, for long-polls', async () => {
     fixture = new WorkerFixture(redis);
     // Three accounts of one partition, so one router batch holds them all.
-    const accounts = Array.from({ length: 40 }, (_, i) => `acct-${i}`).filter((a) => fixture.streams.partitionOf('high', a) === 0).slice(0, 3);
+    const accounts = Array.from({ length: 40 }, (_, i) => `acct-${i}`)
+      .filter((a) => fixture.streams.partitionOf('high', a) === 0)
+      .slice(0, 3);
     for (const accountId of accounts) await fixture.device(accountId, 'ios1', 'ios');
     const subscriber = fixture.connection({ shardedSubscriber: true });
     const announced: string[][] = [];
@@ -215,9 +242,15 @@ describe('worker', function () {
     // Connections that only connected show their handshake (or a Cluster's slot-map refresh) as the last command.
     const handshake = ['client|setname', 'info', 'select', 'hello', 'cluster|slots', 'cluster|info'];
     const perLane = redis.topology === 'cluster' ? 3 : 1;
-    expect(lastCommand('herald-worker-high'), 'the high lane routed and delivered').to.have.length.within(1, perLane).and.satisfy((cmds: string[]) => cmds.some((cmd) => !handshake.includes(cmd)));
-    expect(lastCommand('herald-worker-low')).to.have.length.within(1, perLane).and.satisfy((cmds: string[]) => cmds.every((cmd) => handshake.includes(cmd)));
-    expect(lastCommand('herald-worker-medium')).to.have.length.within(1, perLane).and.satisfy((cmds: string[]) => cmds.every((cmd) => handshake.includes(cmd)));
+    expect(lastCommand('herald-worker-high'), 'the high lane routed and delivered')
+      .to.have.length.within(1, perLane)
+      .and.satisfy((cmds: string[]) => cmds.some((cmd) => !handshake.includes(cmd)));
+    expect(lastCommand('herald-worker-low'))
+      .to.have.length.within(1, perLane)
+      .and.satisfy((cmds: string[]) => cmds.every((cmd) => handshake.includes(cmd)));
+    expect(lastCommand('herald-worker-medium'))
+      .to.have.length.within(1, perLane)
+      .and.satisfy((cmds: string[]) => cmds.every((cmd) => handshake.includes(cmd)));
     expect(lastCommand('herald-worker-bullmq-high')).to.have.length.within(1, perLane);
   });
 
@@ -241,14 +274,23 @@ describe('worker', function () {
       expect(tv).to.have.length(1);
       expect(web).to.have.length(1);
     });
-    const ios = new Queue(fixture.keys.deliveryQueue('ios' satisfies Platform, 'high'), { connection: fixture.connection(), prefix: fixture.keys.queuePrefix('ios' satisfies Platform, 'high') });
+    const ios = new Queue(fixture.keys.deliveryQueue('ios' satisfies Platform, 'high'), {
+      connection: fixture.connection(),
+      prefix: fixture.keys.queuePrefix('ios' satisfies Platform, 'high'),
+    });
     await waitFor('the iOS job to fail', async () => expect(await ios.getFailedCount()).to.equal(1), { timeoutMs: 10_000 });
     const [failed] = await ios.getFailed();
     expect(failed?.attemptsMade).to.equal(2);
     expect(failed?.failedReason).to.match(/503/);
     expect(calls).to.equal(2);
     // The event's trace shows what reached the sockets and what failed for good.
-    const traces = new EventTraces({ redis: redis.client, keys: fixture.keys, partitions: { high: 2, medium: 2, low: 2 }, windowMs: 3_600_000, dedupWindowMs: 3_600_000 });
+    const traces = new EventTraces({
+      redis: redis.client,
+      keys: fixture.keys,
+      partitions: { high: 2, medium: 2, low: 2 },
+      windowMs: 3_600_000,
+      dedupWindowMs: 3_600_000,
+    });
     const trace = await traces.read('e1');
     expect(trace?.pushes.map((p) => p.deviceId)).to.have.members(['tv1', 'web1']);
     expect(trace?.failures).to.have.length(1);
@@ -275,10 +317,14 @@ describe('worker', function () {
     const auth = { authorization: 'Bearer dev-service-key' };
     type Listed = { deadLetters: { priority: string; partition: number; id: string; reason: string; events: { id: string }[] }[] };
     let listed: Listed = { deadLetters: [] };
-    await waitFor('one dead letter', async () => {
-      listed = (await (await fetch(`${base}/v1/dead-letters?priority=high`, { headers: auth })).json()) as Listed;
-      expect(listed.deadLetters).to.have.length(1);
-    }, { timeoutMs: 8000 });
+    await waitFor(
+      'one dead letter',
+      async () => {
+        listed = (await (await fetch(`${base}/v1/dead-letters?priority=high`, { headers: auth })).json()) as Listed;
+        expect(listed.deadLetters).to.have.length(1);
+      },
+      { timeoutMs: 8000 },
+    );
     const [dead] = listed.deadLetters;
     expect(dead!.reason).to.match(/delivered 2 times/);
     expect(dead!.events.map((e) => e.id)).to.deep.equal(['poison']);
@@ -300,7 +346,7 @@ describe('worker', function () {
     await startWorker();
     await redis.client.xadd(fixture.keys.stream('low', 0), '*', 'n', '1', 'e', 'not json');
     await redis.client.incrby(fixture.keys.backlog('low', 0), 1);
-    await waitFor('the malformed entry\'s dead letter', async () => expect(await redis.client.xlen(fixture.keys.deadLetters('low', 0))).to.equal(1));
+    await waitFor("the malformed entry's dead letter", async () => expect(await redis.client.xlen(fixture.keys.deadLetters('low', 0))).to.equal(1));
     const [[, fields]] = (await redis.client.xrange(fixture.keys.deadLetters('low', 0), '-', '+')) as [[string, string[]]];
     expect(fields[fields.indexOf('reason') + 1]).to.match(/malformed/);
     expect(await redis.client.get(fixture.keys.backlog('low', 0))).to.equal('0');
@@ -321,8 +367,7 @@ describe('worker', function () {
   it('shares the partitions between workers and takes over those of a worker that stops', async () => {
     const env = { HERALD_PARTITIONS_HIGH: '4', HERALD_WORKER_PRIORITIES: 'high' };
     fixture = new WorkerFixture(redis, env);
-    const leases = async () =>
-      Promise.all([0, 1, 2, 3].map(async (p) => (await redis.client.get(fixture.keys.lease('high', p))) ?? 'none'));
+    const leases = async () => Promise.all([0, 1, 2, 3].map(async (p) => (await redis.client.get(fixture.keys.lease('high', p))) ?? 'none'));
     const a = await startWorker(env, { workerId: 'worker-a' });
     await waitFor('worker-a to hold every lease', async () => expect(new Set(await leases())).to.deep.equal(new Set(['worker-a'])));
     await startWorker(env, { workerId: 'worker-b' });
@@ -345,7 +390,11 @@ describe('worker', function () {
     await startWorker(env);
     await fixture.accept(accounts.map((accountId) => ({ id: `r-${accountId}`, accountId, type: 'recommendations.updated', priority: 'low' })));
     await waitFor("one event in each account's history", async () => {
-      for (const accountId of accounts) expect((await history(accountId)).map((e) => e.id), accountId).to.deep.equal([`r-${accountId}`]);
+      for (const accountId of accounts)
+        expect(
+          (await history(accountId)).map((e) => e.id),
+          accountId,
+        ).to.deep.equal([`r-${accountId}`]);
     });
   });
 

@@ -15,7 +15,10 @@ export const EventTypeSchema = z
      * Collapse on pull: later notifications of this type supersede earlier ones with the same
      * collapse key. `by` names the payload field that forms the key when the event gives none.
      */
-    collapse: z.object({ by: z.string().min(1) }).strict().optional(),
+    collapse: z
+      .object({ by: z.string().min(1) })
+      .strict()
+      .optional(),
     description: z.string().optional(),
   })
   .strict();

@@ -33,7 +33,10 @@ describe('herald send: building the event', () => {
   });
 
   it('refuses a payload that is not a JSON object, and names bad options', () => {
-    expect(() => buildEvent('plan.changed', parseOptions(SendOptionsSchema, { account: 'a', payload: '[1]' }))).to.throw(UsageError, /--payload must be a JSON object/);
+    expect(() => buildEvent('plan.changed', parseOptions(SendOptionsSchema, { account: 'a', payload: '[1]' }))).to.throw(
+      UsageError,
+      /--payload must be a JSON object/,
+    );
     expect(() => parseOptions(SendOptionsSchema, { account: 'a', platforms: 'web,fridge' })).to.throw(UsageError, /--platforms/);
     expect(() => parseOptions(SendOptionsSchema, { account: 'a', collapseKey: '' })).to.throw(UsageError, /--collapse-key/);
   });
@@ -64,8 +67,14 @@ describe('herald settings', () => {
   });
 
   it('follows INGEST_PORT and GATEWAY_PORT for its local defaults (regression: it went to 3100 and 3200 whatever ports npm start used)', () => {
-    expect(resolveSettings({}, { INGEST_PORT: '4100', GATEWAY_PORT: '4200' })).to.deep.include({ ingestUrl: 'http://localhost:4100', gatewayUrl: 'http://localhost:4200' });
-    expect(resolveSettings({}, { INGEST_PORT: '4100', HERALD_INGEST_URL: 'http://ingest:1' })).to.deep.include({ ingestUrl: 'http://ingest:1', gatewayUrl: 'http://localhost:3200' });
+    expect(resolveSettings({}, { INGEST_PORT: '4100', GATEWAY_PORT: '4200' })).to.deep.include({
+      ingestUrl: 'http://localhost:4100',
+      gatewayUrl: 'http://localhost:4200',
+    });
+    expect(resolveSettings({}, { INGEST_PORT: '4100', HERALD_INGEST_URL: 'http://ingest:1' })).to.deep.include({
+      ingestUrl: 'http://ingest:1',
+      gatewayUrl: 'http://localhost:3200',
+    });
     expect(() => resolveSettings({}, { GATEWAY_PORT: 'eighty' })).to.throw(UsageError, /GATEWAY_PORT: must be a port number/);
   });
 });
@@ -101,7 +110,15 @@ describe('herald trace: reading a trace', () => {
 
 describe('table', () => {
   it('pads columns to their widest cell', () => {
-    expect(table(['A', 'LONG'], [['wide-cell', 'x'], ['b', 'y']])).to.equal('A          LONG\nwide-cell  x\nb          y\n');
+    expect(
+      table(
+        ['A', 'LONG'],
+        [
+          ['wide-cell', 'x'],
+          ['b', 'y'],
+        ],
+      ),
+    ).to.equal('A          LONG\nwide-cell  x\nb          y\n');
   });
 });
 
@@ -112,21 +129,34 @@ describe('herald config', function () {
   async function herald(argv: string[], environment: Record<string, string>) {
     let stdout = '';
     let stderr = '';
-    const io: CliIo = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, onInterrupt: () => () => undefined };
+    const io: CliIo = {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      onInterrupt: () => () => undefined,
+    };
     const code = await run(argv, io, environment);
     return { code, stdout, stderr };
   }
 
   it('lists every variable by group with its value, source and default, secrets masked, and warns of unknown HERALD_* variables', async () => {
-    const { code, stdout, stderr } = await herald(['config'], { INGEST_PORT: '4100', HERALD_DEVICE_SECRET: 'a-device-secret-of-32-characters!', HERALD_GATWAY_URL: 'http://x', PATH: '/usr/bin' });
+    const { code, stdout, stderr } = await herald(['config'], {
+      INGEST_PORT: '4100',
+      HERALD_DEVICE_SECRET: 'a-device-secret-of-32-characters!',
+      HERALD_GATWAY_URL: 'http://x',
+      PATH: '/usr/bin',
+    });
     expect(code).to.equal(EXIT.ok);
     expect(stdout.split('\n')[0]).to.match(/^VARIABLE +VALUE +SOURCE +DEFAULT$/);
     for (const variable of VARIABLES) expect(stdout).to.match(new RegExp(`^${variable.name} `, 'm'));
-    expect(stdout).to.match(/^Ports:$/m).and.to.match(/^Per priority:$/m);
+    expect(stdout)
+      .to.match(/^Ports:$/m)
+      .and.to.match(/^Per priority:$/m);
     expect(stdout).to.match(/^INGEST_PORT +4100 +env +3100$/m);
     expect(stdout).to.match(/^GATEWAY_PORT +3200 +default +3200$/m);
     expect(stdout).to.match(/^HERALD_CATALOG +- +unset +the shipped catalog$/m);
-    expect(stdout).to.match(/^HERALD_DEVICE_SECRET +\*{8} +env /m).and.not.to.contain('a-device-secret');
+    expect(stdout)
+      .to.match(/^HERALD_DEVICE_SECRET +\*{8} +env /m)
+      .and.not.to.contain('a-device-secret');
     expect(stderr).to.equal('herald: unknown variable HERALD_GATWAY_URL (ignored); did you mean HERALD_GATEWAY_URL?\n');
   });
 

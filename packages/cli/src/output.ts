@@ -24,7 +24,9 @@ export function describeError(error: unknown, context: { service?: string; url?:
     if (error.code === 'unauthorized' && context.service === 'ingest') lines.push('Check the service key (--key or HERALD_SERVICE_KEY).');
     if (error.code === 'overloaded') {
       const after = error.retryAfterMs === undefined ? 'later' : `in ${Math.ceil(error.retryAfterMs / 1000)} s or later`;
-      lines.push(`Herald sheds low, then medium priority while the host or Redis cannot keep up (high priority never); nothing was written. Send it again ${after}.`);
+      lines.push(
+        `Herald sheds low, then medium priority while the host or Redis cannot keep up (high priority never); nothing was written. Send it again ${after}.`,
+      );
     }
     return lines.join('\n') + '\n';
   }

@@ -68,7 +68,7 @@ export function createProgram(io: CliIo, environment: Environment, setExitCode: 
     .description('register a temporary device and print each notification of the account as a JSON line')
     .argument('<accountId>', 'account id')
     .addOption(new Option('--platform <platform>', 'platform of the temporary device').choices(['web', 'tv']).default('web'))
-    .option('--profile <id>', 'profile of the temporary device (receives that profile\'s events)')
+    .option('--profile <id>', "profile of the temporary device (receives that profile's events)")
     .action(action('ingest', (settings, accountId: string, options: object) => tailCommand(accountId, options, settings, io)));
 
   program

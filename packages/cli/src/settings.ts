@@ -40,7 +40,11 @@ export function readCliEnv(environment: Environment): CliEnv {
   });
 }
 
-const PortSchema = z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(1, 'must be a port number').max(65535, 'must be a port number');
+const PortSchema = z.coerce
+  .number({ error: 'must be a port number' })
+  .int('must be a port number')
+  .min(1, 'must be a port number')
+  .max(65535, 'must be a port number');
 
 /**
  * Where ingest and the gateway are when neither the command line nor HERALD_INGEST_URL /

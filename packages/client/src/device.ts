@@ -225,9 +225,12 @@ export class HeraldDevice extends TypedEmitter<HeraldClientEvents> {
     const parsed = NotificationSchema.safeParse(raw);
     if (!parsed.success) {
       // Not acknowledged: it was not processed. The cursor moves past it with the next good one.
-      this.emit('error', new HeraldClientError('invalid_message', 'The gateway sent a notification that does not match the contract.', {
-        details: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
-      }));
+      this.emit(
+        'error',
+        new HeraldClientError('invalid_message', 'The gateway sent a notification that does not match the contract.', {
+          details: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+        }),
+      );
       return;
     }
     const notification = parsed.data;

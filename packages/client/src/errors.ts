@@ -69,7 +69,17 @@ export class HeraldClientError extends Error {
   }
 }
 
-const RETRYABLE_CODES = new Set(['network_error', 'timeout', 'unreachable', 'invalid_response', 'backlog_exceeded', 'overloaded', 'rate_limited', 'unavailable', 'internal']);
+const RETRYABLE_CODES = new Set([
+  'network_error',
+  'timeout',
+  'unreachable',
+  'invalid_response',
+  'backlog_exceeded',
+  'overloaded',
+  'rate_limited',
+  'unavailable',
+  'internal',
+]);
 
 /** Device credentials the server refused: retrying with the same token cannot help. */
 export function isAuthRefusal(code: string): boolean {

@@ -67,9 +67,11 @@ export class HeraldPoller extends TypedEmitter<HeraldClientEvents> {
     if (typeof options.token !== 'string' || options.token.length === 0) throw new TypeError('token must be a device token');
     this.token = options.token;
     this.limit = options.limit ?? 100;
-    if (!Number.isInteger(this.limit) || this.limit < 1 || this.limit > MAX_NOTIFICATIONS_LIMIT) throw new RangeError(`limit must be an integer in 1..${MAX_NOTIFICATIONS_LIMIT}`);
+    if (!Number.isInteger(this.limit) || this.limit < 1 || this.limit > MAX_NOTIFICATIONS_LIMIT)
+      throw new RangeError(`limit must be an integer in 1..${MAX_NOTIFICATIONS_LIMIT}`);
     this.waitMs = options.waitMs ?? 25_000;
-    if (!Number.isInteger(this.waitMs) || this.waitMs < 0 || this.waitMs > MAX_NOTIFICATIONS_WAIT_MS) throw new RangeError(`waitMs must be an integer in 0..${MAX_NOTIFICATIONS_WAIT_MS}`);
+    if (!Number.isInteger(this.waitMs) || this.waitMs < 0 || this.waitMs > MAX_NOTIFICATIONS_WAIT_MS)
+      throw new RangeError(`waitMs must be an integer in 0..${MAX_NOTIFICATIONS_WAIT_MS}`);
     this.intervalMs = options.intervalMs ?? (this.waitMs > 0 ? 0 : 5000);
     if (!(this.intervalMs >= 0)) throw new RangeError('intervalMs must not be negative');
     if (this.waitMs === 0 && this.intervalMs === 0) throw new RangeError('without long-polling (waitMs 0), intervalMs must be positive');

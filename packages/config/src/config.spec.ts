@@ -26,25 +26,40 @@ describe('config', () => {
   });
 
   it('refuses to start in production without the secrets the app needs', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' }, 'ingest')).to.throw(
-      ConfigError,
-      /HERALD_SERVICE_KEYS, HERALD_DEVICE_SECRET/,
-    );
+    expect(() => loadConfig({ NODE_ENV: 'production' }, 'ingest')).to.throw(ConfigError, /HERALD_SERVICE_KEYS, HERALD_DEVICE_SECRET/);
     expect(() => loadConfig({ NODE_ENV: 'production' }, 'dashboard')).to.throw(ConfigError, /HERALD_ADMIN_USER/);
-    const config = loadConfig(
-      { NODE_ENV: 'production', HERALD_SERVICE_KEYS: 'billing:0123456789', HERALD_DEVICE_SECRET: 'x'.repeat(32) },
-      'ingest',
-    );
+    const config = loadConfig({ NODE_ENV: 'production', HERALD_SERVICE_KEYS: 'billing:0123456789', HERALD_DEVICE_SECRET: 'x'.repeat(32) }, 'ingest');
     expect(config.warnings).to.deep.equal([]);
   });
 
   describe('refuses the published development defaults in production (regression: the development device secret passed the 32-character check)', () => {
-    const real = { NODE_ENV: 'production', HERALD_SERVICE_KEYS: 'billing:0123456789', HERALD_DEVICE_SECRET: 'x'.repeat(32), HERALD_ADMIN_USER: 'ops', HERALD_ADMIN_PASSWORD: 'a-real-password' };
+    const real = {
+      NODE_ENV: 'production',
+      HERALD_SERVICE_KEYS: 'billing:0123456789',
+      HERALD_DEVICE_SECRET: 'x'.repeat(32),
+      HERALD_ADMIN_USER: 'ops',
+      HERALD_ADMIN_PASSWORD: 'a-real-password',
+    };
     const cases: [string, Record<string, string>, 'ingest' | 'worker' | 'gateway' | 'dashboard', RegExp][] = [
-      ['the development device secret', { HERALD_DEVICE_SECRET: 'dev-device-secret-not-for-production' }, 'gateway', /HERALD_DEVICE_SECRET: the published development default/],
-      ['the development device secret (ingest signs tokens too)', { HERALD_DEVICE_SECRET: 'dev-device-secret-not-for-production' }, 'ingest', /HERALD_DEVICE_SECRET/],
+      [
+        'the development device secret',
+        { HERALD_DEVICE_SECRET: 'dev-device-secret-not-for-production' },
+        'gateway',
+        /HERALD_DEVICE_SECRET: the published development default/,
+      ],
+      [
+        'the development device secret (ingest signs tokens too)',
+        { HERALD_DEVICE_SECRET: 'dev-device-secret-not-for-production' },
+        'ingest',
+        /HERALD_DEVICE_SECRET/,
+      ],
       ['the development service key', { HERALD_SERVICE_KEYS: 'dev:dev-service-key' }, 'ingest', /HERALD_SERVICE_KEYS: the published development default/],
-      ['the development service key under another name, beside a real one', { HERALD_SERVICE_KEYS: 'billing:0123456789, ops:dev-service-key' }, 'worker', /HERALD_SERVICE_KEYS/],
+      [
+        'the development service key under another name, beside a real one',
+        { HERALD_SERVICE_KEYS: 'billing:0123456789, ops:dev-service-key' },
+        'worker',
+        /HERALD_SERVICE_KEYS/,
+      ],
       ['the development admin password', { HERALD_ADMIN_PASSWORD: 'admin' }, 'dashboard', /HERALD_ADMIN_PASSWORD: the published development default/],
     ];
     for (const [what, env, app, message] of cases) {
@@ -54,7 +69,9 @@ describe('config', () => {
     }
 
     it('takes them outside production, and real secrets in production', () => {
-      expect(loadConfig({ HERALD_DEVICE_SECRET: 'dev-device-secret-not-for-production', HERALD_ADMIN_PASSWORD: 'admin' }, 'dashboard').admin.password).to.equal('admin');
+      expect(loadConfig({ HERALD_DEVICE_SECRET: 'dev-device-secret-not-for-production', HERALD_ADMIN_PASSWORD: 'admin' }, 'dashboard').admin.password).to.equal(
+        'admin',
+      );
       for (const app of ['ingest', 'worker', 'gateway', 'dashboard'] as const) expect(() => loadConfig(real, app)).not.to.throw();
       expect(loadConfig({ ...real, HERALD_ADMIN_USER: 'admin' }, 'dashboard').admin.user).to.equal('admin');
     });
@@ -69,8 +86,13 @@ describe('config', () => {
     expect(loadConfig({ REDIS_URL: 'unix:///run/redis/redis.sock?db=2' }, 'worker').redisUrl).to.equal('unix:///run/redis/redis.sock?db=2');
     expect(load).to.throw(/HERALD_PARTITIONS_LOW/);
     expect(() => loadConfig({ HERALD_SERVICE_KEYS: 'nokey' }, 'ingest')).to.throw(/HERALD_SERVICE_KEYS: "nokey" must be name:key/);
-    expect(() => loadConfig({ HERALD_ALLOWED_ORIGINS: 'https://app.example, https://app.example/path' }, 'gateway')).to.throw(/HERALD_ALLOWED_ORIGINS: "https:\/\/app.example\/path" must be an origin/);
-    expect(loadConfig({ HERALD_ALLOWED_ORIGINS: 'https://app.example, http://tv.example:8080' }, 'gateway').gateway.allowedOrigins).to.deep.equal(['https://app.example', 'http://tv.example:8080']);
+    expect(() => loadConfig({ HERALD_ALLOWED_ORIGINS: 'https://app.example, https://app.example/path' }, 'gateway')).to.throw(
+      /HERALD_ALLOWED_ORIGINS: "https:\/\/app.example\/path" must be an origin/,
+    );
+    expect(loadConfig({ HERALD_ALLOWED_ORIGINS: 'https://app.example, http://tv.example:8080' }, 'gateway').gateway.allowedOrigins).to.deep.equal([
+      'https://app.example',
+      'http://tv.example:8080',
+    ]);
     expect(loadConfig({ HERALD_ALLOWED_ORIGINS: '*' }, 'gateway').gateway.allowedOrigins).to.equal(undefined);
     expect(() => loadConfig({ HERALD_SERVICE_KEYS: 'a:short' }, 'ingest')).to.throw(/8 or more/);
     expect(() => loadConfig({ HERALD_WORKER_NICE: '20' }, 'worker')).to.throw(/HERALD_WORKER_NICE/);
@@ -80,15 +102,28 @@ describe('config', () => {
   });
 
   it('takes a Redis Cluster as redis+cluster:// (rediss+cluster:// with TLS), with more seeds in REDIS_CLUSTER_NODES', () => {
-    expect(loadConfig({ REDIS_URL: 'redis+cluster://10.0.0.5:7000' }, 'worker')).to.include({ redisUrl: 'redis+cluster://10.0.0.5:7000', redisClusterNodes: undefined });
-    const tls = loadConfig({ REDIS_URL: 'rediss+cluster://herald:s%40cret@redis.example.com:6380', REDIS_CLUSTER_NODES: 'a.example.com:6380, b.example.com:6380' }, 'gateway');
+    expect(loadConfig({ REDIS_URL: 'redis+cluster://10.0.0.5:7000' }, 'worker')).to.include({
+      redisUrl: 'redis+cluster://10.0.0.5:7000',
+      redisClusterNodes: undefined,
+    });
+    const tls = loadConfig(
+      { REDIS_URL: 'rediss+cluster://herald:s%40cret@redis.example.com:6380', REDIS_CLUSTER_NODES: 'a.example.com:6380, b.example.com:6380' },
+      'gateway',
+    );
     expect(tls.redisUrl).to.equal('rediss+cluster://herald:s%40cret@redis.example.com:6380');
     expect(tls.redisClusterNodes).to.deep.equal(['a.example.com:6380', 'b.example.com:6380']);
     expect(() => loadConfig({ REDIS_URL: 'redis+cluster://10.0.0.5:7000/2' }, 'worker')).to.throw(/REDIS_URL: a Redis Cluster URL names one node/);
-    expect(() => loadConfig({ REDIS_URL: 'redis://10.0.0.5:6379', REDIS_CLUSTER_NODES: '10.0.0.6:6379' }, 'worker')).to.throw(/REDIS_CLUSTER_NODES: seeds of a Redis Cluster/);
-    expect(() => loadConfig({ REDIS_URL: 'redis+cluster://10.0.0.5:7000', REDIS_CLUSTER_NODES: '10.0.0.6' }, 'worker')).to.throw(/REDIS_CLUSTER_NODES.*host:port/);
+    expect(() => loadConfig({ REDIS_URL: 'redis://10.0.0.5:6379', REDIS_CLUSTER_NODES: '10.0.0.6:6379' }, 'worker')).to.throw(
+      /REDIS_CLUSTER_NODES: seeds of a Redis Cluster/,
+    );
+    expect(() => loadConfig({ REDIS_URL: 'redis+cluster://10.0.0.5:7000', REDIS_CLUSTER_NODES: '10.0.0.6' }, 'worker')).to.throw(
+      /REDIS_CLUSTER_NODES.*host:port/,
+    );
     expect(loadConfig({}, 'ingest').replicaAcks).to.deep.equal({ replicas: 0, timeoutMs: 1000 });
-    expect(loadConfig({ HERALD_REDIS_WAIT_REPLICAS: '1', HERALD_REDIS_WAIT_TIMEOUT_MS: '250' }, 'worker').replicaAcks).to.deep.equal({ replicas: 1, timeoutMs: 250 });
+    expect(loadConfig({ HERALD_REDIS_WAIT_REPLICAS: '1', HERALD_REDIS_WAIT_TIMEOUT_MS: '250' }, 'worker').replicaAcks).to.deep.equal({
+      replicas: 1,
+      timeoutMs: 250,
+    });
   });
 
   it('runs the demo only outside production, and with real service keys only when asked', () => {
@@ -102,7 +137,10 @@ describe('config', () => {
   });
 
   it('points the demo at ingest and at the gateway as a browser reaches it', () => {
-    expect(loadConfig({ INGEST_PORT: '4100', GATEWAY_PORT: '4200' }, 'demo').demo).to.include({ ingestUrl: 'http://127.0.0.1:4100', gatewayUrl: 'http://localhost:4200' });
+    expect(loadConfig({ INGEST_PORT: '4100', GATEWAY_PORT: '4200' }, 'demo').demo).to.include({
+      ingestUrl: 'http://127.0.0.1:4100',
+      gatewayUrl: 'http://localhost:4200',
+    });
     const given = loadConfig({ HERALD_INGEST_URL: 'http://ingest:3100/', HERALD_GATEWAY_URL: 'https://push.example.com/' }, 'demo').demo;
     expect(given).to.include({ ingestUrl: 'http://ingest:3100', gatewayUrl: 'https://push.example.com' });
     expect(() => loadConfig({ HERALD_GATEWAY_URL: 'ws://gateway' }, 'demo')).to.throw(/HERALD_GATEWAY_URL: must be an http/);
@@ -113,11 +151,32 @@ describe('config', () => {
   });
 
   it("chooses each mobile platform's push provider, HERALD_PUSH_PROVIDER being the default of both", () => {
-    expect(loadConfig({}, 'worker').worker.push).to.deep.equal({ ios: { provider: 'log' }, android: { provider: 'log' }, timeoutMs: 5000, concurrency: 100, coalesceMs: 1000 });
+    expect(loadConfig({}, 'worker').worker.push).to.deep.equal({
+      ios: { provider: 'log' },
+      android: { provider: 'log' },
+      timeoutMs: 5000,
+      concurrency: 100,
+      coalesceMs: 1000,
+    });
     expect(loadConfig({ HERALD_PUSH_COALESCE_MS: '0' }, 'worker').worker.push?.coalesceMs).to.equal(0);
-    const apns = { HERALD_APNS_KEY_FILE: '/keys/apns.p8', HERALD_APNS_KEY_ID: 'ABC123DEFG', HERALD_APNS_TEAM_ID: 'TEAM123456', HERALD_APNS_TOPIC: 'com.example.app' };
-    const push = loadConfig({ ...apns, HERALD_PUSH_PROVIDER: 'fcm', HERALD_PUSH_PROVIDER_IOS: 'apns', HERALD_FCM_SERVICE_ACCOUNT_FILE: '/keys/fcm.json' }, 'worker').worker.push;
-    expect(push?.ios).to.deep.equal({ provider: 'apns', keyFile: '/keys/apns.p8', keyId: 'ABC123DEFG', teamId: 'TEAM123456', topic: 'com.example.app', url: 'https://api.push.apple.com' });
+    const apns = {
+      HERALD_APNS_KEY_FILE: '/keys/apns.p8',
+      HERALD_APNS_KEY_ID: 'ABC123DEFG',
+      HERALD_APNS_TEAM_ID: 'TEAM123456',
+      HERALD_APNS_TOPIC: 'com.example.app',
+    };
+    const push = loadConfig(
+      { ...apns, HERALD_PUSH_PROVIDER: 'fcm', HERALD_PUSH_PROVIDER_IOS: 'apns', HERALD_FCM_SERVICE_ACCOUNT_FILE: '/keys/fcm.json' },
+      'worker',
+    ).worker.push;
+    expect(push?.ios).to.deep.equal({
+      provider: 'apns',
+      keyFile: '/keys/apns.p8',
+      keyId: 'ABC123DEFG',
+      teamId: 'TEAM123456',
+      topic: 'com.example.app',
+      url: 'https://api.push.apple.com',
+    });
     expect(push?.android).to.deep.equal({ provider: 'fcm', serviceAccountFile: '/keys/fcm.json', url: 'https://fcm.googleapis.com' });
     const sandbox = loadConfig({ ...apns, HERALD_PUSH_PROVIDER_IOS: 'apns', HERALD_APNS_URL: 'https://api.sandbox.push.apple.com' }, 'worker').worker.push;
     expect(sandbox?.ios).to.include({ url: 'https://api.sandbox.push.apple.com' });
@@ -129,10 +188,14 @@ describe('config', () => {
       ConfigError,
       /HERALD_PUSH_PROVIDER_IOS=apns \(the ios provider\) needs HERALD_APNS_KEY_FILE, HERALD_APNS_TEAM_ID, HERALD_APNS_TOPIC/,
     );
-    expect(() => loadConfig({ HERALD_PUSH_PROVIDER: 'fcm' }, 'worker')).to.throw(/HERALD_PUSH_PROVIDER=fcm \(the ios provider\) needs HERALD_FCM_SERVICE_ACCOUNT_FILE[\s\S]*the android provider/);
+    expect(() => loadConfig({ HERALD_PUSH_PROVIDER: 'fcm' }, 'worker')).to.throw(
+      /HERALD_PUSH_PROVIDER=fcm \(the ios provider\) needs HERALD_FCM_SERVICE_ACCOUNT_FILE[\s\S]*the android provider/,
+    );
     expect(() => loadConfig({ HERALD_PUSH_PROVIDER_ANDROID: 'webhook' }, 'worker')).to.throw(/needs HERALD_PUSH_WEBHOOK_URL/);
     // With every other problem at once: a production worker without its secret, too.
-    expect(() => loadConfig({ NODE_ENV: 'production', HERALD_PUSH_PROVIDER: 'fcm' }, 'worker')).to.throw(/set HERALD_SERVICE_KEYS\.\n[\s\S]*needs HERALD_FCM_SERVICE_ACCOUNT_FILE/);
+    expect(() => loadConfig({ NODE_ENV: 'production', HERALD_PUSH_PROVIDER: 'fcm' }, 'worker')).to.throw(
+      /set HERALD_SERVICE_KEYS\.\n[\s\S]*needs HERALD_FCM_SERVICE_ACCOUNT_FILE/,
+    );
     expect(() => loadConfig({ HERALD_PUSH_PROVIDER: 'apns', HERALD_PUSH_PROVIDER_IOS: 'log' }, 'worker')).to.throw(/APNs reaches Apple devices only/);
     expect(() => loadConfig({ HERALD_APNS_KEY_ID: 'short' }, 'worker')).to.throw(/HERALD_APNS_KEY_ID: must be the 10-character key id/);
     expect(() => loadConfig({ HERALD_APNS_URL: 'https://api.push.apple.com/3/device' }, 'worker')).to.throw(/HERALD_APNS_URL: must be an origin/);
@@ -180,7 +243,14 @@ describe('config', () => {
 
 describe('unknown HERALD_* variables', () => {
   it('warns once about each, naming the closest known variable (regression: a mistyped name was silently ignored)', () => {
-    const env = { HERALD_GATWAY_URL: 'http://x', HERALD_PARTITONS_LOW: '8', HERALD_GATEWAY_PORT: '80', HERALD_REDIS_URL: 'redis://x', HERALD_LOGLEVEL: 'debug', HERALD_NOTHING_LIKE_IT: '1' };
+    const env = {
+      HERALD_GATWAY_URL: 'http://x',
+      HERALD_PARTITONS_LOW: '8',
+      HERALD_GATEWAY_PORT: '80',
+      HERALD_REDIS_URL: 'redis://x',
+      HERALD_LOGLEVEL: 'debug',
+      HERALD_NOTHING_LIKE_IT: '1',
+    };
     expect(loadConfig(env, 'gateway').warnings).to.deep.equal([
       'unknown variable HERALD_GATEWAY_PORT (ignored); did you mean GATEWAY_PORT?',
       'unknown variable HERALD_GATWAY_URL (ignored); did you mean HERALD_GATEWAY_URL?',
@@ -193,7 +263,16 @@ describe('unknown HERALD_* variables', () => {
   });
 
   it('passes over the variables of the CLI, the tests and the benchmarks, and variables that are not HERALD_*', () => {
-    const env = { HERALD_GATEWAY_URL: 'http://x', HERALD_SERVICE_KEY: 'k', HERALD_CLI_FROM_SOURCE: '1', HERALD_TEST_REDIS: 'cluster', HERALD_BENCH_AOF: '0', HERALD_PROBE: '{}', HOME: '/root', GATWAY_PORT: '1' };
+    const env = {
+      HERALD_GATEWAY_URL: 'http://x',
+      HERALD_SERVICE_KEY: 'k',
+      HERALD_CLI_FROM_SOURCE: '1',
+      HERALD_TEST_REDIS: 'cluster',
+      HERALD_BENCH_AOF: '0',
+      HERALD_PROBE: '{}',
+      HOME: '/root',
+      GATWAY_PORT: '1',
+    };
     expect(unknownVariables(env)).to.deep.equal([]);
     expect(unknownVariables({ ...env, HERALD_SERVICE_KEYZ: 'k' })).to.deep.equal([{ name: 'HERALD_SERVICE_KEYZ', suggestion: 'HERALD_SERVICE_KEYS' }]);
   });

@@ -62,7 +62,11 @@ function pushProvider(vars: EnvVars, platform: 'ios' | 'android', report: Report
       const { HERALD_APNS_KEY_FILE: keyFile, HERALD_APNS_KEY_ID: keyId, HERALD_APNS_TEAM_ID: teamId, HERALD_APNS_TOPIC: topic } = vars;
       if (keyFile === undefined || keyId === undefined || teamId === undefined || topic === undefined) {
         const given = { HERALD_APNS_KEY_FILE: keyFile, HERALD_APNS_KEY_ID: keyId, HERALD_APNS_TEAM_ID: teamId, HERALD_APNS_TOPIC: topic };
-        return needs(Object.entries(given).filter(([, value]) => value === undefined).map(([name]) => name));
+        return needs(
+          Object.entries(given)
+            .filter(([, value]) => value === undefined)
+            .map(([name]) => name),
+        );
       }
       return { provider, keyFile, keyId, teamId, topic, url: vars.HERALD_APNS_URL.replace(/\/+$/, '') };
     }
@@ -317,7 +321,12 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>, app: AppName): HeraldConfig {
   const result = configSchema(app).safeParse(setVariables(env));
-  if (!result.success) throw new ConfigError(`Invalid configuration:\n${describeIssues(result.error.issues).map((line) => `  ${line}`).join('\n')}`);
+  if (!result.success)
+    throw new ConfigError(
+      `Invalid configuration:\n${describeIssues(result.error.issues)
+        .map((line) => `  ${line}`)
+        .join('\n')}`,
+    );
   const config = result.data;
   return { ...config, warnings: [...unknownVariables(env).map(describeUnknownVariable), ...config.warnings] };
 }

@@ -1,5 +1,16 @@
 export { ConfigError, DEVELOPMENT_SECRETS, configProblems, loadConfig, requireRedisUrl } from './config.js';
-export type { AppName, DemoConfig, HeraldConfig, GatewayConfig, OverloadConfig, PriorityConfig, PushConfig, PushProviderConfig, ServiceKey, WorkerConfig } from './config.js';
+export type {
+  AppName,
+  DemoConfig,
+  HeraldConfig,
+  GatewayConfig,
+  OverloadConfig,
+  PriorityConfig,
+  PushConfig,
+  PushProviderConfig,
+  ServiceKey,
+  WorkerConfig,
+} from './config.js';
 export { listVariables, mask } from './listing.js';
 export type { VariableListing } from './listing.js';
 export { describeUnknownVariable, editDistance, unknownVariables } from './unknown-variables.js';

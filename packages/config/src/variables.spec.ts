@@ -24,7 +24,10 @@ function configurationTables(readme: string): Table[] {
       table = undefined;
       continue;
     }
-    const cells = line.slice(1, -1).split(' | ').map((cell) => cell.trim());
+    const cells = line
+      .slice(1, -1)
+      .split(' | ')
+      .map((cell) => cell.trim());
     if (table === undefined) tables.push((table = { header: cells, rows: [] }));
     else if (!cells.every((cell) => /^-+$/.test(cell))) table.rows.push(cells);
   }
@@ -51,7 +54,11 @@ function readmeProblems(readme: string): { missing: string[]; wrongDefault: stri
     const name = variable.perPriority?.family ?? variable.name;
     const found = row(name);
     if (found === undefined) missing.add(name);
-    else if (variable.perPriority !== undefined ? found.cells[found.header.indexOf(variable.perPriority.priority)] !== `\`${variable.default}\`` : variable.default !== undefined && !(found.cells[1] ?? '').startsWith(`\`${variable.default}\``)) {
+    else if (
+      variable.perPriority !== undefined
+        ? found.cells[found.header.indexOf(variable.perPriority.priority)] !== `\`${variable.default}\``
+        : variable.default !== undefined && !(found.cells[1] ?? '').startsWith(`\`${variable.default}\``)
+    ) {
       wrongDefault.push(variable.name);
     }
   }
@@ -92,7 +99,12 @@ function* sourceFiles(dir: string): Generator<string> {
 }
 
 /** Files that name unknown variables on purpose: the warning's specs and examples. */
-const DELIBERATELY_UNKNOWN = ['packages/config/src/config.spec.ts', 'packages/config/src/variables.spec.ts', 'packages/config/src/unknown-variables.ts', 'packages/cli/src/cli.spec.ts'];
+const DELIBERATELY_UNKNOWN = [
+  'packages/config/src/config.spec.ts',
+  'packages/config/src/variables.spec.ts',
+  'packages/config/src/unknown-variables.ts',
+  'packages/cli/src/cli.spec.ts',
+];
 /** The README's example of the warning. */
 const EXAMPLES = ['HERALD_GATWAY_URL'];
 /** `HERALD_PARTITIONS` of `HERALD_PARTITIONS_<PRIORITY>`: how the variable table names a per-priority family. */

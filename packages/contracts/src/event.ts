@@ -17,8 +17,7 @@ const TargetsSchema = z
   .strict();
 export type Targets = z.infer<typeof TargetsSchema>;
 
-const isJsonObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isJsonObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * A JSON object, checked in place: `z.record` would copy it key by key, and payloads pass
@@ -60,10 +59,7 @@ const PayloadSchema = JsonObjectSchema.superRefine((payload, ctx) => {
 });
 
 /** ISO-8601 date-time or epoch milliseconds, parsed to epoch milliseconds. */
-const TimestampSchema = z.union([
-  z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso)),
-  z.number().int().nonnegative().max(8.64e15),
-]);
+const TimestampSchema = z.union([z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso)), z.number().int().nonnegative().max(8.64e15)]);
 
 /** An event as a service submits it (`POST /v1/events`). */
 export const EventInputSchema = z
@@ -83,9 +79,7 @@ export type EventInput = z.input<typeof EventInputSchema>;
 export type ParsedEventInput = z.output<typeof EventInputSchema>;
 
 /** `POST /v1/events/batch`: the envelope only; each item is validated on its own. */
-export const EventBatchSchema = z
-  .object({ events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS) })
-  .strict();
+export const EventBatchSchema = z.object({ events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS) }).strict();
 
 /**
  * An accepted event as it travels through the priority streams to the worker: everything the

@@ -33,7 +33,7 @@ describe('HeraldError', () => {
     expect(error.cause).to.be.instanceOf(Error);
   });
 
-  describe('an error that is not Herald\'s own is never a 500 when the client caused it (regression: URIError and zlib errors became 500)', () => {
+  describe("an error that is not Herald's own is never a 500 when the client caused it (regression: URIError and zlib errors became 500)", () => {
     const zlibError = (): unknown => {
       try {
         gunzipSync(Buffer.from('not gzip'));

@@ -21,12 +21,14 @@ describe('live messages', () => {
     const decoded = LiveMessageSchema.parse(JSON.parse(message!));
     expect(decoded.trace).to.deep.equal({ key: 'herald:{p:high:1}:traces:9', field: '@b:s:web:0' });
     expect(LiveMessageSchema.parse(JSON.parse(encodeLiveMessages(pushes)[0]!)).trace, 'tracing off').to.equal(undefined);
-    expect(decoded.pushes).to.deep.equal([1, 2, 3].map((n) => ({
-      accountId: 'acct "quoted" \\ ü',
-      deviceIds: [`web-${n}`, 'tv-1'],
-      ...(prevs[n - 1] === undefined ? {} : { prev: prevs[n - 1] }),
-      notification: notification(n),
-    })));
+    expect(decoded.pushes).to.deep.equal(
+      [1, 2, 3].map((n) => ({
+        accountId: 'acct "quoted" \\ ü',
+        deviceIds: [`web-${n}`, 'tv-1'],
+        ...(prevs[n - 1] === undefined ? {} : { prev: prevs[n - 1] }),
+        notification: notification(n),
+      })),
+    );
   });
 
   it(`split into messages of at most ${LIVE_PUSHES_PER_MESSAGE} pushes, keeping the order`, () => {
@@ -34,7 +36,10 @@ describe('live messages', () => {
     const pushes = Array.from({ length: count }, (_, n) => encodeLivePush(notification(n).accountId, ['d'], null, JSON.stringify(notification(n))));
     const messages = encodeLiveMessages(pushes, { key: 'k', field: (m) => `f${m}` }).map((m) => LiveMessageSchema.parse(JSON.parse(m)));
     expect(messages.map((m) => m.pushes.length)).to.deep.equal([LIVE_PUSHES_PER_MESSAGE, LIVE_PUSHES_PER_MESSAGE, 1]);
-    expect(messages.map((m) => m.trace?.field), 'each message its own trace field').to.deep.equal(['f0', 'f1', 'f2']);
+    expect(
+      messages.map((m) => m.trace?.field),
+      'each message its own trace field',
+    ).to.deep.equal(['f0', 'f1', 'f2']);
     const ids = messages.flatMap((m) => m.pushes.map((push) => push.notification.id));
     expect(ids).to.deep.equal(Array.from({ length: count }, (_, n) => `e-${n}`));
     // Where the router says a push lands is where it is.
@@ -46,8 +51,12 @@ describe('live messages', () => {
 
   it("are refused by the schema when a push has no devices, a malformed notification or another account's devices", () => {
     const { accountId } = notification(1);
-    expect(LiveMessageSchema.safeParse(JSON.parse(encodeLiveMessages([encodeLivePush(accountId, ['d'], null, JSON.stringify(notification(1)))])[0]!)).success).to.equal(true);
-    expect(LiveMessageSchema.safeParse(JSON.parse(encodeLiveMessages([encodeLivePush(accountId, [], null, JSON.stringify(notification(1)))])[0]!)).success).to.equal(false);
+    expect(
+      LiveMessageSchema.safeParse(JSON.parse(encodeLiveMessages([encodeLivePush(accountId, ['d'], null, JSON.stringify(notification(1)))])[0]!)).success,
+    ).to.equal(true);
+    expect(
+      LiveMessageSchema.safeParse(JSON.parse(encodeLiveMessages([encodeLivePush(accountId, [], null, JSON.stringify(notification(1)))])[0]!)).success,
+    ).to.equal(false);
     expect(LiveMessageSchema.safeParse(JSON.parse(encodeLiveMessages([encodeLivePush(accountId, ['d'], null, '{"id":"x"}')])[0]!)).success).to.equal(false);
     expect(LiveMessageSchema.safeParse({ pushes: [] }).success).to.equal(false);
     const otherAccount = encodeLivePush('someone-else', ['d'], null, JSON.stringify(notification(1)));

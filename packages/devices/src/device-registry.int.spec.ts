@@ -143,7 +143,7 @@ describe('presence', () => {
     expect((await p.onlineDevices('acct')).size).to.equal(0);
   });
 
-  it('lets a crashed node\'s devices fall offline when their expiry passes, and cleans them up', async () => {
+  it("lets a crashed node's devices fall offline when their expiry passes, and cleans them up", async () => {
     let clock = Date.now();
     const p = presence(() => clock);
     await p.markOnline('acct', 'tv', 'crashed', 50);

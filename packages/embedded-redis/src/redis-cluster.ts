@@ -136,11 +136,9 @@ export async function startRedisCluster(options: RedisClusterOptions): Promise<R
   };
   try {
     await Promise.all(nodes.map((node) => node.start()));
-    await run(
-      redisCli(),
-      ['--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'],
-      { timeout: 60_000 },
-    );
+    await run(redisCli(), ['--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'], {
+      timeout: 60_000,
+    });
   } catch (error) {
     await stop();
     throw error;
@@ -173,7 +171,8 @@ async function healthy(nodes: readonly RedisClusterNode[], masters: number): Pro
     let masterCount = 0;
     for (const node of nodes) {
       const info = RedisClusterNode.fields(await node.cli('CLUSTER', 'INFO'));
-      if (info.get('cluster_state') !== 'ok' || info.get('cluster_slots_ok') !== '16384' || info.get('cluster_known_nodes') !== String(nodes.length)) return false;
+      if (info.get('cluster_state') !== 'ok' || info.get('cluster_slots_ok') !== '16384' || info.get('cluster_known_nodes') !== String(nodes.length))
+        return false;
       const replication = RedisClusterNode.fields(await node.cli('INFO', 'replication'));
       if (replication.get('role') === 'master') masterCount++;
       else if (replication.get('master_link_status') !== 'up') return false;

@@ -98,26 +98,44 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Run
     // sun_path holds 108 bytes: a deeper folder gets no socket (TCP only).
     const withSocket = Buffer.byteLength(socket) < 100;
     const args = [
-      '--port', String(port),
-      '--bind', '127.0.0.1',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
       ...(withSocket ? ['--unixsocket', socket, '--unixsocketperm', '700'] : []),
-      '--dir', options.dir,
-      '--appendonly', options.appendOnly === false ? 'no' : 'yes',
-      '--appendfsync', options.appendFsync ?? 'everysec',
+      '--dir',
+      options.dir,
+      '--appendonly',
+      options.appendOnly === false ? 'no' : 'yes',
+      '--appendfsync',
+      options.appendFsync ?? 'everysec',
       // Rewrite the AOF when it has grown 4× since the last rewrite, not 2×: a rewrite forks and
       // re-serializes the whole dataset, and Herald writes every event several times (stream,
       // history, traces, jobs), so at full load 2× meant a rewrite every few seconds, a core's
       // share taken from the apps on this host.
-      '--auto-aof-rewrite-percentage', '400',
-      '--save', '',
-      '--maxmemory-policy', 'noeviction',
+      '--auto-aof-rewrite-percentage',
+      '400',
+      '--save',
+      '',
+      '--maxmemory-policy',
+      'noeviction',
       // Idempotency id sets expire whole; free them off the main thread.
-      '--lazyfree-lazy-expire', 'yes',
+      '--lazyfree-lazy-expire',
+      'yes',
       ...(options.cluster === undefined
         ? []
-        : ['--cluster-enabled', 'yes', '--cluster-config-file', join(options.dir, 'nodes.conf'), '--cluster-node-timeout', String(options.cluster.nodeTimeoutMs)]),
-      '--daemonize', 'no',
-      '--loglevel', 'notice',
+        : [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            join(options.dir, 'nodes.conf'),
+            '--cluster-node-timeout',
+            String(options.cluster.nodeTimeoutMs),
+          ]),
+      '--daemonize',
+      'no',
+      '--loglevel',
+      'notice',
     ];
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached === true });
     try {

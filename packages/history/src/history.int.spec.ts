@@ -47,7 +47,10 @@ describe('history', () => {
 
   it('keeps at most maxLength entries and says when a cursor was trimmed past', async () => {
     const h = history({ maxLength: 3 });
-    const outcomes = await h.append('acct', ['a', 'b', 'c', 'd', 'e'].map((id) => entry(id)));
+    const outcomes = await h.append(
+      'acct',
+      ['a', 'b', 'c', 'd', 'e'].map((id) => entry(id)),
+    );
     expect((await h.range('acct', undefined, 10)).map((r) => r.entry.id)).to.deep.equal(['c', 'd', 'e']);
     expect(await h.isTrimmedPast('acct', outcomes[0]!.cursor)).to.equal(true);
     expect(await h.isTrimmedPast('acct', outcomes[1]!.cursor)).to.equal(false);
@@ -57,7 +60,10 @@ describe('history', () => {
   it('trims a full history to nine tenths of maxLength at once, then appends without trimming until it is full again', async () => {
     const h = history({ maxLength: 20 });
     const ids = Array.from({ length: 21 }, (_, i) => `e${i + 1}`);
-    const full = await h.append('acct', ids.slice(0, 20).map((id) => entry(id)));
+    const full = await h.append(
+      'acct',
+      ids.slice(0, 20).map((id) => entry(id)),
+    );
     expect((await h.range('acct', undefined, 100)).length).to.equal(20);
     await h.append('acct', [entry('e21')]);
     // 21 entries, one too many: the oldest three go, leaving 18 (a tenth of 20 below the cap).
@@ -84,7 +90,10 @@ describe('history', () => {
 
   it('keeps a full history at its length as it appends, a repeat within a call getting its first cursor', async () => {
     const h = history({ maxLength: 3 });
-    const [, b, c, d] = await h.append('acct', ['a', 'b', 'c', 'd'].map((id) => entry(id)));
+    const [, b, c, d] = await h.append(
+      'acct',
+      ['a', 'b', 'c', 'd'].map((id) => entry(id)),
+    );
     const again = await h.append('acct', [entry('e'), entry('d'), entry('e')]);
     expect(again.map((o) => o.appended)).to.deep.equal([true, false, false]);
     expect(again[1]!.cursor).to.equal(d!.cursor);
@@ -145,14 +154,17 @@ describe('history', () => {
     await h.announce('high', 0, []);
     // A marker on the same channel: had the empty batch published anything, it would come first.
     await h.announce('high', 0, ['marker']);
-    await waitFor('the marker and the low channel\'s message', () => received.length >= 3 && received.some(([, message]) => message === '["marker"]'));
+    await waitFor("the marker and the low channel's message", () => received.length >= 3 && received.some(([, message]) => message === '["marker"]'));
     // Per channel in order; the two channels (on a Cluster, two masters) in any order.
     expect(received).to.have.deep.members([
       [keys.historyAppended('high', 0), '["acct-7","acct-8"]'],
       [keys.historyAppended('low', 3), '["acct-9"]'],
       [keys.historyAppended('high', 0), '["marker"]'],
     ]);
-    expect(received.filter(([channel]) => channel === keys.historyAppended('high', 0)).map(([, message]) => message)).to.deep.equal(['["acct-7","acct-8"]', '["marker"]']);
+    expect(received.filter(([channel]) => channel === keys.historyAppended('high', 0)).map(([, message]) => message)).to.deep.equal([
+      '["acct-7","acct-8"]',
+      '["marker"]',
+    ]);
     await closeRedis(subscriber);
   });
 

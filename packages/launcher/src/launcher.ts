@@ -10,7 +10,13 @@ import type { AppProcess } from './apps.js';
 import { startEmbeddedRedis } from './embedded-redis.js';
 
 /** The variable that sets each app's port, for messages. */
-export const PORT_VARIABLES = { ingest: 'INGEST_PORT', worker: 'WORKER_PORT', gateway: 'GATEWAY_PORT', dashboard: 'DASHBOARD_PORT', demo: 'DEMO_PORT' } as const;
+export const PORT_VARIABLES = {
+  ingest: 'INGEST_PORT',
+  worker: 'WORKER_PORT',
+  gateway: 'GATEWAY_PORT',
+  dashboard: 'DASHBOARD_PORT',
+  demo: 'DEMO_PORT',
+} as const;
 
 /**
  * Checks that every app's port is free before anything starts (listening on it as the app will,
@@ -121,9 +127,10 @@ export async function launch({ config, root, env, log = console.log }: LauncherO
         if (!stopping) resolveExit({ app: app.name, code });
       });
       const port = app.portOf(config.ports);
-      if (port !== undefined) await waitUntilReady(`http://127.0.0.1:${port}/readyz`, { child, timeoutMs: 60_000 }).catch((error: Error) => {
-        throw new Error(`${app.name} did not start: ${error.message}`);
-      });
+      if (port !== undefined)
+        await waitUntilReady(`http://127.0.0.1:${port}/readyz`, { child, timeoutMs: 60_000 }).catch((error: Error) => {
+          throw new Error(`${app.name} did not start: ${error.message}`);
+        });
     }
   } catch (error) {
     await stop();

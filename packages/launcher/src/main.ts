@@ -54,7 +54,9 @@ async function main(): Promise<void> {
       `  worker     ${urls.worker}   (routes events; GET /v1/dead-letters)`,
       `  gateway    ${urls.gateway}   (Socket.IO for web and TV; GET /v1/notifications)`,
       `  dashboard  ${urls.dashboard}   (login ${defaultLogin ? `${config.admin.user} / ${config.admin.password}` : 'HERALD_ADMIN_USER / HERALD_ADMIN_PASSWORD'}; queues, stream lag, devices online, live tap)`,
-      ...(config.demo.enabled ? [`  demo       http://localhost:${config.ports.demo}   (send sample events, watch them arrive on TV, web and phone panes)`] : []),
+      ...(config.demo.enabled
+        ? [`  demo       http://localhost:${config.ports.demo}   (send sample events, watch them arrive on TV, web and phone panes)`]
+        : []),
       `  redis      ${herald.redisUrl}${config.redisUrl === undefined ? `   (embedded, data in ${config.dataDir ?? '.herald'}/redis, AOF on${herald.appsRedisUrl === herald.redisUrl ? '' : '; the apps use its Unix socket'})` : ''}`,
       ...(dev
         ? [

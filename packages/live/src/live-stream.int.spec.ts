@@ -22,7 +22,11 @@ describe('live stream', () => {
     expect(await deliver(live, 'high', 0, ['[3]'])).to.equal(1);
     expect(await deliver(live, 'high', 1, ['[other]']), 'partitions count apart').to.equal(1);
     const all = await live.read(redis.client, 'high', 0, LIVE_START.id, 10);
-    expect(all.map((e) => [e.seq, e.message])).to.deep.equal([[1, '[1]'], [2, '[2]'], [3, '[3]']]);
+    expect(all.map((e) => [e.seq, e.message])).to.deep.equal([
+      [1, '[1]'],
+      [2, '[2]'],
+      [3, '[3]'],
+    ]);
     expect((await live.read(redis.client, 'high', 0, all[0]!.id, 10)).map((e) => e.seq)).to.deep.equal([2, 3]);
     expect(await live.head(redis.client, 'high', 0)).to.deep.equal({ seq: 3, id: all[2]!.id });
     expect(await live.lastSeq(redis.client, 'high', 0)).to.equal(3);
@@ -61,7 +65,13 @@ describe('live stream', () => {
 
   it('keeps about maxLength entries per partition', async () => {
     const live = stream(100);
-    for (let i = 0; i < 30; i++) await deliver(live, 'medium', 0, Array.from({ length: 20 }, (_, j) => `[${i * 20 + j}]`));
+    for (let i = 0; i < 30; i++)
+      await deliver(
+        live,
+        'medium',
+        0,
+        Array.from({ length: 20 }, (_, j) => `[${i * 20 + j}]`),
+      );
     const length = await redis.client.xlen(createKeys(redis.prefix).liveStream('medium', 0));
     expect(length).to.be.within(100, 300);
     expect((await live.head(redis.client, 'medium', 0)).seq).to.equal(600);

@@ -73,7 +73,11 @@ export class LiveStream {
   async appendStaged(client: RedisClient, priority: Priority, partition: number, key: string): Promise<number> {
     const { keys } = this.options;
     return Number(
-      await appendStaged.run(client, [key, keys.liveStream(priority, partition), keys.liveSequence(priority, partition)], [keys.liveTail(priority, partition), this.maxLength]),
+      await appendStaged.run(
+        client,
+        [key, keys.liveStream(priority, partition), keys.liveSequence(priority, partition)],
+        [keys.liveTail(priority, partition), this.maxLength],
+      ),
     );
   }
 

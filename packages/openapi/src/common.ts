@@ -70,7 +70,11 @@ export const SHARED_COMPONENTS: readonly NamedSchema[] = [
   { name: 'Platform', schema: PlatformSchema, description: 'Web and TV are pushed to over Socket.IO; iOS and Android pull.' },
   { name: 'Priority', schema: PrioritySchema, description: 'Each priority has its own streams and workers, so a flood of one never delays another.' },
   { name: 'ErrorCode', schema: ErrorCodeSchema, description: 'Clients branch on the code; codes are never renamed.' },
-  { name: 'ErrorDetail', schema: ErrorDetailSchema, description: 'One problem with the request; `path` is dotted (`events.3.targets.platforms.0`), empty for the whole body.' },
+  {
+    name: 'ErrorDetail',
+    schema: ErrorDetailSchema,
+    description: 'One problem with the request; `path` is dotted (`events.3.targets.platforms.0`), empty for the whole body.',
+  },
   { name: 'ApiError', schema: ApiErrorSchema },
   { name: 'ErrorBody', schema: ErrorBodySchema, description: 'The body of every error response.' },
   {
@@ -106,7 +110,13 @@ export const SHARED_COMPONENTS: readonly NamedSchema[] = [
 
 /** Payloads are checked with zod custom checks (a JSON object; in events, of at most 8 KiB, nested at most 32 deep) JSON Schema cannot express. */
 export const UNREPRESENTABLE: ReadonlyMap<z.ZodType, JsonSchema> = new Map<z.ZodType, JsonSchema>([
-  [EventInputSchema.shape.payload.unwrap(), { type: 'object', description: `A JSON object of at most ${MAX_PAYLOAD_BYTES} bytes serialized, nesting objects and arrays at most ${MAX_PAYLOAD_DEPTH} deep.` }],
+  [
+    EventInputSchema.shape.payload.unwrap(),
+    {
+      type: 'object',
+      description: `A JSON object of at most ${MAX_PAYLOAD_BYTES} bytes serialized, nesting objects and arrays at most ${MAX_PAYLOAD_DEPTH} deep.`,
+    },
+  ],
   [JsonObjectSchema, { type: 'object' }],
 ]);
 
@@ -120,8 +130,7 @@ export function retryAfter(required: boolean, description: string) {
 const ERROR_RESPONSES = {
   invalid_request: {
     id: 'InvalidRequest',
-    description:
-      '`invalid_request`: malformed JSON, a body that is not an object, or a value the schema refuses; `details` has one item per problem.',
+    description: '`invalid_request`: malformed JSON, a body that is not an object, or a value the schema refuses; `details` has one item per problem.',
   },
   unauthorized: { id: 'Unauthorized', description: '`unauthorized`: the credential is missing, wrong, expired or revoked.' },
   forbidden: { id: 'Forbidden', description: '`forbidden`: a browser origin that is not in `HERALD_ALLOWED_ORIGINS`.' },
@@ -135,7 +144,10 @@ const ERROR_RESPONSES = {
       "`backlog_exceeded`: the event's priority is over its backlog limit (other priorities are unaffected); or `overloaded`: Herald is shedding the event's priority while the host or Redis cannot keep up (low first, then medium; never high), and wrote nothing. Either way, retry after `Retry-After` seconds.",
     headers: retryAfter(true, 'Seconds to wait before sending events of this priority again.'),
   },
-  internal: { id: 'InternalError', description: '`internal`: something failed on our side (Redis unreachable mid-request, a bug); the message reveals nothing.' },
+  internal: {
+    id: 'InternalError',
+    description: '`internal`: something failed on our side (Redis unreachable mid-request, a bug); the message reveals nothing.',
+  },
   unavailable: { id: 'Unavailable', description: '`unavailable`: not ready (Redis unreachable, or the node is shutting down).' },
 } satisfies Partial<Record<ErrorCode, Omit<ZodOpenApiResponseObject, 'content'>>>;
 

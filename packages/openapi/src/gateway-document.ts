@@ -15,7 +15,10 @@ const PULL_QUERY_DESCRIPTIONS: Record<keyof typeof NotificationsQuerySchema.shap
 /** The pull query as the gateway parses it, each parameter with its description. */
 const PullQuerySchema = z.object(
   Object.fromEntries(
-    Object.entries(NotificationsQuerySchema.shape).map(([name, schema]) => [name, schema.meta({ param: { description: PULL_QUERY_DESCRIPTIONS[name as keyof typeof PULL_QUERY_DESCRIPTIONS] } })]),
+    Object.entries(NotificationsQuerySchema.shape).map(([name, schema]) => [
+      name,
+      schema.meta({ param: { description: PULL_QUERY_DESCRIPTIONS[name as keyof typeof PULL_QUERY_DESCRIPTIONS] } }),
+    ]),
   ),
 );
 
@@ -45,7 +48,12 @@ function gatewayApiSpec(): DocumentSpec {
       ...SHARED_COMPONENTS,
       { name: 'HandshakeAuth', schema: HandshakeAuthSchema, description: 'Socket.IO handshake `auth`.', standalone: 'input' },
       { name: 'Ack', schema: AckSchema, description: 'Socket.IO client → server `ack`.', standalone: 'input' },
-      { name: 'Synced', schema: SyncedSchema, description: 'Socket.IO server → client `synced`, after the replay that follows a reconnect.', standalone: 'output' },
+      {
+        name: 'Synced',
+        schema: SyncedSchema,
+        description: 'Socket.IO server → client `synced`, after the replay that follows a reconnect.',
+        standalone: 'output',
+      },
     ],
     unrepresentable: UNREPRESENTABLE,
     paths: {

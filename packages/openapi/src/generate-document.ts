@@ -74,7 +74,8 @@ function refuseEmptySchemas(document: OpenApiDocument): void {
       if (Object.keys(sub).length === 0 && !at.endsWith('/additionalProperties')) empty.push(at);
     }),
   );
-  if (empty.length > 0) throw new Error(`an empty schema (anything goes) at ${empty.join(', ')}: give the zod schema a JSON Schema (the spec's unrepresentable map)`);
+  if (empty.length > 0)
+    throw new Error(`an empty schema (anything goes) at ${empty.join(', ')}: give the zod schema a JSON Schema (the spec's unrepresentable map)`);
 }
 
 /**

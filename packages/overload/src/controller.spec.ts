@@ -89,7 +89,7 @@ describe('OverloadController', () => {
     expect(c.state.shed.low).to.equal(0.4375);
   });
 
-  it('does not shed an old backlog while the host is not overloaded: that is the backlog limit\'s job', () => {
+  it("does not shed an old backlog while the host is not overloaded: that is the backlog limit's job", () => {
     const c = controller();
     for (const state of run(c, reading({ cpu: 0.2 }, { low: 60_000, medium: 60_000 }), 10)) expect(state.shed).to.deep.equal({ high: 0, medium: 0, low: 0 });
   });

@@ -1,7 +1,15 @@
 export { OverloadBoard, IngestReportSchema, OverloadReportSchema, WorkerReportSchema, readBoard } from './board.js';
 export type { BoardReading, IngestReport, OverloadReport, WorkerReport } from './board.js';
 export { IDLE_STATE, OverloadController, SHED_ORDER } from './controller.js';
-export type { OverloadCondition, OverloadControllerOptions, OverloadReading, OverloadState, OverloadThresholds, PerSheddable, SheddablePriority } from './controller.js';
+export type {
+  OverloadCondition,
+  OverloadControllerOptions,
+  OverloadReading,
+  OverloadState,
+  OverloadThresholds,
+  PerSheddable,
+  SheddablePriority,
+} from './controller.js';
 export { NEVER_YIELD, OverloadFollower } from './follower.js';
 export type { OverloadFollowerOptions, YieldGate, YieldStage } from './follower.js';
 export { IngestOverloadMetrics, SIGNAL_METRIC_LABELS, WorkerOverloadMetrics } from './metrics.js';

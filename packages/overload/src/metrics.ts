@@ -37,12 +37,40 @@ export class IngestOverloadMetrics {
       labelNames: ['signal'],
       registers,
     });
-    this.pressure = new Gauge({ name: 'herald_overload_pressure', help: 'Worst signal divided by its threshold: ≥ 1 overloaded, below the release ratio released', registers });
-    this.level = new Gauge({ name: 'herald_overload_level', help: 'How far shedding has gone: 0 none, 0..1 low priority yields, 1..2 medium priority as well', registers });
-    this.shedFraction = new Gauge({ name: 'herald_overload_shed_ratio', help: 'Fraction of the events of a priority that ingest refuses with `overloaded` (high: always 0)', labelNames: ['priority'], registers });
-    this.yieldAsked = new Gauge({ name: 'herald_overload_yield_ratio', help: "How much a priority's routing and delivery yield, 0 (full speed) .. 1 (most), as ingest asks the workers", labelNames: ['priority'], registers });
-    this.queueAge = new Gauge({ name: 'herald_overload_queue_age_seconds', help: "Age of a priority's oldest stream entry no router has read yet", labelNames: ['priority'], registers });
-    this.shedEvents = new Counter({ name: 'herald_shed_events_total', help: 'Events refused with `overloaded`, by priority and stage (ingest: refused at the door, nothing written)', labelNames: ['priority', 'stage'], registers });
+    this.pressure = new Gauge({
+      name: 'herald_overload_pressure',
+      help: 'Worst signal divided by its threshold: ≥ 1 overloaded, below the release ratio released',
+      registers,
+    });
+    this.level = new Gauge({
+      name: 'herald_overload_level',
+      help: 'How far shedding has gone: 0 none, 0..1 low priority yields, 1..2 medium priority as well',
+      registers,
+    });
+    this.shedFraction = new Gauge({
+      name: 'herald_overload_shed_ratio',
+      help: 'Fraction of the events of a priority that ingest refuses with `overloaded` (high: always 0)',
+      labelNames: ['priority'],
+      registers,
+    });
+    this.yieldAsked = new Gauge({
+      name: 'herald_overload_yield_ratio',
+      help: "How much a priority's routing and delivery yield, 0 (full speed) .. 1 (most), as ingest asks the workers",
+      labelNames: ['priority'],
+      registers,
+    });
+    this.queueAge = new Gauge({
+      name: 'herald_overload_queue_age_seconds',
+      help: "Age of a priority's oldest stream entry no router has read yet",
+      labelNames: ['priority'],
+      registers,
+    });
+    this.shedEvents = new Counter({
+      name: 'herald_shed_events_total',
+      help: 'Events refused with `overloaded`, by priority and stage (ingest: refused at the door, nothing written)',
+      labelNames: ['priority', 'stage'],
+      registers,
+    });
     for (const priority of SHED_ORDER) this.shedEvents.inc({ priority, stage: 'ingest' }, 0);
   }
 
@@ -70,8 +98,18 @@ export class WorkerOverloadMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.signal = new Gauge({ name: 'herald_overload_signal', help: "This worker's own overload signals: cpu_busy_ratio (its host), event_loop_delay_seconds (p99)", labelNames: ['signal'], registers });
-    this.yieldApplied = new Gauge({ name: 'herald_overload_yield_ratio', help: "How much this worker's routing and delivery of a priority yield, 0 (full speed) .. 1 (most), following ingest's level", labelNames: ['priority'], registers });
+    this.signal = new Gauge({
+      name: 'herald_overload_signal',
+      help: "This worker's own overload signals: cpu_busy_ratio (its host), event_loop_delay_seconds (p99)",
+      labelNames: ['signal'],
+      registers,
+    });
+    this.yieldApplied = new Gauge({
+      name: 'herald_overload_yield_ratio',
+      help: "How much this worker's routing and delivery of a priority yield, 0 (full speed) .. 1 (most), following ingest's level",
+      labelNames: ['priority'],
+      registers,
+    });
     this.pausedSeconds = new Counter({
       name: 'herald_overload_paused_seconds_total',
       help: 'Time the routers (between batches) and deliveries (before jobs) of a priority paused to yield, by stage',

@@ -47,12 +47,32 @@ describe('load shedding through Redis', () => {
   });
 
   function monitor(signals: SignalSource) {
-    const created = new OverloadMonitor({ redis: redis.client, keys, partitions: PARTITIONS, settings: SETTINGS, signals, logger, instanceId: 'i1', metrics: createMetricsRegistry('ingest'), now });
+    const created = new OverloadMonitor({
+      redis: redis.client,
+      keys,
+      partitions: PARTITIONS,
+      settings: SETTINGS,
+      signals,
+      logger,
+      instanceId: 'i1',
+      metrics: createMetricsRegistry('ingest'),
+      now,
+    });
     stops.push(() => created.stop());
     return created;
   }
   function follower(signals: SignalSource = new DrivenSignals(), workerId = 'w1') {
-    const created = new OverloadFollower({ redis: redis.client, keys, workerId, intervalMs: 50, maxPauseMs: 40, signals, logger, metrics: createMetricsRegistry('worker'), now });
+    const created = new OverloadFollower({
+      redis: redis.client,
+      keys,
+      workerId,
+      intervalMs: 50,
+      maxPauseMs: 40,
+      signals,
+      logger,
+      metrics: createMetricsRegistry('worker'),
+      now,
+    });
     stops.push(() => created.stop());
     return created;
   }
@@ -127,9 +147,17 @@ describe('load shedding through Redis', () => {
   it('runs every priority at full speed when no live ingest publishes a level, and prunes reports of processes gone', async () => {
     const board = new OverloadBoard(redis.client, keys);
     const report = (at: number) => ({
-      role: 'ingest' as const, at, ttlMs: 1000, signals: { cpu: 1, eventLoopDelayMs: null, redisRttMs: null, highAgeMs: null },
-      pressure: 2, condition: 'overloaded' as const, level: 1, yield: { low: 1, medium: 0 }, shed: { low: 1, medium: 0 },
-      queueAgeMs: { low: 0, medium: 0 }, shedTotal: { low: 5, medium: 0 },
+      role: 'ingest' as const,
+      at,
+      ttlMs: 1000,
+      signals: { cpu: 1, eventLoopDelayMs: null, redisRttMs: null, highAgeMs: null },
+      pressure: 2,
+      condition: 'overloaded' as const,
+      level: 1,
+      yield: { low: 1, medium: 0 },
+      shed: { low: 1, medium: 0 },
+      queueAgeMs: { low: 0, medium: 0 },
+      shedTotal: { low: 5, medium: 0 },
     });
     await board.publish('ingest:gone', report(clock - 60_000));
     await board.publish('ingest:garbled', report(clock));

@@ -49,8 +49,7 @@ describe('priority streams', () => {
       // On a Cluster a client has a connection per master: one of them ran the script (EVAL the
       // first time on a master that did not know it yet).
       const clients = await clientList(redis.client);
-      const ranScript = (name: string) =>
-        clients.some((line) => line.includes(` name=${redis.prefix}-${name} `) && /cmd=(evalsha|eval) /.test(line));
+      const ranScript = (name: string) => clients.some((line) => line.includes(` name=${redis.prefix}-${name} `) && /cmd=(evalsha|eval) /.test(line));
       expect(ranScript('high')).to.equal(true);
       expect(ranScript('low')).to.equal(true);
       expect(await redis.client.xlen(createKeys(redis.prefix).stream('medium', s.partitionOf('medium', 'acct-1'))), 'medium: through `redis`').to.equal(1);
@@ -122,9 +121,11 @@ describe('priority streams', () => {
     expect(entryIds.size).to.equal(1);
     const key = createKeys(redis.prefix).stream('high', s.partitionOf('high', 'acct-1'));
     const [[, fields]] = (await redis.client.xrange(key, '-', '+')) as [[string, string[]]];
-    expect(AcceptedEventSchema.array().parse(JSON.parse(fields[3]!)).map((e) => e.id)).to.deep.equal(
-      Array.from({ length: 50 }, (_, i) => `c${i}`),
-    );
+    expect(
+      AcceptedEventSchema.array()
+        .parse(JSON.parse(fields[3]!))
+        .map((e) => e.id),
+    ).to.deep.equal(Array.from({ length: 50 }, (_, i) => `c${i}`));
   });
 
   it('splits a large append over entries of at most maxEventsPerEntry events', async () => {
@@ -157,8 +158,6 @@ describe('priority streams', () => {
     expect((await s.append([event('skewed', 'acct-1')]))[0]?.status).to.equal('duplicate');
     const buckets = await scanKeys(redis.client, `${redis.prefix}:{p:high:*}:seen:*`);
     const redisBucket = Math.floor(Number((await redis.client.time())[0]) / 1);
-    expect(buckets.map((key) => Number(key.split(':').pop()))).to.satisfy((numbers: number[]) =>
-      numbers.every((n) => Math.abs(n - redisBucket) <= 2),
-    );
+    expect(buckets.map((key) => Number(key.split(':').pop()))).to.satisfy((numbers: number[]) => numbers.every((n) => Math.abs(n - redisBucket) <= 2));
   });
 });

@@ -37,10 +37,7 @@ export interface PriorityStreamsOptions {
   replicaAcks?: ReplicaAcks;
 }
 
-export type AppendResult =
-  | { status: 'accepted'; entryId: string }
-  | { status: 'duplicate' }
-  | { status: 'backlog_exceeded'; retryAfterSeconds: number };
+export type AppendResult = { status: 'accepted'; entryId: string } | { status: 'duplicate' } | { status: 'backlog_exceeded'; retryAfterSeconds: number };
 
 /** Events of one append call bound for one partition, waiting for the next flush. */
 interface PendingAppend {
@@ -216,13 +213,7 @@ export class PriorityStreams {
               keys.seen(priority, partition, bucket - 1),
               keys.acceptedTotal(priority, partition),
             ],
-            [
-              backlogLimit,
-              Math.max(2 * backlogLimit, backlogLimit + 100_000),
-              dedupWindowMs,
-              bucket,
-              ...eventArgs,
-            ],
+            [backlogLimit, Math.max(2 * backlogLimit, backlogLimit + 100_000), dedupWindowMs, bucket, ...eventArgs],
           )) as (string | number)[],
       );
       if (this.options.replicaAcks.replicas > 0) {

@@ -170,8 +170,16 @@ export function watchSubscriptions(client: RedisClient, watch: SubscriptionWatch
   const lost = () => watch.lost();
   const back = () => watch.back();
   const events: [string, () => void][] = isCluster(client)
-    ? [['close', lost], ['-subscriber', lost], ['ready', back], ['subscribersReady', back]]
-    : [['close', lost], ['ready', back]];
+    ? [
+        ['close', lost],
+        ['-subscriber', lost],
+        ['ready', back],
+        ['subscribersReady', back],
+      ]
+    : [
+        ['close', lost],
+        ['ready', back],
+      ];
   for (const [event, listener] of events) client.on(event, listener);
   return () => {
     for (const [event, listener] of events) client.off(event, listener);
@@ -187,7 +195,11 @@ export function watchSubscriptions(client: RedisClient, watch: SubscriptionWatch
  */
 export async function callInSlotOf(client: RedisClient, key: string, command: string, ...args: (string | number)[]): Promise<unknown> {
   if (!isCluster(client)) return client.call(command, ...args);
-  const replies = await client.pipeline().exists(key).call(command, ...args).exec();
+  const replies = await client
+    .pipeline()
+    .exists(key)
+    .call(command, ...args)
+    .exec();
   const [error, reply] = replies?.[1] ?? [new Error(`no reply to ${command}`), undefined];
   if (error !== null) throw error;
   return reply;
@@ -219,7 +231,9 @@ export async function waitForReplicas(client: RedisClient, keys: readonly string
   const counts = await Promise.all(nodes.map((node) => node.wait(acks.replicas, acks.timeoutMs)));
   const short = counts.findIndex((count) => count < acks.replicas);
   if (short >= 0) {
-    throw new ReplicationTimeoutError(`${counts[short]} of ${acks.replicas} replicas of ${nodeAddress(nodes[short]!)} acknowledged within ${acks.timeoutMs} ms`);
+    throw new ReplicationTimeoutError(
+      `${counts[short]} of ${acks.replicas} replicas of ${nodeAddress(nodes[short]!)} acknowledged within ${acks.timeoutMs} ms`,
+    );
   }
 }
 

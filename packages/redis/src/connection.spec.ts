@@ -24,7 +24,7 @@ describe('redis connections', () => {
     }
   });
 
-  it('are a Cluster client for a redis+cluster:// URL, seeded with the URL\'s node and REDIS_CLUSTER_NODES', () => {
+  it("are a Cluster client for a redis+cluster:// URL, seeded with the URL's node and REDIS_CLUSTER_NODES", () => {
     const client = createRedis({ url: 'redis+cluster://127.0.0.1:1', clusterNodes: ['127.0.0.1:2'], autoPipelining: true });
     try {
       expect(isCluster(client)).to.equal(true);

@@ -64,7 +64,8 @@ export function createRedis(options: RedisConnectionOptions): RedisClient {
 }
 
 function createStandalone(options: RedisConnectionOptions): Redis {
-  if (options.clusterNodes !== undefined && options.clusterNodes.length > 0) throw new Error('Cluster seed nodes are given, but the Redis URL is not a redis+cluster:// URL');
+  if (options.clusterNodes !== undefined && options.clusterNodes.length > 0)
+    throw new Error('Cluster seed nodes are given, but the Redis URL is not a redis+cluster:// URL');
   const redisOptions: RedisOptions = {
     lazyConnect: false,
     enableAutoPipelining: options.autoPipelining ?? false,

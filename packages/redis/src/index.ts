@@ -17,7 +17,16 @@ export {
   whenReady,
 } from './cluster.js';
 export type { ReplicaAcks, SubscriptionWatch } from './cluster.js';
-export { CLUSTER_UNPIPELINED_COMMANDS, closeRedis, createRedis, isClusterUrl, isReplyError, parseClusterUrl, parseHostPort, unixSocketAddress } from './connection.js';
+export {
+  CLUSTER_UNPIPELINED_COMMANDS,
+  closeRedis,
+  createRedis,
+  isClusterUrl,
+  isReplyError,
+  parseClusterUrl,
+  parseHostPort,
+  unixSocketAddress,
+} from './connection.js';
 export type { ClusterTarget, ConnectionErrorLogger, RedisClient, RedisConnectionOptions } from './connection.js';
 export { assertWellFormedId, createKeys, escapeId } from './keys.js';
 export type { KeyBuilder } from './keys.js';

@@ -15,7 +15,9 @@ describe('key builder', () => {
     expect(hashTag(keys.stream('high', 2))).to.equal(hashTag(keys.seen('high', 2, 123)));
     expect(hashTag(keys.stream('high', 2))).to.equal(hashTag(keys.backlog('high', 2)));
     expect(hashTag(keys.stream('high', 2))).to.equal(hashTag(keys.liveStream('high', 2)));
-    expect(hashTag(keys.liveStream('high', 2))).to.equal(hashTag(keys.liveSequence('high', 2))).and.to.equal(hashTag(keys.liveTail('high', 2)));
+    expect(hashTag(keys.liveStream('high', 2)))
+      .to.equal(hashTag(keys.liveSequence('high', 2)))
+      .and.to.equal(hashTag(keys.liveTail('high', 2)));
     expect(hashTag(keys.stream('high', 2))).not.to.equal(hashTag(keys.stream('high', 3)));
     expect(hashTag(keys.stream('high', 2))).not.to.equal(hashTag(keys.stream('low', 2)));
   });
@@ -52,7 +54,10 @@ describe('key builder', () => {
     const spread = (keysOf: string[]) => [0, 1, 2].map((m) => keysOf.filter((key) => master(key) === m).length);
     const priorities = ['high', 'medium', 'low'] as const;
     expect(spread(priorities.flatMap((p) => [0, 1, 2, 3].map((n) => keys.stream(p, n)))), 'partitions').to.deep.equal([4, 4, 4]);
-    expect(spread(priorities.flatMap((p) => (['web', 'tv', 'ios', 'android'] as const).map((platform) => keys.queuePrefix(platform, p)))), 'queues').to.deep.equal([4, 3, 5]);
+    expect(
+      spread(priorities.flatMap((p) => (['web', 'tv', 'ios', 'android'] as const).map((platform) => keys.queuePrefix(platform, p)))),
+      'queues',
+    ).to.deep.equal([4, 3, 5]);
     const accounts = spread(Array.from({ length: 3000 }, (_, i) => keys.history(`acct-${i}`)));
     for (const share of accounts) expect(share, 'accounts').to.be.within(900, 1100);
   });

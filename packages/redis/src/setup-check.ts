@@ -49,14 +49,18 @@ export async function checkRedisSetup(client: RedisClient, { timeoutMs = 30_000 
   const problems: string[] = [];
   for (const master of report.masters) {
     if (master.maxmemoryPolicy !== 'noeviction') {
-      problems.push(`${master.node} runs with maxmemory-policy ${master.maxmemoryPolicy}; Herald needs noeviction (BullMQ requires it, and an evicted key is a lost or duplicated notification)`);
+      problems.push(
+        `${master.node} runs with maxmemory-policy ${master.maxmemoryPolicy}; Herald needs noeviction (BullMQ requires it, and an evicted key is a lost or duplicated notification)`,
+      );
     }
     const major = Number(master.version.split('.')[0]);
     if (!(major >= 7)) problems.push(`${master.node} runs Redis ${master.version}; Herald needs Redis 7 or newer (sharded pub/sub)`);
   }
   if (problems.length > 0) {
     const where = cluster ? 'every master of the Redis Cluster' : 'Redis';
-    throw new RedisSetupError(`Redis is not set up for Herald:\n${problems.map((p) => `  ${p}`).join('\n')}\nSet \`maxmemory-policy noeviction\` on ${where} (redis.conf or CONFIG SET), then start again.`);
+    throw new RedisSetupError(
+      `Redis is not set up for Herald:\n${problems.map((p) => `  ${p}`).join('\n')}\nSet \`maxmemory-policy noeviction\` on ${where} (redis.conf or CONFIG SET), then start again.`,
+    );
   }
   return report;
 }

@@ -7,7 +7,11 @@ import { StartError, listenOn } from './index.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Runs a small app using stopOnSignals, sends it `signal` (SIGTERM) once it is up, and returns its exit code and output. */
-function runApp(stopBody: string, timeoutMs: number, { signal = 'SIGTERM', setup = '', options = '' }: { signal?: NodeJS.Signals; setup?: string; options?: string } = {}): Promise<{ code: number | null; output: string }> {
+function runApp(
+  stopBody: string,
+  timeoutMs: number,
+  { signal = 'SIGTERM', setup = '', options = '' }: { signal?: NodeJS.Signals; setup?: string; options?: string } = {},
+): Promise<{ code: number | null; output: string }> {
   const source = `
     import { createLogger, stopOnSignals } from '@herald/runtime';
     const logger = createLogger({ app: 'probe', level: 'info' });
@@ -72,7 +76,8 @@ describe('stopOnSignals', function () {
 
   it('exits at once when the Redis connection drops while stopping', async () => {
     const { code, output } = await runApp('await new Promise(() => {});', 10_000, {
-      setup: "import { EventEmitter } from 'node:events'; const redis = Object.assign(new EventEmitter(), { status: 'ready' }); process.once('SIGTERM', () => setTimeout(() => redis.emit('reconnecting'), 100));",
+      setup:
+        "import { EventEmitter } from 'node:events'; const redis = Object.assign(new EventEmitter(), { status: 'ready' }); process.once('SIGTERM', () => setTimeout(() => redis.emit('reconnecting'), 100));",
       options: ', redis',
     });
     expect(code).to.equal(1);
@@ -137,7 +142,10 @@ describe('listenOn', () => {
     const port = (taken.address() as { port: number }).port;
     try {
       const second = createServer();
-      const error: unknown = await listenOn(second, port, 'INGEST_PORT').then(() => undefined, (e: unknown) => e);
+      const error: unknown = await listenOn(second, port, 'INGEST_PORT').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).to.be.instanceOf(StartError);
       expect((error as Error).message).to.equal(
         `INGEST_PORT=${port}: port ${port} is already in use (another Herald, or another program); stop it or set INGEST_PORT to a free port.`,

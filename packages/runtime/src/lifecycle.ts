@@ -130,7 +130,9 @@ export async function listenOn(server: Server, port: number, variable: string, h
 export function describeListenError(error: unknown, variable: string, port: number): unknown {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   if (code === 'EADDRINUSE') {
-    return new StartError(`${variable}=${port}: port ${port} is already in use (another Herald, or another program); stop it or set ${variable} to a free port.`);
+    return new StartError(
+      `${variable}=${port}: port ${port} is already in use (another Herald, or another program); stop it or set ${variable} to a free port.`,
+    );
   }
   if (code === 'EACCES') return new StartError(`${variable}=${port}: not allowed to listen on port ${port}; set ${variable} to a port above 1023.`);
   return error;
@@ -148,11 +150,15 @@ export async function checkRedis(client: RedisClient, logger: Logger): Promise<R
   } catch (error) {
     if (error instanceof RedisSetupError) throw error;
     // Unreachable or refusing: one plain line (runMain prints a RedisSetupError's message alone).
-    throw new RedisSetupError(`Redis cannot be reached (${error instanceof Error ? error.message : String(error)}); check REDIS_URL and that Redis is running.`);
+    throw new RedisSetupError(
+      `Redis cannot be reached (${error instanceof Error ? error.message : String(error)}); check REDIS_URL and that Redis is running.`,
+    );
   }
-  const summary = report.mode === 'cluster' ? `Redis Cluster, cluster_state ${report.clusterState ?? 'unknown'}, ${report.masters.length} masters` : 'one Redis';
+  const summary =
+    report.mode === 'cluster' ? `Redis Cluster, cluster_state ${report.clusterState ?? 'unknown'}, ${report.masters.length} masters` : 'one Redis';
   logger.info({ redis: report }, `redis: ${summary}, maxmemory-policy noeviction`);
-  if (report.clusterState !== undefined && report.clusterState !== 'ok') logger.warn({ clusterState: report.clusterState }, 'the Redis Cluster is not ok yet; commands wait and retry until it is');
+  if (report.clusterState !== undefined && report.clusterState !== 'ok')
+    logger.warn({ clusterState: report.clusterState }, 'the Redis Cluster is not ok yet; commands wait and retry until it is');
   return report;
 }
 

@@ -49,7 +49,9 @@ function runMocha(topology: Topology): Promise<Summary> {
   const ignored = topology === 'standalone' ? CLUSTER_ONLY : STANDALONE_ONLY;
   const args = ['node_modules/mocha/bin/mocha.js', ...specs, ...ignored.flatMap((spec) => ['--ignore', spec])];
   const started = Date.now();
-  console.log(`\n[test] ${topology}: ${topology === 'cluster' ? 'integration and end-to-end specs against a local 3-master Redis Cluster' : 'every spec against one redis-server'}`);
+  console.log(
+    `\n[test] ${topology}: ${topology === 'cluster' ? 'integration and end-to-end specs against a local 3-master Redis Cluster' : 'every spec against one redis-server'}`,
+  );
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, HERALD_TEST_REDIS: topology },
@@ -63,7 +65,14 @@ function runMocha(topology: Topology): Promise<Summary> {
   return new Promise((resolve) => {
     child.once('close', (code) => {
       const count = (word: string) => Number(new RegExp(`^ +(\\d+) ${word}`, 'm').exec(tail)?.[1] ?? 0);
-      resolve({ topology, passing: count('passing'), failing: count('failing'), pending: count('pending'), code: code ?? 1, seconds: (Date.now() - started) / 1000 });
+      resolve({
+        topology,
+        passing: count('passing'),
+        failing: count('failing'),
+        pending: count('pending'),
+        code: code ?? 1,
+        seconds: (Date.now() - started) / 1000,
+      });
     });
   });
 }
@@ -78,9 +87,11 @@ if (!topologies.every((t) => t === 'standalone' || t === 'cluster')) {
 const summaries: Summary[] = [];
 for (const topology of topologies) summaries.push(await runMocha(topology));
 
-const line = (label: string, s: Pick<Summary, 'passing' | 'failing' | 'pending'>) => `[test] ${label}: ${s.passing} passing, ${s.failing} failing, ${s.pending} pending`;
+const line = (label: string, s: Pick<Summary, 'passing' | 'failing' | 'pending'>) =>
+  `[test] ${label}: ${s.passing} passing, ${s.failing} failing, ${s.pending} pending`;
 console.log('');
-for (const s of summaries) console.log(`${line(s.topology, s)} (${Math.round(s.seconds)} s${s.code !== 0 && s.failing === 0 ? `, mocha exited ${s.code}` : ''})`);
+for (const s of summaries)
+  console.log(`${line(s.topology, s)} (${Math.round(s.seconds)} s${s.code !== 0 && s.failing === 0 ? `, mocha exited ${s.code}` : ''})`);
 const total = {
   passing: summaries.reduce((sum, s) => sum + s.passing, 0),
   // A run that died without a summary (or with a failing hook) counts as a failure.

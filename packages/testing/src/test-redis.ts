@@ -51,7 +51,12 @@ export function testRedisServer(): Promise<TestRedisServer> {
     const log = (line: string) => console.error(line);
     shared =
       testTopology() === 'cluster'
-        ? startRedisCluster({ dir, masters: 3, appendOnly: false, log }).then((cluster) => ({ topology: 'cluster' as const, url: cluster.url, cluster, stop: () => cluster.stop() }))
+        ? startRedisCluster({ dir, masters: 3, appendOnly: false, log }).then((cluster) => ({
+            topology: 'cluster' as const,
+            url: cluster.url,
+            cluster,
+            stop: () => cluster.stop(),
+          }))
         : startRedisServer({ dir, appendOnly: false, log }).then((server) => ({
             topology: 'standalone' as const,
             url: server.url,

@@ -133,9 +133,7 @@ export class EventTraces {
     const blockMs = options.blockMs ?? 1000;
     let lastId = '$';
     while (!options.signal.aborted) {
-      const reply = (await options.redis.xread('COUNT', 100, 'BLOCK', blockMs, 'STREAMS', keys.tap, lastId)) as
-        | [string, [string, string[]][]][]
-        | null;
+      const reply = (await options.redis.xread('COUNT', 100, 'BLOCK', blockMs, 'STREAMS', keys.tap, lastId)) as [string, [string, string[]][]][] | null;
       if (reply === null) continue;
       for (const [, entries] of reply) {
         for (const [id, fieldValues] of entries) {

@@ -74,7 +74,9 @@ describe('trace recorder and reader: what reached each device', () => {
     const second = await reader.read('e2');
     expect(second?.pushes, 'not sent').to.deep.equal([]);
     expect(second?.failures).to.deep.equal([]);
-    expect((await reader.read('e3'))?.pushes, 'in the second message').to.deep.equal([{ deviceId: 'web-3', platform: 'web', at: new Date(at + 5).toISOString() }]);
+    expect((await reader.read('e3'))?.pushes, 'in the second message').to.deep.equal([
+      { deviceId: 'web-3', platform: 'web', at: new Date(at + 5).toISOString() },
+    ]);
     expect(await redis.client.hlen(traceKey), 'one field per live message, not one per device').to.equal(3 + 1 + 2);
   });
 
@@ -97,5 +99,4 @@ describe('trace recorder and reader: what reached each device', () => {
     expect(trace?.failures).to.deep.equal([{ platform: 'ios', at: new Date(at + 9).toISOString(), error: 'webhook answered 503' }]);
     expect(trace?.pushes).to.deep.equal([]);
   });
-
 });

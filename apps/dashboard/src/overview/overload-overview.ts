@@ -23,7 +23,10 @@ const worst = (values: readonly (number | null)[]): number | null => {
 /** The overview's load-shedding section: the strictest live ingest's decision (they decide alike from shared signals). */
 export function overloadOverview(board: BoardReading, deltas: SampleDeltas | undefined): OverloadOverview {
   const { ingests, workers } = board;
-  const lead = ingests.reduce<(typeof ingests)[number] | undefined>((best, report) => (best === undefined || report.level > best.level ? report : best), undefined);
+  const lead = ingests.reduce<(typeof ingests)[number] | undefined>(
+    (best, report) => (best === undefined || report.level > best.level ? report : best),
+    undefined,
+  );
   const perSecond = (name: string) => {
     const delta = deltas?.delta(name);
     return deltas === undefined || delta === undefined ? null : delta / deltas.seconds;

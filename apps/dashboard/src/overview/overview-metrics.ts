@@ -63,7 +63,7 @@ export function registerOverviewMetrics(registry: Registry, source: OverviewSour
   byPriority('herald_pending_entries', 'Stream entries read by the router and not acknowledged yet', (p) => p.pending);
   byPriority('herald_oldest_pending_age_seconds', 'Age of the oldest pending stream entry since it was appended', (p) => p.oldestPendingAgeSeconds);
   byPriority('herald_stream_backlog_events', 'Events appended and not acknowledged (what the backlog limit applies to)', (p) => p.backlog);
-  byPriority('herald_dead_letter_entries', 'Entries in the priority streams\' dead-letter streams', (p) => p.deadLetters.count);
+  byPriority('herald_dead_letter_entries', "Entries in the priority streams' dead-letter streams", (p) => p.deadLetters.count);
   byQueue('herald_delivery_queue_depth', 'Delivery jobs waiting, active or delayed', (q) => q.depth);
   byQueue('herald_delivery_queue_failed_jobs', 'Delivery jobs in the failed set (they failed every attempt)', (q) => q.failed);
   new Gauge({

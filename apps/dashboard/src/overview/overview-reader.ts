@@ -8,13 +8,7 @@ import type { DeadLetterSummary, Overview, PlatformOverview, PriorityOverview, Q
 import { overloadOverview, readOverloadBoard, shedCounters } from './overload-overview.js';
 import { RateSampler } from './rate-sampler.js';
 import type { RateSamplerOptions, SampleDeltas } from './rate-sampler.js';
-import {
-  DeadLetterFieldsSchema,
-  RedisTimeSchema,
-  XinfoGroupsSchema,
-  XpendingSummarySchema,
-  entryIdMs,
-} from './redis-replies.js';
+import { DeadLetterFieldsSchema, RedisTimeSchema, XinfoGroupsSchema, XpendingSummarySchema, entryIdMs } from './redis-replies.js';
 
 export interface OverviewReaderOptions {
   redis: RedisClient;
@@ -100,7 +94,9 @@ export class OverviewReader {
       Promise.all(queues.map(({ queue }) => queue.getJobCounts(...QUEUE_STATES))),
       // BullMQ's own running totals (the delivery workers turn its metrics on): unlike the sizes
       // of the completed and failed sets, which jobs leave (the newest 100 completed are kept), they only ever grow.
-      Promise.all(queues.map(async ({ queue }) => [(await queue.getMetrics('completed', 0, 0)).meta.count, (await queue.getMetrics('failed', 0, 0)).meta.count] as const)),
+      Promise.all(
+        queues.map(async ({ queue }) => [(await queue.getMetrics('completed', 0, 0)).meta.count, (await queue.getMetrics('failed', 0, 0)).meta.count] as const),
+      ),
     ]);
 
     const g = new Replies(gatewayReplies ?? []);
@@ -246,7 +242,10 @@ export class OverviewReader {
 
   /** Live gateway nodes: valid entries refreshed within GATEWAY_NODE_STALE_MS of Redis's clock. */
   private readGatewayNodes(raw: unknown, nowMs: number) {
-    const entries = z.record(z.string(), z.string()).catch({}).parse(raw ?? {});
+    const entries = z
+      .record(z.string(), z.string())
+      .catch({})
+      .parse(raw ?? {});
     return Object.entries(entries)
       .flatMap(([nodeId, json]) => {
         const entry = GatewayNodeEntrySchema.safeParse(parseJson(json));

@@ -48,7 +48,6 @@ export const DeadLetterFieldsSchema = z
     }),
   );
 
-
 /** The milliseconds part of a stream entry id (`<ms>-<seq>`). */
 export function entryIdMs(id: string): number {
   return Number(id.slice(0, id.indexOf('-')));

@@ -94,7 +94,11 @@ export class HistoryWakeups {
     // (ours answered proves it), let every poll look again.
     this.unwatch = watchSubscriptions(this.subscriber, {
       lost: () => undefined,
-      back: () => void ssubscribeAll(this.subscriber, [...this.channels]).then(() => this.wakeAll(), () => this.wakeAll()),
+      back: () =>
+        void ssubscribeAll(this.subscriber, [...this.channels]).then(
+          () => this.wakeAll(),
+          () => this.wakeAll(),
+        ),
     });
   }
 

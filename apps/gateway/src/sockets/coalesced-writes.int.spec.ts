@@ -10,7 +10,8 @@ import { coalesceQueuedWrites } from './coalesced-writes.js';
 
 /** Counts the writes (one `write`/`writev` each) of a server socket's TCP connection. */
 function countWrites(socket: ServerSocket): { count: number } {
-  const tcp = (socket.conn.transport as unknown as { socket: { _socket: { _write: (...args: unknown[]) => void; _writev: (...args: unknown[]) => void } } }).socket._socket;
+  const tcp = (socket.conn.transport as unknown as { socket: { _socket: { _write: (...args: unknown[]) => void; _writev: (...args: unknown[]) => void } } })
+    .socket._socket;
   const counter = { count: 0 };
   const write = tcp._write.bind(tcp);
   const writev = tcp._writev.bind(tcp);

@@ -103,9 +103,7 @@ export class DeviceSockets implements LiveFeedSink {
       maxHttpBufferSize: MAX_CLIENT_MESSAGE_BYTES,
       serveClient: false,
     });
-    this.io.use(
-      handshake({ devices: deps.devices, allowedOrigins: options.allowedOrigins, accepting: () => this.accepting, metrics, logger }),
-    );
+    this.io.use(handshake({ devices: deps.devices, allowedOrigins: options.allowedOrigins, accepting: () => this.accepting, metrics, logger }));
     this.io.on('connection', (socket) => this.onConnection(socket));
   }
 
@@ -147,7 +145,10 @@ export class DeviceSockets implements LiveFeedSink {
    * here reads history after its delivered cursor (exact, so nothing goes out twice).
    */
   lost(priority: Priority, partition: number): void {
-    this.deps.logger.warn({ priority, partition, connections: this.connections.size }, 'live pushes of a partition lost on this node; connections here read history after their delivered cursors');
+    this.deps.logger.warn(
+      { priority, partition, connections: this.connections.size },
+      'live pushes of a partition lost on this node; connections here read history after their delivered cursors',
+    );
     for (const socketId of this.connections.keys()) this.resyncs.request(socketId);
   }
 
@@ -214,7 +215,10 @@ export class DeviceSockets implements LiveFeedSink {
       const now = this.deps.now();
       if (refreshed) {
         if (now - this.presenceRefreshedAt > this.options.presenceTtlMs) {
-          this.deps.logger.warn({ connections: this.connections.size }, 'presence may have lapsed; connections here read history after their delivered cursors');
+          this.deps.logger.warn(
+            { connections: this.connections.size },
+            'presence may have lapsed; connections here read history after their delivered cursors',
+          );
           for (const socketId of this.connections.keys()) this.resyncs.request(socketId);
         }
         this.presenceRefreshedAt = now;

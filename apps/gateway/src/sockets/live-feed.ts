@@ -252,7 +252,10 @@ export class LiveFeed {
     } catch (error) {
       partition.pending = [];
       partition.behind = true;
-      this.options.logger.warn({ err: error, priority: partition.priority, partition: partition.index }, 'reading a live stream failed; retrying at the next check');
+      this.options.logger.warn(
+        { err: error, priority: partition.priority, partition: partition.index },
+        'reading a live stream failed; retrying at the next check',
+      );
     } finally {
       partition.reading = false;
     }
@@ -299,7 +302,10 @@ export class LiveFeed {
     }
     if (this.stopped) return;
     this.lost = false;
-    this.options.logger.warn({ partitions: this.partitions.length }, 'live channels subscribed again after a loss; reading the live streams from this node\'s positions');
+    this.options.logger.warn(
+      { partitions: this.partitions.length },
+      "live channels subscribed again after a loss; reading the live streams from this node's positions",
+    );
     for (const partition of this.partitions) {
       partition.behind = true;
       if (!partition.reading) void this.follow(partition);
@@ -321,7 +327,10 @@ export class LiveFeed {
         const counter = counters[i]!;
         const position = partition.position!;
         if (counter < position.seq) {
-          this.options.logger.warn({ priority: partition.priority, partition: partition.index, counter, position: position.seq }, 'a live stream started anew; connections resync from history');
+          this.options.logger.warn(
+            { priority: partition.priority, partition: partition.index, counter, position: position.seq },
+            'a live stream started anew; connections resync from history',
+          );
           partition.position = { seq: 0, id: '0-0' };
           this.options.sink.lost(partition.priority, partition.index);
           partition.behind = true;

@@ -21,7 +21,6 @@ export interface LocalDevicesOptions {
   nodes?: { redis: RedisClient; keys: KeyBuilder };
 }
 
-
 /**
  * Entries of other nodes older than this are deleted by any live node's heartbeat: a node that
  * crashed never removes its own, and node ids are random per process, so they would pile up.
@@ -147,7 +146,8 @@ export class LocalDevices {
       const now = this.options.now();
       for (const connection of [...device.connections]) {
         const { credentialId, expiresAt } = connection.socket.data;
-        if (record === undefined || record.credentialId !== credentialId) connection.refuse(new HeraldError('unauthorized', 'The device token has been revoked.'));
+        if (record === undefined || record.credentialId !== credentialId)
+          connection.refuse(new HeraldError('unauthorized', 'The device token has been revoked.'));
         else if (expiresAt <= now) connection.refuse(new HeraldError('unauthorized', 'The device token has expired.'));
       }
     } catch (error) {

@@ -28,14 +28,16 @@ async function appendConfirmed(streams: PriorityStreams, events: AcceptedEvent[]
     return await streams.append(events);
   } catch (error) {
     if (!(error instanceof ReplicationTimeoutError)) throw error;
-    throw new HeraldError('unavailable', 'Redis did not confirm the events on a replica in time; retry with the same ids.', { retryAfterSeconds: 1, cause: error });
+    throw new HeraldError('unavailable', 'Redis did not confirm the events on a replica in time; retry with the same ids.', {
+      retryAfterSeconds: 1,
+      cause: error,
+    });
   }
 }
 
 type BatchItemResult =
   | { index: number; id: string; status: 'accepted' | 'duplicate'; priority: Priority }
   | { index: number; error: ErrorBody['error'] & { retryAfterSeconds?: number } };
-
 
 /** Decides, per event and before any work, whether Herald sheds it (`@herald/overload`'s OverloadMonitor). */
 export interface ShedDoor {
@@ -131,7 +133,13 @@ export function eventsRouter({ catalog, streams, shedding, traces, metrics, logg
       }
     }
 
-    const appended = valid.length > 0 ? await appendConfirmed(streams, valid.map((v) => v.event)) : [];
+    const appended =
+      valid.length > 0
+        ? await appendConfirmed(
+            streams,
+            valid.map((v) => v.event),
+          )
+        : [];
     valid.forEach(({ index, event }, i) => {
       const result = appended[i]!;
       count(event, result);
@@ -140,7 +148,11 @@ export function eventsRouter({ catalog, streams, shedding, traces, metrics, logg
         retryAfterSeconds = Math.max(retryAfterSeconds, result.retryAfterSeconds);
         results[index] = {
           index,
-          error: { code: 'backlog_exceeded', message: `Too much backlog on priority ${event.priority}; retry later.`, retryAfterSeconds: result.retryAfterSeconds },
+          error: {
+            code: 'backlog_exceeded',
+            message: `Too much backlog on priority ${event.priority}; retry later.`,
+            retryAfterSeconds: result.retryAfterSeconds,
+          },
         };
       } else {
         results[index] = { index, id: event.id, status: result.status, priority: event.priority };

@@ -66,7 +66,9 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
   // A trace write that fails must not fail (and so repeat) a delivery that was made.
   const tracePush = (data: { traceKey?: string | undefined; batch?: string | undefined }, platform: Platform) => {
     if (data.traceKey === undefined || data.batch === undefined) return Promise.resolve();
-    return traces.recordPushes(data.traceKey, platform, data.batch, now()).catch((error: unknown) => logger.warn({ err: error, platform }, 'could not trace deliveries'));
+    return traces
+      .recordPushes(data.traceKey, platform, data.batch, now())
+      .catch((error: unknown) => logger.warn({ err: error, platform }, 'could not trace deliveries'));
   };
 
   const deliverToSockets = async (platform: Platform, job: Job): Promise<void> => {
@@ -87,51 +89,63 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Worker[]
     metrics.deliveries.inc({ platform, outcome: 'emitted' }, pushes);
   };
 
-  const deliverToPush = createPushDelivery({ providers: options.push, registry: options.registry, coalescing: options.pushCoalescing, metrics, logger, trace: tracePush, now });
+  const deliverToPush = createPushDelivery({
+    providers: options.push,
+    registry: options.registry,
+    coalescing: options.pushCoalescing,
+    metrics,
+    logger,
+    trace: tracePush,
+    now,
+  });
 
   const { yielding } = options;
   const deliver = (platform: Platform, job: Job) => (platform === 'web' || platform === 'tv' ? deliverToSockets(platform, job) : deliverToPush(platform, job));
 
-  return options.priorities.flatMap((priority) => PLATFORMS.map((platform) => {
-    const worker = new Worker(
-      options.keys.deliveryQueue(platform, priority),
-      yielding === undefined || priority === 'high'
-        ? (job) => deliver(platform, job)
-        : async (job) => {
-            await yielding.pause(priority, 'delivery');
-            return deliver(platform, job);
-          },
-      {
-        connection: options.connection,
-        prefix: options.keys.queuePrefix(platform, priority),
-        concurrency: options.concurrency,
-        // Deliveries take milliseconds: a short lock lets another worker pick up the jobs of
-        // a crashed one within seconds instead of BullMQ's default 30 s.
-        lockDuration: 10_000,
-        stalledInterval: 5_000,
-        maxStalledCount: 2,
-        // BullMQ's running completed/failed totals (per minute, a week): the dashboard's failure
-        // rate needs counts that jobs leaving the completed and failed sets do not shrink.
-        metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
-        // Push jobs back off no sooner than the provider's Retry-After (their PUSH_BACKOFF type).
-        ...(platform === 'ios' || platform === 'android' ? { settings: { backoffStrategy: pushBackoffStrategy } } : {}),
-      },
-    );
-    worker.on('failed', (job, error) => {
-      const final = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
-      const eventIds = job === undefined ? [] : eventIdsOf(job.data);
-      logger[final ? 'error' : 'warn'](
-        { platform, jobId: job?.id, attempt: job?.attemptsMade, eventIds, err: error },
-        final ? 'delivery job failed for good' : 'delivery job failed; will retry',
+  return options.priorities.flatMap((priority) =>
+    PLATFORMS.map((platform) => {
+      const worker = new Worker(
+        options.keys.deliveryQueue(platform, priority),
+        yielding === undefined || priority === 'high'
+          ? (job) => deliver(platform, job)
+          : async (job) => {
+              await yielding.pause(priority, 'delivery');
+              return deliver(platform, job);
+            },
+        {
+          connection: options.connection,
+          prefix: options.keys.queuePrefix(platform, priority),
+          concurrency: options.concurrency,
+          // Deliveries take milliseconds: a short lock lets another worker pick up the jobs of
+          // a crashed one within seconds instead of BullMQ's default 30 s.
+          lockDuration: 10_000,
+          stalledInterval: 5_000,
+          maxStalledCount: 2,
+          // BullMQ's running completed/failed totals (per minute, a week): the dashboard's failure
+          // rate needs counts that jobs leaving the completed and failed sets do not shrink.
+          metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
+          // Push jobs back off no sooner than the provider's Retry-After (their PUSH_BACKOFF type).
+          ...(platform === 'ios' || platform === 'android' ? { settings: { backoffStrategy: pushBackoffStrategy } } : {}),
+        },
       );
-      const { traceKey, batch } = (job?.data ?? {}) as { traceKey?: unknown; batch?: unknown };
-      if (final && typeof traceKey === 'string' && typeof batch === 'string') {
-        traces.recordFailure(traceKey, platform, batch, error.message, now()).catch((traceError: unknown) => logger.warn({ err: traceError, platform }, 'could not trace a failed delivery'));
-      }
-    });
-    worker.on('error', (error) => logger.error({ platform, err: error }, 'delivery worker error'));
-    return worker;
-  }));
+      worker.on('failed', (job, error) => {
+        const final = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
+        const eventIds = job === undefined ? [] : eventIdsOf(job.data);
+        logger[final ? 'error' : 'warn'](
+          { platform, jobId: job?.id, attempt: job?.attemptsMade, eventIds, err: error },
+          final ? 'delivery job failed for good' : 'delivery job failed; will retry',
+        );
+        const { traceKey, batch } = (job?.data ?? {}) as { traceKey?: unknown; batch?: unknown };
+        if (final && typeof traceKey === 'string' && typeof batch === 'string') {
+          traces
+            .recordFailure(traceKey, platform, batch, error.message, now())
+            .catch((traceError: unknown) => logger.warn({ err: traceError, platform }, 'could not trace a failed delivery'));
+        }
+      });
+      worker.on('error', (error) => logger.error({ platform, err: error }, 'delivery worker error'));
+      return worker;
+    }),
+  );
 }
 
 /**

@@ -175,7 +175,11 @@ export class BatchRouter {
     }
     // The duplicate gate's look-up goes out with the first accounts' device reads (one round
     // trip, not two); each account waits for it before its history append.
-    const seen = this.alreadyRouted(priority, partition, fresh.map((event) => event.id));
+    const seen = this.alreadyRouted(
+      priority,
+      partition,
+      fresh.map((event) => event.id),
+    );
     const traceKey = this.deps.traces.buckets.key(priority, partition, now);
     const routed = await this.targetAndRecord(priority, partition, fresh, seen, decisions);
     const written = await this.fanOut(priority, partition, entries, routed, decisions, traceKey);
@@ -193,7 +197,15 @@ export class BatchRouter {
     if (!logger.isLevelEnabled('debug')) return;
     for (const record of records) {
       logger.debug(
-        { eventId: record.id, accountId: record.accountId, priority: record.priority, verdict: record.verdict, cursor: record.cursor, targeted: record.targeted, online: record.online },
+        {
+          eventId: record.id,
+          accountId: record.accountId,
+          priority: record.priority,
+          verdict: record.verdict,
+          cursor: record.cursor,
+          targeted: record.targeted,
+          online: record.online,
+        },
         `event ${record.verdict}`,
       );
     }
@@ -231,42 +243,51 @@ export class BatchRouter {
     /** Accounts whose history grew: announced in one message once all are appended. */
     const grown: string[] = [];
     const perAccount = await Promise.all(
-      [...byAccount].map(([accountId, accountEvents]) => slots.run(async () => {
-        const [devices, routedBefore] = await Promise.all([this.deps.devices.list(accountId), seen]);
-        const routed: Routed[] = [];
-        for (const event of accountEvents) {
-          if (routedBefore.has(event.id)) {
-            decisions.add(event, 'duplicate');
-            continue;
+      [...byAccount].map(([accountId, accountEvents]) =>
+        slots.run(async () => {
+          const [devices, routedBefore] = await Promise.all([this.deps.devices.list(accountId), seen]);
+          const routed: Routed[] = [];
+          for (const event of accountEvents) {
+            if (routedBefore.has(event.id)) {
+              decisions.add(event, 'duplicate');
+              continue;
+            }
+            const targets = resolveTargets(event, devices, this.deps.catalog);
+            if (targets.length === 0) decisions.add(event, 'no_targets', [], undefined, devices.length === 0 ? 'no_devices' : 'none_match');
+            else routed.push({ event, targets, online: NOBODY });
           }
-          const targets = resolveTargets(event, devices, this.deps.catalog);
-          if (targets.length === 0) decisions.add(event, 'no_targets', [], undefined, devices.length === 0 ? 'no_devices' : 'none_match');
-          else routed.push({ event, targets, online: NOBODY });
-        }
-        if (routed.length === 0) return [];
-        const entries: HistoryEntry[] = routed.map(({ event, targets }) => ({ ...event, devices: targets.map((d) => d.deviceId) }));
-        const outcomes = await this.deps.history.append(accountId, entries);
-        if (outcomes.some((outcome) => outcome.appended)) grown.push(accountId);
-        // Presence is read after the append has run: a gateway marks a device online before its
-        // replay reads history, so the device either was online here (and gets the push) or
-        // came online after, and its replay reads this entry. Nothing falls between the two.
-        const online = await this.deps.presence.onlineDevices(accountId);
-        routed.forEach((r, i) => {
-          const { cursor, prev } = outcomes[i]!;
-          decisions.add(r.event, 'routed', r.targets, cursor);
-          r.online = online;
-          r.cursor = cursor;
-          if (prev !== undefined) r.prev = prev;
-        });
-        return routed;
-      })),
+          if (routed.length === 0) return [];
+          const entries: HistoryEntry[] = routed.map(({ event, targets }) => ({ ...event, devices: targets.map((d) => d.deviceId) }));
+          const outcomes = await this.deps.history.append(accountId, entries);
+          if (outcomes.some((outcome) => outcome.appended)) grown.push(accountId);
+          // Presence is read after the append has run: a gateway marks a device online before its
+          // replay reads history, so the device either was online here (and gets the push) or
+          // came online after, and its replay reads this entry. Nothing falls between the two.
+          const online = await this.deps.presence.onlineDevices(accountId);
+          routed.forEach((r, i) => {
+            const { cursor, prev } = outcomes[i]!;
+            decisions.add(r.event, 'routed', r.targets, cursor);
+            r.online = online;
+            r.cursor = cursor;
+            if (prev !== undefined) r.prev = prev;
+          });
+          return routed;
+        }),
+      ),
     );
     // History is the truth: before any device can see a notification (a push, a woken long-poll),
     // its entry must survive a failover of its account's master, or the batch routed again would
     // give the event a second cursor, and the device would see it twice.
-    if (this.deps.replicaAcks !== undefined) await waitForReplicas(this.deps.redis, grown.map((accountId) => this.deps.keys.history(accountId)), this.deps.replicaAcks);
+    if (this.deps.replicaAcks !== undefined)
+      await waitForReplicas(
+        this.deps.redis,
+        grown.map((accountId) => this.deps.keys.history(accountId)),
+        this.deps.replicaAcks,
+      );
     // Wakes long-polls, while the fan-out goes on (best effort: a poll not woken answers at its timeout).
-    void this.deps.history.announce(priority, partition, grown).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not announce grown histories'));
+    void this.deps.history
+      .announce(priority, partition, grown)
+      .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not announce grown histories'));
     return perAccount.flat();
   }
 
@@ -291,9 +312,7 @@ export class BatchRouter {
       // Serialized once, here: the staged live messages carry this JSON to the gateways as it is.
       let notification: string | undefined;
       for (const platform of ['web', 'tv'] as const) {
-        const deviceIds = targets
-          .filter((d) => d.platform === platform && online.has(d.deviceId))
-          .map((d) => d.deviceId);
+        const deviceIds = targets.filter((d) => d.platform === platform && online.has(d.deviceId)).map((d) => d.deviceId);
         if (deviceIds.length > 0) {
           notification ??= JSON.stringify(toNotification(cursor, event));
           socket[platform].items.push({ accountId: event.accountId, deviceIds, eventId: event.id, acceptedAt: event.acceptedAt });
@@ -350,7 +369,10 @@ export class BatchRouter {
     }
     for (const platform of ['ios', 'android'] as const) {
       if (signals[platform].size > 0) written.queues.push(queues[platform]);
-      if (signals[platform].size > 0) adds.push(queues[platform].add(platform, { signals: [...signals[platform].values()], traceKey, batch }, { ...options(platform), backoff: PUSH_BACKOFF }));
+      if (signals[platform].size > 0)
+        adds.push(
+          queues[platform].add(platform, { signals: [...signals[platform].values()], traceKey, batch }, { ...options(platform), backoff: PUSH_BACKOFF }),
+        );
     }
     await Promise.all(adds);
     return written;
@@ -366,8 +388,15 @@ export class BatchRouter {
     const acks = this.deps.replicaAcks;
     if (acks === undefined || acks.replicas === 0 || routed.length === 0) return;
     const { queueConnection } = this.deps;
-    if (queueConnection === undefined) throw new Error('replicaAcks needs the queues\' connection (queueConnection)');
-    await Promise.all([waitForReplicas(this.deps.redis, written.staged, acks), waitForReplicas(queueConnection, written.queues.map((queue) => queue.toKey('id')), acks)]);
+    if (queueConnection === undefined) throw new Error("replicaAcks needs the queues' connection (queueConnection)");
+    await Promise.all([
+      waitForReplicas(this.deps.redis, written.staged, acks),
+      waitForReplicas(
+        queueConnection,
+        written.queues.map((queue) => queue.toKey('id')),
+        acks,
+      ),
+    ]);
   }
 
   private async acknowledge(
@@ -383,7 +412,13 @@ export class BatchRouter {
     await this.buckets.run(serverOf(redis, keys.stream(priority, partition)), (bucket) =>
       ackEntries.run(
         redis,
-        [keys.stream(priority, partition), keys.backlog(priority, partition), keys.routed(priority, partition, bucket), keys.routedTotal(priority, partition), traceKey],
+        [
+          keys.stream(priority, partition),
+          keys.backlog(priority, partition),
+          keys.routed(priority, partition, bucket),
+          keys.routedTotal(priority, partition),
+          traceKey,
+        ],
         [
           keys.routerGroup,
           dedupWindowMs,

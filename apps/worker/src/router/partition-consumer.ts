@@ -106,10 +106,16 @@ export class PartitionConsumer {
     if (yielding !== undefined) await yielding.pause(priority, 'router');
     if (this.stopping) return;
     const reply = (await blocking.xreadgroup(
-      'GROUP', keys.routerGroup, workerId,
-      'COUNT', yielding === undefined ? batchSize : yielding.scaled(priority, batchSize),
-      'BLOCK', blockMs,
-      'STREAMS', this.stream, '>',
+      'GROUP',
+      keys.routerGroup,
+      workerId,
+      'COUNT',
+      yielding === undefined ? batchSize : yielding.scaled(priority, batchSize),
+      'BLOCK',
+      blockMs,
+      'STREAMS',
+      this.stream,
+      '>',
     )) as [string, RawEntry[]][] | null;
     const raw = reply?.[0]?.[1] ?? [];
     if (raw.length > 0) await this.routeRaw(raw, new Map());
@@ -124,12 +130,7 @@ export class PartitionConsumer {
     this.lastReclaim = Date.now();
     let start = '-';
     for (;;) {
-      const pending = (await redis.xpending(this.stream, keys.routerGroup, 'IDLE', minIdleMs, start, '+', batchSize)) as [
-        string,
-        string,
-        number,
-        number,
-      ][];
+      const pending = (await redis.xpending(this.stream, keys.routerGroup, 'IDLE', minIdleMs, start, '+', batchSize)) as [string, string, number, number][];
       if (pending.length === 0) return;
       const deliveries = new Map(pending.map(([id, , , count]) => [id, count]));
       const exhausted = pending.filter(([, , , count]) => count >= maxDeliveries).map(([id]) => id);

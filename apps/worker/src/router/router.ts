@@ -76,11 +76,16 @@ export class Router {
 
   async start(): Promise<void> {
     await this.rebalance();
-    this.timer = setInterval(() => {
-      this.rebalancing = this.rebalancing.then(() => this.rebalance()).catch((error: unknown) => {
-        this.options.logger.error({ err: error }, 'rebalancing partitions failed');
-      });
-    }, Math.max(50, Math.floor(this.options.leaseMs / 3)));
+    this.timer = setInterval(
+      () => {
+        this.rebalancing = this.rebalancing
+          .then(() => this.rebalance())
+          .catch((error: unknown) => {
+            this.options.logger.error({ err: error }, 'rebalancing partitions failed');
+          });
+      },
+      Math.max(50, Math.floor(this.options.leaseMs / 3)),
+    );
   }
 
   /** Stops reading, lets the batches in flight finish, and gives the leases back. */

@@ -14,11 +14,13 @@ describe('Slots', () => {
     let running = 0;
     let most = 0;
     const gates = Array.from({ length: 5 }, gate);
-    const runs = gates.map((g) => slots.run(async () => {
-      most = Math.max(most, ++running);
-      await g.done;
-      running--;
-    }));
+    const runs = gates.map((g) =>
+      slots.run(async () => {
+        most = Math.max(most, ++running);
+        await g.done;
+        running--;
+      }),
+    );
     for (const g of gates) {
       await new Promise((resolve) => setImmediate(resolve));
       g.release();
@@ -33,11 +35,13 @@ describe('Slots', () => {
     let running = 0;
     const seen: number[] = [];
     const gates = Array.from({ length: 6 }, gate);
-    const runs = gates.map((g) => slots.run(async () => {
-      seen.push(++running);
-      await g.done;
-      running--;
-    }));
+    const runs = gates.map((g) =>
+      slots.run(async () => {
+        seen.push(++running);
+        await g.done;
+        running--;
+      }),
+    );
     await new Promise((resolve) => setImmediate(resolve));
     expect(running, 'a limit of 0 still lets one run').to.equal(1);
     limit = 10;

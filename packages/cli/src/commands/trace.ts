@@ -32,16 +32,40 @@ export function formatTrace(trace: EventTrace): string {
   if (trace.routedAt !== undefined) lines.push(`routed    ${trace.routedAt}`);
   if (trace.cursor !== undefined) lines.push(`cursor    ${trace.cursor}`);
   if (trace.gates.length > 0) {
-    lines.push('', table(['GATE', 'VERDICT', 'DEVICES', 'WHY'], trace.gates.map((gate) => [gate.gate, gate.verdict, gate.devices?.join(', ') ?? '', gate.reason ?? ''])).trimEnd());
+    lines.push(
+      '',
+      table(
+        ['GATE', 'VERDICT', 'DEVICES', 'WHY'],
+        trace.gates.map((gate) => [gate.gate, gate.verdict, gate.devices?.join(', ') ?? '', gate.reason ?? '']),
+      ).trimEnd(),
+    );
   }
   if (trace.pushes.length > 0) {
-    lines.push('', table(['PUSHED TO', 'PLATFORM', 'AT'], trace.pushes.map((push) => [push.deviceId, push.platform, push.at])).trimEnd());
+    lines.push(
+      '',
+      table(
+        ['PUSHED TO', 'PLATFORM', 'AT'],
+        trace.pushes.map((push) => [push.deviceId, push.platform, push.at]),
+      ).trimEnd(),
+    );
   }
   if (trace.failures.length > 0) {
-    lines.push('', table(['FAILED', 'AT', 'ERROR'], trace.failures.map((failure) => [failure.platform, failure.at, failure.error])).trimEnd());
+    lines.push(
+      '',
+      table(
+        ['FAILED', 'AT', 'ERROR'],
+        trace.failures.map((failure) => [failure.platform, failure.at, failure.error]),
+      ).trimEnd(),
+    );
   }
   if (trace.acks.length > 0) {
-    lines.push('', table(['ACKED BY', 'AT'], trace.acks.map((ack) => [ack.deviceId, ack.at])).trimEnd());
+    lines.push(
+      '',
+      table(
+        ['ACKED BY', 'AT'],
+        trace.acks.map((ack) => [ack.deviceId, ack.at]),
+      ).trimEnd(),
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -93,7 +93,8 @@ export class ResponseConformance {
       const [upperMethod, template, status] = key.split(' ') as [string, string, string];
       const method = upperMethod.toLowerCase() as HttpMethod;
       const response = this.response(this.operation(template, method), status);
-      for (const mediaType of Object.keys(response.content ?? {})) this.validator(this.responsePointer(template, method, status, ['content', mediaType, 'schema']));
+      for (const mediaType of Object.keys(response.content ?? {}))
+        this.validator(this.responsePointer(template, method, status, ['content', mediaType, 'schema']));
     }
   }
 
@@ -126,7 +127,9 @@ export class ResponseConformance {
     const key = `${method.toUpperCase()} ${template} ${status}`;
     const documented = operation.responses[status];
     if (documented === undefined) {
-      throw new ConformanceError(`${key}: status ${status} is not documented (documented: ${Object.keys(operation.responses).join(', ')}); body: ${response.body.slice(0, 500)}`);
+      throw new ConformanceError(
+        `${key}: status ${status} is not documented (documented: ${Object.keys(operation.responses).join(', ')}); body: ${response.body.slice(0, 500)}`,
+      );
     }
     const spec = this.response(operation, status);
     const problems: string[] = [];
@@ -252,10 +255,7 @@ export class ResponseConformance {
   /** The JSON Pointer of a part of a response, whether written in place or shared under `components.responses`. */
   private responsePointer(template: string, method: HttpMethod, status: string, rest: string[]): string {
     const response = this.operation(template, method).responses[status];
-    const base =
-      response !== undefined && '$ref' in response
-        ? response.$ref.slice(1)
-        : `/paths/${pointerToken(template)}/${method}/responses/${status}`;
+    const base = response !== undefined && '$ref' in response ? response.$ref.slice(1) : `/paths/${pointerToken(template)}/${method}/responses/${status}`;
     return `${base}/${rest.map(pointerToken).join('/')}`;
   }
 

@@ -57,9 +57,7 @@ function withStaticMetaRef(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(withStaticMetaRef);
   if (typeof schema !== 'object' || schema === null) return schema;
   return Object.fromEntries(
-    Object.entries(schema).map(([key, value]) =>
-      key === '$dynamicRef' && value === '#meta' ? ['$ref', '#/$defs/schema'] : [key, withStaticMetaRef(value)],
-    ),
+    Object.entries(schema).map(([key, value]) => (key === '$dynamicRef' && value === '#meta' ? ['$ref', '#/$defs/schema'] : [key, withStaticMetaRef(value)])),
   );
 }
 

@@ -112,7 +112,12 @@ export class FakeApns {
     try {
       const header = decodeProtectedHeader(jwt);
       if (header.alg !== 'ES256' || header.kid !== this.options.keyId) return refuse(403, 'InvalidProviderToken', `header ${JSON.stringify(header)}`);
-      const { payload } = await jwtVerify(jwt, this.options.publicKey, { algorithms: ['ES256'], issuer: this.options.teamId, currentDate: new Date(this.now()), maxTokenAge: 3600 });
+      const { payload } = await jwtVerify(jwt, this.options.publicKey, {
+        algorithms: ['ES256'],
+        issuer: this.options.teamId,
+        currentDate: new Date(this.now()),
+        maxTokenAge: 3600,
+      });
       if (Object.keys(payload).sort().join() !== 'iat,iss') return refuse(403, 'InvalidProviderToken', `claims ${JSON.stringify(payload)}`);
     } catch (error) {
       const expired = error instanceof Error && /iat|exp|age/i.test(error.message);

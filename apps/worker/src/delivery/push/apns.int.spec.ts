@@ -11,7 +11,16 @@ const KEY_ID = 'KEY1234567';
 const TOPIC = 'com.example.herald';
 
 function signal(deviceId: string, overrides: Partial<TokenSignal> = {}): TokenSignal {
-  return { accountId: 'acct', deviceId, pushToken: `token-${deviceId}`, cursor: '1700000000000-0', eventIds: ['e1'], priority: 'high', acceptedAt: Date.now(), ...overrides };
+  return {
+    accountId: 'acct',
+    deviceId,
+    pushToken: `token-${deviceId}`,
+    cursor: '1700000000000-0',
+    eventIds: ['e1'],
+    priority: 'high',
+    acceptedAt: Date.now(),
+    ...overrides,
+  };
 }
 
 describe('APNs provider', function () {
@@ -34,7 +43,18 @@ describe('APNs provider', function () {
   });
 
   const start = (options: Partial<ApnsProviderOptions> = {}) => {
-    provider = new ApnsProvider({ key: p8, keyId: KEY_ID, teamId: TEAM, topic: TOPIC, url: apns.url, ca: apns.ca, timeoutMs: 2000, concurrency: 10, now, ...options });
+    provider = new ApnsProvider({
+      key: p8,
+      keyId: KEY_ID,
+      teamId: TEAM,
+      topic: TOPIC,
+      url: apns.url,
+      ca: apns.ca,
+      timeoutMs: 2000,
+      concurrency: 10,
+      now,
+      ...options,
+    });
     return provider;
   };
 
@@ -51,13 +71,18 @@ describe('APNs provider', function () {
   });
 
   it('keeps a payload for the longest account id and cursor within the 4 KB APNs allows', () => {
-    expect(Buffer.byteLength(apnsPayload({ accountId: 'a'.repeat(128), cursor: `${'9'.repeat(20)}-${'9'.repeat(20)}` }))).to.be.below(APNS_MAX_PAYLOAD_BYTES / 10);
+    expect(Buffer.byteLength(apnsPayload({ accountId: 'a'.repeat(128), cursor: `${'9'.repeat(20)}-${'9'.repeat(20)}` }))).to.be.below(
+      APNS_MAX_PAYLOAD_BYTES / 10,
+    );
   });
 
   it('reuses one provider token and one HTTP/2 connection across many signals, and mints a new token after 50 minutes', async () => {
     const push = start();
     for (let round = 0; round < 5; round++) {
-      const outcomes = await push.send('ios', Array.from({ length: 20 }, (_, i) => signal(`d${round}-${i}`)));
+      const outcomes = await push.send(
+        'ios',
+        Array.from({ length: 20 }, (_, i) => signal(`d${round}-${i}`)),
+      );
       expect(outcomes.every((o) => o.status === 'sent')).to.equal(true);
     }
     expect(apns.requests).to.have.length(100);
@@ -84,7 +109,10 @@ describe('APNs provider', function () {
       'token-topic': { status: 400, reason: 'DeviceTokenNotForTopic' },
     };
     apns.script = (request) => answers[request.deviceToken];
-    const outcomes = await start().send('ios', ['unregistered', 'malformed', 'throttled', 'down', 'topic', 'fine'].map((d) => signal(d)));
+    const outcomes = await start().send(
+      'ios',
+      ['unregistered', 'malformed', 'throttled', 'down', 'topic', 'fine'].map((d) => signal(d)),
+    );
     expect(outcomes).to.deep.equal([
       { status: 'dead_token', reason: 'Unregistered' },
       { status: 'dead_token', reason: 'BadDeviceToken' },
@@ -120,7 +148,10 @@ describe('APNs provider', function () {
 
   it('keeps at most its concurrency of requests in flight', async () => {
     apns.script = () => ({ status: 200, delayMs: 30 });
-    const outcomes = await start({ concurrency: 4 }).send('ios', Array.from({ length: 20 }, (_, i) => signal(`d${i}`)));
+    const outcomes = await start({ concurrency: 4 }).send(
+      'ios',
+      Array.from({ length: 20 }, (_, i) => signal(`d${i}`)),
+    );
     expect(outcomes.filter((o) => o.status === 'sent')).to.have.length(20);
     expect(apns.maxInFlight).to.equal(4);
   });

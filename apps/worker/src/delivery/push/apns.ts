@@ -125,7 +125,11 @@ export class ApnsProvider implements PushProvider {
     const now = this.now();
     if (this.token === undefined || now - this.token.issuedAt >= this.refreshMs) {
       const { keyId, teamId } = this.options;
-      const jwt = new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: keyId }).setIssuer(teamId).setIssuedAt(Math.floor(now / 1000)).sign(this.key);
+      const jwt = new SignJWT({})
+        .setProtectedHeader({ alg: 'ES256', kid: keyId })
+        .setIssuer(teamId)
+        .setIssuedAt(Math.floor(now / 1000))
+        .sign(this.key);
       const token = { jwt, issuedAt: now };
       this.token = token;
       jwt.catch(() => {

@@ -51,7 +51,14 @@ export class PushCoalescer {
 
   /** Passes a delivery job's signal through the gate. On `held`, the caller makes sure the window's trailing job exists. */
   async admit(signal: PushSignal): Promise<Admission> {
-    const reply = await this.run(signal.accountId, signal.deviceId, ['signal', this.windowMs, randomUUID(), signal.cursor, JSON.stringify(signal), HELD_TTL_MS]);
+    const reply = await this.run(signal.accountId, signal.deviceId, [
+      'signal',
+      this.windowMs,
+      randomUUID(),
+      signal.cursor,
+      JSON.stringify(signal),
+      HELD_TTL_MS,
+    ]);
     if (reply[0] === 'send') return { verdict: 'send', signal: parseSignal(reply[1]) };
     if (reply[0] === 'held') return { verdict: 'held', windowId: reply[1], delayMs: Math.max(1, reply[2]) };
     throw new Error(`the coalescing gate answered ${reply[0]} to a signal`);

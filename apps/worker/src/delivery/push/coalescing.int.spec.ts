@@ -112,7 +112,9 @@ describe('push coalescing', function () {
       await waitFor('ten entries in history', async () => expect(await fixture.history.range('acct', undefined, 100)).to.have.length(10));
       const newest = await fixture.history.latestCursor('acct');
       for (const token of ['aaaa1111', 'bbbb2222']) {
-        await waitFor(`a signal of the newest cursor to ${token}`, () => expect(apns.requests.filter((r) => r.deviceToken === token).at(-1)?.body['cursor'], token).to.equal(newest));
+        await waitFor(`a signal of the newest cursor to ${token}`, () =>
+          expect(apns.requests.filter((r) => r.deviceToken === token).at(-1)?.body['cursor'], token).to.equal(newest),
+        );
       }
       // Nothing waiting, delayed (a trailing signal) or running on either priority's iOS queue: nothing more can be sent.
       await Promise.all([fixture.deliveryIdle('ios', 'high'), fixture.deliveryIdle('ios', 'medium')]);

@@ -20,8 +20,14 @@ const SendBodySchema = z
       .object({
         token: z.string().min(1),
         data: z.record(z.string(), z.string()),
-        android: z.object({ priority: z.enum(['high', 'normal']) }).strict().optional(),
-        apns: z.object({ headers: z.record(z.string(), z.string()), payload: z.object({ aps: z.object({ 'content-available': z.literal(1) }).strict() }).strict() }).strict().optional(),
+        android: z
+          .object({ priority: z.enum(['high', 'normal']) })
+          .strict()
+          .optional(),
+        apns: z
+          .object({ headers: z.record(z.string(), z.string()), payload: z.object({ aps: z.object({ 'content-available': z.literal(1) }).strict() }).strict() })
+          .strict()
+          .optional(),
       })
       .strict(),
   })
@@ -66,7 +72,13 @@ export class FakeFcm {
     this.now = now ?? Date.now;
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     this.publicKey = publicKey;
-    this.serviceAccount = { project_id: PROJECT, client_email: CLIENT_EMAIL, private_key_id: KEY_ID, private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), token_uri: 'http://placeholder/token' };
+    this.serviceAccount = {
+      project_id: PROJECT,
+      client_email: CLIENT_EMAIL,
+      private_key_id: KEY_ID,
+      private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      token_uri: 'http://placeholder/token',
+    };
     this.server = createServer((req, res) => void this.handle(req, res));
   }
 
@@ -101,13 +113,21 @@ export class FakeFcm {
     };
     const googleError = (status: number, statusName: string, why: string, errorCode?: string) => {
       this.refused.push(`${status} ${statusName}: ${why}`);
-      reply(status, { error: { code: status, message: why, status: statusName, ...(errorCode === undefined ? {} : { details: [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode }] }) } });
+      reply(status, {
+        error: {
+          code: status,
+          message: why,
+          status: statusName,
+          ...(errorCode === undefined ? {} : { details: [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode }] }),
+        },
+      });
     };
 
     if (req.method === 'POST' && req.url === '/token') {
       if (this.tokenDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.tokenDelayMs));
       const form = new URLSearchParams(body);
-      if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') return googleError(400, 'invalid_grant', `grant_type ${form.get('grant_type')}`);
+      if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer')
+        return googleError(400, 'invalid_grant', `grant_type ${form.get('grant_type')}`);
       const assertion = form.get('assertion') ?? '';
       try {
         const header = decodeProtectedHeader(assertion);
@@ -147,7 +167,18 @@ export class FakeFcm {
       if (scripted?.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, scripted.delayMs));
       if (scripted === undefined || scripted.status === 200) return reply(200, { name: `projects/${PROJECT}/messages/${randomUUID()}` });
       const statusName = scripted.status === 404 ? 'NOT_FOUND' : scripted.status === 429 ? 'RESOURCE_EXHAUSTED' : 'UNAVAILABLE';
-      return reply(scripted.status, { error: { code: scripted.status, message: 'scripted', status: statusName, details: [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode: scripted.errorCode ?? statusName }] } }, scripted.headers);
+      return reply(
+        scripted.status,
+        {
+          error: {
+            code: scripted.status,
+            message: 'scripted',
+            status: statusName,
+            details: [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode: scripted.errorCode ?? statusName }],
+          },
+        },
+        scripted.headers,
+      );
     }
 
     return googleError(404, 'NOT_FOUND', `${req.method} ${req.url}`);

@@ -5,7 +5,16 @@ import type { FcmProviderOptions } from './fcm.js';
 import { FakeFcm } from './fcm.fixture.js';
 
 function signal(deviceId: string, overrides: Partial<TokenSignal> = {}): TokenSignal {
-  return { accountId: 'acct', deviceId, pushToken: `token-${deviceId}`, cursor: '1700000000000-0', eventIds: ['e1'], priority: 'high', acceptedAt: Date.now(), ...overrides };
+  return {
+    accountId: 'acct',
+    deviceId,
+    pushToken: `token-${deviceId}`,
+    cursor: '1700000000000-0',
+    eventIds: ['e1'],
+    priority: 'high',
+    acceptedAt: Date.now(),
+    ...overrides,
+  };
 }
 
 describe('FCM provider', function () {
@@ -46,7 +55,11 @@ describe('FCM provider', function () {
 
   it('gets one access token for many signals with an RS256 assertion, and another shortly before it expires', async () => {
     const push = provider();
-    for (let round = 0; round < 3; round++) await push.send('android', Array.from({ length: 20 }, (_, i) => signal(`d${round}-${i}`)));
+    for (let round = 0; round < 3; round++)
+      await push.send(
+        'android',
+        Array.from({ length: 20 }, (_, i) => signal(`d${round}-${i}`)),
+      );
     expect(fcm.requests).to.have.length(60);
     expect(fcm.issued.size).to.equal(1);
     expect(new Set(fcm.requests.map((r) => r.accessToken)).size).to.equal(1);
@@ -68,7 +81,10 @@ describe('FCM provider', function () {
         'token-busy': { status: 429, errorCode: 'QUOTA_EXCEEDED', headers: { 'retry-after': '2' } },
         'token-down': { status: 503 },
       })[message.token];
-    const outcomes = await provider().send('android', ['gone', 'busy', 'down', 'fine'].map((d) => signal(d)));
+    const outcomes = await provider().send(
+      'android',
+      ['gone', 'busy', 'down', 'fine'].map((d) => signal(d)),
+    );
     expect(outcomes).to.deep.equal([
       { status: 'dead_token', reason: 'UNREGISTERED' },
       { status: 'retry', reason: 'FCM answered 429 QUOTA_EXCEEDED', retryAfterMs: 2000 },
@@ -89,7 +105,12 @@ describe('FCM provider', function () {
   it('gets its access token with an assertion signed by the service account for the token endpoint and the FCM scope', async () => {
     await provider().send('android', [signal('a')]);
     const [claims] = fcm.assertions;
-    expect(claims).to.include({ iss: fcm.serviceAccount.client_email, aud: fcm.serviceAccount.token_uri, scope: 'https://www.googleapis.com/auth/firebase.messaging', iat: Math.floor(clock / 1000) });
+    expect(claims).to.include({
+      iss: fcm.serviceAccount.client_email,
+      aud: fcm.serviceAccount.token_uri,
+      scope: 'https://www.googleapis.com/auth/firebase.messaging',
+      iat: Math.floor(clock / 1000),
+    });
     expect(claims!.exp! - claims!.iat!).to.equal(3600);
   });
 
@@ -101,6 +122,8 @@ describe('FCM provider', function () {
     fcm.script = () => ({ status: 200, delayMs: 1000 });
     const [slow] = await provider({ timeoutMs: 200 }).send('android', [signal('b')]);
     expect(slow?.status).to.equal('retry');
-    expect(slow).to.have.property('reason').that.matches(/FCM: .*(timeout|aborted)/i);
+    expect(slow)
+      .to.have.property('reason')
+      .that.matches(/FCM: .*(timeout|aborted)/i);
   });
 });

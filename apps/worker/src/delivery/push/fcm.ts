@@ -53,7 +53,11 @@ export function fcmMessage(platform: MobilePlatform, signal: TokenSignal): Recor
   const data = { accountId: signal.accountId, cursor: signal.cursor };
   if (platform === 'android') return { token: signal.pushToken, data, android: { priority: signal.priority === 'high' ? 'high' : 'normal' } };
   // An iOS app reached through FCM: a silent background push, as the APNs provider sends it.
-  return { token: signal.pushToken, data, apns: { headers: { 'apns-push-type': 'background', 'apns-priority': '5' }, payload: { aps: { 'content-available': 1 } } } };
+  return {
+    token: signal.pushToken,
+    data,
+    apns: { headers: { 'apns-push-type': 'background', 'apns-priority': '5' }, payload: { aps: { 'content-available': 1 } } },
+  };
 }
 
 /** Reads a service account's private key, refusing anything but an RSA private key. */
@@ -110,7 +114,8 @@ export class FcmProvider implements PushProvider {
     if (response.ok) return { status: 'sent' };
     const parsed = FcmErrorSchema.safeParse(jsonOrUndefined(text));
     const error = parsed.success ? parsed.data.error : undefined;
-    const errorCode = error?.details?.find((detail) => detail['@type']?.endsWith('FcmError') === true)?.errorCode ?? error?.status ?? `status ${response.status}`;
+    const errorCode =
+      error?.details?.find((detail) => detail['@type']?.endsWith('FcmError') === true)?.errorCode ?? error?.status ?? `status ${response.status}`;
     if (response.status === 404 && errorCode === 'UNREGISTERED') return { status: 'dead_token', reason: errorCode };
     if (response.status === 401) this.forgetAccessToken(token);
     return { status: 'retry', reason: `FCM answered ${response.status} ${errorCode}`, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };
@@ -136,9 +141,12 @@ export class FcmProvider implements PushProvider {
   /** FCM refused the token (401): the next request gets another. */
   private forgetAccessToken(token: string): void {
     const cached = this.access;
-    void cached?.then((current) => {
-      if (current.token === token && this.access === cached) this.access = undefined;
-    }, () => undefined);
+    void cached?.then(
+      (current) => {
+        if (current.token === token && this.access === cached) this.access = undefined;
+      },
+      () => undefined,
+    );
   }
 
   private async fetchAccessToken(): Promise<{ token: string; expiresAt: number }> {

@@ -21,7 +21,9 @@ export class Limiter {
     try {
       return await task();
     } finally {
-      const next = PRIORITIES.map((p) => this.waiting[p]).find((queue) => queue.length > 0)?.shift();
+      const next = PRIORITIES.map((p) => this.waiting[p])
+        .find((queue) => queue.length > 0)
+        ?.shift();
       if (next === undefined) this.active--;
       else next();
     }

@@ -96,7 +96,8 @@ describe('mobile push through APNs and FCM', function () {
   });
 
   it('drops the tokens APNs and FCM report dead from their devices at once, counts them, and signals those devices again only with a new token', async () => {
-    apns.script = ({ deviceToken }) => (deviceToken === 'dead0001' ? { status: 410, reason: 'Unregistered' } : deviceToken === 'bad00001' ? { status: 400, reason: 'BadDeviceToken' } : undefined);
+    apns.script = ({ deviceToken }) =>
+      deviceToken === 'dead0001' ? { status: 410, reason: 'Unregistered' } : deviceToken === 'bad00001' ? { status: 400, reason: 'BadDeviceToken' } : undefined;
     fcm.script = ({ message }) => (message.token === 'fcm-dead' ? { status: 404, errorCode: 'UNREGISTERED' } : undefined);
     fixture = new WorkerFixture(redis);
     await fixture.device('acct', 'old-iphone', 'ios', { pushToken: 'dead0001' });
@@ -116,7 +117,10 @@ describe('mobile push through APNs and FCM', function () {
     await fixture.accept([{ id: 'e2', accountId: 'acct' }]);
     await waitFor('two signals to the live FCM token', () => expect(fcm.requests.filter((r) => r.message.token === 'fcm-live')).to.have.length(2));
     await Promise.all([fixture.deliveryIdle('ios'), fixture.deliveryIdle('android')]);
-    expect(apns.requests.map((r) => r.deviceToken), 'dead tokens are not retried, nor signalled again').to.have.members(['dead0001', 'bad00001']);
+    expect(
+      apns.requests.map((r) => r.deviceToken),
+      'dead tokens are not retried, nor signalled again',
+    ).to.have.members(['dead0001', 'bad00001']);
     expect(fcm.requests.filter((r) => r.message.token === 'fcm-dead')).to.have.length(1);
 
     await fixture.device('acct', 'old-iphone', 'ios', { pushToken: 'fresh001' });
@@ -126,14 +130,17 @@ describe('mobile push through APNs and FCM', function () {
 
   it('retries a device APNs answered 503 after its Retry-After, without signalling again the devices it reached', async () => {
     let refusals = 0;
-    apns.script = ({ deviceToken }) => (deviceToken === 'busy0001' && refusals++ < 2 ? { status: 503, reason: 'ServiceUnavailable', headers: { 'retry-after': '1' } } : undefined);
+    apns.script = ({ deviceToken }) =>
+      deviceToken === 'busy0001' && refusals++ < 2 ? { status: 503, reason: 'ServiceUnavailable', headers: { 'retry-after': '1' } } : undefined;
     fixture = new WorkerFixture(redis);
     await fixture.device('acct', 'busy', 'ios', { pushToken: 'busy0001' });
     await fixture.device('acct', 'fine', 'ios', { pushToken: 'fine0001' });
     await startWorker();
     await fixture.accept([{ id: 'e1', accountId: 'acct' }]);
 
-    await waitFor('three tries to the busy device', () => expect(apns.requests.filter((r) => r.deviceToken === 'busy0001')).to.have.length(3), { timeoutMs: 8000 });
+    await waitFor('three tries to the busy device', () => expect(apns.requests.filter((r) => r.deviceToken === 'busy0001')).to.have.length(3), {
+      timeoutMs: 8000,
+    });
     const busy = apns.requests.filter((r) => r.deviceToken === 'busy0001').map((r) => r.at);
     expect(busy[1]! - busy[0]!).to.be.at.least(950);
     expect(busy[2]! - busy[1]!).to.be.at.least(950);
@@ -168,10 +175,19 @@ describe('mobile push through APNs and FCM', function () {
 
   it('refuses to start when a key file is missing or holds no usable key', () => {
     fixture = new WorkerFixture(redis);
-    expect(() => createWorkerDeps(workerConfig(redis, { ...env, HERALD_APNS_KEY_FILE: join(dir, 'missing.p8') }), redis.url)).to.throw(ConfigError, /HERALD_APNS_KEY_FILE: cannot read/);
+    expect(() => createWorkerDeps(workerConfig(redis, { ...env, HERALD_APNS_KEY_FILE: join(dir, 'missing.p8') }), redis.url)).to.throw(
+      ConfigError,
+      /HERALD_APNS_KEY_FILE: cannot read/,
+    );
     writeFileSync(join(dir, 'not-a-key.p8'), 'hello');
-    expect(() => createWorkerDeps(workerConfig(redis, { ...env, HERALD_APNS_KEY_FILE: join(dir, 'not-a-key.p8') }), redis.url)).to.throw(ConfigError, /is not an APNs signing key/);
+    expect(() => createWorkerDeps(workerConfig(redis, { ...env, HERALD_APNS_KEY_FILE: join(dir, 'not-a-key.p8') }), redis.url)).to.throw(
+      ConfigError,
+      /is not an APNs signing key/,
+    );
     writeFileSync(join(dir, 'half.json'), JSON.stringify({ project_id: 'p', client_email: 'e@x' }));
-    expect(() => createWorkerDeps(workerConfig(redis, { ...env, HERALD_FCM_SERVICE_ACCOUNT_FILE: join(dir, 'half.json') }), redis.url)).to.throw(ConfigError, /private_key.*token_uri|token_uri.*private_key/);
+    expect(() => createWorkerDeps(workerConfig(redis, { ...env, HERALD_FCM_SERVICE_ACCOUNT_FILE: join(dir, 'half.json') }), redis.url)).to.throw(
+      ConfigError,
+      /private_key.*token_uri|token_uri.*private_key/,
+    );
   });
 });

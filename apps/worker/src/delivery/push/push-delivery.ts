@@ -79,7 +79,10 @@ export function createPushDelivery(options: PushDeliveryOptions): (platform: Mob
     metrics.pushDeadTokens.inc({ platform, provider: providers[platform].name });
     try {
       const dropped = await registry.dropPushToken(signal.accountId, signal.deviceId, signal.pushToken);
-      logger.info({ platform, accountId: signal.accountId, deviceId: signal.deviceId, reason, dropped }, dropped ? 'dead push token dropped' : 'dead push token already replaced or gone');
+      logger.info(
+        { platform, accountId: signal.accountId, deviceId: signal.deviceId, reason, dropped },
+        dropped ? 'dead push token dropped' : 'dead push token already replaced or gone',
+      );
       return { status: 'dead_token', reason };
     } catch (error) {
       // Not dropped: the retry asks the provider again, which reports it dead again.
@@ -150,23 +153,30 @@ export function createPushDelivery(options: PushDeliveryOptions): (platform: Mob
       return [{ index, signal }];
     });
     const coalescer = coalescing?.coalescer;
-    if (coalescer !== undefined) await Promise.all(
-      gated.map(async ({ index, signal }) => {
-        try {
-          const admission = await coalescer.admit(signal);
-          if (admission.verdict === 'send') {
-            cleared.set(index, admission.signal);
-            return;
+    if (coalescer !== undefined)
+      await Promise.all(
+        gated.map(async ({ index, signal }) => {
+          try {
+            const admission = await coalescer.admit(signal);
+            if (admission.verdict === 'send') {
+              cleared.set(index, admission.signal);
+              return;
+            }
+            await scheduleTrailing(
+              platform,
+              { accountId: signal.accountId, deviceId: signal.deviceId, priority: signal.priority },
+              admission.windowId,
+              admission.delayMs,
+              job.opts.attempts ?? 1,
+            );
+            held++;
+            done.add(index);
+          } catch (error) {
+            // Held or not, the retry asks the gate again; a held signal's trailing job is made then.
+            retries.push({ reason: `coalescing: ${messageOf(error)}` });
           }
-          await scheduleTrailing(platform, { accountId: signal.accountId, deviceId: signal.deviceId, priority: signal.priority }, admission.windowId, admission.delayMs, job.opts.attempts ?? 1);
-          held++;
-          done.add(index);
-        } catch (error) {
-          // Held or not, the retry asks the gate again; a held signal's trailing job is made then.
-          retries.push({ reason: `coalescing: ${messageOf(error)}` });
-        }
-      }),
-    );
+        }),
+      );
 
     const owed: { index: number; signal: TokenSignal }[] = [];
     for (const [index, signal] of [...cleared].sort(([a], [b]) => a - b)) {
@@ -182,7 +192,13 @@ export function createPushDelivery(options: PushDeliveryOptions): (platform: Mob
 
     let outcomes: PushOutcome[];
     try {
-      outcomes = owed.length === 0 ? [] : await provider.send(platform, owed.map((o) => o.signal));
+      outcomes =
+        owed.length === 0
+          ? []
+          : await provider.send(
+              platform,
+              owed.map((o) => o.signal),
+            );
     } catch (error) {
       outcomes = [];
       logger.warn({ platform, provider: provider.name, err: error }, 'push provider failed');
@@ -208,7 +224,8 @@ export function createPushDelivery(options: PushDeliveryOptions): (platform: Mob
       sent++;
       metrics.deliveryLatency.observe({ priority: signal.priority, platform }, (at - signal.acceptedAt) / 1000);
       if (logger.isLevelEnabled('debug')) {
-        for (const eventId of signal.eventIds) logger.debug({ eventId, accountId: signal.accountId, platform, deviceId: signal.deviceId, cursor: signal.cursor }, 'push signal sent');
+        for (const eventId of signal.eventIds)
+          logger.debug({ eventId, accountId: signal.accountId, platform, deviceId: signal.deviceId, cursor: signal.cursor }, 'push signal sent');
       }
     }
 
@@ -223,7 +240,10 @@ export function createPushDelivery(options: PushDeliveryOptions): (platform: Mob
       await job.updateData({ ...data, progress: { done: [...done].sort((a, b) => a - b), cleared: stillCleared } } satisfies PushDeliveryJob);
       const reasons = [...new Set(retries.map((r) => r.reason))];
       const retryAfter = retries.reduce<number | undefined>((max, r) => (r.retryAfterMs === undefined ? max : Math.max(max ?? 0, r.retryAfterMs)), undefined);
-      throw new PushRetryError(`${retries.length} of ${data.signals.length} push signals not delivered (${reasons.slice(0, 3).join('; ')}); retrying them`, retryAfter);
+      throw new PushRetryError(
+        `${retries.length} of ${data.signals.length} push signals not delivered (${reasons.slice(0, 3).join('; ')}); retrying them`,
+        retryAfter,
+      );
     }
     await options.trace(data, platform);
   };
