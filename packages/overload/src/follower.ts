@@ -8,6 +8,7 @@ import type { SheddablePriority } from './controller.js';
 import { WorkerOverloadMetrics } from './metrics.js';
 import { ProcessSignals } from './signals.js';
 import type { SignalSource } from './signals.js';
+import { Ticker } from './ticker.js';
 
 export type YieldStage = 'router' | 'delivery';
 
@@ -67,9 +68,7 @@ export class OverloadFollower implements YieldGate {
   private readonly listeners: ((follower: OverloadFollower) => void)[] = [];
   private readonly ttlMs: number;
   private readonly now: () => number;
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> = Promise.resolve();
-  private stopped = false;
+  private readonly ticker: Ticker;
 
   constructor(private readonly options: OverloadFollowerOptions) {
     if (!(options.maxPauseMs >= 0)) throw new RangeError('maxPauseMs must not be negative');
@@ -78,6 +77,7 @@ export class OverloadFollower implements YieldGate {
     this.metrics = options.metrics === undefined ? undefined : new WorkerOverloadMetrics(options.metrics);
     this.ttlMs = Math.max(3000, 8 * options.intervalMs);
     this.now = options.now ?? Date.now;
+    this.ticker = new Ticker(() => this.runTick(), options.intervalMs);
   }
 
   private get field(): string {
@@ -106,35 +106,22 @@ export class OverloadFollower implements YieldGate {
   }
 
   start(): this {
-    if (this.timer === undefined && !this.stopped) this.schedule(0);
+    this.ticker.start();
     return this;
   }
 
   /** Reads the board and reports once now (tests; `start` ticks by itself). */
   tick(): Promise<void> {
-    this.ticking = this.ticking.then(() => this.runTick());
-    return this.ticking;
+    return this.ticker.tick();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.ticking;
+    await this.ticker.stop();
     this.source.stop?.();
     await this.board.remove(this.field).catch(() => undefined);
   }
 
-  private schedule(delayMs: number): void {
-    this.timer = setTimeout(() => {
-      void this.tick().finally(() => {
-        if (!this.stopped) this.schedule(this.options.intervalMs);
-      });
-    }, delayMs);
-    this.timer.unref();
-  }
-
   private async runTick(): Promise<void> {
-    if (this.stopped) return;
     const own = this.source.read();
     const nowMs = this.now();
     const next: Record<SheddablePriority, number> = { low: 0, medium: 0 };

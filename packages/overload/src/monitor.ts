@@ -13,6 +13,7 @@ import { ShedDecider } from './shedder.js';
 import type { ShedDecision } from './shedder.js';
 import { NO_SIGNALS, ProcessSignals, StreamAgeReader, worstOf } from './signals.js';
 import type { OverloadSignals, SignalSource, StreamAges } from './signals.js';
+import { Ticker } from './ticker.js';
 
 /** The settings ingest's monitor needs (the config's `overload` section fits). */
 export interface OverloadSettings {
@@ -65,14 +66,13 @@ export class OverloadMonitor {
   private readonly ttlMs: number;
   private readonly now: () => number;
   private readonly shedTotal: Record<'low' | 'medium', number> = { low: 0, medium: 0 };
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> = Promise.resolve();
-  private stopped = false;
+  private readonly ticker: Ticker;
   private latestSignals: OverloadSignals = NO_SIGNALS;
   private latestAges: StreamAges = { high: 0, medium: 0, low: 0 };
 
   constructor(private readonly options: OverloadMonitorOptions) {
     const { settings } = options;
+    this.ticker = new Ticker(() => this.runTick(), settings.intervalMs);
     this.controller = new OverloadController({
       thresholds: settings.thresholds,
       releaseRatio: settings.releaseRatio,
@@ -104,20 +104,17 @@ export class OverloadMonitor {
 
   /** Starts ticking (the first tick at once). */
   start(): this {
-    if (this.timer === undefined && !this.stopped) this.schedule(0);
+    this.ticker.start();
     return this;
   }
 
   /** Runs one tick now (tests; `start` ticks by itself). */
   tick(): Promise<void> {
-    this.ticking = this.ticking.then(() => this.runTick());
-    return this.ticking;
+    return this.ticker.tick();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.ticking;
+    await this.ticker.stop();
     this.source.stop?.();
     await this.board.remove(this.field).catch(() => undefined);
     if (this.options.ping !== undefined) await closeRedis(this.options.ping);
@@ -133,17 +130,7 @@ export class OverloadMonitor {
     return decision;
   }
 
-  private schedule(delayMs: number): void {
-    this.timer = setTimeout(() => {
-      void this.tick().finally(() => {
-        if (!this.stopped) this.schedule(this.options.settings.intervalMs);
-      });
-    }, delayMs);
-    this.timer.unref();
-  }
-
   private async runTick(): Promise<void> {
-    if (this.stopped) return;
     const { logger } = this.options;
     const own = this.source.read();
     const nowMs = this.now();
