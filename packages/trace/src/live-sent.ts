@@ -9,15 +9,11 @@ const appendLiveSentScript = RedisScript.fromFile(new URL('../lua/', import.meta
  * A gateway's record of the live pushes it sent, gathered over one event-loop turn and written as
  * one script call per trace hash: a segment per live message (`encodeLiveSentSegment`) appended
  * to the message's `liveSent` field. A live message of 100 pushes costs one short append, not
- * 100 hash fields. Best effort: `flush`'s promise rejects on a failed write, never throws.
+ * 100 hash fields. `write` gives one promise per trace hash, which a failed write rejects.
  */
 export class LiveSentBatch {
   /** trace hash → field → [push, device] sent. */
   private readonly byKey = new Map<string, Map<string, [number, number][]>>();
-
-  get empty(): boolean {
-    return this.byKey.size === 0;
-  }
 
   /** The push `push` of the message traced at `trace` was sent to the device `device` of its deviceIds. */
   add(trace: LiveTrace, push: number, device: number): void {
