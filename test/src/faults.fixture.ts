@@ -23,6 +23,8 @@ export type AppName = 'ingest' | 'worker' | 'gateway';
 export class AppProcess {
   private child: ChildProcess | undefined;
   private output = '';
+  /** Set by `kill9` and `stop`: an exit the test caused, not one to report. */
+  private stopping = false;
 
   constructor(
     readonly name: string,
@@ -35,6 +37,13 @@ export class AppProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** How the process ended when nothing in the test ended it, with its last output; undefined while it runs. */
+  unexpectedExit(): string | undefined {
+    const child = this.child;
+    if (child === undefined || this.stopping || (child.exitCode === null && child.signalCode === null)) return undefined;
+    return `${this.name} exited by itself (code ${child.exitCode}, signal ${child.signalCode}):\n${this.output}`;
+  }
+
   /** Changes the environment of the next start. */
   setEnv(extra: Record<string, string>): void {
     Object.assign(this.env, extra);
@@ -43,6 +52,7 @@ export class AppProcess {
   /** Starts the process and waits until it answers /readyz. */
   async start(): Promise<void> {
     this.output = '';
+    this.stopping = false;
     const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', `apps/${this.app}/src/main.ts`], {
       cwd: root,
       env: { ...process.env, ...this.env },
@@ -68,6 +78,7 @@ export class AppProcess {
 
   /** `kill -9`: no shutdown of any kind. */
   async kill9(): Promise<void> {
+    this.stopping = true;
     const child = this.child;
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -77,6 +88,7 @@ export class AppProcess {
 
   /** A graceful stop (SIGTERM), by pid; SIGKILL after 10 s. */
   async stop(): Promise<void> {
+    this.stopping = true;
     const child = this.child;
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -523,6 +535,17 @@ export class FaultStack {
    * what the iOS devices pull.
    */
   async verify(drainMs = 30_000): Promise<{ accepted: number; lost: string[]; twice: string[]; history: string[]; pull: string[] }> {
+    try {
+      return await this.check(drainMs);
+    } catch (error) {
+      // A process that died by itself is the finding, whatever check it made fail.
+      const died = [this.ingest, ...this.workers, ...this.gateways].flatMap((app) => app?.unexpectedExit() ?? []);
+      if (died.length > 0) throw new Error(died.join('\n'), { cause: error });
+      throw error;
+    }
+  }
+
+  private async check(drainMs: number): Promise<{ accepted: number; lost: string[]; twice: string[]; history: string[]; pull: string[] }> {
     await this.load.settle();
     const accepted = this.load.accepted;
     const byAccount = new Map<string, string[]>();
