@@ -125,17 +125,17 @@ class BatchDecisions {
    * The event goes to these devices of `platform` in this batch's delivery job `batch`; web and
    * TV devices passed the online gate.
    */
-  deliver(eventId: string, batch: string, platform: Platform, deviceIds: string[]): void {
+  deliver(eventId: string, batch: string, platform: Platform, deviceIds: string[]): EventDelivery {
     let delivery = this.deliveries.get(eventId);
     if (delivery === undefined) this.deliveries.set(eventId, (delivery = { batch, devices: {} }));
     (delivery.devices[platform] ??= []).push(...deviceIds);
+    return delivery;
   }
 
   /** The event's push to these web or TV devices (which passed the online gate) is its job's push number `number`. */
   deliverLive(eventId: string, batch: string, platform: 'web' | 'tv', deviceIds: string[], number: number): void {
     this.byId.get(eventId)?.online.push(...deviceIds);
-    this.deliver(eventId, batch, platform, deviceIds);
-    const delivery = this.deliveries.get(eventId)!;
+    const delivery = this.deliver(eventId, batch, platform, deviceIds);
     (delivery.live ??= {})[platform] = number;
   }
 
