@@ -1,27 +1,14 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { expect } from 'chai';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import type { TokenSignal } from '../push-providers.js';
 import { APNS_MAX_PAYLOAD_BYTES, ApnsProvider, apnsPayload } from './apns.js';
 import type { ApnsProviderOptions } from './apns.js';
 import { FakeApns } from './apns.fixture.js';
+import { tokenSignal } from './token-signal.fixture.js';
 
 const TEAM = 'TEAM123456';
 const KEY_ID = 'KEY1234567';
 const TOPIC = 'com.example.herald';
-
-function signal(deviceId: string, overrides: Partial<TokenSignal> = {}): TokenSignal {
-  return {
-    accountId: 'acct',
-    deviceId,
-    pushToken: `token-${deviceId}`,
-    cursor: '1700000000000-0',
-    eventIds: ['e1'],
-    priority: 'high',
-    acceptedAt: Date.now(),
-    ...overrides,
-  };
-}
 
 describe('APNs provider', function () {
   this.timeout(10_000);
@@ -59,7 +46,7 @@ describe('APNs provider', function () {
   };
 
   it('sends a background push with an ES256 provider token, the topic, priority 5, and only the account and cursor in the body', async () => {
-    const outcomes = await start().send('ios', [signal('phone')]);
+    const outcomes = await start().send('ios', [tokenSignal('phone')]);
     expect(outcomes).to.deep.equal([{ status: 'sent' }]);
     expect(apns.refused).to.deep.equal([]);
     const [request] = apns.requests;
@@ -81,7 +68,7 @@ describe('APNs provider', function () {
     for (let round = 0; round < 5; round++) {
       const outcomes = await push.send(
         'ios',
-        Array.from({ length: 20 }, (_, i) => signal(`d${round}-${i}`)),
+        Array.from({ length: 20 }, (_, i) => tokenSignal(`d${round}-${i}`)),
       );
       expect(outcomes.every((o) => o.status === 'sent')).to.equal(true);
     }
@@ -90,10 +77,10 @@ describe('APNs provider', function () {
     expect(apns.sessions).to.equal(1);
 
     clock += 49 * 60_000;
-    await push.send('ios', [signal('later')]);
+    await push.send('ios', [tokenSignal('later')]);
     expect(new Set(apns.requests.map((r) => r.jwt)).size, 'still the first token at 49 min').to.equal(1);
     clock += 2 * 60_000;
-    await push.send('ios', [signal('after-refresh')]);
+    await push.send('ios', [tokenSignal('after-refresh')]);
     const tokens = [...new Set(apns.requests.map((r) => r.jwt))];
     expect(tokens).to.have.length(2);
     expect(decodeJwt(tokens[1]!).iat).to.equal(Math.floor(clock / 1000));
@@ -111,7 +98,7 @@ describe('APNs provider', function () {
     apns.script = (request) => answers[request.deviceToken];
     const outcomes = await start().send(
       'ios',
-      ['unregistered', 'malformed', 'throttled', 'down', 'topic', 'fine'].map((d) => signal(d)),
+      ['unregistered', 'malformed', 'throttled', 'down', 'topic', 'fine'].map((d) => tokenSignal(d)),
     );
     expect(outcomes).to.deep.equal([
       { status: 'dead_token', reason: 'Unregistered' },
@@ -125,10 +112,10 @@ describe('APNs provider', function () {
 
   it('opens a new connection after APNs sends GOAWAY, and keeps the provider token', async () => {
     const push = start();
-    await push.send('ios', [signal('before')]);
+    await push.send('ios', [tokenSignal('before')]);
     apns.goAway();
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await push.send('ios', [signal('after')])).to.deep.equal([{ status: 'sent' }]);
+    expect(await push.send('ios', [tokenSignal('after')])).to.deep.equal([{ status: 'sent' }]);
     expect(apns.requests.map((r) => r.session)).to.deep.equal([1, 2]);
     expect(new Set(apns.requests.map((r) => r.jwt)).size).to.equal(1);
   });
@@ -137,12 +124,12 @@ describe('APNs provider', function () {
     apns.script = (request) => (request.deviceToken === 'token-stuck' ? { status: 200, delayMs: Infinity } : undefined);
     const push = start({ timeoutMs: 300 });
     const began = Date.now();
-    expect(await push.send('ios', [signal('stuck')])).to.deep.equal([{ status: 'retry', reason: 'APNs: no answer within 300 ms' }]);
+    expect(await push.send('ios', [tokenSignal('stuck')])).to.deep.equal([{ status: 'retry', reason: 'APNs: no answer within 300 ms' }]);
     expect(Date.now() - began).to.be.below(1000);
-    expect(await push.send('ios', [signal('fine')]), 'a new connection after the stuck one').to.deep.equal([{ status: 'sent' }]);
+    expect(await push.send('ios', [tokenSignal('fine')]), 'a new connection after the stuck one').to.deep.equal([{ status: 'sent' }]);
 
     await apns.close();
-    const [down] = await push.send('ios', [signal('nobody')]);
+    const [down] = await push.send('ios', [tokenSignal('nobody')]);
     expect(down?.status).to.equal('retry');
   });
 
@@ -150,7 +137,7 @@ describe('APNs provider', function () {
     apns.script = () => ({ status: 200, delayMs: 30 });
     const outcomes = await start({ concurrency: 4 }).send(
       'ios',
-      Array.from({ length: 20 }, (_, i) => signal(`d${i}`)),
+      Array.from({ length: 20 }, (_, i) => tokenSignal(`d${i}`)),
     );
     expect(outcomes.filter((o) => o.status === 'sent')).to.have.length(20);
     expect(apns.maxInFlight).to.equal(4);

@@ -1,21 +1,8 @@
 import { expect } from 'chai';
-import type { TokenSignal } from '../push-providers.js';
 import { FcmProvider } from './fcm.js';
 import type { FcmProviderOptions } from './fcm.js';
 import { FakeFcm } from './fcm.fixture.js';
-
-function signal(deviceId: string, overrides: Partial<TokenSignal> = {}): TokenSignal {
-  return {
-    accountId: 'acct',
-    deviceId,
-    pushToken: `token-${deviceId}`,
-    cursor: '1700000000000-0',
-    eventIds: ['e1'],
-    priority: 'high',
-    acceptedAt: Date.now(),
-    ...overrides,
-  };
-}
+import { tokenSignal } from './token-signal.fixture.js';
 
 describe('FCM provider', function () {
   this.timeout(10_000);
@@ -34,7 +21,7 @@ describe('FCM provider', function () {
 
   it('sends data messages of strings only, high priority for high-priority events, normal otherwise, and no notification block', async () => {
     const push = provider();
-    const outcomes = await push.send('android', [signal('a'), signal('b', { priority: 'medium' }), signal('c', { priority: 'low' })]);
+    const outcomes = await push.send('android', [tokenSignal('a'), tokenSignal('b', { priority: 'medium' }), tokenSignal('c', { priority: 'low' })]);
     expect(outcomes).to.deep.equal([{ status: 'sent' }, { status: 'sent' }, { status: 'sent' }]);
     expect(fcm.refused).to.deep.equal([]);
     expect(fcm.requests.map((r) => r.message)).to.deep.equal([
@@ -45,7 +32,7 @@ describe('FCM provider', function () {
   });
 
   it('reaches an iOS app through FCM with a silent background push', async () => {
-    expect(await provider().send('ios', [signal('phone')])).to.deep.equal([{ status: 'sent' }]);
+    expect(await provider().send('ios', [tokenSignal('phone')])).to.deep.equal([{ status: 'sent' }]);
     expect(fcm.requests[0]?.message).to.deep.equal({
       token: 'token-phone',
       data: { accountId: 'acct', cursor: '1700000000000-0' },
@@ -58,17 +45,17 @@ describe('FCM provider', function () {
     for (let round = 0; round < 3; round++)
       await push.send(
         'android',
-        Array.from({ length: 20 }, (_, i) => signal(`d${round}-${i}`)),
+        Array.from({ length: 20 }, (_, i) => tokenSignal(`d${round}-${i}`)),
       );
     expect(fcm.requests).to.have.length(60);
     expect(fcm.issued.size).to.equal(1);
     expect(new Set(fcm.requests.map((r) => r.accessToken)).size).to.equal(1);
 
     clock += 50 * 60_000;
-    await push.send('android', [signal('later')]);
+    await push.send('android', [tokenSignal('later')]);
     expect(fcm.issued.size, 'still the first token 10 min before it expires').to.equal(1);
     clock += 6 * 60_000;
-    await push.send('android', [signal('renewed')]);
+    await push.send('android', [tokenSignal('renewed')]);
     expect(fcm.issued.size).to.equal(2);
     expect(fcm.requests.at(-1)?.accessToken).to.equal([...fcm.issued.keys()][1]);
     expect(fcm.refused).to.deep.equal([]);
@@ -83,7 +70,7 @@ describe('FCM provider', function () {
       })[message.token];
     const outcomes = await provider().send(
       'android',
-      ['gone', 'busy', 'down', 'fine'].map((d) => signal(d)),
+      ['gone', 'busy', 'down', 'fine'].map((d) => tokenSignal(d)),
     );
     expect(outcomes).to.deep.equal([
       { status: 'dead_token', reason: 'UNREGISTERED' },
@@ -95,15 +82,15 @@ describe('FCM provider', function () {
 
   it('gets a new access token after FCM refuses the one it has', async () => {
     const push = provider();
-    await push.send('android', [signal('a')]);
+    await push.send('android', [tokenSignal('a')]);
     fcm.issued.clear();
-    const [refused] = await push.send('android', [signal('b')]);
+    const [refused] = await push.send('android', [tokenSignal('b')]);
     expect(refused).to.deep.include({ status: 'retry', reason: 'FCM answered 401 UNAUTHENTICATED' });
-    expect(await push.send('android', [signal('b')])).to.deep.equal([{ status: 'sent' }]);
+    expect(await push.send('android', [tokenSignal('b')])).to.deep.equal([{ status: 'sent' }]);
   });
 
   it('gets its access token with an assertion signed by the service account for the token endpoint and the FCM scope', async () => {
-    await provider().send('android', [signal('a')]);
+    await provider().send('android', [tokenSignal('a')]);
     const [claims] = fcm.assertions;
     expect(claims).to.include({
       iss: fcm.serviceAccount.client_email,
@@ -116,11 +103,11 @@ describe('FCM provider', function () {
 
   it('gives up on a token endpoint or an FCM that does not answer in time, as retries', async () => {
     fcm.tokenDelayMs = 1000;
-    const [noToken] = await provider({ timeoutMs: 200 }).send('android', [signal('a')]);
+    const [noToken] = await provider({ timeoutMs: 200 }).send('android', [tokenSignal('a')]);
     expect(noToken?.status).to.equal('retry');
     fcm.tokenDelayMs = 0;
     fcm.script = () => ({ status: 200, delayMs: 1000 });
-    const [slow] = await provider({ timeoutMs: 200 }).send('android', [signal('b')]);
+    const [slow] = await provider({ timeoutMs: 200 }).send('android', [tokenSignal('b')]);
     expect(slow?.status).to.equal('retry');
     expect(slow)
       .to.have.property('reason')
